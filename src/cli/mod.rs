@@ -1,0 +1,184 @@
+//! Command-line definitions (clap derive) and the dispatch from a parsed command to its
+//! implementation: [`run`] wires every stage of `parity run`, [`diff`] exposes the diff engine,
+//! [`report`] re-renders a past run.
+
+mod diff;
+mod report;
+mod run;
+
+use std::io;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit_code;
+use crate::report::ReportFormat;
+
+const ABOUT: &str = "Prove a migration is safe: run the legacy program and its candidate replacement \
+over the same fixtures, compare every output field by field, and gate CI on the result.";
+
+#[derive(Debug, Parser)]
+#[command(name = "parity", version, about = ABOUT, after_help = exit_code::HELP)]
+pub struct Cli {
+    /// When to use colour: auto follows the terminal, NO_COLOR, CLICOLOR and CLICOLOR_FORCE.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run legacy and candidate over every selected fixture, compare, and write reports.
+    #[command(after_help = exit_code::HELP)]
+    Run(RunArgs),
+    /// Compare two files or two directories with the same engine `parity run` uses.
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
+    /// Render a report from a results.json written by an earlier run.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Configuration file [default: parity.toml in the current directory or a parent].
+    #[arg(long, env = "PARITY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Run only this suite (repeatable) [default: every suite not marked `default = false`].
+    #[arg(long = "suite", short = 's', value_name = "SUITE")]
+    pub suites: Vec<String>,
+    /// Run only fixtures whose id matches this glob (repeatable).
+    #[arg(long = "fixture", short = 'f', value_name = "GLOB")]
+    pub fixtures: Vec<String>,
+    /// Run only this variant (repeatable) [default: every variant].
+    #[arg(long = "variant", value_name = "VARIANT")]
+    pub variants: Vec<String>,
+    /// Processes to run at once [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Report directory [default: `[report] dir`, or reports/latest next to the config].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Keep every case's outputs under DIR/outputs, not only those of failing cases.
+    #[arg(long)]
+    pub keep_outputs: bool,
+    /// What to print on stdout: a human summary, or results.json.
+    #[arg(long, value_enum, default_value_t = Printed::Human)]
+    pub format: Printed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Printed {
+    Human,
+    Json,
+}
+
+const DIFF_HELP: &str = "\
+Examples:
+  parity diff old.json new.json --key '$.advisories=advisory_id' --ignore '$.generated_at'
+  parity diff old.csv new.csv --key advisory_id,seq --tolerance confidence=1e-9
+  parity diff legacy-out/ candidate-out/ --output json
+
+Exit codes: 0 same (under the rules), 1 different, 2 trouble (unreadable or malformed input).";
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The reference file or directory.
+    pub left: PathBuf,
+    /// The file or directory compared with it.
+    pub right: PathBuf,
+    /// Input format [default: by extension, then content].
+    #[arg(long, value_enum, default_value_t = DiffFormat::Auto)]
+    pub format: DiffFormat,
+    /// Match records by key: `FIELD[,FIELD]` for NDJSON/CSV rows, `PATH=FIELD[,FIELD]` for the
+    /// elements of an array inside JSON (e.g. `$.advisories=advisory_id`). Repeatable.
+    #[arg(long, value_name = "KEY")]
+    pub key: Vec<String>,
+    /// Ignore values at this JSONPath (or CSV/NDJSON column). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub ignore: Vec<String>,
+    /// Compare the array at this JSONPath as a set, ignoring order. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub unordered: Vec<String>,
+    /// Allow numbers at PATH to differ by VALUE (absolute), or by VALUE% (relative). Repeatable.
+    #[arg(long, value_name = "PATH=VALUE")]
+    pub tolerance: Vec<String>,
+    /// CSV field delimiter.
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<char>,
+    /// How to print the differences.
+    #[arg(long, value_enum, default_value_t = DiffOutput::Human)]
+    pub output: DiffOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Auto,
+    Json,
+    Ndjson,
+    Csv,
+    Tsv,
+    Text,
+    Bytes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffOutput {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results.json written by `parity run`.
+    pub results: PathBuf,
+    /// The report to render.
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Parses the command line, runs the command and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let choice = match cli.color {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Diff(args) => diff::diff(args),
+        Command::Report(args) => report::report(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => exit_code::OK,
+        Err(error) => {
+            let mut message = format!("error: {error}");
+            for cause in error.chain().skip(1) {
+                message.push_str(&format!("\n  caused by: {cause}"));
+            }
+            anstream::eprintln!("{message}");
+            exit_code::TROUBLE
+        }
+    }
+}
+
+/// A closed pipe (`parity diff a b | head`) is how the reader says it has seen enough.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}

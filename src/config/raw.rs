@@ -1,0 +1,232 @@
+//! The raw serde mirror of `parity.toml`: field names and shapes exactly as users write them,
+//! with spans kept for every value validation may complain about. Unknown keys are errors.
+//! Nothing outside `config` reads these types; [`super::Config`] is the validated form.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub legacy: Option<Spanned<RawSide>>,
+    pub candidate: Option<Spanned<RawSide>>,
+    #[serde(default)]
+    pub suites: BTreeMap<String, Spanned<RawSuite>>,
+    #[serde(default)]
+    pub variants: BTreeMap<String, Spanned<RawVariant>>,
+    #[serde(default)]
+    pub compare: Vec<Spanned<RawCompare>>,
+    #[serde(default)]
+    pub waiver: Vec<Spanned<RawWaiver>>,
+    #[serde(default)]
+    pub report: RawReport,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSide {
+    pub cmd: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub env: BTreeMap<String, Spanned<String>>,
+    pub cwd: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSuite {
+    pub root: Spanned<String>,
+    pub include: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    pub default: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariant {
+    #[serde(default)]
+    pub args: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub env: BTreeMap<String, Spanned<String>>,
+}
+
+/// `format = ...` in a `[[compare]]` block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawFormat {
+    Auto,
+    Json,
+    Ndjson,
+    Csv,
+    Tsv,
+    Text,
+    Bytes,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCompare {
+    pub output: Spanned<String>,
+    pub format: Option<Spanned<RawFormat>>,
+    #[serde(default)]
+    pub ignore: Vec<Spanned<RawIgnore>>,
+    #[serde(default, rename = "match")]
+    pub matching: Vec<Spanned<RawMatch>>,
+    pub key: Option<Spanned<OneOrMany>>,
+    #[serde(default)]
+    pub tolerance: Vec<Spanned<RawTolerance>>,
+    #[serde(default)]
+    pub normalize: Vec<Spanned<RawNormalize>>,
+    pub delimiter: Option<Spanned<String>>,
+}
+
+/// Who stands behind a rule or waiver, and until when.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct RawMeta {
+    pub reason: Option<String>,
+    pub owner: Option<String>,
+    pub expires: Option<Spanned<String>>,
+}
+
+/// `ignore = ["$.a", { path = "$.b", reason = "..." }]`.
+#[derive(Debug)]
+pub struct RawIgnore {
+    pub path: Spanned<String>,
+    pub meta: RawMeta,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIgnoreTable {
+    path: Spanned<String>,
+    reason: Option<String>,
+    owner: Option<String>,
+    expires: Option<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for RawIgnore {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IgnoreVisitor;
+        impl<'de> Visitor<'de> for IgnoreVisitor {
+            type Value = RawIgnore;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a path string or a table { path, reason, owner, expires }")
+            }
+            fn visit_str<E: de::Error>(self, path: &str) -> Result<RawIgnore, E> {
+                // The span of a bare string is the array element's span, kept by the caller.
+                Ok(RawIgnore {
+                    path: Spanned::new(0..0, path.to_owned()),
+                    meta: RawMeta::default(),
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawIgnore, A::Error> {
+                let table =
+                    RawIgnoreTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawIgnore {
+                    path: table.path,
+                    meta: RawMeta {
+                        reason: table.reason,
+                        owner: table.owner,
+                        expires: table.expires,
+                    },
+                })
+            }
+        }
+        deserializer.deserialize_any(IgnoreVisitor)
+    }
+}
+
+/// How an array is matched: `as = "..."`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawMatchMode {
+    Positional,
+    Set,
+    Multiset,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMatch {
+    pub path: Spanned<String>,
+    pub by: Option<Spanned<OneOrMany>>,
+    #[serde(rename = "as")]
+    pub mode: Option<Spanned<RawMatchMode>>,
+    pub reason: Option<String>,
+    pub owner: Option<String>,
+    pub expires: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTolerance {
+    pub path: Spanned<String>,
+    pub abs: Option<Spanned<f64>>,
+    pub rel: Option<Spanned<f64>>,
+    pub reason: Option<String>,
+    pub owner: Option<String>,
+    pub expires: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNormalize {
+    pub path: Option<Spanned<String>>,
+    pub pattern: Spanned<String>,
+    pub replace: String,
+    pub reason: Option<String>,
+    pub owner: Option<String>,
+    pub expires: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWaiver {
+    pub path: Option<Spanned<String>>,
+    pub output: Option<Spanned<String>>,
+    pub fixture: Option<Spanned<String>>,
+    pub value: Option<Spanned<String>>,
+    pub reason: Spanned<String>,
+    pub owner: Spanned<String>,
+    pub expires: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReport {
+    pub dir: Option<Spanned<String>>,
+    pub max_differences: Option<Spanned<i64>>,
+}
+
+/// A string or an array of strings: `by = "id"` or `by = ["id", "seq"]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneOrMany(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneOrManyVisitor(PhantomData<()>);
+        impl<'de> Visitor<'de> for OneOrManyVisitor {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name or an array of field names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany(vec![v.to_owned()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<String>()? {
+                    names.push(name);
+                }
+                Ok(OneOrMany(names))
+            }
+        }
+        deserializer.deserialize_any(OneOrManyVisitor(PhantomData))
+    }
+}

@@ -1,0 +1,174 @@
+//! Command templates: `{fixture}`, `{fixture_id}`, `{out}`, `{suite}`, `{variant}` in `cmd`,
+//! `env` and `cwd`, parsed once at load time so a typo is a config error, not a runtime surprise.
+//!
+//! Only `{identifier}` is a placeholder; any other brace is literal (so JSON arguments work), and
+//! `{{` / `}}` write a literal brace next to an identifier.
+
+use std::fmt;
+
+/// A template variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Var {
+    Fixture,
+    FixtureId,
+    Out,
+    Suite,
+    Variant,
+}
+
+/// Names accepted in templates, for error messages.
+pub const VAR_NAMES: &str = "{fixture}, {fixture_id}, {out}, {suite}, {variant}";
+
+impl Var {
+    fn from_name(name: &str) -> Option<Var> {
+        Some(match name {
+            "fixture" => Var::Fixture,
+            "fixture_id" => Var::FixtureId,
+            "out" => Var::Out,
+            "suite" => Var::Suite,
+            "variant" => Var::Variant,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Literal(String),
+    Var(Var),
+}
+
+/// A parsed template string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    raw: String,
+    pieces: Vec<Piece>,
+}
+
+/// Values for one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Vars<'a> {
+    pub fixture: &'a str,
+    pub fixture_id: &'a str,
+    pub out: &'a str,
+    pub suite: &'a str,
+    pub variant: &'a str,
+}
+
+impl Template {
+    /// Parses `text`; the error names the unknown variable and its byte offset.
+    pub fn parse(text: &str) -> Result<Template, (usize, String)> {
+        let mut pieces = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        let mut offset = 0;
+        while let Some(i) = rest.find(['{', '}']) {
+            literal.push_str(&rest[..i]);
+            let tail = &rest[i..];
+            let consumed = if tail.starts_with("{{") || tail.starts_with("}}") {
+                literal.push_str(&tail[..1]);
+                2
+            } else if let Some(name) = placeholder(tail) {
+                let var = Var::from_name(name).ok_or_else(|| {
+                    (
+                        offset + i,
+                        format!("unknown template variable `{{{name}}}`; valid: {VAR_NAMES} (write `{{{{` for a literal brace)"),
+                    )
+                })?;
+                if !literal.is_empty() {
+                    pieces.push(Piece::Literal(std::mem::take(&mut literal)));
+                }
+                pieces.push(Piece::Var(var));
+                name.len() + 2
+            } else {
+                literal.push_str(&tail[..1]);
+                1
+            };
+            rest = &tail[consumed..];
+            offset += i + consumed;
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            pieces.push(Piece::Literal(literal));
+        }
+        Ok(Template {
+            raw: text.to_owned(),
+            pieces,
+        })
+    }
+
+    pub fn render(&self, vars: &Vars<'_>) -> String {
+        let mut out = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Literal(text) => out.push_str(text),
+                Piece::Var(Var::Fixture) => out.push_str(vars.fixture),
+                Piece::Var(Var::FixtureId) => out.push_str(vars.fixture_id),
+                Piece::Var(Var::Out) => out.push_str(vars.out),
+                Piece::Var(Var::Suite) => out.push_str(vars.suite),
+                Piece::Var(Var::Variant) => out.push_str(vars.variant),
+            }
+        }
+        out
+    }
+
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+}
+
+/// `{name}` at the start of `text`, where name is a lowercase identifier.
+fn placeholder(text: &str) -> Option<&str> {
+    let body = text.strip_prefix('{')?;
+    let end = body.find('}')?;
+    let name = &body[..end];
+    let ident = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    ident.then_some(name)
+}
+
+impl fmt::Display for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VARS: Vars<'static> = Vars {
+        fixture: "/f/a",
+        fixture_id: "a",
+        out: "/o",
+        suite: "main",
+        variant: "",
+    };
+
+    #[test]
+    fn renders_good_templates() {
+        let cases = [
+            ("--input={fixture}", "--input=/f/a"),
+            ("{out}/{fixture_id}.json", "/o/a.json"),
+            ("{suite}{variant}", "main"),
+            (r#"{"json": true}"#, r#"{"json": true}"#),
+            ("{{out}}", "{out}"),
+            ("a}b{", "a}b{"),
+            ("plain", "plain"),
+        ];
+        for (input, expected) in cases {
+            let template = Template::parse(input).unwrap();
+            assert_eq!(template.render(&VARS), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_variables_with_offset() {
+        let (offset, message) = Template::parse("--in={fixtur}").unwrap_err();
+        assert_eq!(offset, 5);
+        assert!(message.contains("`{fixtur}`"), "{message}");
+        assert!(message.contains("{fixture_id}"), "{message}");
+    }
+}

@@ -1,0 +1,148 @@
+//! CSV and TSV: a header row names the columns; each row becomes a record (an object of strings),
+//! so column order never matters and rows pair as the `key` rule says.
+//!
+//! A column present on one side only is reported once, at `$[*].column`, and left out of the
+//! row comparison, so one renamed column is one difference rather than one per row.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::path::Segment;
+use super::{
+    DiffKind, DiffSpec, Differ, Difference, Findings, Format, Input, JsonPath, ParseFailure,
+    parse_both, value,
+};
+
+pub struct CsvDiffer;
+
+/// A parsed table.
+#[derive(Debug)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Map<String, Value>>,
+}
+
+impl Differ for CsvDiffer {
+    fn diff(
+        &self,
+        format: Format,
+        left: &Input<'_>,
+        right: &Input<'_>,
+        spec: &DiffSpec,
+        findings: &mut Findings<'_>,
+    ) {
+        let delimiter = spec
+            .delimiter
+            .unwrap_or(if format == Format::Tsv { b'\t' } else { b',' });
+        let Some((mut l, mut r)) =
+            parse_both(format, left, right, findings, |b| parse(b, delimiter))
+        else {
+            return;
+        };
+        let lcols: BTreeSet<&String> = l.columns.iter().collect();
+        let rcols: BTreeSet<&String> = r.columns.iter().collect();
+        let mut one_sided = Vec::new();
+        for column in lcols.symmetric_difference(&rcols) {
+            let location = JsonPath::root()
+                .child(Segment::Wildcard)
+                .child(Segment::Field((*column).clone()));
+            one_sided.push((*column).clone());
+            if let Some(rule) = spec.rules.ignored(location.segments()) {
+                findings.rule_hit(rule);
+                continue;
+            }
+            let name = Value::String((*column).clone());
+            let difference = if lcols.contains(column) {
+                Difference::new(location.to_string(), DiffKind::Removed).left(name)
+            } else {
+                Difference::new(location.to_string(), DiffKind::Added).right(name)
+            };
+            findings.push(difference.note("column present on one side only"));
+        }
+        for row in l.rows.iter_mut().chain(r.rows.iter_mut()) {
+            for column in &one_sided {
+                row.remove(column);
+            }
+        }
+        let to_array = |rows: Vec<Map<String, Value>>| {
+            Value::Array(rows.into_iter().map(Value::Object).collect())
+        };
+        value::diff_values(&to_array(l.rows), &to_array(r.rows), &spec.rules, findings);
+    }
+}
+
+/// Parses a delimited table with a header row. Every row must have as many fields as the header.
+pub fn parse(bytes: &[u8], delimiter: u8) -> Result<Table, ParseFailure> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .from_reader(bytes);
+    let columns: Vec<String> = match reader.headers() {
+        Ok(headers) => headers.iter().map(str::to_owned).collect(),
+        Err(e) => return Err(failure(&e)),
+    };
+    let mut seen = BTreeSet::new();
+    for (i, column) in columns.iter().enumerate() {
+        if !seen.insert(column) {
+            return Err(ParseFailure {
+                line: 1,
+                column: i + 1,
+                message: format!("column `{column}` appears more than once in the header"),
+            });
+        }
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| failure(&e))?;
+        let row = columns
+            .iter()
+            .zip(record.iter())
+            .map(|(c, v)| (c.clone(), Value::String(v.to_owned())))
+            .collect();
+        rows.push(row);
+    }
+    Ok(Table { columns, rows })
+}
+
+fn failure(error: &csv::Error) -> ParseFailure {
+    let line = error.position().map_or(1, |p| p.line() as usize);
+    let message = match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("row has {len} fields but the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8 in field {}", err.field() + 1),
+        _ => error.to_string(),
+    };
+    ParseFailure {
+        line,
+        column: 1,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rows_as_records() {
+        let table = parse(b"id,name\n1,a\n2,\"b,c\"\n", b',').unwrap();
+        assert_eq!(table.columns, ["id", "name"]);
+        assert_eq!(table.rows[1]["name"], "b,c");
+    }
+
+    #[test]
+    fn rejects_ragged_rows_and_duplicate_columns() {
+        let failure = parse(b"id,name\n1,a\n2\n", b',').unwrap_err();
+        assert_eq!(failure.line, 3);
+        assert!(
+            failure.message.contains("1 fields but the header has 2"),
+            "{failure:?}"
+        );
+        let failure = parse(b"id,id\n", b',').unwrap_err();
+        assert_eq!((failure.line, failure.column), (1, 2));
+    }
+}

@@ -1,0 +1,240 @@
+//! The diff engine: one [`Differ`] per [`Format`], sharing the difference model and rules.
+//!
+//! Structured formats (JSON, NDJSON, CSV/TSV) parse into `serde_json::Value` and share the
+//! structural walker in [`value`]; text compares lines with `similar`; bytes compares hashes.
+//! Malformed input is never an error here: it is a `parse_error` difference naming the side, the
+//! file, and the line and column, so a run keeps going and `parity diff` can map it to exit 2.
+
+pub mod bytes;
+pub mod csv;
+pub mod dir;
+pub mod json;
+pub mod model;
+pub mod ndjson;
+pub mod path;
+pub mod rules;
+pub mod text;
+pub mod value;
+
+use serde::{Deserialize, Serialize};
+
+pub use model::{DiffKind, Difference, Findings, FindingsSummary, NoWaivers, Waive};
+pub use path::{JsonPath, PathError, Segment};
+pub use rules::{ArrayMatch, Normalize, Rule, Rules, Tolerance};
+
+/// A comparison format.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// One JSON document, compared semantically.
+    Json,
+    /// One JSON value per line, compared as records.
+    Ndjson,
+    /// Comma-separated records with a header row.
+    Csv,
+    /// Tab-separated records with a header row.
+    Tsv,
+    /// Lines of text.
+    Text,
+    /// Raw bytes: equal or not, with the first differing offset.
+    Bytes,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Text => "text",
+            Format::Bytes => "bytes",
+        }
+    }
+
+    /// The format a file name suggests, if any.
+    pub fn from_extension(name: &str) -> Option<Format> {
+        let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "json" | "geojson" => Format::Json,
+            "ndjson" | "jsonl" => Format::Ndjson,
+            "csv" => Format::Csv,
+            "tsv" | "tab" => Format::Tsv,
+            "txt" | "md" | "markdown" | "log" | "html" | "htm" | "xml" | "yaml" | "yml"
+            | "toml" | "ini" | "cfg" | "sql" | "py" | "sh" | "rst" | "svg" => Format::Text,
+            "bin" | "gz" | "zip" | "png" | "jpg" | "jpeg" | "pdf" | "parquet" | "xz" | "zst" => {
+                Format::Bytes
+            }
+            _ => return None,
+        })
+    }
+
+    /// By extension, then by content: UTF-8 that parses as JSON is JSON, other UTF-8 is text,
+    /// anything else bytes.
+    pub fn detect(name: &str, content: &[u8]) -> Format {
+        if let Some(format) = Format::from_extension(name) {
+            return format;
+        }
+        match std::str::from_utf8(content) {
+            Ok(text) => {
+                let trimmed = text.trim_start();
+                let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
+                if looks_json && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+                    Format::Json
+                } else {
+                    Format::Text
+                }
+            }
+            Err(_) => Format::Bytes,
+        }
+    }
+
+    pub fn differ(self) -> &'static dyn Differ {
+        match self {
+            Format::Json => &json::JsonDiffer,
+            Format::Ndjson => &ndjson::NdjsonDiffer,
+            Format::Csv | Format::Tsv => &csv::CsvDiffer,
+            Format::Text => &text::TextDiffer,
+            Format::Bytes => &bytes::BytesDiffer,
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One side's content as a differ sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// `legacy`, `candidate`, `left`, `right`: used in parse error notes.
+    pub side: &'a str,
+    /// The file (or stream) name shown to the user.
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// How one output is compared: its rules and format options.
+#[derive(Debug, Clone, Default)]
+pub struct DiffSpec {
+    pub rules: Rules,
+    /// CSV field delimiter; defaults to `,` (CSV) or tab (TSV).
+    pub delimiter: Option<u8>,
+}
+
+/// A differ for one format.
+pub trait Differ: Sync {
+    /// Records every difference between `left` and `right` in `findings`.
+    fn diff(
+        &self,
+        format: Format,
+        left: &Input<'_>,
+        right: &Input<'_>,
+        spec: &DiffSpec,
+        findings: &mut Findings<'_>,
+    );
+}
+
+/// Where a parser gave up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseFailure {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl ParseFailure {
+    /// The difference recording that `input` could not be parsed as `format`.
+    pub fn into_difference(self, format: Format, input: &Input<'_>) -> Difference {
+        Difference::new("$", DiffKind::ParseError).note(format!(
+            "{} output `{}` is not valid {}: line {}, column {}: {}",
+            input.side, input.name, format, self.line, self.column, self.message
+        ))
+    }
+}
+
+/// Parses both sides with `parse`; records parse failures, or hands both values to `then`.
+pub fn parse_both<T>(
+    format: Format,
+    left: &Input<'_>,
+    right: &Input<'_>,
+    findings: &mut Findings<'_>,
+    parse: impl Fn(&[u8]) -> Result<T, ParseFailure>,
+) -> Option<(T, T)> {
+    let l = parse(left.bytes);
+    let r = parse(right.bytes);
+    match (l, r) {
+        (Ok(l), Ok(r)) => Some((l, r)),
+        (l, r) => {
+            if let Err(failure) = l {
+                findings.push(failure.into_difference(format, left));
+            }
+            if let Err(failure) = r {
+                findings.push(failure.into_difference(format, right));
+            }
+            None
+        }
+    }
+}
+
+/// The outcome of comparing one output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputStatus {
+    /// Byte for byte the same.
+    Identical,
+    /// Equal once the rules are applied.
+    Equivalent,
+    /// Every difference is covered by a waiver.
+    Waived,
+    /// At least one difference no waiver covers.
+    Different,
+}
+
+impl OutputStatus {
+    pub fn is_success(self) -> bool {
+        match self {
+            OutputStatus::Identical | OutputStatus::Equivalent | OutputStatus::Waived => true,
+            OutputStatus::Different => false,
+        }
+    }
+
+    pub fn from_counts(total: usize, unwaived: usize) -> Self {
+        if unwaived > 0 {
+            OutputStatus::Different
+        } else if total > 0 {
+            OutputStatus::Waived
+        } else {
+            OutputStatus::Equivalent
+        }
+    }
+}
+
+/// Compares two contents in `format` into `findings`, which holds this output only.
+pub fn compare(
+    format: Format,
+    spec: &DiffSpec,
+    left: &Input<'_>,
+    right: &Input<'_>,
+    findings: &mut Findings<'_>,
+) -> OutputStatus {
+    if left.bytes == right.bytes {
+        return OutputStatus::Identical;
+    }
+    format.differ().diff(format, left, right, spec, findings);
+    OutputStatus::from_counts(findings.total(), findings.unwaived())
+}

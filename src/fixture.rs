@@ -1,0 +1,217 @@
+//! Fixture discovery: which inputs a run covers, with stable ids and a stable order.
+//!
+//! A fixture's id is its path relative to its suite root, with `/` separators. A directory that
+//! matches an `include` pattern ending in `/` is one fixture and is not searched further; a file
+//! matches patterns without the slash. Fixtures are sorted by suite, then id.
+
+use std::path::PathBuf;
+
+use globset::{Glob, GlobMatcher};
+
+use crate::config::{Config, Suite, Variant};
+
+/// One unit of input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fixture {
+    pub suite: String,
+    pub id: String,
+    /// Absolute path.
+    pub path: PathBuf,
+}
+
+/// One fixture under one variant: the unit a run compares.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub fixture: Fixture,
+    pub variant: Option<Variant>,
+}
+
+impl Case {
+    pub fn variant_name(&self) -> Option<&str> {
+        self.variant.as_ref().map(|v| v.name.as_str())
+    }
+
+    /// `suite/id` or `suite/id[variant]`: how reports name the case.
+    pub fn label(&self) -> String {
+        match self.variant_name() {
+            Some(v) => format!("{}/{}[{v}]", self.fixture.suite, self.fixture.id),
+            None => format!("{}/{}", self.fixture.suite, self.fixture.id),
+        }
+    }
+}
+
+/// What the user asked to run.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Suite names; empty means every suite not marked `default = false`.
+    pub suites: Vec<String>,
+    /// Globs over fixture ids; empty means all.
+    pub fixtures: Vec<String>,
+    /// Variant names; empty means all.
+    pub variants: Vec<String>,
+}
+
+/// Why a selection could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectionError {
+    #[error("unknown suite `{name}`; the configuration defines: {known}")]
+    UnknownSuite { name: String, known: String },
+    #[error("unknown variant `{name}`; the configuration defines: {known}")]
+    UnknownVariant { name: String, known: String },
+    #[error("invalid --fixture glob `{pattern}`")]
+    BadGlob {
+        pattern: String,
+        #[source]
+        source: globset::Error,
+    },
+    #[error("failed to list fixtures of suite `{suite}` under {}", root.display())]
+    Walk {
+        suite: String,
+        root: PathBuf,
+        #[source]
+        source: walkdir::Error,
+    },
+}
+
+/// Resolves the selection into cases, sorted by suite, fixture id, then variant.
+pub fn select(config: &Config, selection: &Selection) -> Result<Vec<Case>, SelectionError> {
+    let suites = select_suites(config, &selection.suites)?;
+    let variants = select_variants(config, &selection.variants)?;
+    let globs: Vec<GlobMatcher> = selection
+        .fixtures
+        .iter()
+        .map(|pattern| {
+            Glob::new(pattern)
+                .map(|g| g.compile_matcher())
+                .map_err(|source| SelectionError::BadGlob {
+                    pattern: pattern.clone(),
+                    source,
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut cases = Vec::new();
+    for suite in suites {
+        for fixture in discover(suite)? {
+            if !globs.is_empty() && !globs.iter().any(|g| g.is_match(&fixture.id)) {
+                continue;
+            }
+            if variants.is_empty() {
+                cases.push(Case {
+                    fixture,
+                    variant: None,
+                });
+            } else {
+                for variant in &variants {
+                    cases.push(Case {
+                        fixture: fixture.clone(),
+                        variant: Some((*variant).clone()),
+                    });
+                }
+            }
+        }
+    }
+    Ok(cases)
+}
+
+fn select_suites<'c>(
+    config: &'c Config,
+    names: &[String],
+) -> Result<Vec<&'c Suite>, SelectionError> {
+    if names.is_empty() {
+        return Ok(config.suites.iter().filter(|s| s.default).collect());
+    }
+    let mut chosen: Vec<&Suite> = Vec::new();
+    for name in names {
+        let suite = config
+            .suites
+            .iter()
+            .find(|s| &s.name == name)
+            .ok_or_else(|| SelectionError::UnknownSuite {
+                name: name.clone(),
+                known: known(config.suites.iter().map(|s| s.name.as_str())),
+            })?;
+        if !chosen.iter().any(|s| s.name == suite.name) {
+            chosen.push(suite);
+        }
+    }
+    chosen.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(chosen)
+}
+
+fn select_variants<'c>(
+    config: &'c Config,
+    names: &[String],
+) -> Result<Vec<&'c Variant>, SelectionError> {
+    if names.is_empty() {
+        return Ok(config.variants.iter().collect());
+    }
+    config
+        .variants
+        .iter()
+        .filter(|v| names.contains(&v.name))
+        .map(Ok)
+        .chain(
+            names
+                .iter()
+                .filter(|n| !config.variants.iter().any(|v| &v.name == *n))
+                .map(|n| {
+                    Err(SelectionError::UnknownVariant {
+                        name: n.clone(),
+                        known: known(config.variants.iter().map(|v| v.name.as_str())),
+                    })
+                }),
+        )
+        .collect()
+}
+
+fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let list: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    if list.is_empty() {
+        "none".to_owned()
+    } else {
+        list.join(", ")
+    }
+}
+
+/// Every fixture of one suite, sorted by id.
+pub fn discover(suite: &Suite) -> Result<Vec<Fixture>, SelectionError> {
+    let mut fixtures = Vec::new();
+    let mut walk = walkdir::WalkDir::new(&suite.root)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = walk.next() {
+        let entry = entry.map_err(|source| SelectionError::Walk {
+            suite: suite.name.clone(),
+            root: suite.root.clone(),
+            source,
+        })?;
+        let is_dir = entry.file_type().is_dir();
+        let Ok(relative) = entry.path().strip_prefix(&suite.root) else {
+            continue;
+        };
+        let id = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        if suite.exclude.iter().any(|p| p.matches(&id, is_dir)) {
+            if is_dir {
+                walk.skip_current_dir();
+            }
+            continue;
+        }
+        if suite.include.iter().any(|p| p.matches(&id, is_dir)) {
+            fixtures.push(Fixture {
+                suite: suite.name.clone(),
+                id,
+                path: entry.path().to_owned(),
+            });
+            if is_dir {
+                walk.skip_current_dir();
+            }
+        }
+    }
+    fixtures.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(fixtures)
+}

@@ -1,0 +1,16 @@
+//! parity: a side-by-side validation harness for migrations.
+//!
+//! Data flows one way: [`cli`] parses arguments, [`config`] loads and validates `parity.toml`,
+//! [`fixture`] discovers what to run, [`runner`] runs both sides of every fixture, [`compare`]
+//! turns two runs into compared outputs using the [`diff`] engine, [`outcome`] holds the verdicts
+//! every report is rendered from, and [`report`] writes them. [`exit_code`] is the contract.
+
+pub mod cli;
+pub mod compare;
+pub mod config;
+pub mod diff;
+pub mod exit_code;
+pub mod fixture;
+pub mod outcome;
+pub mod report;
+pub mod runner;

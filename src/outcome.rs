@@ -1,0 +1,410 @@
+//! The records every report is built from: a [`CaseOutcome`] per fixture × variant with its
+//! [`Verdict`], and [`RunResults`], the whole run as written to `results.json`.
+//!
+//! A side that crashes, hangs or differs is a verdict here, not an error: `Err` is reserved for
+//! parity itself failing.
+//!
+//! `results.json` (`format_version` 1) looks like this, abridged:
+//!
+//! ```json
+//! {
+//!   "format_version": 1,
+//!   "tool": { "name": "parity", "version": "0.1.0" },
+//!   "started_at": "2026-11-22T10:00:00Z", "finished_at": "2026-11-22T10:00:04Z",
+//!   "interrupted": false,
+//!   "config": { "path": "/repo/parity.toml", "hash": "blake3:…", "source": "[legacy]\n…" },
+//!   "environment": { "os": "linux", "arch": "x86_64", "cpu": "…", "cores": 2, "kernel": "…" },
+//!   "measurement": { "helper_floor_kib": 1900 },
+//!   "cases": [{
+//!     "suite": "main", "fixture": "conflicting-sources", "variant": null,
+//!     "verdict": { "kind": "different" },
+//!     "legacy": { "argv": ["python3", "…"], "status": { "kind": "exited", "code": 0 },
+//!                 "wall_ms": 81.2, "user_ms": 60.0, "sys_ms": 12.0, "peak_rss_kib": 10432,
+//!                 "stdout": { "bytes": 0, "truncated": false }, "stderr_tail": "" },
+//!     "candidate": { "…": "…" },
+//!     "outputs": [{ "output": "advisory_current.json", "format": "json", "status": "different",
+//!                   "total": 1, "waived": 0,
+//!                   "differences": [{ "path": "$.advisories[?@.advisory_id=='A-1'].state",
+//!                                     "kind": "changed", "left": "affected", "right": "fixed" }] }]
+//!   }],
+//!   "rules": [{ "id": 0, "kind": "ignore", "path": "$.generated_at", "applied": 9, "stale": false }],
+//!   "waivers": [{ "index": 0, "reason": "…", "owner": "…", "applied": 3, "expired": false }],
+//!   "summary": { "cases": 9, "passed": 8, "failed": 1, "by_verdict": { "different": 1 }, "exit_code": 1 }
+//! }
+//! ```
+//!
+//! `left` is always the legacy (reference) value and `right` the candidate's.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diff::{Difference, Format, OutputStatus};
+use crate::exit_code;
+use crate::runner::{RunStatus, Side, SideRun};
+
+/// Version of the results.json schema; bumped on incompatible changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The verdict for one fixture × variant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every compared output byte for byte the same.
+    Identical,
+    /// Equal once the rules are applied.
+    Equivalent,
+    /// Every difference is covered by a waiver.
+    Waived,
+    /// At least one difference no waiver covers.
+    Different,
+    /// The legacy failed (non-zero exit or signal) and the candidate did not.
+    LegacyFailed,
+    /// The candidate failed and the legacy did not.
+    CandidateFailed,
+    /// Both failed; `agree` when they failed the same way with equivalent outputs.
+    BothFailed { agree: bool },
+    /// A side ran out of time.
+    Timeout { sides: Vec<Side> },
+    /// A side could not be run at all.
+    Error { message: String },
+}
+
+impl Verdict {
+    pub fn is_success(&self) -> bool {
+        match self {
+            Verdict::Identical | Verdict::Equivalent | Verdict::Waived => true,
+            Verdict::BothFailed { agree } => *agree,
+            Verdict::Different
+            | Verdict::LegacyFailed
+            | Verdict::CandidateFailed
+            | Verdict::Timeout { .. }
+            | Verdict::Error { .. } => false,
+        }
+    }
+
+    /// The kebab-case name used in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Identical => "identical",
+            Verdict::Equivalent => "equivalent",
+            Verdict::Waived => "waived",
+            Verdict::Different => "different",
+            Verdict::LegacyFailed => "legacy-failed",
+            Verdict::CandidateFailed => "candidate-failed",
+            Verdict::BothFailed { .. } => "both-failed",
+            Verdict::Timeout { .. } => "timeout",
+            Verdict::Error { .. } => "error",
+        }
+    }
+
+    /// The name with its detail: `both-failed (same failure)`, `timeout (candidate)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Verdict::BothFailed { agree: true } => "both-failed (same failure)".to_owned(),
+            Verdict::BothFailed { agree: false } => "both-failed (different failures)".to_owned(),
+            Verdict::Timeout { sides } => {
+                let names: Vec<&str> = sides.iter().map(|s| s.as_str()).collect();
+                format!("timeout ({})", names.join(", "))
+            }
+            other => other.name().to_owned(),
+        }
+    }
+
+    /// Decides a case from both runs and the compared outputs.
+    pub fn decide(legacy: &SideRun, candidate: &SideRun, outputs: &[OutputComparison]) -> Verdict {
+        let spawn_failure = [(Side::Legacy, legacy), (Side::Candidate, candidate)]
+            .into_iter()
+            .find_map(|(side, run)| match &run.status {
+                RunStatus::SpawnFailed { message } => Some(format!("{side}: {message}")),
+                _ => None,
+            });
+        if let Some(message) = spawn_failure {
+            return Verdict::Error { message };
+        }
+        let timed_out: Vec<Side> = [(Side::Legacy, legacy), (Side::Candidate, candidate)]
+            .into_iter()
+            .filter(|(_, run)| matches!(run.status, RunStatus::TimedOut { .. }))
+            .map(|(side, _)| side)
+            .collect();
+        if !timed_out.is_empty() {
+            return Verdict::Timeout { sides: timed_out };
+        }
+        let outputs_agree = outputs.iter().all(|o| o.status.is_success());
+        match (legacy.status.is_success(), candidate.status.is_success()) {
+            (false, false) => Verdict::BothFailed {
+                agree: legacy.status == candidate.status && outputs_agree,
+            },
+            (false, true) => Verdict::LegacyFailed,
+            (true, false) => Verdict::CandidateFailed,
+            (true, true) => {
+                let worst = outputs
+                    .iter()
+                    .map(|o| o.status)
+                    .max()
+                    .unwrap_or(OutputStatus::Identical);
+                match worst {
+                    OutputStatus::Identical => Verdict::Identical,
+                    OutputStatus::Equivalent => Verdict::Equivalent,
+                    OutputStatus::Waived => Verdict::Waived,
+                    OutputStatus::Different => Verdict::Different,
+                }
+            }
+        }
+    }
+}
+
+/// One compared output of one case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputComparison {
+    /// `stdout`, `stderr`, or the file's path relative to `{out}`.
+    pub output: String,
+    /// The format used; absent when the file exists on one side only.
+    pub format: Option<Format>,
+    /// Index of the `[[compare]]` block that covered it; absent for files no block names.
+    pub compare: Option<usize>,
+    pub status: OutputStatus,
+    /// Every difference found, waived or not.
+    pub total: usize,
+    pub waived: usize,
+    /// The first differences (at most `[report] max_differences`).
+    pub differences: Vec<Difference>,
+}
+
+/// The outcome of one fixture × variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseOutcome {
+    pub suite: String,
+    pub fixture: String,
+    pub variant: Option<String>,
+    pub verdict: Verdict,
+    pub legacy: SideRun,
+    pub candidate: SideRun,
+    pub outputs: Vec<OutputComparison>,
+    /// Where both sides' outputs were kept, when they were.
+    pub kept_outputs: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl CaseOutcome {
+    /// `suite/fixture` or `suite/fixture[variant]`.
+    pub fn label(&self) -> String {
+        match &self.variant {
+            Some(v) => format!("{}/{}[{v}]", self.suite, self.fixture),
+            None => format!("{}/{}", self.suite, self.fixture),
+        }
+    }
+
+    pub fn differences(&self) -> usize {
+        self.outputs.iter().map(|o| o.total).sum()
+    }
+
+    pub fn waived(&self) -> usize {
+        self.outputs.iter().map(|o| o.waived).sum()
+    }
+}
+
+/// The tool that wrote the results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo {
+            name: env!("CARGO_PKG_NAME").to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// The configuration a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigInfo {
+    pub path: String,
+    pub hash: String,
+    pub source: String,
+}
+
+/// Where the run happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub os: String,
+    pub arch: String,
+    pub cpu: Option<String>,
+    pub cores: usize,
+    pub kernel: Option<String>,
+    pub hostname: Option<String>,
+}
+
+impl Environment {
+    pub fn capture() -> Self {
+        let read = |path: &str| {
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|s| s.trim().to_owned())
+        };
+        let cpu = read("/proc/cpuinfo").and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        });
+        Environment {
+            os: std::env::consts::OS.to_owned(),
+            arch: std::env::consts::ARCH.to_owned(),
+            cpu,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            kernel: read("/proc/sys/kernel/osrelease"),
+            hostname: read("/proc/sys/kernel/hostname"),
+        }
+    }
+}
+
+/// How measurements were taken.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// Peak RSS reported for `true` run through the measuring helper: the floor below which no
+    /// peak RSS figure can go.
+    pub helper_floor_kib: Option<u64>,
+}
+
+/// What was asked for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SelectionInfo {
+    pub suites: Vec<String>,
+    pub fixtures: Vec<String>,
+    pub variants: Vec<String>,
+    pub jobs: usize,
+}
+
+/// Usage of one rule over the whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleUsage {
+    pub id: usize,
+    pub compare: usize,
+    pub output: String,
+    pub kind: String,
+    pub path: Option<String>,
+    pub detail: String,
+    pub reason: Option<String>,
+    pub owner: Option<String>,
+    pub expires: Option<String>,
+    /// Values the rule suppressed or rewrote (arrays it paired, for match rules).
+    pub applied: u64,
+    /// True when it applied nowhere in this run.
+    pub stale: bool,
+}
+
+/// Usage of one waiver over the whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaiverUsage {
+    pub index: usize,
+    pub path: Option<String>,
+    pub output: Option<String>,
+    pub fixture: Option<String>,
+    pub value: Option<String>,
+    pub reason: String,
+    pub owner: String,
+    pub expires: Option<String>,
+    pub expired: bool,
+    /// Differences it covered.
+    pub applied: u64,
+}
+
+/// Totals and the exit code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub cases: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub by_verdict: BTreeMap<String, usize>,
+    /// Cases selected but not finished (interrupted).
+    pub not_run: usize,
+    pub exit_code: i32,
+    /// One sentence: why the run passed or failed.
+    pub headline: String,
+}
+
+/// A whole run: the content of results.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResults {
+    pub format_version: u32,
+    pub tool: ToolInfo,
+    pub started_at: String,
+    pub finished_at: String,
+    pub interrupted: bool,
+    pub config: ConfigInfo,
+    pub environment: Environment,
+    pub measurement: Measurement,
+    pub selection: SelectionInfo,
+    pub cases: Vec<CaseOutcome>,
+    /// Labels of selected cases that did not finish.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_run: Vec<String>,
+    pub rules: Vec<RuleUsage>,
+    pub waivers: Vec<WaiverUsage>,
+    pub summary: Summary,
+}
+
+impl RunResults {
+    /// Recomputes the summary (and exit code) from the cases.
+    pub fn summarise(&mut self) {
+        let mut summary = Summary {
+            cases: self.cases.len(),
+            not_run: self.not_run.len(),
+            ..Summary::default()
+        };
+        for case in &self.cases {
+            *summary
+                .by_verdict
+                .entry(case.verdict.name().to_owned())
+                .or_default() += 1;
+            if case.verdict.is_success() {
+                summary.passed += 1;
+            } else {
+                summary.failed += 1;
+            }
+        }
+        let all_errors = !self.cases.is_empty()
+            && self
+                .cases
+                .iter()
+                .all(|c| matches!(c.verdict, Verdict::Error { .. }));
+        (summary.exit_code, summary.headline) = if self.interrupted {
+            (
+                exit_code::TROUBLE,
+                format!(
+                    "interrupted: {} of {} cases finished; results are incomplete",
+                    summary.cases,
+                    summary.cases + summary.not_run
+                ),
+            )
+        } else if self.cases.is_empty() {
+            (
+                exit_code::NOTHING_SELECTED,
+                "no fixture matched the selection".to_owned(),
+            )
+        } else if all_errors {
+            let message = match &self.cases[0].verdict {
+                Verdict::Error { message } => message.clone(),
+                _ => String::new(),
+            };
+            (
+                exit_code::TROUBLE,
+                format!("no case could be run: {message}"),
+            )
+        } else if summary.failed > 0 {
+            (
+                exit_code::DIFFERENT,
+                format!("{} of {} cases failed", summary.failed, summary.cases),
+            )
+        } else {
+            (exit_code::OK, format!("all {} cases passed", summary.cases))
+        };
+        self.summary = summary;
+    }
+}

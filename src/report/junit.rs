@@ -1,0 +1,121 @@
+//! `junit.xml`: one testcase per fixture × variant, grouped in one testsuite per parity suite.
+//!
+//! Mapping (see ECOSYSTEM.md §3.1): `classname = parity.<suite>`, `name = <fixture>[<variant>]`,
+//! `time` = the candidate's wall time; a `failure` for differences and failed sides (message =
+//! one line, content = the differences, since GitLab ignores the message), an `error` when a side
+//! could not be run, `skipped` never (waived cases pass and say so in their output).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::{Render, ReportError, short_value};
+use crate::outcome::{CaseOutcome, RunResults, Verdict};
+
+pub struct Junit;
+
+/// Differences listed per testcase; the rest are counted.
+const MAX_LISTED: usize = 50;
+
+impl Render for Junit {
+    fn render(&self, results: &RunResults) -> Result<String, ReportError> {
+        let mut report = Report::new("parity");
+        let mut suites: BTreeMap<&str, Vec<&CaseOutcome>> = BTreeMap::new();
+        for case in &results.cases {
+            suites.entry(case.suite.as_str()).or_default().push(case);
+        }
+        for (name, cases) in suites {
+            let mut suite = TestSuite::new(name);
+            suite.add_property(("parity.version", results.tool.version.as_str()));
+            suite.add_property(("parity.config_hash", results.config.hash.as_str()));
+            for case in cases {
+                suite.add_test_case(test_case(case));
+            }
+            report.add_test_suite(suite);
+        }
+        Ok(report.to_string()?)
+    }
+}
+
+fn test_case(case: &CaseOutcome) -> TestCase {
+    let name = match &case.variant {
+        Some(v) => format!("{}[{v}]", case.fixture),
+        None => case.fixture.clone(),
+    };
+    let status = match &case.verdict {
+        verdict if verdict.is_success() => TestCaseStatus::success(),
+        Verdict::Error { message } => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_message(format!("error: {message}"));
+            status.set_description(message.clone());
+            status
+        }
+        verdict => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(format!(
+                "{}: {} differences",
+                verdict.describe(),
+                case.differences() - case.waived()
+            ));
+            status.set_type(verdict.name());
+            status.set_description(failure_text(case));
+            status
+        }
+    };
+    let mut test_case = TestCase::new(name, status);
+    test_case.set_classname(format!("parity.{}", case.suite));
+    test_case.set_time(Duration::from_secs_f64(
+        case.candidate.wall_ms.max(0.0) / 1000.0,
+    ));
+    if case.verdict == Verdict::Waived {
+        test_case.set_system_out(format!("passed with {} waived differences", case.waived()));
+    }
+    test_case
+}
+
+/// The failure body: verdict, both sides' status, differences.
+fn failure_text(case: &CaseOutcome) -> String {
+    let mut text = format!(
+        "{} is {}\nlegacy: {}\ncandidate: {}\n",
+        case.label(),
+        case.verdict.describe(),
+        case.legacy.status.describe(),
+        case.candidate.status.describe()
+    );
+    let mut listed = 0;
+    for output in &case.outputs {
+        for difference in output.differences.iter().filter(|d| d.waiver.is_none()) {
+            if listed == MAX_LISTED {
+                break;
+            }
+            listed += 1;
+            text.push_str(&format!(
+                "{} {} {}: {} -> {}{}\n",
+                output.output,
+                difference.path,
+                difference.kind,
+                short_value(difference.left.as_ref(), 200),
+                short_value(difference.right.as_ref(), 200),
+                difference
+                    .note
+                    .as_ref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    let unwaived = case.differences() - case.waived();
+    if unwaived > listed {
+        text.push_str(&format!(
+            "… and {} more in results.json\n",
+            unwaived - listed
+        ));
+    }
+    if !case.candidate.status.is_success() && !case.candidate.stderr_tail.is_empty() {
+        text.push_str("candidate stderr (tail):\n");
+        text.push_str(&case.candidate.stderr_tail);
+        text.push('\n');
+    }
+    text
+}

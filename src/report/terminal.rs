@@ -1,0 +1,134 @@
+//! The terminal summary printed after a run: failing cases with their first differences, stale
+//! rules and expired waivers, the verdict counts, and where the reports are. Colour goes through
+//! anstream, which drops it when the stream is not a terminal or `NO_COLOR` is set.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anstyle::{AnsiColor, Style};
+
+use super::short_value;
+use crate::outcome::RunResults;
+
+const RED: Style = AnsiColor::Red.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+/// Differences shown per failing case.
+const SHOWN: usize = 3;
+
+/// Writes the summary of `results`; `reports` are the files written.
+pub fn write_summary(
+    w: &mut dyn Write,
+    results: &RunResults,
+    reports: &[PathBuf],
+) -> io::Result<()> {
+    for case in results.cases.iter().filter(|c| !c.verdict.is_success()) {
+        let unwaived = case.differences() - case.waived();
+        writeln!(
+            w,
+            "{RED}✗{RED:#} {BOLD}{}{BOLD:#}  {}{}",
+            case.label(),
+            case.verdict.describe(),
+            if unwaived > 0 {
+                format!(", {unwaived} differences")
+            } else {
+                String::new()
+            }
+        )?;
+        for (side, run) in [("legacy", &case.legacy), ("candidate", &case.candidate)] {
+            if !run.status.is_success() {
+                let last = run.stderr_tail.lines().last().unwrap_or("");
+                writeln!(
+                    w,
+                    "    {side}: {}{}",
+                    run.status.describe(),
+                    if last.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {DIM}— {last}{DIM:#}")
+                    }
+                )?;
+            }
+        }
+        let differences = case.outputs.iter().flat_map(|o| {
+            o.differences
+                .iter()
+                .filter(|d| d.waiver.is_none())
+                .map(move |d| (o, d))
+        });
+        for (output, d) in differences.clone().take(SHOWN) {
+            writeln!(
+                w,
+                "    {DIM}{}{DIM:#} {} {DIM}{}{DIM:#}: {} → {}",
+                output.output,
+                d.path,
+                d.kind,
+                short_value(d.left.as_ref(), 60),
+                short_value(d.right.as_ref(), 60)
+            )?;
+        }
+        if unwaived > SHOWN {
+            writeln!(
+                w,
+                "    {DIM}… {} more in report.md{DIM:#}",
+                unwaived - SHOWN
+            )?;
+        }
+    }
+    for rule in results.rules.iter().filter(|r| r.stale) {
+        writeln!(
+            w,
+            "{YELLOW}warning{YELLOW:#}: rule {} ({} {} on `{}`) applied nowhere in this run; is it still needed?",
+            rule.id + 1,
+            rule.kind,
+            rule.path.as_deref().unwrap_or(""),
+            rule.output
+        )?;
+    }
+    for waiver in results.waivers.iter().filter(|w| w.expired) {
+        writeln!(
+            w,
+            "{YELLOW}warning{YELLOW:#}: waiver {} (owner {}) expired on {} and no longer applies",
+            waiver.index + 1,
+            waiver.owner,
+            waiver.expires.as_deref().unwrap_or("?")
+        )?;
+    }
+    let counts: Vec<String> = results
+        .summary
+        .by_verdict
+        .iter()
+        .map(|(v, n)| format!("{n} {v}"))
+        .collect();
+    let (style, word) = if results.summary.exit_code == 0 {
+        (GREEN, "PASS")
+    } else {
+        (RED, "FAIL")
+    };
+    writeln!(
+        w,
+        "{style}{word}{style:#} {} {DIM}({}; exit {}){DIM:#}",
+        results.summary.headline,
+        if counts.is_empty() {
+            "no cases".to_owned()
+        } else {
+            counts.join(", ")
+        },
+        results.summary.exit_code
+    )?;
+    if let Some(first) = reports.first() {
+        let dir = first
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let names: Vec<String> = reports
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        writeln!(w, "{DIM}reports: {dir}/{{{}}}{DIM:#}", names.join(","))?;
+    }
+    Ok(())
+}

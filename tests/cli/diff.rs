@@ -1,0 +1,242 @@
+//! `parity diff`: the engine on two files or directories, exit codes like diff(1).
+
+use std::path::Path;
+
+use crate::support::{assert_exit, parity, stderr, stdout};
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn diff_json(args: &[&str]) -> (std::process::Output, serde_json::Value) {
+    let output = parity()
+        .arg("diff")
+        .args(args)
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    let parsed = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
+    (output, parsed)
+}
+
+#[test]
+fn equal_json_in_another_key_order_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = write(dir.path(), "l.json", r#"{"a": 1, "b": {"c": [1, 2]}}"#);
+    let r = write(dir.path(), "r.json", r#"{"b": {"c": [1, 2]}, "a": 1.0}"#);
+    let output = parity().args(["diff", &l, &r]).output().unwrap();
+    assert_exit(&output, 0);
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn keyed_arrays_ignore_order_and_report_paths_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = write(
+        dir.path(),
+        "l.json",
+        r#"{"t": "x", "items": [{"id": "a", "v": 1}, {"id": "b", "v": 2}]}"#,
+    );
+    let r = write(
+        dir.path(),
+        "r.json",
+        r#"{"t": "y", "items": [{"id": "b", "v": 3}, {"id": "a", "v": 1}, {"id": "c", "v": 0}]}"#,
+    );
+    let (output, parsed) = diff_json(&[&l, &r, "--key", "$.items=id", "--ignore", "$.t"]);
+    assert_exit(&output, 1);
+    let found: Vec<(String, String)> = parsed["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().to_owned(),
+                d["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("$.items[?@.id=='b'].v".to_owned(), "changed".to_owned()),
+            ("$.items[?@.id=='c']".to_owned(), "added".to_owned()),
+        ]
+    );
+    assert_eq!(parsed["differences"][0]["left"], 2);
+    assert_eq!(parsed["differences"][0]["right"], 3);
+}
+
+#[test]
+fn sets_and_tolerances() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = write(
+        dir.path(),
+        "l.json",
+        r#"{"tags": ["a", "b"], "score": 0.1, "price": 100}"#,
+    );
+    let r = write(
+        dir.path(),
+        "r.json",
+        r#"{"tags": ["b", "a"], "score": 0.10000000001, "price": 100.4}"#,
+    );
+    let output = parity()
+        .args([
+            "diff",
+            &l,
+            &r,
+            "--unordered",
+            "$.tags",
+            "--tolerance",
+            "$.score=1e-9",
+            "--tolerance",
+            "$.price=0.5%",
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let (output, parsed) = diff_json(&[
+        &l,
+        &r,
+        "--unordered",
+        "$.tags",
+        "--tolerance",
+        "$..score=1e-12",
+    ]);
+    assert_exit(&output, 1);
+    let kinds: Vec<&str> = parsed["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["changed", "over_tolerance"]);
+}
+
+#[test]
+fn csv_rows_are_matched_by_key_whatever_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = write(
+        dir.path(),
+        "l.csv",
+        "id,seq,state\nA,1,new\nA,2,open\nB,1,new\n",
+    );
+    let r = write(
+        dir.path(),
+        "r.csv",
+        "state,id,seq\nnew,B,1\nclosed,A,2\nnew,A,1\n",
+    );
+    let (output, parsed) = diff_json(&[&l, &r, "--key", "id,seq"]);
+    assert_exit(&output, 1);
+    assert_eq!(parsed["total"], 1);
+    assert_eq!(
+        parsed["differences"][0]["path"],
+        "$[?@.id=='A' && @.seq=='2'].state"
+    );
+    let output = parity()
+        .args(["diff", &l, &r, "--key", "id,seq", "--ignore", "state"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+}
+
+#[test]
+fn ndjson_records_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = write(
+        dir.path(),
+        "l.ndjson",
+        "{\"id\":1,\"v\":\"a\"}\n{\"id\":2,\"v\":\"b\"}\n",
+    );
+    let r = write(
+        dir.path(),
+        "r.ndjson",
+        "{\"id\":2,\"v\":\"b\"}\n{\"id\":1,\"v\":\"a\"}\n",
+    );
+    assert_exit(
+        &parity()
+            .args(["diff", &l, &r, "--key", "id"])
+            .output()
+            .unwrap(),
+        0,
+    );
+    assert_exit(&parity().args(["diff", &l, &r]).output().unwrap(), 1);
+}
+
+#[test]
+fn malformed_input_exits_2_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = write(dir.path(), "l.json", "{\"a\": 1}");
+    let r = write(dir.path(), "r.json", "{\n  \"a\": 1,\n  \"b\": ]\n}");
+    let output = parity().args(["diff", &l, &r]).output().unwrap();
+    assert_exit(&output, 2);
+    let message = stderr(&output);
+    assert!(
+        message.contains("r.json` is not valid json: line 3, column 8"),
+        "{message}"
+    );
+    let l = write(dir.path(), "l.csv", "a,b\n1,2\n");
+    let r = write(dir.path(), "r.csv", "a,b\n1,2\n3\n");
+    let output = parity().args(["diff", &l, &r]).output().unwrap();
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("line 3"), "{}", stderr(&output));
+}
+
+#[test]
+fn text_prints_a_unified_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = write(dir.path(), "l.txt", "one\ntwo\nthree\n");
+    let r = write(dir.path(), "r.txt", "one\n2\nthree\n");
+    let output = parity().args(["diff", &l, &r]).output().unwrap();
+    assert_exit(&output, 1);
+    let text = stdout(&output);
+    assert!(text.contains("-two\n+2\n"), "{text}");
+}
+
+#[test]
+fn directories_pair_files_and_report_missing_and_extra_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let left = dir.path().join("left");
+    let right = dir.path().join("right");
+    write(&left, "same.json", "[1]");
+    write(&right, "same.json", "[1]");
+    write(&left, "sub/changed.csv", "a\n1\n");
+    write(&right, "sub/changed.csv", "a\n2\n");
+    write(&left, "gone.txt", "x");
+    write(&right, "new.txt", "y");
+    let (output, parsed) = diff_json(&[left.to_str().unwrap(), right.to_str().unwrap()]);
+    assert_exit(&output, 1);
+    let found: Vec<(String, String)> = parsed["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_owned(),
+                d["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("gone.txt".to_owned(), "missing_file".to_owned()),
+            ("new.txt".to_owned(), "extra_file".to_owned()),
+            ("sub/changed.csv".to_owned(), "changed".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn a_missing_file_is_trouble() {
+    let output = parity()
+        .args(["diff", "/no/such/left.json", "/no/such/right.json"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("cannot read `/no/such/left.json`"));
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real `parity` binary against real child processes.
+
+mod config_errors;
+mod diff;
+mod example;
+mod measure;
+mod run;
+mod support;

@@ -1,0 +1,421 @@
+//! `parity run` against helper sides that agree, differ, crash, hang, flood, print garbage or
+//! write nothing.
+
+use std::time::{Duration, Instant};
+
+use crate::support::{Project, alive, assert_exit, read_pids, stderr, stdout};
+
+#[test]
+fn identical_and_reordered_json_pass() {
+    let project = Project::new("");
+    project
+        .fixture(
+            "same",
+            &["json", r#"{"a": 1, "b": [1, 2]}"#],
+            &["json", r#"{"a": 1, "b": [1, 2]}"#],
+        )
+        .fixture(
+            "reordered",
+            &["json", r#"{"a": 1, "b": 2}"#],
+            &["json", r#"{"b": 2.0, "a": 1}"#],
+        );
+    let output = project.run(&[]);
+    assert_exit(&output, 0);
+    assert_eq!(project.case("same")["verdict"]["kind"], "identical");
+    assert_eq!(project.case("reordered")["verdict"]["kind"], "equivalent");
+    assert!(stdout(&output).contains("PASS"), "{}", stdout(&output));
+}
+
+#[test]
+fn a_changed_value_fails_with_its_path_and_both_values() {
+    let project = Project::new("");
+    project.fixture(
+        "changed",
+        &["json", r#"{"a": {"b": 1}}"#],
+        &["json", r#"{"a": {"b": 2}}"#],
+    );
+    let output = project.run(&[]);
+    assert_exit(&output, 1);
+    let case = project.case("changed");
+    assert_eq!(case["verdict"]["kind"], "different");
+    let difference = &case["outputs"][0]["differences"][0];
+    assert_eq!(difference["path"], "$.a.b");
+    assert_eq!(difference["kind"], "changed");
+    assert_eq!(
+        (difference["left"].clone(), difference["right"].clone()),
+        (1.into(), 2.into())
+    );
+    assert!(
+        project
+            .report_md()
+            .contains("| `$.a.b` | changed | `1` | `2` |"),
+        "{}",
+        project.report_md()
+    );
+    let junit = std::fs::read_to_string(project.path().join("reports/latest/junit.xml")).unwrap();
+    assert!(
+        junit.contains("<failure") && junit.contains("$.a.b"),
+        "{junit}"
+    );
+    assert!(
+        project
+            .path()
+            .join("reports/latest/outputs/main/changed.json/candidate/out/result.json")
+            .is_file()
+    );
+}
+
+#[test]
+fn a_crashing_candidate_is_a_result_with_its_stderr() {
+    let project = Project::new("");
+    project
+        .fixture("ok", &["json", "{}"], &["json", "{}"])
+        .fixture("crash", &["json", "{}"], &["crash", "3"])
+        .fixture("segv", &["json", "{}"], &["segfault"]);
+    let output = project.run(&[]);
+    assert_exit(&output, 1);
+    let crash = project.case("crash");
+    assert_eq!(crash["verdict"]["kind"], "candidate-failed");
+    assert_eq!(
+        crash["candidate"]["status"],
+        serde_json::json!({"kind": "exited", "code": 3})
+    );
+    assert!(
+        crash["candidate"]["stderr_tail"]
+            .as_str()
+            .unwrap()
+            .contains("ValueError: fixture broke the parser")
+    );
+    let segv = project.case("segv");
+    assert_eq!(segv["verdict"]["kind"], "candidate-failed");
+    assert_eq!(segv["candidate"]["status"]["name"], "SIGSEGV");
+    assert_eq!(project.case("ok")["verdict"]["kind"], "identical");
+    assert!(
+        project
+            .report_md()
+            .contains("ValueError: fixture broke the parser")
+    );
+}
+
+#[test]
+fn both_sides_failing_the_same_way_agree() {
+    let project = Project::new("");
+    project
+        .fixture("same", &["crash", "3"], &["crash", "3"])
+        .fixture("other", &["crash", "3"], &["crash", "4"]);
+    let output = project.run(&[]);
+    assert_exit(&output, 1);
+    assert_eq!(
+        project.case("same")["verdict"],
+        serde_json::json!({"kind": "both-failed", "agree": true})
+    );
+    assert_eq!(
+        project.case("other")["verdict"],
+        serde_json::json!({"kind": "both-failed", "agree": false})
+    );
+}
+
+#[test]
+fn a_hanging_side_is_killed_with_its_grandchildren() {
+    let project = Project::with_sides("2s", "");
+    let pidfile = project.path().join("pids");
+    project.fixture("hang", &["json", "{}"], &["hang"]).fixture(
+        "fine",
+        &["json", "{}"],
+        &["json", "{}"],
+    );
+    let started = Instant::now();
+    let output = crate::support::parity()
+        .current_dir(project.path())
+        .env("PIDFILE", &pidfile)
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_exit(&output, 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    let case = project.case("hang");
+    assert_eq!(
+        case["verdict"],
+        serde_json::json!({"kind": "timeout", "sides": ["candidate"]})
+    );
+    assert_eq!(case["candidate"]["status"]["kind"], "timed_out");
+    let pids = read_pids(&pidfile);
+    assert_eq!(
+        pids.len(),
+        3,
+        "the helper records itself and two grandchildren"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let survivors: Vec<u32> = pids.into_iter().filter(|&p| alive(p)).collect();
+    assert!(
+        survivors.is_empty(),
+        "still running after the timeout: {survivors:?}"
+    );
+    assert_eq!(project.case("fine")["verdict"]["kind"], "identical");
+}
+
+#[test]
+fn background_processes_left_behind_are_killed_and_noted() {
+    let project = Project::new("");
+    let pidfile = project.path().join("pids");
+    project.fixture("leak", &["json", "{}"], &["leak"]);
+    let started = Instant::now();
+    let output = crate::support::parity()
+        .current_dir(project.path())
+        .env("PIDFILE", &pidfile)
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let notes = project.case("leak")["candidate"]["notes"].to_string();
+    assert!(notes.contains("still running after it exited"), "{notes}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(read_pids(&pidfile).into_iter().all(|p| !alive(p)));
+}
+
+#[test]
+fn a_flooding_side_is_captured_up_to_the_limit_then_timed_out() {
+    let project = Project::with_sides(
+        "3s",
+        "[[compare]]\noutput = \"stdout\"\nformat = \"text\"\n",
+    );
+    project.fixture("flood", &["json", "{}"], &["flood"]);
+    let output = project.run(&[]);
+    assert_exit(&output, 1);
+    let case = project.case("flood");
+    assert_eq!(case["verdict"]["kind"], "timeout");
+    let captured = std::fs::metadata(
+        project
+            .path()
+            .join("reports/latest/outputs/main/flood.json/candidate/stdout"),
+    )
+    .unwrap()
+    .len();
+    assert!(captured <= 64 * 1024 * 1024, "stored {captured} bytes");
+    let written = case["candidate"]["stdout"]["bytes"].as_u64().unwrap();
+    assert!(written >= captured, "counted {written} bytes");
+}
+
+#[test]
+fn invalid_json_is_a_parse_error_difference_with_line_and_column() {
+    let project = Project::new("");
+    project.fixture(
+        "garbage",
+        &["json", r#"{"advisories": [1, 2, 3]}"#],
+        &["garbage"],
+    );
+    let output = project.run(&[]);
+    assert_exit(&output, 1);
+    let difference = &project.case("garbage")["outputs"][0]["differences"][0];
+    assert_eq!(difference["kind"], "parse_error");
+    let note = difference["note"].as_str().unwrap();
+    assert!(
+        note.contains("candidate output `result.json` is not valid json: line 1, column 22"),
+        "{note}"
+    );
+}
+
+#[test]
+fn a_side_that_writes_nothing_misses_its_output() {
+    let project = Project::new("");
+    project.fixture("empty", &["json", "{}"], &["nothing"]);
+    let output = project.run(&[]);
+    assert_exit(&output, 1);
+    let compared = &project.case("empty")["outputs"][0];
+    assert_eq!(compared["output"], "result.json");
+    assert_eq!(compared["differences"][0]["kind"], "missing_file");
+}
+
+#[test]
+fn a_program_that_cannot_start_anywhere_is_a_harness_error() {
+    let project = Project::new("");
+    project.fixture("a", &["json", "{}"], &["json", "{}"]);
+    let config = std::fs::read_to_string(project.path().join("parity.toml")).unwrap();
+    let broken = config.replacen("[\"python3\"", "[\"no-such-program-xyz\"", 2);
+    assert_ne!(broken, config);
+    std::fs::write(project.path().join("parity.toml"), broken).unwrap();
+    let output = project.run(&[]);
+    assert_exit(&output, 2);
+    let text = stdout(&output);
+    assert!(
+        text.contains("no case could be run") && text.contains("no-such-program-xyz"),
+        "{text}"
+    );
+    assert_eq!(project.case("a")["verdict"]["kind"], "error");
+}
+
+#[test]
+fn waivers_cover_known_differences_and_unused_rules_are_stale() {
+    let extra = r#"ignore = ["$.never"]
+
+[[waiver]]
+path = "$.wording"
+value = "^new"
+reason = "reworded on purpose"
+owner = "jane"
+expires = "2099-01-01"
+"#;
+    let project = Project::new(extra);
+    project.fixture(
+        "waived",
+        &["json", r#"{"wording": "old text"}"#],
+        &["json", r#"{"wording": "new text"}"#],
+    );
+    project.fixture(
+        "not-waived",
+        &["json", r#"{"wording": "old text"}"#],
+        &["json", r#"{"wording": "other"}"#],
+    );
+    let output = project.run(&[]);
+    assert_exit(&output, 1);
+    assert_eq!(project.case("waived")["verdict"]["kind"], "waived");
+    assert_eq!(
+        project.case("waived")["outputs"][0]["differences"][0]["waiver"],
+        0
+    );
+    assert_eq!(project.case("not-waived")["verdict"]["kind"], "different");
+    let results = project.results();
+    assert_eq!(results["waivers"][0]["applied"], 1);
+    assert_eq!(results["rules"][0]["stale"], true);
+    assert!(
+        stdout(&output).contains("applied nowhere"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(project.report_md().contains("reworded on purpose"));
+}
+
+#[test]
+fn an_expired_waiver_no_longer_covers_anything() {
+    let extra =
+        "[[waiver]]\npath = \"$.a\"\nreason = \"old\"\nowner = \"bob\"\nexpires = \"2020-01-01\"\n";
+    let project = Project::new(extra);
+    project.fixture("x", &["json", r#"{"a": 1}"#], &["json", r#"{"a": 2}"#]);
+    let output = project.run(&[]);
+    assert_exit(&output, 1);
+    assert_eq!(project.results()["waivers"][0]["expired"], true);
+    assert!(
+        stdout(&output).contains("expired on 2020-01-01"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn no_matching_fixture_exits_4() {
+    let project = Project::new("");
+    project.fixture("a", &["json", "{}"], &["json", "{}"]);
+    let output = project.run(&["--fixture", "nothing-like-this*"]);
+    assert_exit(&output, 4);
+    assert_eq!(project.results()["summary"]["exit_code"], 4);
+}
+
+#[test]
+fn an_unknown_suite_is_a_usage_error_naming_the_valid_ones() {
+    let project = Project::new("");
+    let output = project.run(&["--suite", "mian"]);
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains("unknown suite `mian`; the configuration defines: `main`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn json_output_prints_only_results_on_stdout() {
+    let project = Project::new("");
+    project.fixture("a", &["json", "{}"], &["json", "{}"]);
+    let output = project.run(&["--format", "json"]);
+    assert_exit(&output, 0);
+    let parsed: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
+    assert_eq!(parsed["summary"]["exit_code"], 0);
+    assert!(stderr(&output).contains("PASS"));
+}
+
+#[test]
+fn report_rerenders_a_past_run() {
+    let project = Project::new("");
+    project.fixture("a", &["json", r#"{"a": 1}"#], &["json", r#"{"a": 2}"#]);
+    assert_exit(&project.run(&[]), 1);
+    let output = crate::support::parity()
+        .current_dir(project.path())
+        .args(["report", "reports/latest/results.json", "--format", "md"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    assert_eq!(crate::support::stdout(&output), project.report_md());
+}
+
+#[test]
+fn ctrl_c_kills_every_child_and_keeps_finished_cases() {
+    let project = Project::new("");
+    let pidfile = project.path().join("pids");
+    project
+        .fixture("a-quick", &["json", "{}"], &["json", "{}"])
+        .fixture("b-slow", &["hang"], &["hang"])
+        .fixture("c-slow", &["hang"], &["hang"]);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("parity"))
+        .current_dir(project.path())
+        .env("PIDFILE", &pidfile)
+        .args(["run", "--jobs", "6"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the slow sides are running (each records three pids) and the quick case is
+    // finished: its run directory appears, then is removed once it passed.
+    let quick_dir = project
+        .path()
+        .join("reports/latest/outputs/main/a-quick.json");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen_quick = false;
+    loop {
+        seen_quick |= quick_dir.exists();
+        let quick_done = seen_quick && !quick_dir.exists();
+        if (read_pids(&pidfile).len() >= 6 && quick_done) || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(read_pids(&pidfile).len() >= 6, "slow sides never started");
+    assert!(
+        seen_quick && !quick_dir.exists(),
+        "the quick case never finished"
+    );
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let started = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(status.code(), Some(2));
+    let results = project.results();
+    assert_eq!(results["interrupted"], true);
+    assert_eq!(results["cases"].as_array().unwrap().len(), 1);
+    assert_eq!(results["cases"][0]["fixture"], "a-quick.json");
+    assert_eq!(
+        results["not_run"],
+        serde_json::json!(["main/b-slow.json", "main/c-slow.json"])
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let survivors: Vec<u32> = read_pids(&pidfile)
+        .into_iter()
+        .filter(|&p| alive(p))
+        .collect();
+    assert!(
+        survivors.is_empty(),
+        "still running after Ctrl-C: {survivors:?}"
+    );
+}
