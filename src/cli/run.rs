@@ -24,6 +24,10 @@ use crate::runner::{self, Cancel, Plan, SideResult};
 /// Subdirectory of the report directory holding run outputs.
 const OUTPUTS_DIR: &str = "outputs";
 
+/// Test hook: parity holds this many MiB for the whole run, so tests can show that a side's
+/// peak RSS excludes parity's own memory (see `runner::measure`). Not a user setting.
+const BALLAST_ENV: &str = "PARITY_TEST_BALLAST_MIB";
+
 /// A finished case with the rule and waiver usage it contributed.
 struct Finished {
     outcome: CaseOutcome,
@@ -32,6 +36,10 @@ struct Finished {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
+    let ballast: Vec<u8> = std::env::var(BALLAST_ENV)
+        .ok()
+        .and_then(|mib| mib.parse::<usize>().ok())
+        .map_or_else(Vec::new, |mib| vec![1; mib << 20]);
     let cwd = std::env::current_dir().context("cannot determine the current directory")?;
     let config_path = match &args.config {
         Some(path) => cwd.join(path),
@@ -120,6 +128,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     });
     progress.finish_and_clear();
     runtime.shutdown_background();
+    std::hint::black_box(&ballast);
 
     let mut results = assemble(
         &config,

@@ -581,13 +581,14 @@ impl Validator<'_> {
                     None
                 }
             });
-        if delimiter.is_some() && !matches!(format, Some(Format::Csv | Format::Tsv)) {
-            if let Some(d) = &raw.delimiter {
-                self.error(
-                    d.span(),
-                    "`delimiter` applies to `format = \"csv\"` or `\"tsv\"` only",
-                );
-            }
+        if let Some(d) = &raw.delimiter
+            && delimiter.is_some()
+            && !matches!(format, Some(Format::Csv | Format::Tsv))
+        {
+            self.error(
+                d.span(),
+                "`delimiter` applies to `format = \"csv\"` or `\"tsv\"` only",
+            );
         }
         Some(CompareBlock {
             index,
@@ -774,7 +775,10 @@ impl Validator<'_> {
                 owner: rule.owner.clone(),
                 expires: rule.expires.clone(),
             };
-            let regex = match Regex::new(&format!("(?m){}", rule.pattern.get_ref())) {
+            let regex = match regex::RegexBuilder::new(rule.pattern.get_ref())
+                .multi_line(true)
+                .build()
+            {
                 Ok(regex) => regex,
                 Err(e) => {
                     self.error(rule.pattern.span(), format!("invalid regex: {e}"));
@@ -823,11 +827,14 @@ impl Validator<'_> {
         match rule_selector(text, format) {
             Ok(path) => Some(path),
             Err(e) => {
-                let records = is_record_format(format);
-                let hint = if records {
-                    ""
+                let hint = if is_record_format(format) {
+                    String::new()
+                } else if !text.starts_with('$') {
+                    format!(
+                        " (did you mean `$.{text}`? CSV and NDJSON blocks also accept a bare column name)"
+                    )
                 } else {
-                    " (CSV and NDJSON blocks also accept a bare column name)"
+                    String::new()
                 };
                 self.error(span, format!("{e}{hint}"));
                 None
@@ -975,5 +982,201 @@ impl RuleCtx<'_> {
             expires: meta.expires.as_ref().map(|e| e.get_ref().clone()),
         });
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIDES: &str = "[legacy]\ncmd = [\"python3\", \"legacy.py\", \"{fixture}\", \"{out}\"]\n\n[candidate]\ncmd = [\"python3\", \"-m\", \"pipeline\", \"{fixture}\"]\ntimeout = \"30s\"\n\n[suites.main]\nroot = \".\"\ninclude = [\"*/\"]\n";
+
+    /// Parses `text` as `<tempdir>/parity.toml` and returns the error with the directory replaced.
+    fn error_of(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parity.toml");
+        match parse(&path, text) {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(e) => e
+                .to_string()
+                .replace(&dir.path().to_string_lossy().into_owned(), "<dir>"),
+        }
+    }
+
+    fn ok(text: &str) -> Config {
+        let dir = tempfile::tempdir().unwrap();
+        parse(&dir.path().join("parity.toml"), text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_full_config_validates() {
+        let config = ok(&format!(
+            "{SIDES}\n[suites.bugs]\nroot = \".\"\ninclude = [\"*.json\"]\ndefault = false\n\n[variants.offline]\nargs = [\"--offline\"]\n\n[[compare]]\noutput = \"advisory_current.json\"\nformat = \"json\"\nignore = [\"$.generated_at\", {{ path = \"$.run_id\", reason = \"random\", owner = \"me\", expires = \"2030-01-01\" }}]\nmatch = [{{ path = \"$.advisories\", by = \"advisory_id\" }}, {{ path = \"$.advisories[*].sources\", as = \"set\" }}]\ntolerance = [{{ path = \"$..confidence\", abs = 1e-9 }}]\n\n[[compare]]\noutput = \"*.csv\"\nformat = \"csv\"\nkey = [\"advisory_id\", \"seq\"]\nignore = [\"recorded_at\"]\n\n[[compare]]\noutput = \"report.md\"\nformat = \"text\"\nnormalize = [{{ pattern = \"^Run id: .*$\", replace = \"Run id: <id>\" }}]\n\n[[waiver]]\npath = \"$.advisories[*].explanation\"\nvalue = \"^OSV reports\"\nreason = \"reworded\"\nowner = \"jane\"\nexpires = \"2030-01-01\"\n\n[report]\ndir = \"out/reports\"\nmax_differences = 50\n"
+        ));
+        assert_eq!(
+            config
+                .suites
+                .iter()
+                .map(|s| (s.name.as_str(), s.default))
+                .collect::<Vec<_>>(),
+            [("bugs", false), ("main", true)]
+        );
+        assert_eq!(config.candidate.timeout, Duration::from_secs(30));
+        assert_eq!(config.legacy.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(config.compares.len(), 3);
+        let kinds: Vec<RuleKind> = config.rules.iter().map(|r| r.kind).collect();
+        use RuleKind::*;
+        assert_eq!(
+            kinds,
+            [
+                Ignore, Ignore, Match, Match, Tolerance, Key, Ignore, Normalize
+            ]
+        );
+        assert_eq!(config.rules[6].path.as_deref(), Some("$[*].recorded_at"));
+        assert_eq!(config.rules[1].reason.as_deref(), Some("random"));
+        assert_eq!(config.report.max_differences, 50);
+        assert!(config.report.dir.ends_with("out/reports"));
+        assert_eq!(config.variants[0].name, "offline");
+        assert!(config.hash.starts_with("blake3:"));
+    }
+
+    #[test]
+    fn config_errors() {
+        let cases = [
+            ("toml syntax", format!("{SIDES}\n[report\n")),
+            (
+                "unknown key",
+                SIDES.replace("timeout = \"30s\"", "timout = \"30s\""),
+            ),
+            ("bad duration", SIDES.replace("\"30s\"", "\"soon\"")),
+            (
+                "unknown template variable",
+                SIDES.replace("{out}\"]", "{output}\"]"),
+            ),
+            (
+                "empty command",
+                SIDES.replace("[\"python3\", \"-m\", \"pipeline\", \"{fixture}\"]", "[]"),
+            ),
+            (
+                "missing side",
+                SIDES.replace(
+                    "[legacy]\ncmd = [\"python3\", \"legacy.py\", \"{fixture}\", \"{out}\"]\n",
+                    "",
+                ),
+            ),
+            (
+                "missing suite root",
+                SIDES.replace("root = \".\"", "root = \"nowhere\""),
+            ),
+            ("missing include", SIDES.replace("include = [\"*/\"]\n", "")),
+            ("bad glob", SIDES.replace("\"*/\"", "\"[*/\"")),
+            (
+                "bad format",
+                format!("{SIDES}\n[[compare]]\noutput = \"a.json\"\nformat = \"jsn\"\n"),
+            ),
+            (
+                "bad jsonpath",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.json\"\nformat = \"json\"\nignore = [\"$.a[\"]\n"
+                ),
+            ),
+            (
+                "path without dollar",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.json\"\nformat = \"json\"\nignore = [\"generated_at\"]\n"
+                ),
+            ),
+            (
+                "match needs by or as",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.json\"\nformat = \"json\"\nmatch = [{{ path = \"$.a\" }}]\n"
+                ),
+            ),
+            (
+                "bad match mode",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.json\"\nformat = \"json\"\nmatch = [{{ path = \"$.a\", as = \"bag\" }}]\n"
+                ),
+            ),
+            (
+                "key on json",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.json\"\nformat = \"json\"\nkey = \"id\"\n"
+                ),
+            ),
+            (
+                "rules on text",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.txt\"\nformat = \"text\"\nignore = [\"$.a\"]\n"
+                ),
+            ),
+            (
+                "tolerance without bounds",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.json\"\nformat = \"json\"\ntolerance = [{{ path = \"$.a\" }}]\n"
+                ),
+            ),
+            (
+                "negative tolerance",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.json\"\nformat = \"json\"\ntolerance = [{{ path = \"$.a\", abs = -1.0 }}]\n"
+                ),
+            ),
+            (
+                "bad regex",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.txt\"\nformat = \"text\"\nnormalize = [{{ pattern = \"(unclosed\", replace = \"\" }}]\n"
+                ),
+            ),
+            (
+                "absolute output",
+                format!("{SIDES}\n[[compare]]\noutput = \"/etc/passwd\"\n"),
+            ),
+            (
+                "rules on exit",
+                format!("{SIDES}\n[[compare]]\noutput = \"exit\"\nformat = \"json\"\n"),
+            ),
+            (
+                "waiver without scope",
+                format!("{SIDES}\n[[waiver]]\nreason = \"r\"\nowner = \"o\"\n"),
+            ),
+            (
+                "waiver without owner",
+                format!("{SIDES}\n[[waiver]]\npath = \"$.a\"\nreason = \"r\"\n"),
+            ),
+            (
+                "bad expiry date",
+                format!(
+                    "{SIDES}\n[[waiver]]\npath = \"$.a\"\nreason = \"r\"\nowner = \"o\"\nexpires = \"next year\"\n"
+                ),
+            ),
+            (
+                "several errors at once",
+                SIDES
+                    .replace("\"30s\"", "\"soon\"")
+                    .replace("{out}\"]", "{output}\"]"),
+            ),
+        ];
+        let mut all = String::new();
+        for (name, text) in cases {
+            all.push_str(&format!("=== {name}\n{}\n\n", error_of(&text)));
+        }
+        insta::assert_snapshot!(all);
+    }
+
+    #[test]
+    fn discovery_walks_up_to_the_nearest_config() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), "").unwrap();
+        assert_eq!(
+            discover(&dir.path().join("a/b")).unwrap(),
+            dir.path().join(FILE_NAME)
+        );
+        let empty = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            discover(empty.path()),
+            Err(ConfigError::NotFound { .. })
+        ));
     }
 }

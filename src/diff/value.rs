@@ -285,3 +285,239 @@ fn count_members(elements: &[Value]) -> BTreeMap<String, (usize, &Value)> {
     }
     counts
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+    use crate::diff::rules::{Normalize, Rule, Tolerance};
+    use crate::diff::{NoWaivers, path::JsonPath};
+
+    fn rule<T>(id: usize, path: &str, action: T) -> Rule<T> {
+        Rule {
+            id,
+            path: Some(JsonPath::parse(path).unwrap()),
+            action,
+        }
+    }
+
+    fn run(left: &Value, right: &Value, rules: &Rules) -> crate::diff::FindingsSummary {
+        let mut findings = Findings::new("x", &NoWaivers, usize::MAX);
+        diff_values(left, right, rules, &mut findings);
+        findings.finish()
+    }
+
+    fn found(left: Value, right: Value, rules: &Rules) -> Vec<(String, &'static str)> {
+        run(&left, &right, rules)
+            .differences
+            .iter()
+            .map(|d| (d.path.clone(), d.kind.as_str()))
+            .collect()
+    }
+
+    fn pairs(items: &[(&str, &'static str)]) -> Vec<(String, &'static str)> {
+        items.iter().map(|(p, k)| ((*p).to_owned(), *k)).collect()
+    }
+
+    #[test]
+    fn kinds_of_difference() {
+        let none = Rules::default();
+        let cases = [
+            (json!({"a": 1, "b": 2}), json!({"b": 2, "a": 1}), vec![]),
+            (json!({"a": 1}), json!({"a": 1.0}), vec![]),
+            (
+                json!({"a": 1}),
+                json!({"a": "1"}),
+                vec![("$.a", "type_changed")],
+            ),
+            (json!({"a": null}), json!({}), vec![("$.a", "removed")]),
+            (json!({}), json!({"a": null}), vec![("$.a", "added")]),
+            (
+                json!({"a": true}),
+                json!({"a": false}),
+                vec![("$.a", "changed")],
+            ),
+            (json!([1, 2]), json!([1, 2, 3]), vec![("$[2]", "added")]),
+            (
+                json!([1, 2, 3]),
+                json!([1, 3]),
+                vec![("$[1]", "changed"), ("$[2]", "removed")],
+            ),
+            (
+                json!({"x y": {"z": 1}}),
+                json!({"x y": {"z": 2}}),
+                vec![("$['x y'].z", "changed")],
+            ),
+        ];
+        for (left, right, expected) in cases {
+            assert_eq!(
+                found(left.clone(), right.clone(), &none),
+                pairs(&expected),
+                "{left} vs {right}"
+            );
+        }
+    }
+
+    #[test]
+    fn keyed_matching_pairs_by_key_and_reports_duplicates() {
+        let rules = Rules {
+            matching: vec![rule(0, "$.items", ArrayMatch::Keyed(vec!["id".into()]))],
+            ..Rules::default()
+        };
+        let left = json!({"items": [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}]});
+        let right = json!({"items": [{"id": 2, "v": "B"}, {"id": 1, "v": "a"}]});
+        assert_eq!(
+            found(left, right, &rules),
+            pairs(&[("$.items[?@.id==2].v", "changed")])
+        );
+        let left = json!({"items": [{"id": 1}, {"id": 1, "v": 2}]});
+        let right = json!({"items": [{"id": 1}]});
+        assert_eq!(
+            found(left, right, &rules),
+            pairs(&[
+                ("$.items[?@.id==1]", "duplicate_key"),
+                ("$.items[?@.id==1]", "removed")
+            ])
+        );
+    }
+
+    #[test]
+    fn sets_and_multisets() {
+        let set = Rules {
+            matching: vec![rule(0, "$.s", ArrayMatch::Set)],
+            ..Rules::default()
+        };
+        assert!(found(json!({"s": [1, 2, 2]}), json!({"s": [2, 1]}), &set).is_empty());
+        assert_eq!(
+            found(json!({"s": ["a"]}), json!({"s": ["b"]}), &set),
+            pairs(&[("$.s[?@=='a']", "removed"), ("$.s[?@=='b']", "added")])
+        );
+        let multiset = Rules {
+            matching: vec![rule(0, "$.s", ArrayMatch::Multiset)],
+            ..Rules::default()
+        };
+        assert_eq!(
+            found(json!({"s": [1, 2, 2]}), json!({"s": [2, 1]}), &multiset),
+            pairs(&[("$.s[?@==2]", "removed")])
+        );
+    }
+
+    #[test]
+    fn rules_suppress_and_count() {
+        let rules = Rules {
+            ignore: vec![rule(0, "$..ts", ())],
+            tolerance: vec![rule(
+                1,
+                "$.score",
+                Tolerance {
+                    abs: Some(1e-9),
+                    rel: None,
+                },
+            )],
+            normalize: vec![Rule {
+                id: 2,
+                path: Some(JsonPath::parse("$.msg").unwrap()),
+                action: Normalize {
+                    regex: regex::Regex::new(r"\d+").unwrap(),
+                    replace: "<n>".into(),
+                },
+            }],
+            ..Rules::default()
+        };
+        let left = json!({"ts": 1, "deep": {"ts": 2}, "score": 0.1, "msg": "took 12 ms"});
+        let right = json!({"ts": 3, "deep": {"ts": 2}, "score": 0.1 + 1e-12, "msg": "took 15 ms"});
+        let summary = run(&left, &right, &rules);
+        assert!(summary.differences.is_empty(), "{:?}", summary.differences);
+        assert_eq!(
+            summary.rule_hits.into_iter().collect::<Vec<_>>(),
+            [(0, 1), (1, 1), (2, 1)]
+        );
+        let over = run(&json!({"score": 1.0}), &json!({"score": 1.1}), &rules);
+        assert_eq!(over.differences[0].kind, DiffKind::OverTolerance);
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i32>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[a-z]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map("[a-e]{1,3}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Serialises objects with their members in reverse order, to show order never matters.
+    fn reversed(value: &Value) -> String {
+        match value {
+            Value::Object(map) => {
+                let members: Vec<String> = map
+                    .iter()
+                    .rev()
+                    .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), reversed(v)))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            }
+            Value::Array(items) => format!(
+                "[{}]",
+                items.iter().map(reversed).collect::<Vec<_>>().join(",")
+            ),
+            other => other.to_string(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_value_never_differs_from_itself(value in json_value()) {
+            prop_assert!(run(&value, &value, &Rules::default()).differences.is_empty());
+        }
+
+        #[test]
+        fn swapping_sides_swaps_every_difference(left in json_value(), right in json_value()) {
+            let forward = run(&left, &right, &Rules::default()).differences;
+            let backward = run(&right, &left, &Rules::default()).differences;
+            let swapped: Vec<_> = forward.into_iter().map(|d| d.swapped()).collect();
+            prop_assert_eq!(swapped, backward);
+        }
+
+        #[test]
+        fn object_member_order_never_matters(value in json_value()) {
+            let text = reversed(&value);
+            let mut findings = Findings::new("x", &NoWaivers, usize::MAX);
+            let canonical = value.to_string();
+            let status = crate::diff::compare(
+                crate::diff::Format::Json,
+                &crate::diff::DiffSpec::default(),
+                &crate::diff::Input { side: "left", name: "x", bytes: canonical.as_bytes() },
+                &crate::diff::Input { side: "right", name: "x", bytes: text.as_bytes() },
+                &mut findings,
+            );
+            prop_assert!(status.is_success() && findings.total() == 0, "{} vs {}", canonical, text);
+        }
+
+        #[test]
+        fn keyed_matching_ignores_record_order(
+            records in prop::collection::btree_map(0u32..1000, json_value(), 0..20),
+            seed in any::<u64>(),
+        ) {
+            let items: Vec<Value> = records.iter().map(|(id, v)| json!({"id": id, "v": v})).collect();
+            let mut shuffled = items.clone();
+            // A deterministic shuffle from the seed.
+            let mut state = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let rules = Rules { matching: vec![rule(0, "$", ArrayMatch::Keyed(vec!["id".into()]))], ..Rules::default() };
+            prop_assert!(run(&Value::Array(items), &Value::Array(shuffled), &rules).differences.is_empty());
+        }
+    }
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{Render, ReportError, short_value};
+use super::{Render, ReportError, plural, short_value};
 use crate::outcome::{CaseOutcome, RunResults, Verdict};
 
 pub struct Junit;
@@ -53,11 +53,18 @@ fn test_case(case: &CaseOutcome) -> TestCase {
         }
         verdict => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_message(format!(
-                "{}: {} differences",
-                verdict.describe(),
-                case.differences() - case.waived()
-            ));
+            let unwaived = case.differences() - case.waived();
+            let message = if unwaived > 0 {
+                format!("{}: {}", verdict.describe(), plural(unwaived, "difference"))
+            } else {
+                format!(
+                    "{}: legacy {}, candidate {}",
+                    verdict.describe(),
+                    case.legacy.status.describe(),
+                    case.candidate.status.describe()
+                )
+            };
+            status.set_message(message);
             status.set_type(verdict.name());
             status.set_description(failure_text(case));
             status
@@ -69,7 +76,10 @@ fn test_case(case: &CaseOutcome) -> TestCase {
         case.candidate.wall_ms.max(0.0) / 1000.0,
     ));
     if case.verdict == Verdict::Waived {
-        test_case.set_system_out(format!("passed with {} waived differences", case.waived()));
+        test_case.set_system_out(format!(
+            "passed with {}",
+            plural(case.waived(), "waived difference")
+        ));
     }
     test_case
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{Render, ReportError, format_kib, short_value};
+use super::{Render, ReportError, format_kib, plural, short_value};
 use crate::diff::Difference;
 use crate::outcome::{CaseOutcome, OutputComparison, RunResults};
 use crate::runner::format_ms;
@@ -206,21 +206,23 @@ fn render(out: &mut String, r: &RunResults) -> std::fmt::Result {
 
 fn case_details(out: &mut String, case: &CaseOutcome) -> std::fmt::Result {
     writeln!(out, "### {} — {}\n", case.label(), case.verdict.describe())?;
+    let mut bullets = Vec::new();
     for (side, run) in [("legacy", &case.legacy), ("candidate", &case.candidate)] {
         if !run.status.is_success() {
-            writeln!(out, "- {side}: {}", run.status.describe())?;
+            bullets.push(format!("{side}: {}", run.status.describe()));
         }
-        for note in &run.notes {
-            writeln!(out, "- {side}: {note}")?;
-        }
+        bullets.extend(run.notes.iter().map(|note| format!("{side}: {note}")));
     }
-    for note in &case.notes {
-        writeln!(out, "- {note}")?;
-    }
+    bullets.extend(case.notes.iter().cloned());
     if let Some(dir) = &case.kept_outputs {
-        writeln!(out, "- outputs kept in {}", code(dir))?;
+        bullets.push(format!("outputs kept in {}", code(dir)));
     }
-    writeln!(out)?;
+    if !bullets.is_empty() {
+        for bullet in bullets {
+            writeln!(out, "- {bullet}")?;
+        }
+        writeln!(out)?;
+    }
     for output in case.outputs.iter().filter(|o| o.total > 0) {
         output_table(out, output)?;
     }
@@ -239,10 +241,10 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> std::fmt::Result {
 fn output_table(out: &mut String, output: &OutputComparison) -> std::fmt::Result {
     writeln!(
         out,
-        "{} ({}): {} differences, {} waived\n",
+        "{} ({}): {}, {} waived\n",
         code(&output.output),
         output.format.map_or("file", |f| f.as_str()),
-        output.total,
+        plural(output.total, "difference"),
         output.waived
     )?;
     writeln!(

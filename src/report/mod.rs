@@ -130,6 +130,15 @@ pub fn format_kib(kib: u64) -> String {
     }
 }
 
+/// `1 difference`, `3 differences`.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A JSON value on one line, shortened to about `max` characters.
 pub fn short_value(value: Option<&serde_json::Value>, max: usize) -> String {
     let Some(value) = value else {
@@ -141,4 +150,274 @@ pub fn short_value(value: Option<&serde_json::Value>, max: usize) -> String {
     }
     let cut: String = text.chars().take(max.saturating_sub(1)).collect();
     format!("{cut}…")
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::diff::{DiffKind, Difference, Format, OutputStatus};
+    use crate::outcome::*;
+    use crate::runner::{RunStatus, SideRun, StreamInfo};
+
+    fn side(wall_ms: f64, status: RunStatus, stderr_tail: &str) -> SideRun {
+        SideRun {
+            argv: vec!["python3".into(), "legacy/monolith.py".into()],
+            cwd: "/repo".into(),
+            status,
+            wall_ms,
+            user_ms: Some(wall_ms * 0.8),
+            sys_ms: Some(wall_ms * 0.1),
+            peak_rss_kib: Some(20_480),
+            stdout: StreamInfo {
+                bytes: 0,
+                truncated: false,
+            },
+            stderr: StreamInfo {
+                bytes: stderr_tail.len() as u64,
+                truncated: false,
+            },
+            stderr_tail: stderr_tail.into(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn case(
+        fixture: &str,
+        verdict: Verdict,
+        outputs: Vec<OutputComparison>,
+        candidate: SideRun,
+    ) -> CaseOutcome {
+        CaseOutcome {
+            suite: "main".into(),
+            fixture: fixture.into(),
+            variant: None,
+            verdict,
+            legacy: side(120.0, RunStatus::Exited { code: 0 }, ""),
+            candidate,
+            outputs,
+            kept_outputs: None,
+            notes: Vec::new(),
+        }
+    }
+
+    fn output(name: &str, status: OutputStatus, differences: Vec<Difference>) -> OutputComparison {
+        OutputComparison {
+            output: name.into(),
+            format: Some(Format::Json),
+            compare: Some(0),
+            status,
+            total: differences.len(),
+            waived: differences.iter().filter(|d| d.waiver.is_some()).count(),
+            differences,
+        }
+    }
+
+    /// A run with one case of each interesting kind, built by hand.
+    pub(crate) fn sample() -> RunResults {
+        let ok = side(100.0, RunStatus::Exited { code: 0 }, "");
+        let mut waived = Difference::new(
+            "$.advisories[?@.advisory_id=='ADV-2'].explanation",
+            DiffKind::Changed,
+        )
+        .left(json!("Fixed in 2.4.1 according to OSV"))
+        .right(json!("OSV reports a fix in 2.4.1"));
+        waived.waiver = Some(0);
+        let cases = vec![
+            case("empty", Verdict::Equivalent, vec![output("advisory_current.json", OutputStatus::Equivalent, vec![])], ok.clone()),
+            case("fixed", Verdict::Waived, vec![output("advisory_current.json", OutputStatus::Waived, vec![waived])], ok.clone()),
+            case(
+                "override-precedence",
+                Verdict::Different,
+                vec![
+                    output(
+                        "advisory_current.json",
+                        OutputStatus::Different,
+                        vec![
+                            Difference::new("$.advisories[?@.advisory_id=='ADV-7'].state", DiffKind::Changed)
+                                .left(json!("not_affected"))
+                                .right(json!("affected")),
+                            Difference::new("$.advisories[?@.advisory_id=='ADV-7'].dissenting_sources[?@=='osv']", DiffKind::Removed)
+                                .left(json!("osv")),
+                            Difference::new("$.advisories[?@.advisory_id=='ADV-8'].confidence", DiffKind::OverTolerance)
+                                .left(json!(0.75))
+                                .right(json!(0.5))
+                                .note("differs by 2.5e-1, tolerance abs 1e-9"),
+                        ],
+                    ),
+                    OutputComparison {
+                        format: None,
+                        ..output(
+                            "state_history.csv",
+                            OutputStatus::Different,
+                            vec![Difference::new("$", DiffKind::MissingFile)
+                                .left(json!({ "bytes": 5120 }))
+                                .note("the candidate did not write `state_history.csv`")],
+                        )
+                    },
+                ],
+                ok.clone(),
+            ),
+            case(
+                "crash",
+                Verdict::CandidateFailed,
+                vec![],
+                side(80.0, RunStatus::Exited { code: 3 }, "Traceback (most recent call last):\nValueError: bad | pipe"),
+            ),
+        ];
+        let mut results = RunResults {
+            format_version: FORMAT_VERSION,
+            tool: ToolInfo {
+                name: "parity".into(),
+                version: "0.0.0-test".into(),
+            },
+            started_at: "2026-11-22T10:00:00Z".into(),
+            finished_at: "2026-11-22T10:00:04Z".into(),
+            interrupted: false,
+            config: ConfigInfo {
+                path: "/repo/parity.toml".into(),
+                hash: "blake3:0123abcd".into(),
+                source: "[legacy]\n".into(),
+            },
+            environment: Environment {
+                os: "linux".into(),
+                arch: "x86_64".into(),
+                cpu: Some("Test CPU".into()),
+                cores: 2,
+                kernel: Some("6.1.0".into()),
+                hostname: None,
+            },
+            measurement: Measurement {
+                helper_floor_kib: Some(1900),
+            },
+            selection: SelectionInfo {
+                suites: vec!["main".into()],
+                fixtures: vec![],
+                variants: vec![],
+                jobs: 2,
+            },
+            cases,
+            not_run: vec![],
+            rules: vec![
+                RuleUsage {
+                    id: 0,
+                    compare: 0,
+                    output: "advisory_current.json".into(),
+                    kind: "ignore".into(),
+                    path: Some("$.generated_at".into()),
+                    detail: "ignored".into(),
+                    reason: Some("timestamp".into()),
+                    owner: Some("data-eng".into()),
+                    expires: None,
+                    applied: 4,
+                    stale: false,
+                },
+                RuleUsage {
+                    id: 1,
+                    compare: 0,
+                    output: "advisory_current.json".into(),
+                    kind: "tolerance".into(),
+                    path: Some("$..score".into()),
+                    detail: "abs 1e-9".into(),
+                    reason: None,
+                    owner: None,
+                    expires: None,
+                    applied: 0,
+                    stale: true,
+                },
+            ],
+            waivers: vec![
+                WaiverUsage {
+                    index: 0,
+                    path: Some("$.advisories[*].explanation".into()),
+                    output: None,
+                    fixture: None,
+                    value: Some("^OSV reports a fix in ".into()),
+                    reason: "wording changed on purpose, ticket 123".into(),
+                    owner: "jane".into(),
+                    expires: Some("2027-03-01".into()),
+                    expired: false,
+                    applied: 1,
+                },
+                WaiverUsage {
+                    index: 1,
+                    path: Some("$.legacy_field".into()),
+                    output: Some("*.json".into()),
+                    fixture: None,
+                    value: None,
+                    reason: "dropped".into(),
+                    owner: "bob".into(),
+                    expires: Some("2026-01-01".into()),
+                    expired: true,
+                    applied: 0,
+                },
+            ],
+            summary: Summary::default(),
+        };
+        results.summarise();
+        results
+    }
+
+    #[test]
+    fn markdown_report() {
+        insta::assert_snapshot!(markdown::Markdown.render(&sample()).unwrap());
+    }
+
+    #[test]
+    fn junit_report() {
+        insta::assert_snapshot!(junit::Junit.render(&sample()).unwrap());
+    }
+
+    #[test]
+    fn results_json() {
+        let text = json::Json.render(&sample()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        insta::assert_json_snapshot!(value, {
+            ".cases[].*.wall_ms" => "[ms]",
+            ".cases[].*.user_ms" => "[ms]",
+            ".cases[].*.sys_ms" => "[ms]",
+            ".cases[].*.cwd" => "[path]",
+            ".config.path" => "[path]",
+        });
+    }
+
+    #[test]
+    fn results_round_trip() {
+        let results = sample();
+        let text = json::Json.render(&results).unwrap();
+        assert_eq!(serde_json::from_str::<RunResults>(&text).unwrap(), results);
+    }
+
+    #[test]
+    fn terminal_summary() {
+        let mut out = Vec::new();
+        terminal::write_summary(
+            &mut out,
+            &sample(),
+            &[PathBuf::from("reports/latest/results.json")],
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let plain = anstream::adapter::strip_str(&text).to_string();
+        insta::assert_snapshot!(plain);
+    }
+
+    #[test]
+    fn verdict_counts_and_exit_code() {
+        let results = sample();
+        let expected: BTreeMap<String, usize> = [
+            ("candidate-failed", 1),
+            ("different", 1),
+            ("equivalent", 1),
+            ("waived", 1),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        assert_eq!(results.summary.by_verdict, expected);
+        assert_eq!(results.summary.exit_code, crate::exit_code::DIFFERENT);
+    }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anstyle::{AnsiColor, Style};
 
-use super::short_value;
+use super::{plural, short_value};
 use crate::outcome::RunResults;
 
 const RED: Style = AnsiColor::Red.on_default().bold();
@@ -33,7 +33,7 @@ pub fn write_summary(
             case.label(),
             case.verdict.describe(),
             if unwaived > 0 {
-                format!(", {unwaived} differences")
+                format!(", {}", plural(unwaived, "difference"))
             } else {
                 String::new()
             }

@@ -1,1 +1,126 @@
+//! The bundled example migration end to end, as the README runs it: suite `main` passes,
+//! suite `regressions` fails and names each bug's differing paths.
 
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{assert_exit, parity, stdout};
+
+fn run_example(args: &[&str]) -> (std::process::Output, Value, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let output = parity()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("run")
+        .args(args)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let results =
+        std::fs::read_to_string(out.path().join("results.json")).expect("results.json written");
+    (output, serde_json::from_str(&results).unwrap(), out)
+}
+
+fn paths_of(results: &Value, fixture: &str) -> Vec<String> {
+    let case = results["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["fixture"] == fixture)
+        .expect("case present");
+    case["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| {
+            o["differences"].as_array().unwrap().iter().map(move |d| {
+                format!(
+                    "{} {}",
+                    o["output"].as_str().unwrap(),
+                    d["path"].as_str().unwrap()
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn main_suite_passes_with_its_waiver_applied() {
+    let (output, results, out) = run_example(&[]);
+    assert_exit(&output, 0);
+    let cases = results["cases"].as_array().unwrap();
+    assert!(cases.len() >= 9, "{} cases", cases.len());
+    assert!(
+        cases
+            .iter()
+            .all(|c| ["equivalent", "waived"].contains(&c["verdict"]["kind"].as_str().unwrap()))
+    );
+    let large = cases.iter().find(|c| c["fixture"] == "large").unwrap();
+    assert_eq!(large["verdict"]["kind"], "waived");
+    assert!(results["waivers"][0]["applied"].as_u64().unwrap() > 100);
+    assert!(
+        results["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["stale"] == false),
+        "{}",
+        results["rules"]
+    );
+    for file in ["results.json", "report.md", "junit.xml"] {
+        assert!(out.path().join(file).is_file(), "{file}");
+    }
+    assert!(stdout(&output).contains("PASS"));
+}
+
+#[test]
+fn regressions_suite_fails_and_points_at_each_bug() {
+    let (output, results, out) = run_example(&["--suite", "regressions"]);
+    assert_exit(&output, 1);
+    assert!(
+        results["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["verdict"]["kind"] == "different")
+    );
+    let expected = [
+        (
+            "override_then_newer_scan",
+            "advisory_current.json $.advisories[?@.advisory_id=='pypi:urllib3:CVE-2025-31001'].state",
+        ),
+        (
+            "zero_weight_dissent",
+            "advisory_current.json $.advisories[?@.advisory_id=='npm:minimist:CVE-2025-31002'].dissenting_sources[?@=='sbom-inventory']",
+        ),
+        (
+            "version_digit_rollover",
+            "advisory_current.json $.advisories[?@.advisory_id=='pypi:markdown-it-py:CVE-2025-31004'].fixed_version",
+        ),
+        (
+            "version_digit_rollover",
+            "state_history.csv $[?@.advisory_id=='pypi:pillow:CVE-2025-31003' && @.seq=='1'].to_state",
+        ),
+        (
+            "fullwidth_package_name",
+            "advisory_current.json $.advisories[?@.advisory_id=='pypi:ｒｅｑｕｅｓｔｓ:CVE-2025-31005']",
+        ),
+    ];
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    for (fixture, path) in expected {
+        assert!(
+            paths_of(&results, fixture).iter().any(|p| p == path),
+            "{fixture}: {path} not in {:#?}",
+            paths_of(&results, fixture)
+        );
+        let (_, json_path) = path.split_once(' ').unwrap();
+        assert!(
+            report.contains(json_path),
+            "report.md does not name {json_path}"
+        );
+    }
+    let kept = Path::new(out.path())
+        .join("outputs/regressions/zero_weight_dissent/candidate/out/advisory_current.json");
+    assert!(kept.is_file(), "failing cases keep their outputs");
+}

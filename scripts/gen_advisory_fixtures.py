@@ -1,0 +1,696 @@
+#!/usr/bin/env python3
+"""Regenerate every fixture of the bundled advisory example.
+
+    python3 scripts/gen_advisory_fixtures.py
+
+Writes examples/advisory/fixtures/{main,regressions}/<fixture>/ with the four
+input files (observations.json, overrides.csv, nvd.json, osv.json).  Both
+suite directories are deleted and rewritten.  Output depends only on the
+fixed seeds below: running the script twice produces byte-identical files.
+
+Suite `main` must stay clean (legacy and candidate agree).  The candidate's
+known bugs are each triggered by a condition that `main` never contains, and
+`check_main_invariants` enforces that:
+
+* every scanner observation has a weight > 0;
+* every analyst override is decided after the last observation of its advisory;
+* every version is of the form D.DD.D (so comparing version segments as text
+  gives the same order as comparing them as numbers);
+* every package name has the same NFC and NFKC form.
+
+Suite `regressions` breaks exactly one of those rules per fixture.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+import shutil
+import sys
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "examples" / "advisory" / "fixtures"
+OVERRIDE_COLUMNS = ["cve_id", "ecosystem", "package", "forced_state", "reason", "analyst", "decided_at"]
+OSV_ECOSYSTEM_NAMES = {"pypi": "PyPI", "npm": "npm", "cargo": "crates.io", "maven": "Maven", "go": "Go"}
+GHSA_ALPHABET = "23456789cfghjmpqrvwx"
+LARGE_OBSERVATIONS = 20500
+
+
+def nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+_SHORT_TIME = re.compile(r"^(\d\d-\d\d) (\d\d:\d\d)$")
+
+
+def ts(text: str) -> str:
+    """'03-01 10:00' -> '2026-03-01T10:00:00Z'; anything else is kept verbatim."""
+    match = _SHORT_TIME.match(text)
+    return f"2026-{match[1]}T{match[2]}:00Z" if match else text
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Fixture:
+    """Accumulates the records of one fixture directory."""
+
+    def __init__(self, name: str, prefix: str) -> None:
+        self.name = name
+        self.prefix = prefix
+        self.observations: list[object] = []
+        self.overrides: list[list[str]] = []
+        self.nvd: list[dict] = []
+        self.osv: list[dict] = []
+        self._next = 0
+
+    def obs(self, at: str, source: str, cve: str, package: str, ecosystem: str, version: str, signal: str,
+            weight: float | None = 0.7, obs_id: str | None = None) -> dict:
+        self._next += 1
+        record = {
+            "obs_id": obs_id or f"{self.prefix}-{self._next:05d}",
+            "observed_at": ts(at),
+            "source": source,
+            "cve_id": cve,
+            "package": package,
+            "ecosystem": ecosystem,
+            "version": version,
+            "signal": signal,
+        }
+        if weight is not None:
+            record["weight"] = weight
+        self.observations.append(record)
+        return record
+
+    def raw(self, record: object) -> None:
+        self.observations.append(record)
+
+    def override(self, cve: str, ecosystem: str, package: str, state: str, reason: str, analyst: str,
+                 decided_at: str) -> None:
+        self.overrides.append([cve, ecosystem, package, state, reason, analyst, ts(decided_at)])
+
+    def nvd_cve(self, cve: str, status: str = "Analyzed", score: float | None = 7.5, description: str | None = None,
+                published: str = "2025-11-04T15:15:00.000") -> None:
+        record: dict = {
+            "id": cve,
+            "sourceIdentifier": "cve@mitre.org",
+            "published": published,
+            "lastModified": "2026-02-20T09:12:44.310",
+            "vulnStatus": status,
+            "descriptions": [{"lang": "en", "value": description or f"Issue tracked as {cve}."}],
+            "metrics": {},
+        }
+        if status.lower() == "rejected":
+            record["descriptions"] = [{"lang": "en", "value": "** REJECT ** DO NOT USE THIS CANDIDATE NUMBER. "
+                                       "Reason: this candidate was withdrawn by its CNA."}]
+        if score is not None:
+            severity = "CRITICAL" if score >= 9 else "HIGH" if score >= 7 else "MEDIUM" if score >= 4 else "LOW"
+            record["metrics"] = {"cvssMetricV31": [{
+                "source": "nvd@nist.gov", "type": "Primary",
+                "cvssData": {"version": "3.1", "baseScore": score, "baseSeverity": severity},
+            }]}
+        self.nvd.append({"cve": record})
+
+    def osv_vuln(self, osv_id: str, cves: list[str], affected: list[tuple], withdrawn: str | None = None,
+                 summary: str = "") -> None:
+        entries = []
+        for ecosystem, name, *fixes in affected:
+            events: list[dict] = [{"introduced": "0"}]
+            events += [{"fixed": fix} for fix in fixes if fix]
+            entries.append({
+                "package": {"ecosystem": OSV_ECOSYSTEM_NAMES.get(ecosystem, ecosystem), "name": name},
+                "ranges": [{"type": "ECOSYSTEM", "events": events}],
+            })
+        record: dict = {
+            "schema_version": "1.6.0",
+            "id": osv_id,
+            "modified": "2026-02-27T18:30:00Z",
+            "published": "2025-12-01T12:00:00Z",
+            "aliases": cves,
+            "summary": summary or f"Vulnerability in {affected[0][1] if affected else 'unknown'}",
+            "affected": entries,
+        }
+        if withdrawn:
+            record["withdrawn"] = withdrawn
+        self.osv.append(record)
+
+    # -- writing ------------------------------------------------------------
+
+    def write(self, suite_dir: Path) -> None:
+        directory = suite_dir / self.name
+        directory.mkdir(parents=True)
+        with (directory / "observations.json").open("w", encoding="utf-8", newline="\n") as handle:
+            if self.observations:
+                handle.write("[\n")
+                handle.write(",\n".join("  " + json.dumps(o, ensure_ascii=False) for o in self.observations))
+                handle.write("\n]\n")
+            else:
+                handle.write("[]\n")
+        with (directory / "overrides.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(OVERRIDE_COLUMNS)
+            writer.writerows(self.overrides)
+        nvd = {
+            "resultsPerPage": len(self.nvd),
+            "startIndex": 0,
+            "totalResults": len(self.nvd),
+            "format": "NVD_CVE",
+            "version": "2.0",
+            "timestamp": "2026-03-31T00:05:12.000",
+            "vulnerabilities": self.nvd,
+        }
+        for name, payload in (("nvd.json", nvd), ("osv.json", {"vulns": self.osv})):
+            with (directory / name).open("w", encoding="utf-8", newline="\n") as handle:
+                json.dump(payload, handle, indent=1, ensure_ascii=False)
+                handle.write("\n")
+
+
+# ---------------------------------------------------------------------------
+# suite main: hand-written edge cases
+# ---------------------------------------------------------------------------
+
+
+def fx_empty() -> Fixture:
+    return Fixture("empty", "e")
+
+
+def fx_conflicting_sources() -> Fixture:
+    f = Fixture("conflicting_sources", "cs")
+    # two scanners of similar weight disagree -> under_investigation
+    f.obs("03-01 08:00", "trivy", "CVE-2025-21001", "requests", "pypi", "2.31.0", "vulnerable", 0.62)
+    f.obs("03-01 08:05", "grype", "CVE-2025-21001", "requests", "pypi", "2.31.0", "patched", 0.58)
+    # clear majority with two dissenters
+    f.obs("03-01 09:00", "trivy", "CVE-2025-21002", "lodash", "npm", "4.17.2", "vulnerable", 0.91)
+    f.obs("03-01 09:01", "grype", "CVE-2025-21002", "lodash", "npm", "4.17.2", "vulnerable", 0.7)
+    f.obs("03-01 09:02", "snyk", "CVE-2025-21002", "lodash", "npm", "4.17.2", "patched", 0.8)
+    f.obs("03-01 09:03", "dependabot", "CVE-2025-21002", "lodash", "npm", "4.17.2", "not_present", 0.4)
+    f.obs("03-01 09:04", "mend", "CVE-2025-21002", "lodash", "npm", "4.17.2", "inconclusive", 0.5)
+    f.nvd_cve("CVE-2025-21002", score=7.5)
+    # flip-flop over time, ends fixed once the upgrade is seen by everybody
+    for at, src, ver, sig, w in [
+        ("03-01 10:00", "trivy", "0.10.2", "vulnerable", 0.8),
+        ("03-01 10:30", "grype", "0.10.2", "vulnerable", 0.66),
+        ("03-02 11:00", "trivy", "0.11.0", "patched", 0.8),
+        ("03-02 12:00", "snyk", "0.11.0", "vulnerable", 0.35),
+        ("03-03 09:00", "grype", "0.11.0", "patched", 0.66),
+        ("03-03 09:30", "snyk", "0.11.0", "patched", 0.35),
+    ]:
+        f.obs(at, src, "CVE-2025-21003", "serde-yaml", "cargo", ver, sig, w)
+    f.osv_vuln("GHSA-3x7q-9wcm-2hpv", ["CVE-2025-21003"], [("cargo", "serde-yaml", "0.11.0")])
+    f.nvd_cve("CVE-2025-21003", score=5.3)
+    # scanners say vulnerable, OSV says the installed version is fixed
+    f.obs("03-02 08:00", "trivy", "CVE-2025-21004", "org.apache.commons:commons-text", "maven", "1.10.0",
+          "vulnerable", 0.45)
+    f.obs("03-02 08:10", "mend", "CVE-2025-21004", "org.apache.commons:commons-text", "maven", "1.10.0",
+          "vulnerable", 0.31)
+    f.osv_vuln("GHSA-599f-7c49-w659", ["CVE-2025-21004"],
+               [("maven", "org.apache.commons:commons-text", "1.10.0")])
+    f.nvd_cve("CVE-2025-21004", score=9.8)
+    # only inconclusive signals
+    f.obs("03-02 13:00", "trivy", "CVE-2025-21005", "golang.org/x/net", "go", "0.17.0", "inconclusive", 0.5)
+    f.obs("03-02 13:30", "grype", "CVE-2025-21005", "golang.org/x/net", "go", "0.17.0", "inconclusive", 0.5)
+    f.nvd_cve("CVE-2025-21005", status="Awaiting Analysis", score=None)
+    # three-way split where the leader is clear only after the last scan
+    f.obs("03-03 07:00", "trivy", "CVE-2025-21006", "pyjwt", "pypi", "2.10.1", "vulnerable", 0.5)
+    f.obs("03-03 07:10", "grype", "CVE-2025-21006", "PyJWT", "pypi", "2.10.1", "not_present", 0.45)
+    f.obs("03-03 07:20", "snyk", "CVE-2025-21006", "pyJWT", "pypi", "2.10.1", "patched", 0.44)
+    f.obs("03-03 07:30", "mend", "CVE-2025-21006", "pyjwt", "pypi", "2.10.1", "vulnerable", 0.3)
+    return f
+
+
+def fx_analyst_overrides() -> Fixture:
+    f = Fixture("analyst_overrides", "ao")
+    for src, w in (("trivy", 0.8), ("grype", 0.7)):
+        f.obs("03-01 10:00", src, "CVE-2025-22001", "jinja2", "pypi", "3.14.2", "vulnerable", w)
+        f.obs("03-01 10:05", src, "CVE-2025-22002", "pyyaml", "pypi", "6.10.1", "vulnerable", w)
+        f.obs("03-02 10:00", src, "CVE-2025-22003", "express", "npm", "4.18.2", "vulnerable", w)
+        f.obs("03-02 11:00", src, "CVE-2025-22004", "axios", "npm", "1.16.0", "patched", w)
+    f.obs("03-03 09:00", "snyk", "CVE-2025-22003", "express", "npm", "4.18.2", "not_present", 0.9)
+    f.obs("03-04 09:00", "trivy", "CVE-2025-22005", "tokio", "cargo", "1.28.1", "vulnerable", 0.8)
+    f.nvd_cve("CVE-2025-22001", score=6.1)
+    f.nvd_cve("CVE-2025-22003", score=7.3)
+    f.nvd_cve("CVE-2025-22005", status="Rejected", score=None)
+    f.osv_vuln("GHSA-h75v-3vvj-5mfj", ["CVE-2025-22001"], [("pypi", "Jinja2", "3.15.0")])
+    # all decisions are made after the last scan of the fixture (03-04 09:00)
+    f.override("CVE-2025-22001", "pypi", "Jinja2", "not_affected", "template sandbox not used in prod", "akumar",
+               "03-05 14:00")
+    # superseded: a newer decision for the same advisory follows
+    f.override("cve-2025-22002", "PyPI", "PyYAML", "affected", "first triage", "jlee", "03-05 09:00")
+    f.override("CVE-2025-22002", "pypi", "pyyaml", "fixed", "backport 6.10.1-post1 deployed, see CHG-4411", "jlee",
+               "03-06 16:30")
+    # same timestamp twice: the later row wins
+    f.override("CVE-2025-22003", "npm", "express", "affected", "needs vendor confirmation", "mrossi", "03-07 10:00")
+    f.override("CVE-2025-22003", "npm", "express", "under_investigation", 'vendor says "maybe", reopened',
+               "mrossi", "03-07 10:00")
+    # agrees with the scanners: no new transition
+    f.override("CVE-2025-22004", "npm", "axios", "fixed", "confirmed in staging", "", "03-07 11:00")
+    # analyst overrides a rejected CVE
+    f.override("CVE-2025-22005", "cargo", "tokio", "affected", "rejection disputed, same bug as CVE-2025-22099",
+               "akumar", "03-08 08:00")
+    # advisory nobody has scanned yet
+    f.override("CVE-2025-22006", "pypi", "Internal_Auth.Lib", "affected", "found in code review", "jlee",
+               "03-08 12:00")
+    # ignored rows: unknown state, broken timestamp, missing package
+    f.override("CVE-2025-22004", "npm", "axios", "ignore", "typo in state", "jlee", "03-08 13:00")
+    f.override("CVE-2025-22004", "npm", "axios", "affected", "bad date", "jlee", "08/03/2026")
+    f.override("CVE-2025-22004", "npm", "", "affected", "no package", "jlee", "03-08 13:00")
+    return f
+
+
+def fx_withdrawn_rejected() -> Fixture:
+    f = Fixture("withdrawn_rejected", "wr")
+    for src, w in (("trivy", 0.8), ("grype", 0.6), ("snyk", 0.55)):
+        f.obs("03-01 10:00", src, "CVE-2025-23001", "left-pad", "npm", "1.13.0", "vulnerable", w)
+        f.obs("03-01 10:10", src, "CVE-2025-23002", "urllib3", "pypi", "1.26.5", "vulnerable", w)
+        f.obs("03-01 10:20", src, "CVE-2025-23003", "openssl", "cargo", "0.10.5", "vulnerable", w)
+        f.obs("03-01 10:30", src, "CVE-2025-23004", "minimist", "npm", "1.22.5", "vulnerable", w)
+        f.obs("03-01 10:40", src, "CVE-2025-23005", "github.com/gin-gonic/gin", "go", "1.19.0", "vulnerable", w)
+    f.obs("03-02 10:00", "grype", "CVE-2025-23001", "left-pad", "npm", "1.13.0", "patched", 0.6)
+    f.obs("03-02 10:00", "trivy", "CVE-2025-23006", "certifi", "pypi", "2.22.0", "inconclusive", 0.5)
+    # NVD rejected
+    f.nvd_cve("CVE-2025-23001", status="Rejected", score=None)
+    # OSV withdrawn (only OSV record for the package)
+    f.nvd_cve("CVE-2025-23002", status="Awaiting Analysis", score=None)
+    f.osv_vuln("GHSA-v845-jxx5-vc9f", ["CVE-2025-23002"], [("pypi", "urllib3", "1.26.6")],
+               withdrawn="2026-02-11T08:00:00Z")
+    # both rejected and withdrawn; the OSV record is keyed by the CVE itself
+    f.nvd_cve("CVE-2025-23003", status="REJECTED", score=None)
+    f.osv_vuln("CVE-2025-23003", [], [("cargo", "openssl", "0.10.6")], withdrawn="2026-01-30T00:00:00Z")
+    # two GHSAs, one withdrawn: not withdrawn, fixed version from the live one
+    f.nvd_cve("CVE-2025-23004", status="Modified", score=5.6)
+    f.osv_vuln("GHSA-xvch-5gv4-984h", ["CVE-2025-23004"], [("npm", "minimist", "1.22.6")],
+               withdrawn="2026-02-01T10:00:00Z")
+    f.osv_vuln("GHSA-vh95-rmgr-6w4m", ["CVE-2025-23004"], [("npm", "minimist", "1.22.8", "1.23.0")])
+    # two withdrawn GHSAs: the lowest id is reported
+    f.osv_vuln("GHSA-qppj-fm5r-hxr3", ["CVE-2025-23005"], [("go", "github.com/gin-gonic/gin", "1.19.1")],
+               withdrawn="2026-02-15T00:00:00Z")
+    f.osv_vuln("GHSA-2c4m-59x9-fr2g", ["CVE-2025-23005"], [("go", "github.com/gin-gonic/gin", "1.19.1")],
+               withdrawn="2026-02-03T00:00:00Z")
+    # rejected with no other evidence than an inconclusive scan
+    f.nvd_cve("CVE-2025-23006", status="Rejected", score=None)
+    # upstream records nobody observed
+    f.nvd_cve("CVE-2025-23099", status="Rejected", score=None)
+    f.osv_vuln("GHSA-jfhm-5ghh-2f97", ["CVE-2025-23098"], [("npm", "unused-pkg", "2.10.0")],
+               withdrawn="2026-02-03T00:00:00Z")
+    return f
+
+
+def fx_unicode_packages() -> Fixture:
+    f = Fixture("unicode_packages", "un")
+    cafe = "café-utils"
+    # same name composed (NFC) and decomposed (NFD), with PEP 503 spelling variants
+    f.obs("03-01 09:00", "trivy", "CVE-2025-24001", cafe, "pypi", "1.12.0", "vulnerable", 0.8)
+    f.obs("03-01 09:05", "grype", "CVE-2025-24001", nfd(cafe), "pypi", "1.12.0", "vulnerable", 0.6)
+    f.obs("03-01 09:10", "snyk", "CVE-2025-24001", nfd("Café_Utils"), "pypi", "1.12.0", "patched", 0.3)
+    f.obs("03-01 09:15", "mend", "CVE-2025-24001", " café.utils ", "pypi", "1.12.0", "vulnerable", 0.25)
+    f.osv_vuln("GHSA-c4fe-8uq2-xq9p", ["CVE-2025-24001"], [("pypi", nfd("Café-Utils"), "1.13.0")])
+    f.nvd_cve("CVE-2025-24001", score=6.5)
+    # npm, decomposed only in OSV
+    f.obs("03-01 10:00", "trivy", "CVE-2025-24002", "naïve-date", "npm", "2.10.3", "patched", 0.7)
+    f.obs("03-01 10:05", "grype", "CVE-2025-24002", nfd("naïve-date"), "npm", "2.11.0", "patched", 0.7)
+    f.osv_vuln("GHSA-n41v-d4t3-7x2m", ["CVE-2025-24002"], [("npm", nfd("naïve-date"), "2.11.0")])
+    # Ångström: precomposed, decomposed and the ANGSTROM SIGN (canonical singleton)
+    for src, name in (("trivy", "ångström-units"), ("grype", nfd("ångström-units")),
+                      ("snyk", "\u212bngström-units")):
+        f.obs("03-01 11:00", src, "CVE-2025-24003", name, "pypi", "3.14.1", "not_present", 0.6)
+    # non-Latin scripts
+    f.obs("03-01 12:00", "trivy", "CVE-2025-24004", "日本語-tokenizer", "pypi", "0.19.2", "vulnerable", 0.9)
+    f.obs("03-01 12:00", "grype", "CVE-2025-24004", "日本語_Tokenizer", "pypi", "0.19.2", "vulnerable", 0.5)
+    f.obs("03-01 12:30", "trivy", "CVE-2025-24005", "пакет-логов", "npm", "5.10.0", "vulnerable", 0.7)
+    f.obs("03-01 12:35", "snyk", "CVE-2025-24005", "ПАКЕТ-ЛОГОВ", "npm", "5.10.0", "patched", 0.65)
+    f.obs("03-01 13:00", "trivy", "CVE-2025-24006", "straße-geo", "cargo", "0.12.4", "vulnerable", 0.7)
+    f.obs("03-01 13:00", "grype", "CVE-2025-24006", "Straße-Geo", "cargo", "0.12.4", "vulnerable", 0.6)
+    f.osv_vuln("GHSA-5tr4-55e9-9e0q", ["CVE-2025-24006"], [("cargo", "straße-geo", "0.12.4")])
+    f.nvd_cve("CVE-2025-24006", score=8.1)
+    # override written with the decomposed spelling
+    f.override("CVE-2025-24003", "pypi", nfd("Ångström_Units"), "affected", "bundled C extension is affected",
+               "élodie", "03-02 09:00")
+    return f
+
+
+def fx_multi_cve_package() -> Fixture:
+    f = Fixture("multi_cve_package", "mc")
+    pkg = "django"
+    # the upgrade from 4.12.3 to 4.21.1 happens on 03-03
+    plan = {
+        "CVE-2024-31001": [("vulnerable", "vulnerable"), ("vulnerable", "vulnerable")],
+        "CVE-2024-31002": [("vulnerable", "vulnerable"), ("patched", "patched")],
+        "CVE-2024-31003": [("vulnerable", "vulnerable"), ("patched", "patched")],
+        "CVE-2024-31004": [("not_present", "not_present"), ("not_present", "not_present")],
+        "CVE-2024-31005": [("vulnerable", "vulnerable"), ("vulnerable", "patched")],
+        "CVE-2024-31006": [("vulnerable", "inconclusive"), ("vulnerable", "vulnerable")],
+        "CVE-2024-31007": [("inconclusive", "vulnerable"), ("patched", "vulnerable")],
+    }
+    for cve, phases in plan.items():
+        for day, version, (sig_a, sig_b) in (("03-01", "4.12.3", phases[0]), ("03-04", "4.21.1", phases[1])):
+            f.obs(f"{day} 06:00", "trivy", cve, pkg, "pypi", version, sig_a, 0.7)
+            f.obs(f"{day} 06:00", "grype", cve, "Django", "pypi", version, sig_b, 0.55)
+    f.osv_vuln("GHSA-9g4c-7r5q-6mwq", ["CVE-2024-31001"], [("pypi", "Django", "4.22.0")])
+    f.osv_vuln("GHSA-2m3w-hq7m-6cjm", ["CVE-2024-31002"], [("pypi", "Django", "4.20.0")])
+    f.osv_vuln("GHSA-fq8h-cw4c-84pp", ["CVE-2024-31005"], [("pypi", "Django", "4.21.1")])
+    f.osv_vuln("GHSA-wv6m-7v3q-2j9f", ["CVE-2024-31006", "CVE-2024-31007"], [("pypi", "django", "4.21.0")])
+    for cve, score in (("CVE-2024-31001", 7.5), ("CVE-2024-31002", 5.3), ("CVE-2024-31003", 4.3),
+                       ("CVE-2024-31005", 9.1), ("CVE-2024-31006", 6.5)):
+        f.nvd_cve(cve, score=score)
+    f.nvd_cve("CVE-2024-31004", status="Rejected", score=None)
+    # the same CVE also affects a second package
+    f.obs("03-02 06:00", "trivy", "CVE-2024-31001", "djangorestframework", "pypi", "3.14.0", "vulnerable", 0.7)
+    f.osv_vuln("GHSA-8r9p-2jw2-hg6h", ["CVE-2024-31001"], [("pypi", "djangorestframework", "3.15.2")])
+    return f
+
+
+def fx_upstream_decides() -> Fixture:
+    f = Fixture("upstream_decides", "ud")
+    # OSV alone: installed >= fixed
+    f.obs("03-01 08:00", "trivy", "CVE-2025-25001", "jsonwebtoken", "npm", "9.10.2", "inconclusive", 0.5)
+    f.osv_vuln("GHSA-8cf7-32gw-wr33", ["CVE-2025-25001"], [("npm", "jsonwebtoken", "9.10.0")])
+    # OSV + NVD against one weak scanner
+    f.obs("03-01 08:10", "dependabot", "CVE-2025-25002", "tar", "npm", "6.12.0", "patched", 0.35)
+    f.osv_vuln("GHSA-r628-mhmh-qjhw", ["CVE-2025-25002"], [("npm", "tar", "6.13.0")])
+    f.nvd_cve("CVE-2025-25002", status="Modified", score=8.8)
+    # installed exactly the fixed version
+    f.obs("03-01 08:20", "trivy", "CVE-2025-25003", "regex", "cargo", "1.15.3", "vulnerable", 0.4)
+    f.osv_vuln("GHSA-m5pq-gvj9-9vr8", ["CVE-2025-25003"], [("cargo", "regex", "1.15.3")])
+    # no version reported: OSV cannot say fixed
+    f.obs("03-01 08:30", "trivy", "CVE-2025-25004", "log4j-core", "maven", "", "inconclusive", 0.5)
+    f.osv_vuln("GHSA-jfh8-c2jp-5v3q", ["CVE-2025-25004"], [("maven", "log4j-core", "2.15.0")])
+    # weight missing -> default weight
+    f.obs("03-01 08:40", "grype", "CVE-2025-25005", "protobuf", "go", "1.33.0", "vulnerable", None)
+    f.obs("03-01 08:45", "trivy", "CVE-2025-25005", "protobuf", "go", "1.33.0", "patched", 0.3)
+    f.osv_vuln("GHSA-8r3f-844c-mc37", ["CVE-2025-25005"], [("go", "protobuf", "1.33.0", "1.32.9")])
+    # lowest of several fixed versions across ranges
+    f.obs("03-01 09:00", "trivy", "CVE-2025-25006", "pillow", "pypi", "9.40.1", "vulnerable", 0.6)
+    f.osv_vuln("GHSA-44wm-f244-xhp3", ["CVE-2025-25006"], [("pypi", "Pillow", "9.50.0", "9.41.0", "9.45.2")])
+    return f
+
+
+def random_fixture(name: str, seed: int, n_observations: int, start: datetime, span_hours: float,
+                   n_cves: int, n_overrides: int, noise: bool) -> Fixture:
+    """A realistic mixed workload: many packages, several scanners, upgrades over time."""
+    rng = random.Random(seed)
+    f = Fixture(name, "o")
+    syllables = ["ka", "lo", "mi", "ra", "te", "zu", "po", "ne", "vi", "so", "da", "qu", "fer", "bin", "tox", "lyn"]
+    suffixes = ["", "", "-core", "-utils", "-client", "-parser", "js", "-cli", "-io", "-lite"]
+    ecosystems = ["pypi"] * 7 + ["npm"] * 7 + ["cargo"] * 2 + ["maven"] * 2 + ["go"] * 2
+    scanners = [("trivy", 0.85), ("grype", 0.75), ("snyk", 0.7), ("dependabot", 0.45), ("mend", 0.6),
+                ("sbom-inventory", 0.3)]
+    accented = ["résumé", "façade", "señal", "crème", "über", "smørrebrød"]
+
+    def package_name(ecosystem: str) -> str:
+        base = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))) + rng.choice(suffixes)
+        if rng.random() < 0.02:
+            base = rng.choice(accented) + "-" + base
+        if ecosystem == "maven":
+            return f"org.{rng.choice(syllables)}{rng.choice(syllables)}:{base}"
+        if ecosystem == "go":
+            return f"github.com/{rng.choice(syllables)}{rng.choice(syllables)}/{base}"
+        if ecosystem == "npm" and rng.random() < 0.2:
+            return f"@{rng.choice(syllables)}{rng.choice(syllables)}/{base}"
+        return base
+
+    def spelling(name: str, ecosystem: str) -> str:
+        """How one scanner happens to write the name."""
+        roll = rng.random()
+        if roll < 0.05:
+            return nfd(name)
+        if ecosystem == "pypi" and roll < 0.12:
+            return name.replace("-", "_").title()
+        if roll < 0.15:
+            return name.upper()
+        return name
+
+    packages: list[tuple[str, str]] = []
+    seen_names: set[tuple[str, str]] = set()
+    while len(packages) < max(8, n_cves // 3):
+        ecosystem = rng.choice(ecosystems)
+        name = package_name(ecosystem)
+        if (ecosystem, name) not in seen_names:
+            seen_names.add((ecosystem, name))
+            packages.append((ecosystem, name))
+
+    cve_ids: list[str] = []
+    while len(cve_ids) < n_cves:
+        cve = f"CVE-{rng.randint(2022, 2025)}-{rng.randint(1000, 59999)}"
+        if cve not in cve_ids:
+            cve_ids.append(cve)
+
+    advisories = []  # (cve, ecosystem, name, scenario, v_old, fixed, v_new, upgrade_at, sources)
+    for cve in cve_ids:
+        for ecosystem, name in rng.sample(packages, rng.choice([1, 1, 1, 2, 2, 3])):
+            major, minor, patch = rng.randint(1, 9), rng.randint(10, 97), rng.randint(0, 9)
+            v_old = f"{major}.{minor}.{patch}"
+            fixed = f"{major}.{minor + 1}.0"
+            v_new = f"{major}.{minor + rng.choice([1, 1, 2])}.{rng.randint(0, 9)}"
+            scenario = rng.choices(["upgrade", "vulnerable", "not_present", "noisy", "quiet"],
+                                   weights=[40, 30, 12, 13, 5])[0]
+            upgrade_at = rng.uniform(0.2, 0.8) * span_hours
+            sources = rng.sample(scanners, rng.randint(2, 6))
+            advisories.append((cve, ecosystem, name, scenario, v_old, fixed, v_new, upgrade_at, sources))
+
+    per_advisory = n_observations / len(advisories)
+    count = 0
+    for index, (cve, ecosystem, name, scenario, v_old, fixed, v_new, upgrade_at, sources) in enumerate(advisories):
+        target = round(per_advisory * (index + 1)) - count
+        for _ in range(max(1, target)):
+            source, base = rng.choice(sources)
+            hours = rng.uniform(0, span_hours)
+            upgraded = scenario == "upgrade" and hours >= upgrade_at
+            version = v_new if upgraded else v_old
+            if scenario == "upgrade":
+                signal = "patched" if upgraded else "vulnerable"
+            elif scenario == "vulnerable":
+                signal = "vulnerable"
+            elif scenario == "not_present":
+                signal = "not_present"
+            elif scenario == "quiet":
+                signal = "inconclusive"
+            else:
+                signal = rng.choice(["vulnerable", "patched", "not_present", "inconclusive"])
+            if rng.random() < 0.08:
+                signal = rng.choice(["vulnerable", "patched", "not_present", "inconclusive"])
+            if rng.random() < 0.03:
+                version = ""
+            weight = round(base * rng.uniform(0.55, 1.0), 3)
+            at = iso(start + timedelta(seconds=int(hours * 3600)))
+            record = f.obs(at, source, cve, spelling(name, ecosystem), ecosystem, version, signal, weight)
+            count += 1
+            if noise and rng.random() < 0.01:
+                f.raw(dict(record))  # scanner re-delivery with the same obs_id
+        if noise and rng.random() < 0.03:
+            broken = {"obs_id": f"bad-{index}", "observed_at": "yesterday", "source": "trivy", "cve_id": cve,
+                      "package": name, "ecosystem": ecosystem, "signal": "vulnerable", "weight": 0.5}
+            f.raw(rng.choice([broken, {**broken, "observed_at": iso(start), "signal": "maybe"},
+                              {**broken, "observed_at": iso(start), "weight": "high"},
+                              {**broken, "observed_at": iso(start), "weight": 1.7},
+                              {k: v for k, v in broken.items() if k != "source"}]))
+
+    # NVD: most CVEs, a few rejected, some not analysed yet
+    for cve in cve_ids:
+        if rng.random() < 0.9:
+            status = rng.choices(["Analyzed", "Modified", "Awaiting Analysis", "Received", "Rejected"],
+                                 weights=[62, 18, 10, 5, 5])[0]
+            score = None if status in ("Rejected", "Received") else round(rng.uniform(2.0, 9.9), 1)
+            f.nvd_cve(cve, status=status, score=score)
+
+    # OSV: one GHSA per CVE listing the affected packages it knows about
+    def ghsa() -> str:
+        return "GHSA-" + "-".join("".join(rng.choice(GHSA_ALPHABET) for _ in range(4)) for _ in range(3))
+
+    by_cve: dict[str, list[tuple]] = {}
+    for cve, ecosystem, name, _scenario, _v_old, fixed, *_rest in advisories:
+        if rng.random() < 0.8:
+            display = name if rng.random() < 0.7 else spelling(name, ecosystem)
+            by_cve.setdefault(cve, []).append((ecosystem, display, fixed))
+    for cve, affected in by_cve.items():
+        withdrawn = "2026-02-1%dT00:00:00Z" % rng.randint(0, 9) if rng.random() < 0.02 else None
+        f.osv_vuln(ghsa(), [cve], affected, withdrawn=withdrawn)
+
+    # analyst overrides, all decided after the last scan
+    decided = start + timedelta(hours=span_hours + 24)
+    analysts = ["akumar", "jlee", "mrossi", "élodie", "tnakamura"]
+    reasons = {
+        "affected": ["vendor confirmed impact", "exploit path reachable from the public API"],
+        "fixed": ["fixed by backport, see CHG ticket", "patched build deployed"],
+        "not_affected": ["not reachable from public endpoints", "false positive, test dependency only"],
+        "under_investigation": ["awaiting vendor statement", "scanner results contradict each other"],
+        "withdrawn": ["duplicate of an older CVE", "upstream disputes the report"],
+    }
+    for cve, ecosystem, name, *_rest in rng.sample(advisories, min(n_overrides, len(advisories))):
+        decided += timedelta(minutes=rng.randint(1, 90))
+        state = rng.choice(sorted(reasons))
+        f.override(cve, ecosystem, spelling(name, ecosystem), state, rng.choice(reasons[state]),
+                   rng.choice(analysts), iso(decided))
+    return f
+
+
+def fx_typical_day() -> Fixture:
+    return random_fixture("typical_day", seed=1103, n_observations=450, start=datetime(2026, 3, 9, 0, 0),
+                          span_hours=24, n_cves=35, n_overrides=4, noise=True)
+
+
+def fx_large() -> Fixture:
+    return random_fixture("large", seed=20260301, n_observations=LARGE_OBSERVATIONS,
+                          start=datetime(2026, 3, 1, 0, 0), span_hours=27 * 24, n_cves=900, n_overrides=60,
+                          noise=True)
+
+
+# ---------------------------------------------------------------------------
+# suite regressions: each breaks one main invariant
+# ---------------------------------------------------------------------------
+
+
+def background(f: Fixture) -> None:
+    """A few unremarkable advisories so that a regression fixture is not just the bug."""
+    f.obs("03-01 08:00", "trivy", "CVE-2025-30001", "flask", "pypi", "2.13.0", "vulnerable", 0.8)
+    f.obs("03-01 08:05", "grype", "CVE-2025-30001", "Flask", "pypi", "2.13.0", "vulnerable", 0.7)
+    f.obs("03-01 08:10", "trivy", "CVE-2025-30002", "chalk", "npm", "5.30.0", "not_present", 0.8)
+    f.obs("03-02 08:10", "grype", "CVE-2025-30002", "chalk", "npm", "5.30.0", "not_present", 0.5)
+    f.nvd_cve("CVE-2025-30001", score=6.8)
+
+
+def fx_reg_override_then_newer_scan() -> Fixture:
+    f = Fixture("override_then_newer_scan", "r1")
+    background(f)
+    f.obs("03-01 09:00", "trivy", "CVE-2025-31001", "urllib3", "pypi", "1.26.5", "vulnerable", 0.8)
+    f.obs("03-01 09:05", "grype", "CVE-2025-31001", "urllib3", "pypi", "1.26.5", "vulnerable", 0.7)
+    f.override("CVE-2025-31001", "pypi", "urllib3", "not_affected", "vendored copy is never imported", "akumar",
+               "03-02 12:00")
+    # the nightly scan after the analyst's decision still says vulnerable
+    f.obs("03-03 02:00", "trivy", "CVE-2025-31001", "urllib3", "pypi", "1.26.5", "vulnerable", 0.8)
+    f.nvd_cve("CVE-2025-31001", score=6.1)
+    return f
+
+
+def fx_reg_zero_weight_dissent() -> Fixture:
+    f = Fixture("zero_weight_dissent", "r2")
+    background(f)
+    f.obs("03-01 09:00", "trivy", "CVE-2025-31002", "minimist", "npm", "1.22.8", "patched", 0.7)
+    f.obs("03-01 09:05", "grype", "CVE-2025-31002", "minimist", "npm", "1.22.8", "patched", 0.6)
+    # the SBOM inventory has no confidence model and sends weight 0
+    f.obs("03-02 09:00", "sbom-inventory", "CVE-2025-31002", "minimist", "npm", "1.22.8", "vulnerable", 0.0)
+    f.osv_vuln("GHSA-xvch-5gv4-984h", ["CVE-2025-31002"], [("npm", "minimist", "1.22.6")])
+    return f
+
+
+def fx_reg_version_digit_rollover() -> Fixture:
+    f = Fixture("version_digit_rollover", "r3")
+    background(f)
+    # 1.9.4 is older than 1.10.0
+    f.obs("03-01 09:00", "dependabot", "CVE-2025-31003", "pillow", "pypi", "1.9.4", "vulnerable", 0.3)
+    f.osv_vuln("GHSA-56pw-mpj4-fxww", ["CVE-2025-31003"], [("pypi", "Pillow", "1.10.0")])
+    # two release branches fixed: the lowest fix is 2.9.3, not 2.10.1
+    f.obs("03-01 09:30", "trivy", "CVE-2025-31004", "markdown-it-py", "pypi", "2.12.0", "patched", 0.8)
+    f.osv_vuln("GHSA-jrwr-5x3p-hvc3", ["CVE-2025-31004"], [("pypi", "markdown-it-py", "2.10.1", "2.9.3")])
+    return f
+
+
+def fx_reg_fullwidth_package_name() -> Fixture:
+    f = Fixture("fullwidth_package_name", "r4")
+    background(f)
+    f.obs("03-01 09:00", "trivy", "CVE-2025-31005", "requests", "pypi", "2.31.0", "vulnerable", 0.8)
+    # the JP mirror writes fullwidth latin letters
+    f.obs("03-01 09:05", "jp-mirror", "CVE-2025-31005", "ｒｅｑｕｅｓｔｓ", "pypi", "2.31.0", "vulnerable", 0.6)
+    f.obs("03-01 09:10", "grype", "CVE-2025-31005", "requests", "pypi", "2.31.0", "patched", 0.65)
+    # and a ligature
+    f.obs("03-01 10:00", "trivy", "CVE-2025-31006", "filelock", "pypi", "3.13.1", "vulnerable", 0.7)
+    f.obs("03-01 10:05", "jp-mirror", "CVE-2025-31006", "\ufb01lelock", "pypi", "3.13.1", "patched", 0.9)
+    f.osv_vuln("GHSA-w853-jp5j-5j7f", ["CVE-2025-31006"], [("pypi", "filelock", "3.13.3")])
+    return f
+
+
+MAIN = [fx_empty, fx_conflicting_sources, fx_analyst_overrides, fx_withdrawn_rejected, fx_unicode_packages,
+        fx_multi_cve_package, fx_upstream_decides, fx_typical_day, fx_large]
+REGRESSIONS = [fx_reg_override_then_newer_scan, fx_reg_zero_weight_dissent, fx_reg_version_digit_rollover,
+               fx_reg_fullwidth_package_name]
+
+
+# ---------------------------------------------------------------------------
+# invariants of suite main
+# ---------------------------------------------------------------------------
+
+_MAIN_VERSION = re.compile(r"^\d\.\d\d\.\d$")
+
+
+def _epoch(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+    except ValueError:
+        return None
+
+
+def _key(cve: str, ecosystem: str, package: str) -> tuple[str, str, str]:
+    ecosystem = ecosystem.strip().lower()
+    name = unicodedata.normalize("NFC", package).strip().lower()
+    if ecosystem == "pypi":
+        name = re.sub(r"[-_.]+", "-", name)
+    return cve.strip().upper(), ecosystem, name
+
+
+def check_main_invariants(f: Fixture) -> list[str]:
+    problems = []
+    last_seen: dict[tuple[str, str, str], datetime] = {}
+    names = []
+    for record in f.observations:
+        if not isinstance(record, dict) or not all(isinstance(record.get(k), str) and record.get(k).strip() for k in
+                                                   ("obs_id", "source", "cve_id", "package", "ecosystem")):
+            continue
+        moment = _epoch(record.get("observed_at", ""))
+        if moment is None:
+            continue
+        weight = record.get("weight")
+        if isinstance(weight, (int, float)) and not isinstance(weight, bool) and weight <= 0:
+            problems.append(f"{f.name}: observation {record['obs_id']} has weight {weight}")
+        version = record.get("version") or ""
+        if version and not _MAIN_VERSION.match(version):
+            problems.append(f"{f.name}: observation {record['obs_id']} has version {version!r}")
+        key = _key(record["cve_id"], record["ecosystem"], record["package"])
+        last_seen[key] = max(last_seen.get(key, moment), moment)
+        names.append(record["package"])
+    for row in f.overrides:
+        cve, ecosystem, package, *_rest, decided_at = row
+        moment = _epoch(decided_at)
+        key = _key(cve, ecosystem, package)
+        if moment is not None and key in last_seen and moment <= last_seen[key]:
+            problems.append(f"{f.name}: override for {key} is not newer than its last observation")
+        names.append(package)
+    for vuln in f.osv:
+        for affected in vuln["affected"]:
+            names.append(affected["package"]["name"])
+            for rng in affected["ranges"]:
+                for event in rng["events"]:
+                    if "fixed" in event and not _MAIN_VERSION.match(event["fixed"]):
+                        problems.append(f"{f.name}: OSV fixed version {event['fixed']!r}")
+    for name in names:
+        if unicodedata.normalize("NFC", name) != unicodedata.normalize("NFKC", name):
+            problems.append(f"{f.name}: package name {name!r} changes under NFKC")
+    return problems
+
+
+def main() -> int:
+    problems = []
+    for suite, builders in (("main", MAIN), ("regressions", REGRESSIONS)):
+        suite_dir = FIXTURES / suite
+        if suite_dir.exists():
+            shutil.rmtree(suite_dir)
+        suite_dir.mkdir(parents=True)
+        for build in builders:
+            fixture = build()
+            if suite == "main":
+                problems += check_main_invariants(fixture)
+            fixture.write(suite_dir)
+            print(f"{suite}/{fixture.name}: {len(fixture.observations)} observations, "
+                  f"{len(fixture.overrides)} overrides, {len(fixture.nvd)} NVD, {len(fixture.osv)} OSV")
+    if problems:
+        print("suite main breaks its invariants:", *problems, sep="\n  ", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
