@@ -79,6 +79,7 @@ pub fn compare_case(
     };
     let cap = config.report.max_differences;
     let mut compared: Vec<(OutputComparison, diff::FindingsSummary)> = Vec::new();
+    compared.push(compare_exit(config, legacy, candidate, &waivers));
     for block in &config.compares {
         let (name, lpath, rpath, ltrunc, rtrunc) = match block.output {
             OutputSelector::Stdout => (
@@ -156,6 +157,33 @@ pub fn compare_case(
         result.outputs.push(output);
     }
     result
+}
+
+/// The exit statuses, as the output `exit`: always compared, so a failure on one side (or two
+/// different failures) is listed with the other differences.
+fn compare_exit(
+    config: &Config,
+    legacy: &SideResult,
+    candidate: &SideResult,
+    waivers: &FixtureWaivers<'_>,
+) -> (OutputComparison, diff::FindingsSummary) {
+    let mut findings = Findings::new("exit", waivers, config.report.max_differences);
+    let (l, r) = (&legacy.run.status, &candidate.run.status);
+    let status = if l == r {
+        OutputStatus::Identical
+    } else {
+        findings.push(
+            Difference::new("$", DiffKind::ExitStatus)
+                .left(serde_json::Value::String(l.describe()))
+                .right(serde_json::Value::String(r.describe())),
+        );
+        OutputStatus::from_counts(findings.total(), findings.unwaived())
+    };
+    let block = config
+        .compares
+        .iter()
+        .find(|b| matches!(b.output, OutputSelector::Exit));
+    finish("exit", None, block, status, findings)
 }
 
 /// The first block whose file glob matches `relative`.

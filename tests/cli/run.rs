@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{Project, alive, assert_exit, read_pids, stderr, stdout};
+use crate::support::{Project, alive, assert_exit, output_of, read_pids, stderr, stdout};
 
 #[test]
 fn identical_and_reordered_json_pass() {
@@ -38,7 +38,7 @@ fn a_changed_value_fails_with_its_path_and_both_values() {
     assert_exit(&output, 1);
     let case = project.case("changed");
     assert_eq!(case["verdict"]["kind"], "different");
-    let difference = &case["outputs"][0]["differences"][0];
+    let difference = &output_of(&case, "result.json")["differences"][0];
     assert_eq!(difference["path"], "$.a.b");
     assert_eq!(difference["kind"], "changed");
     assert_eq!(
@@ -215,7 +215,8 @@ fn invalid_json_is_a_parse_error_difference_with_line_and_column() {
     );
     let output = project.run(&[]);
     assert_exit(&output, 1);
-    let difference = &project.case("garbage")["outputs"][0]["differences"][0];
+    let case = project.case("garbage");
+    let difference = &output_of(&case, "result.json")["differences"][0];
     assert_eq!(difference["kind"], "parse_error");
     let note = difference["note"].as_str().unwrap();
     assert!(
@@ -230,9 +231,12 @@ fn a_side_that_writes_nothing_misses_its_output() {
     project.fixture("empty", &["json", "{}"], &["nothing"]);
     let output = project.run(&[]);
     assert_exit(&output, 1);
-    let compared = &project.case("empty")["outputs"][0];
-    assert_eq!(compared["output"], "result.json");
-    assert_eq!(compared["differences"][0]["kind"], "missing_file");
+    let case = project.case("empty");
+    assert_eq!(
+        output_of(&case, "result.json")["differences"][0]["kind"],
+        "missing_file"
+    );
+    assert_eq!(output_of(&case, "exit")["status"], "identical");
 }
 
 #[test]
@@ -278,8 +282,9 @@ expires = "2099-01-01"
     let output = project.run(&[]);
     assert_exit(&output, 1);
     assert_eq!(project.case("waived")["verdict"]["kind"], "waived");
+    let waived = project.case("waived");
     assert_eq!(
-        project.case("waived")["outputs"][0]["differences"][0]["waiver"],
+        output_of(&waived, "result.json")["differences"][0]["waiver"],
         0
     );
     assert_eq!(project.case("not-waived")["verdict"]["kind"], "different");

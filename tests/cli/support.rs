@@ -96,6 +96,14 @@ impl Project {
     }
 }
 
+/// One compared output of a case in results.json, by name (`exit`, `stdout`, `result.json`).
+pub fn output_of<'a>(case: &'a Value, name: &str) -> &'a Value {
+    case["outputs"]
+        .as_array()
+        .and_then(|outputs| outputs.iter().find(|o| o["output"] == name))
+        .unwrap_or_else(|| panic!("no output {name} in {case}"))
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
