@@ -87,7 +87,7 @@ pub struct RawCompare {
 }
 
 /// Who stands behind a rule or waiver, and until when.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone)]
 pub struct RawMeta {
     pub reason: Option<String>,
     pub owner: Option<String>,
@@ -203,6 +203,23 @@ pub struct RawReport {
     pub dir: Option<Spanned<String>>,
     pub max_differences: Option<Spanned<i64>>,
 }
+
+/// `reason`, `owner` and `expires` of a rule table, as one value.
+macro_rules! meta_accessor {
+    ($($ty:ty),*) => {$(
+        impl $ty {
+            pub fn meta(&self) -> RawMeta {
+                RawMeta {
+                    reason: self.reason.clone(),
+                    owner: self.owner.clone(),
+                    expires: self.expires.clone(),
+                }
+            }
+        }
+    )*};
+}
+
+meta_accessor!(RawMatch, RawTolerance, RawNormalize);
 
 /// A string or an array of strings: `by = "id"` or `by = ["id", "seq"]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

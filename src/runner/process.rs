@@ -1,0 +1,348 @@
+//! Running one side once: a fresh run directory, the measuring helper started as the leader of
+//! a new process group, both pipes drained concurrently, a timeout or cancellation that kills the
+//! whole group, and the helper's usage report turned into a [`SideRun`].
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::process::Child;
+use tokio::task::JoinHandle;
+
+use super::capture::{self, Captured};
+use super::measure::{self, MEASURE_ARG, Usage};
+use super::{
+    Artifacts, CAPTURE_LIMIT, Cancel, RunStatus, STDERR_TAIL_LINES, Side, SideResult, SideRun,
+};
+use crate::config::{Config, SideSpec, Vars};
+use crate::fixture::Case;
+
+/// How long to wait for pipes to close after a side's process group was killed.
+const PIPE_GRACE: Duration = Duration::from_secs(5);
+
+/// A fully rendered command for one side of one case.
+#[derive(Debug, Clone)]
+pub struct SideRequest {
+    pub side: Side,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+    pub timeout: Duration,
+    /// Directory for this run: `out/`, `stdout`, `stderr` go inside it.
+    pub dir: PathBuf,
+}
+
+impl SideRequest {
+    /// Renders `spec` (plus the case's variant) for `case`, running in `dir`.
+    pub fn render(side: Side, spec: &SideSpec, config: &Config, case: &Case, dir: &Path) -> Self {
+        let out_dir = dir.join("out");
+        let fixture = case.fixture.path.to_string_lossy();
+        let out = out_dir.to_string_lossy();
+        let vars = Vars {
+            fixture: &fixture,
+            fixture_id: &case.fixture.id,
+            out: &out,
+            suite: &case.fixture.suite,
+            variant: case.variant_name().unwrap_or(""),
+        };
+        let mut argv: Vec<String> = spec.cmd.iter().map(|t| t.render(&vars)).collect();
+        let mut env: Vec<(String, String)> = spec
+            .env
+            .iter()
+            .map(|(k, t)| (k.clone(), t.render(&vars)))
+            .collect();
+        if let Some(variant) = &case.variant {
+            argv.extend(variant.args.iter().map(|t| t.render(&vars)));
+            env.extend(
+                variant
+                    .env
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.render(&vars))),
+            );
+        }
+        let cwd = spec.cwd.as_ref().map_or_else(
+            || config.base_dir.clone(),
+            |t| config.base_dir.join(t.render(&vars)),
+        );
+        SideRequest {
+            side,
+            argv,
+            env,
+            cwd,
+            timeout: spec.timeout,
+            dir: dir.to_owned(),
+        }
+    }
+
+    pub fn artifacts(&self) -> Artifacts {
+        Artifacts {
+            out_dir: self.dir.join("out"),
+            stdout: self.dir.join("stdout"),
+            stderr: self.dir.join("stderr"),
+        }
+    }
+}
+
+/// How the wait for the helper ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Exited,
+    TimedOut,
+    Cancelled,
+}
+
+/// Runs one side once. Never fails: trouble starting or running is a [`RunStatus`].
+pub async fn run_side(exe: &Path, request: &SideRequest, cancel: &Cancel) -> SideResult {
+    let artifacts = request.artifacts();
+    let mut run = SideRun::pending(request);
+    if let Err(message) = prepare(request, &artifacts) {
+        run.status = RunStatus::SpawnFailed { message };
+        return SideResult { run, artifacts };
+    }
+    let usage_path = request.dir.join("usage.json");
+    let mut child = match helper_command(exe, request, &usage_path).spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            run.status = RunStatus::SpawnFailed {
+                message: format!(
+                    "cannot start parity's measuring helper {}: {e}",
+                    exe.display()
+                ),
+            };
+            return SideResult { run, artifacts };
+        }
+    };
+    let started = Instant::now();
+    let pgid = child.id().map(|id| id as libc::pid_t);
+    let stdout = child
+        .stdout
+        .take()
+        .map(|s| spawn_capture(s, artifacts.stdout.clone()));
+    let stderr = child
+        .stderr
+        .take()
+        .map(|s| spawn_capture(s, artifacts.stderr.clone()));
+    let end = tokio::select! {
+        _ = child.wait() => End::Exited,
+        () = tokio::time::sleep(request.timeout) => End::TimedOut,
+        () = cancel.cancelled() => End::Cancelled,
+    };
+    let elapsed = started.elapsed();
+    clean_up_group(end, pgid, &mut child, &mut run.notes).await;
+    if let Some(captured) = finish_capture(stdout, "stdout", &mut run.notes).await {
+        run.stdout.bytes = captured.bytes;
+        run.stdout.truncated = captured.truncated;
+    }
+    if let Some(captured) = finish_capture(stderr, "stderr", &mut run.notes).await {
+        run.stderr.bytes = captured.bytes;
+        run.stderr.truncated = captured.truncated;
+        run.stderr_tail = capture::last_lines(&captured.tail, STDERR_TAIL_LINES);
+    }
+    let usage = measure::read_usage(&usage_path);
+    let _ = std::fs::remove_file(&usage_path);
+    record_end(&mut run, end, elapsed, usage, request);
+    SideResult { run, artifacts }
+}
+
+/// `parity __measure USAGE_FILE -- argv...`, in its own process group, with piped output.
+fn helper_command(exe: &Path, request: &SideRequest, usage_path: &Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(exe);
+    command
+        .arg(MEASURE_ARG)
+        .arg(usage_path)
+        .arg("--")
+        .args(&request.argv)
+        .envs(request.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&request.cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    command
+}
+
+fn spawn_capture(
+    stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    path: PathBuf,
+) -> JoinHandle<std::io::Result<Captured>> {
+    tokio::spawn(async move { capture::capture(stream, &path, CAPTURE_LIMIT).await })
+}
+
+/// Kills the group when the side ran out of time or was cancelled (and reaps the helper), or
+/// when it exited but left processes behind (noted: they could hold pipes open forever).
+async fn clean_up_group(
+    end: End,
+    pgid: Option<libc::pid_t>,
+    child: &mut Child,
+    notes: &mut Vec<String>,
+) {
+    if end != End::Exited {
+        kill_group(pgid);
+        let _ = child.wait().await;
+    } else if group_alive(pgid) {
+        kill_group(pgid);
+        notes.push(
+            "processes it started were still running after it exited; parity killed them"
+                .to_owned(),
+        );
+    }
+}
+
+/// Waits for a capture task; a pipe still open after the group died is noted and abandoned.
+async fn finish_capture(
+    task: Option<JoinHandle<std::io::Result<Captured>>>,
+    stream: &str,
+    notes: &mut Vec<String>,
+) -> Option<Captured> {
+    let task = task?;
+    let abort = task.abort_handle();
+    match tokio::time::timeout(PIPE_GRACE, task).await {
+        Ok(Ok(Ok(captured))) => Some(captured),
+        Ok(Ok(Err(e))) => {
+            notes.push(format!("capturing {stream} failed: {e}"));
+            None
+        }
+        Ok(Err(e)) => {
+            notes.push(format!("capturing {stream} failed: {e}"));
+            None
+        }
+        Err(_) => {
+            abort.abort();
+            notes.push(format!(
+                "{stream} stayed open after the process group was killed (a process outside the group holds it)"
+            ));
+            None
+        }
+    }
+}
+
+/// Fills in how the run ended and, when the helper reported, its measurements.
+fn record_end(
+    run: &mut SideRun,
+    end: End,
+    elapsed: Duration,
+    usage: Option<Usage>,
+    request: &SideRequest,
+) {
+    run.wall_ms = elapsed.as_secs_f64() * 1000.0;
+    run.status = match end {
+        End::TimedOut => RunStatus::TimedOut {
+            after_ms: u64::try_from(request.timeout.as_millis()).unwrap_or(u64::MAX),
+        },
+        End::Cancelled => RunStatus::Interrupted,
+        End::Exited => status_from_usage(usage.as_ref(), request),
+    };
+    if let (End::Exited, Some(usage)) = (end, usage.filter(|u| u.spawn_error.is_none())) {
+        run.wall_ms = usage.wall_us as f64 / 1000.0;
+        run.user_ms = Some(usage.user_us as f64 / 1000.0);
+        run.sys_ms = Some(usage.sys_us as f64 / 1000.0);
+        run.peak_rss_kib = Some(usage.max_rss_kib);
+    }
+}
+
+fn status_from_usage(usage: Option<&Usage>, request: &SideRequest) -> RunStatus {
+    match usage {
+        Some(Usage {
+            spawn_error: Some(error),
+            ..
+        }) => RunStatus::SpawnFailed {
+            message: format!(
+                "cannot start `{}` (cwd {}): {error}",
+                request.argv.first().map_or("", String::as_str),
+                request.cwd.display()
+            ),
+        },
+        Some(Usage {
+            exit_code: Some(code),
+            ..
+        }) => RunStatus::Exited { code: *code },
+        Some(Usage {
+            signal: Some(signal),
+            ..
+        }) => RunStatus::Signaled {
+            signal: *signal,
+            name: signal_name(*signal),
+        },
+        _ => RunStatus::SpawnFailed {
+            message: "parity's measuring helper ended without reporting (was it killed?)"
+                .to_owned(),
+        },
+    }
+}
+
+/// Creates a fresh, empty run directory with its `out/`.
+fn prepare(request: &SideRequest, artifacts: &Artifacts) -> Result<(), String> {
+    if request.dir.exists() {
+        std::fs::remove_dir_all(&request.dir)
+            .map_err(|e| format!("cannot clear {}: {e}", request.dir.display()))?;
+    }
+    std::fs::create_dir_all(&artifacts.out_dir)
+        .map_err(|e| format!("cannot create {}: {e}", artifacts.out_dir.display()))?;
+    if request.argv.first().is_none_or(String::is_empty) {
+        return Err("the command is empty".to_owned());
+    }
+    if !request.cwd.is_dir() {
+        return Err(format!(
+            "working directory {} does not exist",
+            request.cwd.display()
+        ));
+    }
+    Ok(())
+}
+
+fn kill_group(pgid: Option<libc::pid_t>) {
+    if let Some(pgid) = pgid {
+        // SAFETY: killpg has no memory-safety preconditions. The group is parity's own: the helper
+        // was started as its leader, and the id cannot be reused while any member is alive.
+        unsafe {
+            libc::killpg(pgid, libc::SIGKILL);
+        }
+    }
+}
+
+fn group_alive(pgid: Option<libc::pid_t>) -> bool {
+    // SAFETY: signal 0 only checks for existence.
+    pgid.is_some_and(|pgid| unsafe { libc::killpg(pgid, 0) } == 0)
+}
+
+/// `SIGSEGV` for 11, etc.
+pub fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        _ => return format!("signal {signal}"),
+    };
+    name.to_owned()
+}
+
+/// Peak RSS the helper itself contributes: `true` measured through it.
+pub fn measure_floor(exe: &Path, scratch: &Path) -> Option<u64> {
+    let usage_path = scratch.join("floor-usage.json");
+    let status = std::process::Command::new(exe)
+        .arg(MEASURE_ARG)
+        .arg(&usage_path)
+        .arg("--")
+        .arg("true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    let usage = measure::read_usage(&usage_path);
+    let _ = std::fs::remove_file(&usage_path);
+    status.success().then_some(())?;
+    usage.map(|u| u.max_rss_kib)
+}
