@@ -34,7 +34,8 @@ pub fn pair_files(left: &Path, right: &Path) -> io::Result<Vec<FilePair>> {
     Ok(pairs.into_values().collect())
 }
 
-/// Regular files under `root` (following no symlinks out of it), as (relative, absolute).
+/// Files under `root` (symlinks to files included, symlinked directories not entered), as
+/// (relative, absolute), sorted.
 pub fn list_files(root: &Path) -> io::Result<Vec<(String, PathBuf)>> {
     if !root.exists() {
         return Ok(Vec::new());
@@ -42,7 +43,10 @@ pub fn list_files(root: &Path) -> io::Result<Vec<(String, PathBuf)>> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
         let entry = entry.map_err(io::Error::other)?;
-        if !entry.file_type().is_file() {
+        // A symlink to a file counts as that file; directories are walked, not compared.
+        let is_file =
+            entry.file_type().is_file() || (entry.path_is_symlink() && entry.path().is_file());
+        if !is_file {
             continue;
         }
         let relative = entry

@@ -212,6 +212,15 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> std::fmt::Result {
             bullets.push(format!("{side}: {}", run.status.describe()));
         }
         bullets.extend(run.notes.iter().map(|note| format!("{side}: {note}")));
+        for (name, stream) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            if stream.truncated {
+                bullets.push(format!(
+                    "{side}: {name} was truncated: {} written, only the first {} kept",
+                    format_kib(stream.bytes / 1024),
+                    format_kib(crate::runner::CAPTURE_LIMIT / 1024)
+                ));
+            }
+        }
     }
     bullets.extend(case.notes.iter().cloned());
     if let Some(dir) = &case.kept_outputs {

@@ -203,6 +203,9 @@ fn a_flooding_side_is_captured_up_to_the_limit_then_timed_out() {
     assert!(captured <= 64 * 1024 * 1024, "stored {captured} bytes");
     let written = case["candidate"]["stdout"]["bytes"].as_u64().unwrap();
     assert!(written >= captured, "counted {written} bytes");
+    // 64 MiB in 3 s is ~21 MB/s, far below what a pipe carries.
+    assert_eq!(case["candidate"]["stdout"]["truncated"], true, "wrote {written} bytes");
+    assert!(project.report_md().contains("candidate: stdout was truncated"), "{}", project.report_md());
 }
 
 #[test]
@@ -423,4 +426,61 @@ fn ctrl_c_kills_every_child_and_keeps_finished_cases() {
         survivors.is_empty(),
         "still running after Ctrl-C: {survivors:?}"
     );
+}
+
+#[test]
+fn variants_multiply_cases_and_reach_both_sides() {
+    let extra = r#"
+[[compare]]
+output = "stdout"
+format = "text"
+
+[variants.offline]
+args = ["--offline"]
+env = { MODE = "offline-{suite}" }
+
+[variants.online]
+env = { MODE = "online" }
+"#;
+    let project = Project::new(extra);
+    project.fixture("a", &["env", "MODE"], &["env", "MODE"]);
+    let output = project.run(&["--keep-outputs"]);
+    assert_exit(&output, 0);
+    let results = project.results();
+    let cases: Vec<(String, String)> = results["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["variant"].as_str().unwrap().to_owned(),
+                c["verdict"]["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cases,
+        [
+            ("offline".to_owned(), "identical".to_owned()),
+            ("online".to_owned(), "identical".to_owned())
+        ]
+    );
+    let kept = project
+        .path()
+        .join("reports/latest/outputs/main/a.json@offline/legacy");
+    let written = std::fs::read_to_string(kept.join("out/result.json")).unwrap();
+    assert_eq!(written, r#"{"MODE": "offline-main"}"#);
+    assert_eq!(
+        std::fs::read_to_string(kept.join("stdout")).unwrap(),
+        "--offline\n"
+    );
+    let junit = std::fs::read_to_string(project.path().join("reports/latest/junit.xml")).unwrap();
+    assert!(
+        junit.contains(r#"name="a.json[offline]""#) && junit.contains(r#"name="a.json[online]""#),
+        "{junit}"
+    );
+    let only = project.run(&["--variant", "online"]);
+    assert_exit(&only, 0);
+    assert_eq!(project.results()["cases"].as_array().unwrap().len(), 1);
+    assert_exit(&project.run(&["--variant", "nope"]), 2);
 }

@@ -17,6 +17,7 @@ Behaviours:
   nothing              write nothing, exit 0
   alloc MIB            allocate and touch MIB mebibytes, then exit 0
   sleep SECONDS        sleep, then write {"slept": SECONDS}
+  env NAME...          write {"NAME": value of $NAME, ...} and print the extra arguments
 """
 import json
 import os
@@ -44,7 +45,7 @@ def main():
     if behaviour == "from":
         with open(args[0], encoding="utf-8") as f:
             spec = json.load(f)[args[1]]
-        behaviour, args = spec[0], spec[1:]
+        behaviour, args = spec[0], spec[1:] + args[2:]
     if behaviour == "json":
         write(out, "result.json", args[0])
         print(args[0])
@@ -84,6 +85,10 @@ def main():
     elif behaviour == "sleep":
         time.sleep(float(args[0]))
         write(out, "result.json", json.dumps({"slept": float(args[0])}))
+    elif behaviour == "env":
+        names = [a for a in args if not a.startswith("--")]
+        write(out, "result.json", json.dumps({n: os.environ.get(n) for n in names}, sort_keys=True))
+        print(" ".join(a for a in sys.argv[3:] if a.startswith("--")))
     else:
         print(f"unknown behaviour {behaviour}", file=sys.stderr)
         sys.exit(64)
