@@ -13,6 +13,8 @@ pub struct Markdown;
 
 /// Difference rows shown per output; results.json has the rest.
 const MAX_ROWS: usize = 50;
+/// Waived difference rows shown per output, as examples of what the waiver covers.
+const MAX_WAIVED_ROWS: usize = 5;
 /// Characters of a value shown in a table cell.
 const VALUE_WIDTH: usize = 80;
 
@@ -260,15 +262,26 @@ fn output_table(out: &mut String, output: &OutputComparison) -> std::fmt::Result
         out,
         "| path | kind | legacy | candidate | note |\n|---|---|---|---|---|"
     )?;
-    for d in output.differences.iter().take(MAX_ROWS) {
+    let unwaived = output
+        .differences
+        .iter()
+        .filter(|d| d.waiver.is_none())
+        .take(MAX_ROWS);
+    let waived = output
+        .differences
+        .iter()
+        .filter(|d| d.waiver.is_some())
+        .take(MAX_WAIVED_ROWS);
+    let mut shown = 0;
+    for d in unwaived.chain(waived) {
         difference_row(out, d)?;
+        shown += 1;
     }
-    let shown = output.differences.len().min(MAX_ROWS);
     if output.total > shown {
         writeln!(
             out,
-            "\n{} of {} shown; every stored difference is in results.json.",
-            shown, output.total
+            "\n{shown} of {} shown (waived differences: {MAX_WAIVED_ROWS} examples per output); every stored difference is in results.json.",
+            output.total
         )?;
     }
     writeln!(out)

@@ -204,8 +204,17 @@ fn a_flooding_side_is_captured_up_to_the_limit_then_timed_out() {
     let written = case["candidate"]["stdout"]["bytes"].as_u64().unwrap();
     assert!(written >= captured, "counted {written} bytes");
     // 64 MiB in 3 s is ~21 MB/s, far below what a pipe carries.
-    assert_eq!(case["candidate"]["stdout"]["truncated"], true, "wrote {written} bytes");
-    assert!(project.report_md().contains("candidate: stdout was truncated"), "{}", project.report_md());
+    assert_eq!(
+        case["candidate"]["stdout"]["truncated"], true,
+        "wrote {written} bytes"
+    );
+    assert!(
+        project
+            .report_md()
+            .contains("candidate: stdout was truncated"),
+        "{}",
+        project.report_md()
+    );
 }
 
 #[test]
@@ -483,4 +492,72 @@ env = { MODE = "online" }
     assert_exit(&only, 0);
     assert_eq!(project.results()["cases"].as_array().unwrap().len(), 1);
     assert_exit(&project.run(&["--variant", "nope"]), 2);
+}
+
+#[test]
+fn csv_and_text_outputs_follow_their_compare_blocks() {
+    let extra = r#"
+[[compare]]
+output = "*.csv"
+format = "csv"
+key = ["id"]
+ignore = ["loaded_at"]
+
+[[compare]]
+output = "notes.txt"
+format = "text"
+normalize = [{ pattern = '^run \d+$', replace = "run <n>" }]
+"#;
+    let project = Project::new(extra);
+    project
+        .fixture(
+            "rows",
+            &["csv", "id,state,loaded_at\\n1,new,t1\\n2,open,t1"],
+            &["csv", "state,loaded_at,id\\nopen,t2,2\\nnew,t2,1"],
+        )
+        .fixture(
+            "rows-bug",
+            &["csv", "id,state\\n1,new\\n2,open"],
+            &["csv", "id,state,extra\\n1,new,x\\n2,closed,y"],
+        )
+        .fixture("text", &["text", "run 1\\nok"], &["text", "run 2\\nok"])
+        .fixture(
+            "text-bug",
+            &["text", "run 1\\nok"],
+            &["text", "run 2\\nfailed"],
+        );
+    let output = project.run(&[]);
+    assert_exit(&output, 1);
+    assert_eq!(project.case("rows")["verdict"]["kind"], "equivalent");
+    assert_eq!(project.case("text")["verdict"]["kind"], "equivalent");
+    let rows_bug = project.case("rows-bug");
+    let found: Vec<(&str, &str)> = output_of(&rows_bug, "table.csv")["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap(), d["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [("$[*].extra", "added"), ("$[?@.id=='2'].state", "changed")]
+    );
+    let text_bug = project.case("text-bug");
+    let difference = &output_of(&text_bug, "notes.txt")["differences"][0];
+    assert_eq!(
+        (
+            difference["path"].as_str(),
+            difference["left"].as_str(),
+            difference["right"].as_str()
+        ),
+        (Some("@@ -2 +2 @@"), Some("ok"), Some("failed"))
+    );
+    let rules = project.results()["rules"].clone();
+    assert!(
+        rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["stale"] == false),
+        "{rules}"
+    );
 }
