@@ -15,7 +15,7 @@ use crate::diff::dir::{FilePair, pair_files};
 use crate::diff::{
     self, DiffKind, DiffSpec, Difference, Findings, Format, Input, OutputStatus, Waive,
 };
-use crate::outcome::OutputComparison;
+use crate::outcome::{Equivalence, OutputCluster, OutputComparison};
 use crate::runner::{RunStatus, SideResult};
 
 /// The compared outputs of one case, and how often each rule and waiver applied.
@@ -187,7 +187,7 @@ fn compare_exit(
 }
 
 /// The first block whose file glob matches `relative`.
-fn block_for<'c>(config: &'c Config, relative: &str) -> Option<&'c CompareBlock> {
+pub fn block_for<'c>(config: &'c Config, relative: &str) -> Option<&'c CompareBlock> {
     config.compares.iter().find(|block| match &block.output {
         OutputSelector::Files { matcher, .. } => matcher.is_match(relative),
         OutputSelector::Stdout | OutputSelector::Stderr | OutputSelector::Exit => false,
@@ -293,6 +293,26 @@ fn finish(
         total: summary.total,
         waived: summary.total - summary.unwaived,
         differences: std::mem::take(&mut summary.differences),
+        clusters: summary
+            .clusters
+            .iter()
+            .map(|((pattern, kind), tally)| OutputCluster {
+                pattern: pattern.clone(),
+                kind: *kind,
+                count: tally.count,
+                waived: tally.waived,
+            })
+            .collect(),
+        equivalences: summary
+            .equivalences
+            .iter()
+            .map(|(kind, tally)| Equivalence {
+                kind: *kind,
+                count: tally.count,
+                examples: tally.examples.clone(),
+            })
+            .collect(),
+        notes: std::mem::take(&mut summary.notes),
     };
     (output, summary)
 }

@@ -84,7 +84,12 @@ const DIFF_HELP: &str = "\
 Examples:
   parity diff old.json new.json --key '$.advisories=advisory_id' --ignore '$.generated_at'
   parity diff old.csv new.csv --key advisory_id,seq --tolerance confidence=1e-9
-  parity diff legacy-out/ candidate-out/ --output json
+  parity diff a.json b.json --redact 'uuid=[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}'
+  parity diff a.json b.json --map '$..active=Y:true' --rename '$.items[*]=cve:cve_id'
+  parity diff legacy-out/ candidate-out/ --config parity.toml --output json
+
+PATH is JSONPath ($, .name, ['name'], [0], [*], .*, ..name); for CSV and NDJSON a bare column
+name means $[*].column.
 
 Exit codes: 0 same (under the rules), 1 different, 2 trouble (unreadable or malformed input).";
 
@@ -101,18 +106,59 @@ pub struct DiffArgs {
     /// elements of an array inside JSON (e.g. `$.advisories=advisory_id`). Repeatable.
     #[arg(long, value_name = "KEY")]
     pub key: Vec<String>,
-    /// Ignore values at this JSONPath (or CSV/NDJSON column). Repeatable.
+    /// Ignore values at this path. Repeatable.
     #[arg(long, value_name = "PATH")]
     pub ignore: Vec<String>,
-    /// Compare the array at this JSONPath as a set, ignoring order. Repeatable.
+    /// Compare the array at this path as a set, ignoring order. Repeatable.
     #[arg(long, value_name = "PATH")]
     pub unordered: Vec<String>,
+    /// Pair the elements of the array at PATH as MODE: set, multiset, aligned (the default: a
+    /// longest common subsequence) or positional. Repeatable.
+    #[arg(long = "match", value_name = "PATH=MODE")]
+    pub matching: Vec<String>,
     /// Allow numbers at PATH to differ by VALUE (absolute), or by VALUE% (relative). Repeatable.
     #[arg(long, value_name = "PATH=VALUE")]
     pub tolerance: Vec<String>,
+    /// Replace matches of PATTERN (a regex) by REPLACEMENT in every string and line, on both
+    /// sides, before comparing (`$1` refers to a group). Repeatable.
+    #[arg(long, value_name = "PATTERN=REPLACEMENT")]
+    pub normalize: Vec<String>,
+    /// Replace each distinct match of PATTERN by <NAME-1>, <NAME-2>, … numbered per side, so the
+    /// same value keeps its placeholder wherever it appears. Repeatable.
+    #[arg(long, value_name = "NAME=PATTERN")]
+    pub redact: Vec<String>,
+    /// Treat the left value FROM at PATH as the right value TO (TO is JSON if it parses, else a
+    /// string), e.g. `$..active=Y:true`. Repeatable.
+    #[arg(long, value_name = "PATH=FROM:TO")]
+    pub map: Vec<String>,
+    /// Treat the left member OLD of the objects at PATH as the right member NEW. Repeatable.
+    #[arg(long, value_name = "PATH=OLD:NEW")]
+    pub rename: Vec<String>,
+    /// Numbers equal in value but spelled differently (`1.0`, `1`, `1e3`) are differences.
+    #[arg(long)]
+    pub strict_numbers: bool,
+    /// Text: which whitespace differences do not count.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub whitespace: Option<crate::diff::Whitespace>,
+    /// Text: compare lines case-insensitively.
+    #[arg(long)]
+    pub ignore_case: bool,
     /// CSV field delimiter.
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<char>,
+    /// CSV quote character; an empty value turns quoting off.
+    #[arg(long, value_name = "CHAR")]
+    pub quote: Option<String>,
+    /// CSV escape character inside quotes (default: a doubled quote).
+    #[arg(long, value_name = "CHAR")]
+    pub escape: Option<char>,
+    /// Compare directories with the `[[compare]]` blocks of this parity.toml: each file by the
+    /// first block whose glob matches it (flags apply to files no block covers).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Differences kept per file (counts stay exact).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_differences: usize,
     /// How to print the differences.
     #[arg(long, value_enum, default_value_t = DiffOutput::Human)]
     pub output: DiffOutput,

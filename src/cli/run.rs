@@ -245,17 +245,15 @@ fn assemble(
                 id: r.id,
                 compare: r.compare,
                 output: r.output.clone(),
-                kind: serde_json::to_value(r.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                kind: r.kind.as_str().to_owned(),
                 path: r.path.clone(),
                 detail: r.detail.clone(),
                 reason: r.reason.clone(),
                 owner: r.owner.clone(),
                 expires: r.expires.clone(),
                 applied,
-                stale: applied == 0 && !finished.is_empty(),
+                stale: applied == 0 && !r.expired && !finished.is_empty(),
+                expired: r.expired,
             }
         })
         .collect();
@@ -305,6 +303,7 @@ fn assemble(
         not_run,
         rules,
         waivers,
+        clusters: Vec::new(),
         summary: Default::default(),
     }
 }

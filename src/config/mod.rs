@@ -206,6 +206,22 @@ pub enum RuleKind {
     Key,
     Tolerance,
     Normalize,
+    Map,
+    Rename,
+}
+
+impl RuleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Ignore => "ignore",
+            RuleKind::Match => "match",
+            RuleKind::Key => "key",
+            RuleKind::Tolerance => "tolerance",
+            RuleKind::Normalize => "normalize",
+            RuleKind::Map => "map",
+            RuleKind::Rename => "rename",
+        }
+    }
 }
 
 /// A rule as reports describe it.
@@ -222,6 +238,9 @@ pub struct RuleInfo {
     pub reason: Option<String>,
     pub owner: Option<String>,
     pub expires: Option<String>,
+    /// Past its `expires` date when the configuration was loaded: it no longer applies, and the
+    /// run fails until someone renews or removes it.
+    pub expired: bool,
 }
 
 /// `[report]`.
@@ -466,12 +485,80 @@ mod tests {
                     .replace("\"30s\"", "\"soon\"")
                     .replace("{out}\"]", "{output}\"]"),
             ),
+            (
+                "normalize needs replace or placeholder",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.txt\"\nformat = \"text\"\nnormalize = [{{ pattern = \"x\" }}]\n"
+                ),
+            ),
+            (
+                "bad placeholder name",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.txt\"\nformat = \"text\"\nnormalize = [{{ pattern = \"x\", placeholder = \"a b\" }}]\n"
+                ),
+            ),
+            (
+                "map needs values or rename",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.json\"\nformat = \"json\"\nmap = [{{ path = \"$.a\" }}]\n"
+                ),
+            ),
+            (
+                "text options on json",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.json\"\nformat = \"json\"\nwhitespace = \"all\"\n"
+                ),
+            ),
+            (
+                "csv options on text",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.txt\"\nformat = \"text\"\nquote = \"'\"\n"
+                ),
+            ),
+            (
+                "bad whitespace mode",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"a.txt\"\nformat = \"text\"\nwhitespace = \"some\"\n"
+                ),
+            ),
         ];
         let mut all = String::new();
         for (name, text) in cases {
             all.push_str(&format!("=== {name}\n{}\n\n", error_of(&text)));
         }
         insta::assert_snapshot!(all);
+    }
+
+    #[test]
+    fn new_rule_kinds_and_expired_rules() {
+        let config = ok(&format!(
+            "{SIDES}\n[[compare]]\noutput = \"a.json\"\nformat = \"json\"\nstrict_numbers = true\nmap = [{{ path = \"$..active\", values = {{ Y = true, N = false }} }}, {{ path = \"$.items[*]\", rename = {{ cve = \"cve_id\" }} }}]\nignore = [{{ path = \"$.old\", expires = \"2020-01-01\" }}]\nnormalize = [{{ pattern = \"[0-9a-f]{{8}}\", placeholder = \"id\" }}]\n\n[[compare]]\noutput = \"b.txt\"\nformat = \"text\"\nwhitespace = \"change\"\nignore_case = true\n\n[[compare]]\noutput = \"c.csv\"\nformat = \"csv\"\ndelimiter = \";\"\nquote = \"\"\n"
+        ));
+        let spec = &config.compares[0].spec;
+        assert!(spec.rules.strict_numbers);
+        assert_eq!(
+            spec.rules.map_values[0].action["Y"],
+            serde_json::json!(true)
+        );
+        assert_eq!(spec.rules.rename[0].action["cve"], "cve_id");
+        assert!(
+            spec.rules.ignore.is_empty(),
+            "an expired rule is not applied"
+        );
+        assert!(
+            config
+                .rules
+                .iter()
+                .any(|r| r.kind == RuleKind::Ignore && r.expired)
+        );
+        assert!(spec.rules.has_placeholders());
+        assert_eq!(
+            config.compares[1].spec.text.whitespace,
+            crate::diff::Whitespace::Change
+        );
+        assert!(config.compares[1].spec.text.ignore_case);
+        assert_eq!(config.compares[2].spec.csv.delimiter, Some(b';'));
+        assert_eq!(config.compares[2].spec.csv.quote, None);
     }
 
     #[test]

@@ -83,7 +83,44 @@ pub struct RawCompare {
     pub tolerance: Vec<Spanned<RawTolerance>>,
     #[serde(default)]
     pub normalize: Vec<Spanned<RawNormalize>>,
+    #[serde(default)]
+    pub map: Vec<Spanned<RawMap>>,
+    pub strict_numbers: Option<bool>,
+    pub whitespace: Option<Spanned<crate::diff::Whitespace>>,
+    pub ignore_case: Option<Spanned<bool>>,
     pub delimiter: Option<Spanned<String>>,
+    pub quote: Option<Spanned<String>>,
+    pub escape: Option<Spanned<String>>,
+}
+
+impl RawCompare {
+    /// Spans of the keys that only make sense for text outputs.
+    pub fn text_options(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        self.whitespace
+            .iter()
+            .map(Spanned::span)
+            .chain(self.ignore_case.iter().map(Spanned::span))
+    }
+
+    /// Spans of the keys that only make sense for CSV and TSV outputs.
+    pub fn csv_options(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        [&self.delimiter, &self.quote, &self.escape]
+            .into_iter()
+            .flatten()
+            .map(Spanned::span)
+    }
+}
+
+/// `map = [{ path, values = { "Y" = true } }]` or `[{ path, rename = { old = "new" } }]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMap {
+    pub path: Spanned<String>,
+    pub values: Option<Spanned<std::collections::BTreeMap<String, toml::Value>>>,
+    pub rename: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+    pub reason: Option<String>,
+    pub owner: Option<String>,
+    pub expires: Option<Spanned<String>>,
 }
 
 /// Who stands behind a rule or waiver, and until when.
@@ -147,6 +184,7 @@ impl<'de> Deserialize<'de> for RawIgnore {
 #[serde(rename_all = "lowercase")]
 pub enum RawMatchMode {
     Positional,
+    Aligned,
     Set,
     Multiset,
 }
@@ -179,7 +217,8 @@ pub struct RawTolerance {
 pub struct RawNormalize {
     pub path: Option<Spanned<String>>,
     pub pattern: Spanned<String>,
-    pub replace: String,
+    pub replace: Option<String>,
+    pub placeholder: Option<Spanned<String>>,
     pub reason: Option<String>,
     pub owner: Option<String>,
     pub expires: Option<Spanned<String>>,
@@ -219,7 +258,7 @@ macro_rules! meta_accessor {
     )*};
 }
 
-meta_accessor!(RawMatch, RawTolerance, RawNormalize);
+meta_accessor!(RawMatch, RawTolerance, RawNormalize, RawMap);
 
 /// A string or an array of strings: `by = "id"` or `by = ["id", "seq"]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

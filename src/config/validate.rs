@@ -14,7 +14,7 @@ use toml::Spanned;
 use super::raw::{RawCompare, RawConfig, RawFormat, RawSide, RawSuite, RawWaiver};
 use super::rules::RuleCtx;
 use super::*;
-use crate::diff::Rules;
+use crate::diff::{CsvOptions, Rules, TextOptions, Whitespace};
 
 /// Validates `raw`, read from `file` (absolute) whose text is `source`.
 pub(super) fn validate(
@@ -31,6 +31,7 @@ pub(super) fn validate(
         source,
         base_dir: base_dir.clone(),
         errors: Vec::new(),
+        today: chrono::Utc::now().date_naive(),
     };
     match validator.config(raw, file.to_owned(), base_dir) {
         Some(config) if validator.errors.is_empty() => Ok(config),
@@ -43,6 +44,8 @@ pub(super) struct Validator<'s> {
     pub source: &'s str,
     pub base_dir: PathBuf,
     pub errors: Vec<Located>,
+    /// Rules and waivers past this date no longer apply.
+    pub today: NaiveDate,
 }
 
 impl Validator<'_> {
@@ -316,40 +319,82 @@ impl Validator<'_> {
             format,
             rules: Rules::default(),
             infos: rules,
+            today: self.today,
         };
         self.rules(&raw, &mut ctx);
-        let delimiter = raw
-            .delimiter
-            .as_ref()
-            .and_then(|d| match d.get_ref().as_bytes() {
-                [b] if d.get_ref().is_ascii() => Some(*b),
-                _ if d.get_ref() == "\\t" => Some(b'\t'),
-                _ => {
-                    self.error(
-                        d.span(),
-                        "`delimiter` must be one ASCII character, e.g. \",\", \";\" or \"\\t\"",
-                    );
-                    None
-                }
-            });
-        if let Some(d) = &raw.delimiter
-            && delimiter.is_some()
-            && !matches!(format, Some(Format::Csv | Format::Tsv))
-        {
-            self.error(
-                d.span(),
-                "`delimiter` applies to `format = \"csv\"` or `\"tsv\"` only",
-            );
-        }
+        let csv = self.csv_options(&raw, format);
+        let text = self.text_options(&raw, format);
         Some(CompareBlock {
             index,
             output,
             format,
             spec: DiffSpec {
                 rules: ctx.rules,
-                delimiter,
+                csv,
+                text,
             },
         })
+    }
+
+    /// `delimiter`, `quote` and `escape`: CSV and TSV only, one ASCII character each (`quote = ""`
+    /// turns quoting off).
+    fn csv_options(&mut self, raw: &RawCompare, format: Option<Format>) -> CsvOptions {
+        if !matches!(format, Some(Format::Csv | Format::Tsv)) {
+            for span in raw.csv_options() {
+                self.error(span, "`delimiter`, `quote` and `escape` apply to `format = \"csv\"` or `\"tsv\"` only");
+            }
+            return CsvOptions::default();
+        }
+        let mut one_char = |text: &Spanned<String>, name: &str| -> Option<u8> {
+            match text.get_ref().as_str() {
+                "\\t" | "\t" => Some(b'\t'),
+                t if t.len() == 1 && t.is_ascii() => Some(t.as_bytes()[0]),
+                _ => {
+                    self.error(
+                        text.span(),
+                        format!(
+                            "`{name}` must be one ASCII character, e.g. \",\", \";\" or \"\\t\""
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        let delimiter = raw
+            .delimiter
+            .as_ref()
+            .and_then(|d| one_char(d, "delimiter"));
+        let quote = match &raw.quote {
+            None => Some(b'"'),
+            Some(q) if q.get_ref().is_empty() => None,
+            Some(q) => one_char(q, "quote"),
+        };
+        let escape = raw.escape.as_ref().and_then(|e| one_char(e, "escape"));
+        CsvOptions {
+            delimiter,
+            quote,
+            escape,
+        }
+    }
+
+    /// `whitespace` and `ignore_case`: text only.
+    fn text_options(&mut self, raw: &RawCompare, format: Option<Format>) -> TextOptions {
+        if format != Some(Format::Text) {
+            for span in raw.text_options() {
+                self.error(
+                    span,
+                    "`whitespace` and `ignore_case` apply to `format = \"text\"` only",
+                );
+            }
+            return TextOptions::default();
+        }
+        TextOptions {
+            whitespace: raw
+                .whitespace
+                .as_ref()
+                .map_or(Whitespace::Exact, |w| *w.get_ref()),
+            ignore_case: raw.ignore_case.as_ref().is_some_and(|c| *c.get_ref()),
+        }
     }
 
     fn output_glob(&mut self, output: &Spanned<String>) -> Option<GlobMatcher> {

@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 use super::path::Segment;
 use super::{
-    DiffKind, DiffSpec, Differ, Difference, Findings, Format, Input, JsonPath, ParseFailure,
-    parse_both, value,
+    CsvOptions, DiffKind, DiffSpec, Differ, Difference, Findings, Format, Input, JsonPath,
+    ParseFailure, parse_both, value,
 };
 
 pub struct CsvDiffer;
@@ -32,12 +32,9 @@ impl Differ for CsvDiffer {
         spec: &DiffSpec,
         findings: &mut Findings<'_>,
     ) {
-        let delimiter = spec
-            .delimiter
-            .unwrap_or(if format == Format::Tsv { b'\t' } else { b',' });
-        let Some((mut l, mut r)) =
-            parse_both(format, left, right, findings, |b| parse(b, delimiter))
-        else {
+        let Some((mut l, mut r)) = parse_both(format, left, right, findings, |b| {
+            parse(b, format, &spec.csv)
+        }) else {
             return;
         };
         let lcols: BTreeSet<&String> = l.columns.iter().collect();
@@ -72,12 +69,23 @@ impl Differ for CsvDiffer {
     }
 }
 
-/// Parses a delimited table with a header row. Every row must have as many fields as the header.
-pub fn parse(bytes: &[u8], delimiter: u8) -> Result<Table, ParseFailure> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
+/// A CSV reader configured as `options` say, for `format` (CSV or TSV).
+pub fn reader_builder(format: Format, options: &CsvOptions) -> csv::ReaderBuilder {
+    let default_delimiter = if format == Format::Tsv { b'\t' } else { b',' };
+    let mut builder = csv::ReaderBuilder::new();
+    builder
+        .delimiter(options.delimiter.unwrap_or(default_delimiter))
         .has_headers(true)
-        .from_reader(bytes);
+        .quoting(options.quote.is_some())
+        .quote(options.quote.unwrap_or(b'"'))
+        .escape(options.escape)
+        .double_quote(options.escape.is_none());
+    builder
+}
+
+/// Parses a delimited table with a header row. Every row must have as many fields as the header.
+pub fn parse(bytes: &[u8], format: Format, options: &CsvOptions) -> Result<Table, ParseFailure> {
+    let mut reader = reader_builder(format, options).from_reader(bytes);
     let columns: Vec<String> = match reader.headers() {
         Ok(headers) => headers.iter().map(str::to_owned).collect(),
         Err(e) => return Err(failure(&e)),
@@ -129,20 +137,44 @@ mod tests {
 
     #[test]
     fn parses_rows_as_records() {
-        let table = parse(b"id,name\n1,a\n2,\"b,c\"\n", b',').unwrap();
+        let table = parse(
+            b"id,name\n1,a\n2,\"b,c\"\n",
+            Format::Csv,
+            &CsvOptions::default(),
+        )
+        .unwrap();
         assert_eq!(table.columns, ["id", "name"]);
         assert_eq!(table.rows[1]["name"], "b,c");
     }
 
     #[test]
+    fn quoting_options() {
+        let semicolons = CsvOptions {
+            delimiter: Some(b';'),
+            quote: Some(b'\''),
+            escape: None,
+        };
+        let table = parse(b"id;name\n1;'a;b'\n", Format::Csv, &semicolons).unwrap();
+        assert_eq!(table.rows[0]["name"], "a;b");
+        let unquoted = CsvOptions {
+            quote: None,
+            ..CsvOptions::default()
+        };
+        let table = parse(b"id,name\n1,\"a\"\n", Format::Csv, &unquoted).unwrap();
+        assert_eq!(table.rows[0]["name"], "\"a\"");
+        let tabs = parse(b"id\tname\n1\ta b\n", Format::Tsv, &CsvOptions::default()).unwrap();
+        assert_eq!(tabs.rows[0]["name"], "a b");
+    }
+
+    #[test]
     fn rejects_ragged_rows_and_duplicate_columns() {
-        let failure = parse(b"id,name\n1,a\n2\n", b',').unwrap_err();
+        let failure = parse(b"id,name\n1,a\n2\n", Format::Csv, &CsvOptions::default()).unwrap_err();
         assert_eq!(failure.line, 3);
         assert!(
             failure.message.contains("1 fields but the header has 2"),
             "{failure:?}"
         );
-        let failure = parse(b"id,id\n", b',').unwrap_err();
+        let failure = parse(b"id,id\n", Format::Csv, &CsvOptions::default()).unwrap_err();
         assert_eq!((failure.line, failure.column), (1, 2));
     }
 }

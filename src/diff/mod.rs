@@ -8,6 +8,7 @@
 pub mod bytes;
 pub mod csv;
 pub mod dir;
+pub mod fingerprint;
 pub mod json;
 pub mod model;
 pub mod ndjson;
@@ -20,7 +21,9 @@ use serde::{Deserialize, Serialize};
 
 pub use model::{DiffKind, Difference, Findings, FindingsSummary, NoWaivers, Waive};
 pub use path::{JsonPath, PathError, Segment};
-pub use rules::{ArrayMatch, Normalize, Rule, Rules, Tolerance};
+pub use rules::{
+    ArrayMatch, Normalize, Placeholders, Rename, Replacement, Rule, Rules, Tolerance, ValueMap,
+};
 
 /// A comparison format.
 #[derive(
@@ -132,8 +135,51 @@ pub struct Input<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct DiffSpec {
     pub rules: Rules,
-    /// CSV field delimiter; defaults to `,` (CSV) or tab (TSV).
+    pub csv: CsvOptions,
+    pub text: TextOptions,
+}
+
+/// How CSV and TSV are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// Field delimiter; defaults to `,` (CSV) or tab (TSV).
     pub delimiter: Option<u8>,
+    /// Quote character; `None` turns quoting off (every quote is data).
+    pub quote: Option<u8>,
+    /// Escape character inside quoted fields; by default a quote is escaped by doubling it.
+    pub escape: Option<u8>,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: None,
+            quote: Some(b'"'),
+            escape: None,
+        }
+    }
+}
+
+/// Which whitespace differences in text do not count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Whitespace {
+    /// Every character counts (the default).
+    #[default]
+    Exact,
+    /// Whitespace at the end of a line does not count.
+    Trailing,
+    /// Runs of whitespace compare as one space, and trailing whitespace does not count (`diff -b`).
+    Change,
+    /// Whitespace does not count at all (`diff -w`).
+    All,
+}
+
+/// How text lines are compared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    pub whitespace: Whitespace,
+    pub ignore_case: bool,
 }
 
 /// A differ for one format.

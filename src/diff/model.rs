@@ -4,7 +4,7 @@
 //! `left` is the reference (the legacy, or the first file of `parity diff`) and `right` the side
 //! under test. A missing value (`None`) is distinct from JSON `null`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -35,6 +35,15 @@ pub enum DiffKind {
     Truncated,
     /// The two sides ended differently (exit code, signal).
     ExitStatus,
+    /// One side has `null` where the other has no member at all.
+    NullVsMissing,
+    /// The same elements in another order, in an array compared by position.
+    OrderChanged,
+    /// Equal numbers spelled differently (`1.0` and `1`, `1e3` and `1000`): an equivalence by
+    /// default, a difference with `strict_numbers`.
+    NumberFormat,
+    /// Numbers that differ within a tolerance rule: always an equivalence.
+    WithinTolerance,
 }
 
 impl DiffKind {
@@ -51,6 +60,10 @@ impl DiffKind {
             DiffKind::ParseError => "parse_error",
             DiffKind::Truncated => "truncated",
             DiffKind::ExitStatus => "exit_status",
+            DiffKind::NullVsMissing => "null_vs_missing",
+            DiffKind::OrderChanged => "order_changed",
+            DiffKind::NumberFormat => "number_format",
+            DiffKind::WithinTolerance => "within_tolerance",
         }
     }
 }
@@ -136,7 +149,11 @@ impl Difference {
             | DiffKind::DuplicateKey
             | DiffKind::ParseError
             | DiffKind::Truncated
-            | DiffKind::ExitStatus) => other,
+            | DiffKind::ExitStatus
+            | DiffKind::NullVsMissing
+            | DiffKind::OrderChanged
+            | DiffKind::NumberFormat
+            | DiffKind::WithinTolerance) => other,
         };
         self
     }
@@ -157,9 +174,56 @@ impl Waive for NoWaivers {
     }
 }
 
+/// Examples kept per cluster or equivalence kind.
+pub const EXAMPLES: usize = 3;
+
+/// A count with its first few examples.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    pub count: usize,
+    /// Of `count`, how many a waiver covered (always 0 for equivalences).
+    #[serde(default)]
+    pub waived: usize,
+    pub examples: Vec<Difference>,
+}
+
+impl Tally {
+    fn add(&mut self, difference: &Difference) {
+        self.count += 1;
+        if difference.waiver.is_some() {
+            self.waived += 1;
+        }
+        if self.examples.len() < EXAMPLES {
+            self.examples.push(difference.clone());
+        }
+    }
+
+    /// Adds another tally's counts, keeping at most [`EXAMPLES`] examples.
+    pub fn merge(&mut self, other: &Tally) {
+        self.count += other.count;
+        self.waived += other.waived;
+        let room = EXAMPLES.saturating_sub(self.examples.len());
+        self.examples
+            .extend(other.examples.iter().take(room).cloned());
+    }
+}
+
+/// The path pattern a difference belongs to: indices and keys folded to `[*]`, so
+/// `$.items[3].price` and `$.items[?@.id=='a'].price` are both `$.items[*].price`. Text hunks
+/// fold to `@@`.
+pub fn fold_path(path: &str) -> String {
+    match super::path::JsonPath::parse(path) {
+        Ok(parsed) => parsed.folded().to_string(),
+        Err(_) if path.starts_with("@@") => "@@".to_owned(),
+        Err(_) => path.to_owned(),
+    }
+}
+
 /// Collects the differences of one output, applying waivers as they arrive and counting how
 /// often each rule and waiver was used. Only the first `cap` differences are stored; the counts
-/// stay exact, so a verdict never depends on what was dropped.
+/// (also per path pattern × kind, the clusters) stay exact, so a verdict never depends on what
+/// was dropped. Equivalences (numbers spelled differently, within tolerance) are counted apart:
+/// they never fail anything.
 pub struct Findings<'w> {
     output: String,
     waivers: &'w dyn Waive,
@@ -169,6 +233,9 @@ pub struct Findings<'w> {
     unwaived: usize,
     rule_hits: BTreeMap<usize, u64>,
     waiver_hits: BTreeMap<usize, u64>,
+    clusters: BTreeMap<(String, DiffKind), Tally>,
+    equivalences: BTreeMap<DiffKind, Tally>,
+    notes: BTreeSet<String>,
 }
 
 impl<'w> Findings<'w> {
@@ -182,7 +249,16 @@ impl<'w> Findings<'w> {
             unwaived: 0,
             rule_hits: BTreeMap::new(),
             waiver_hits: BTreeMap::new(),
+            clusters: BTreeMap::new(),
+            equivalences: BTreeMap::new(),
+            notes: BTreeSet::new(),
         }
+    }
+
+    /// Records something the reader should know about how this output was compared (a
+    /// fallback taken, a limit reached). Repeated notes are kept once.
+    pub fn note(&mut self, note: String) {
+        self.notes.insert(note);
     }
 
     /// Records one difference.
@@ -193,9 +269,21 @@ impl<'w> Findings<'w> {
             Some(w) => *self.waiver_hits.entry(w).or_default() += 1,
             None => self.unwaived += 1,
         }
+        self.clusters
+            .entry((fold_path(&difference.path), difference.kind))
+            .or_default()
+            .add(&difference);
         if self.stored.len() < self.cap {
             self.stored.push(difference);
         }
+    }
+
+    /// Records an equivalence: values that are equal although not spelled the same.
+    pub fn equivalent(&mut self, difference: Difference) {
+        self.equivalences
+            .entry(difference.kind)
+            .or_default()
+            .add(&difference);
     }
 
     /// Records that rule `id` suppressed or rewrote a value.
@@ -211,6 +299,28 @@ impl<'w> Findings<'w> {
         self.unwaived
     }
 
+    /// Adds what another collector of the same output found (a partition of it), keeping this
+    /// one's cap.
+    pub fn absorb(&mut self, other: FindingsSummary) {
+        self.total += other.total;
+        self.unwaived += other.unwaived;
+        for (id, n) in other.rule_hits {
+            *self.rule_hits.entry(id).or_default() += n;
+        }
+        for (id, n) in other.waiver_hits {
+            *self.waiver_hits.entry(id).or_default() += n;
+        }
+        for (key, tally) in &other.clusters {
+            self.clusters.entry(key.clone()).or_default().merge(tally);
+        }
+        for (kind, tally) in &other.equivalences {
+            self.equivalences.entry(*kind).or_default().merge(tally);
+        }
+        self.notes.extend(other.notes);
+        let room = self.cap.saturating_sub(self.stored.len());
+        self.stored.extend(other.differences.into_iter().take(room));
+    }
+
     pub fn finish(self) -> FindingsSummary {
         FindingsSummary {
             differences: self.stored,
@@ -218,6 +328,9 @@ impl<'w> Findings<'w> {
             unwaived: self.unwaived,
             rule_hits: self.rule_hits,
             waiver_hits: self.waiver_hits,
+            clusters: self.clusters,
+            equivalences: self.equivalences,
+            notes: self.notes.into_iter().collect(),
         }
     }
 }
@@ -230,6 +343,12 @@ pub struct FindingsSummary {
     pub unwaived: usize,
     pub rule_hits: BTreeMap<usize, u64>,
     pub waiver_hits: BTreeMap<usize, u64>,
+    /// Differences per (path pattern, kind).
+    pub clusters: BTreeMap<(String, DiffKind), Tally>,
+    /// Equivalences per kind.
+    pub equivalences: BTreeMap<DiffKind, Tally>,
+    /// How the comparison went, where it matters (sorted, unique).
+    pub notes: Vec<String>,
 }
 
 #[cfg(test)]
@@ -256,6 +375,32 @@ mod tests {
         assert_eq!(summary.total, 6);
         assert_eq!(summary.unwaived, 1);
         assert_eq!(summary.waiver_hits.get(&7), Some(&5));
+    }
+
+    #[test]
+    fn clusters_fold_indices_and_keys() {
+        let mut findings = Findings::new("out.json", &WaiveRemoved, 1);
+        findings.push(Difference::new("$.items[3].price", DiffKind::Changed));
+        findings.push(Difference::new(
+            "$.items[?@.id=='a'].price",
+            DiffKind::Changed,
+        ));
+        findings.push(Difference::new("$.items[?@.id=='b']", DiffKind::Removed));
+        findings.push(Difference::new("@@ -1 +1 @@", DiffKind::Changed));
+        let clusters: Vec<(String, DiffKind, usize, usize)> = findings
+            .finish()
+            .clusters
+            .into_iter()
+            .map(|((p, k), t)| (p, k, t.count, t.waived))
+            .collect();
+        assert_eq!(
+            clusters,
+            [
+                ("$.items[*]".to_owned(), DiffKind::Removed, 1, 1),
+                ("$.items[*].price".to_owned(), DiffKind::Changed, 2, 0),
+                ("@@".to_owned(), DiffKind::Changed, 1, 0),
+            ]
+        );
     }
 
     #[test]

@@ -69,6 +69,19 @@ impl JsonPath {
         path
     }
 
+    /// The pattern this location belongs to: indices and filters replaced by `[*]`.
+    pub fn folded(&self) -> Self {
+        let segments = self
+            .segments
+            .iter()
+            .map(|s| match s {
+                Segment::Index(_) | Segment::Filter(_) => Segment::Wildcard,
+                other => other.clone(),
+            })
+            .collect();
+        JsonPath { segments }
+    }
+
     /// True when this is a selector with wildcards or descendant steps.
     pub fn is_pattern(&self) -> bool {
         self.segments

@@ -6,8 +6,10 @@
 //! how much each rule hid and flag rules that never applied as stale.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use regex::Regex;
+use serde_json::Value;
 
 use super::path::{JsonPath, Segment};
 
@@ -16,6 +18,9 @@ use super::path::{JsonPath, Segment};
 pub enum ArrayMatch {
     /// Element `i` with element `i` (the default).
     Positional,
+    /// Aligned by a longest common subsequence, so one inserted element does not shift every
+    /// later one (the default).
+    Aligned,
     /// Elements with equal values of these fields; order does not matter.
     Keyed(Vec<String>),
     /// As a set: order and repetition do not matter.
@@ -50,11 +55,35 @@ impl Tolerance {
     }
 }
 
+/// What a normalisation puts in place of each match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replacement {
+    /// A fixed text (with `$1`-style group references).
+    Text(String),
+    /// `<name-N>`, numbered per side in order of first appearance, so the same value keeps the
+    /// same number wherever it appears on that side (identity-keeping redaction).
+    Placeholder(String),
+}
+
 /// A regex replacement applied to strings (or text lines) on both sides before comparing.
 #[derive(Debug, Clone)]
 pub struct Normalize {
     pub regex: Regex,
-    pub replace: String,
+    pub replace: Replacement,
+}
+
+/// Legacy values and their candidate equivalents: `"Y"` on the left compares as `true`. Keys are
+/// the left value's text (a string as is, anything else as JSON).
+pub type ValueMap = BTreeMap<String, Value>;
+
+/// Legacy member names and their candidate names.
+pub type Rename = BTreeMap<String, String>;
+
+/// Placeholder numbering for one side of one comparison.
+#[derive(Debug, Default, Clone)]
+pub struct Placeholders {
+    ids: BTreeMap<(usize, String), usize>,
+    next: BTreeMap<usize, usize>,
 }
 
 /// One rule: a selector, what it does, and its id for usage counting.
@@ -79,6 +108,11 @@ pub struct Rules {
     pub matching: Vec<Rule<ArrayMatch>>,
     pub tolerance: Vec<Rule<Tolerance>>,
     pub normalize: Vec<Rule<Normalize>>,
+    pub map_values: Vec<Rule<ValueMap>>,
+    pub rename: Vec<Rule<Rename>>,
+    /// Numbers equal in value but spelled differently (`1.0`, `1`) are differences, not
+    /// equivalences.
+    pub strict_numbers: bool,
 }
 
 impl Rules {
@@ -95,7 +129,30 @@ impl Rules {
         self.matching
             .iter()
             .find(|r| r.applies(location))
-            .map_or((None, &ArrayMatch::Positional), |r| (Some(r.id), &r.action))
+            .map_or((None, &ArrayMatch::Aligned), |r| (Some(r.id), &r.action))
+    }
+
+    /// The candidate equivalent of a left value at `location`, and the rule that maps it.
+    pub fn mapped(&self, location: &[Segment], left: &Value) -> Option<(usize, &Value)> {
+        if self.map_values.is_empty() {
+            return None;
+        }
+        let text = match left {
+            Value::String(s) => Cow::Borrowed(s.as_str()),
+            other => Cow::Owned(other.to_string()),
+        };
+        self.map_values
+            .iter()
+            .filter(|r| r.applies(location))
+            .find_map(|r| r.action.get(text.as_ref()).map(|v| (r.id, v)))
+    }
+
+    /// The candidate name of left member `name` of the object at `location`.
+    pub fn renamed(&self, location: &[Segment], name: &str) -> Option<(usize, &str)> {
+        self.rename
+            .iter()
+            .filter(|r| r.applies(location))
+            .find_map(|r| r.action.get(name).map(|n| (r.id, n.as_str())))
     }
 
     /// The tolerance for numbers at `location`.
@@ -106,17 +163,38 @@ impl Rules {
             .map(|r| (r.id, r.action))
     }
 
-    /// Applies every normalisation that covers `location` to `text`; returns the result and the
-    /// ids of the rules that changed it.
-    pub fn normalize<'t>(&self, location: &[Segment], text: &'t str) -> (Cow<'t, str>, Vec<usize>) {
+    /// Applies every normalisation that covers `location` to `text`, numbering placeholders in
+    /// `state`; returns the result and the ids of the rules that changed it.
+    pub fn normalize<'t>(
+        &self,
+        location: &[Segment],
+        text: &'t str,
+        state: &mut Placeholders,
+    ) -> (Cow<'t, str>, Vec<usize>) {
         let mut current = Cow::Borrowed(text);
         let mut hits = Vec::new();
         for rule in self.normalize.iter().filter(|r| r.applies(location)) {
-            if let Cow::Owned(changed) = rule
-                .action
-                .regex
-                .replace_all(&current, &rule.action.replace)
-            {
+            let replaced = match &rule.action.replace {
+                Replacement::Text(replace) => {
+                    rule.action.regex.replace_all(&current, replace.as_str())
+                }
+                Replacement::Placeholder(name) => {
+                    rule.action
+                        .regex
+                        .replace_all(&current, |caps: &regex::Captures<'_>| {
+                            let next = state.next.entry(rule.id).or_insert(0);
+                            let id = *state
+                                .ids
+                                .entry((rule.id, caps[0].to_owned()))
+                                .or_insert_with(|| {
+                                    *next += 1;
+                                    *next
+                                });
+                            format!("<{name}-{id}>")
+                        })
+                }
+            };
+            if let Cow::Owned(changed) = replaced {
                 if changed != current {
                     hits.push(rule.id);
                 }
@@ -124,6 +202,34 @@ impl Rules {
             }
         }
         (current, hits)
+    }
+
+    /// Like [`Rules::normalize`] but without numbering: placeholders become `<name>`. Used for
+    /// fingerprints, where numbering would depend on visiting order.
+    pub fn normalize_unnumbered<'t>(&self, location: &[Segment], text: &'t str) -> Cow<'t, str> {
+        let mut current = Cow::Borrowed(text);
+        for rule in self.normalize.iter().filter(|r| r.applies(location)) {
+            let replaced = match &rule.action.replace {
+                Replacement::Text(replace) => {
+                    rule.action.regex.replace_all(&current, replace.as_str())
+                }
+                Replacement::Placeholder(name) => rule
+                    .action
+                    .regex
+                    .replace_all(&current, format!("<{name}>").as_str()),
+            };
+            if let Cow::Owned(changed) = replaced {
+                current = Cow::Owned(changed);
+            }
+        }
+        current
+    }
+
+    /// True when a normalisation numbers its matches, so every value must be visited in order.
+    pub fn has_placeholders(&self) -> bool {
+        self.normalize
+            .iter()
+            .any(|r| matches!(r.action.replace, Replacement::Placeholder(_)))
     }
 
     pub fn has_normalize(&self) -> bool {
@@ -170,6 +276,34 @@ mod tests {
     }
 
     #[test]
+    fn placeholders_keep_identity_per_side() {
+        let rules = Rules {
+            normalize: vec![Rule {
+                id: 0,
+                path: None,
+                action: Normalize {
+                    regex: Regex::new("[0-9a-f]{4}-[0-9a-f]{4}").unwrap(),
+                    replace: Replacement::Placeholder("id".into()),
+                },
+            }],
+            ..Rules::default()
+        };
+        let mut left = Placeholders::default();
+        let mut right = Placeholders::default();
+        let l: Vec<String> = ["a1b2-c3d4 x", "ffff-0000", "a1b2-c3d4"]
+            .iter()
+            .map(|t| rules.normalize(&[], t, &mut left).0.into_owned())
+            .collect();
+        let r: Vec<String> = ["9999-8888 x", "1111-2222", "9999-8888"]
+            .iter()
+            .map(|t| rules.normalize(&[], t, &mut right).0.into_owned())
+            .collect();
+        assert_eq!(l, ["<id-1> x", "<id-2>", "<id-1>"]);
+        assert_eq!(l, r);
+        assert_eq!(rules.normalize_unnumbered(&[], "a1b2-c3d4"), "<id>");
+    }
+
+    #[test]
     fn normalisation_reports_only_rules_that_changed_the_text() {
         let rules = Rules {
             normalize: vec![
@@ -178,7 +312,7 @@ mod tests {
                     path: None,
                     action: Normalize {
                         regex: Regex::new(r"\d{4}-\d\d-\d\d").unwrap(),
-                        replace: "<date>".into(),
+                        replace: Replacement::Text("<date>".into()),
                     },
                 },
                 Rule {
@@ -186,16 +320,17 @@ mod tests {
                     path: None,
                     action: Normalize {
                         regex: Regex::new("never").unwrap(),
-                        replace: "x".into(),
+                        replace: Replacement::Text("x".into()),
                     },
                 },
             ],
             ..Rules::default()
         };
-        let (text, hits) = rules.normalize(&[], "on 2026-11-22 and 2026-11-23");
+        let state = &mut Placeholders::default();
+        let (text, hits) = rules.normalize(&[], "on 2026-11-22 and 2026-11-23", state);
         assert_eq!(text, "on <date> and <date>");
         assert_eq!(hits, vec![3]);
-        let (text, hits) = rules.normalize(&[], "nothing here");
+        let (text, hits) = rules.normalize(&[], "nothing here", state);
         assert!(matches!(text, Cow::Borrowed(_)));
         assert!(hits.is_empty());
     }

@@ -4,11 +4,15 @@
 //! (`@@ -3,2 +3,2 @@`); values hold the original (not normalised) lines. Line endings are kept,
 //! so a CRLF/LF change is a difference, and a missing final newline is reported on its own.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use similar::{Algorithm, DiffOp};
 
-use super::{DiffKind, DiffSpec, Differ, Difference, Findings, Format, Input};
+use super::{
+    DiffKind, DiffSpec, Differ, Difference, Findings, Format, Input, Placeholders, TextOptions,
+    Whitespace,
+};
 
 /// Myers on very different large texts can take long; past this it returns a coarser diff.
 const DIFF_DEADLINE: Duration = Duration::from_secs(10);
@@ -98,27 +102,42 @@ fn split_lines(text: &str) -> (Vec<&str>, bool) {
     (body.split('\n').collect(), ends)
 }
 
+/// Each line as it is compared: whitespace and case folded as the options say, then the
+/// normalisation rules applied with this side's placeholder numbering.
 fn normalise<'t>(
     lines: &[&'t str],
     spec: &DiffSpec,
     findings: &mut Findings<'_>,
-) -> Vec<std::borrow::Cow<'t, str>> {
-    if !spec.rules.has_normalize() {
-        return lines
-            .iter()
-            .map(|l| std::borrow::Cow::Borrowed(*l))
-            .collect();
-    }
+) -> Vec<Cow<'t, str>> {
+    let mut placeholders = Placeholders::default();
     lines
         .iter()
         .map(|line| {
-            let (normalised, hits) = spec.rules.normalize(&[], line);
-            for rule in hits {
-                findings.rule_hit(rule);
+            let mut text = fold(line, spec.text);
+            if spec.rules.has_normalize() {
+                let (normalised, hits) = spec.rules.normalize(&[], &text, &mut placeholders);
+                for rule in hits {
+                    findings.rule_hit(rule);
+                }
+                text = Cow::Owned(normalised.into_owned());
             }
-            normalised
+            text
         })
         .collect()
+}
+
+/// Applies the whitespace and case options to one line.
+pub fn fold(line: &str, options: TextOptions) -> Cow<'_, str> {
+    let mut text = match options.whitespace {
+        Whitespace::Exact => Cow::Borrowed(line),
+        Whitespace::Trailing => Cow::Borrowed(line.trim_end()),
+        Whitespace::Change => Cow::Owned(line.split_whitespace().collect::<Vec<_>>().join(" ")),
+        Whitespace::All => Cow::Owned(line.chars().filter(|c| !c.is_whitespace()).collect()),
+    };
+    if options.ignore_case {
+        text = Cow::Owned(text.to_lowercase());
+    }
+    text
 }
 
 /// `@@ -start,len +start,len @@` with 1-based starts, as unified diffs print it.
@@ -138,7 +157,7 @@ fn hunk_header(old: &std::ops::Range<usize>, new: &std::ops::Range<usize>) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::{NoWaivers, Rules};
+    use crate::diff::NoWaivers;
 
     fn diff(left: &str, right: &str) -> Vec<Difference> {
         let mut findings = Findings::new("t.txt", &NoWaivers, 100);
@@ -152,10 +171,7 @@ mod tests {
             name: "t.txt",
             bytes: right.as_bytes(),
         };
-        let spec = DiffSpec {
-            rules: Rules::default(),
-            delimiter: None,
-        };
+        let spec = DiffSpec::default();
         TextDiffer.diff(Format::Text, &l, &r, &spec, &mut findings);
         findings.finish().differences
     }

@@ -2,22 +2,32 @@
 //!
 //! JSON documents, NDJSON streams (an array of records) and CSV tables (an array of objects of
 //! strings) all end up here. Object member order never matters: members are visited in sorted
-//! order. Arrays are paired as their match rule says (positional by default).
+//! order. Arrays are paired as their match rule says: aligned by a longest common subsequence
+//! (the default), by position, by key, or as a set or multiset. An array whose elements are the
+//! same in another order is one `order_changed` difference, not one per element.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Number, Value};
+use similar::{Algorithm, DiffOp};
 
+use super::fingerprint;
 use super::model::{DiffKind, Difference, Findings};
 use super::path::{JsonPath, Segment, key_filter, value_filter};
-use super::rules::{ArrayMatch, Rules};
+use super::rules::{ArrayMatch, Placeholders, Rules};
 
-/// Compares two values and records what differs under `root`.
+/// Alignment is quadratic in the worst case; past this many elements (after the common prefix
+/// and suffix are set aside) arrays are compared by position instead, deterministically.
+pub const ALIGN_LIMIT: usize = 5_000;
+
+/// Compares two values and records what differs.
 pub fn diff_values(left: &Value, right: &Value, rules: &Rules, findings: &mut Findings<'_>) {
     let mut walker = Walker {
         rules,
         findings,
         path: JsonPath::root(),
+        placeholders: [Placeholders::default(), Placeholders::default()],
+        visit_equal: rules.has_placeholders(),
     };
     walker.node(left, right);
 }
@@ -26,6 +36,10 @@ struct Walker<'r, 'f, 'w> {
     rules: &'r Rules,
     findings: &'f mut Findings<'w>,
     path: JsonPath,
+    /// Placeholder numbering of the left and right sides.
+    placeholders: [Placeholders; 2],
+    /// Walk equal subtrees too, so placeholders are numbered in the same order on both sides.
+    visit_equal: bool,
 }
 
 impl Walker<'_, '_, '_> {
@@ -42,6 +56,8 @@ impl Walker<'_, '_, '_> {
 
     /// Visits `segment` below the current path, unless an ignore rule covers it.
     fn child(&mut self, segment: Segment, left: Option<&Value>, right: Option<&Value>) {
+        // `null` against an absent member is its own kind; an array element is just added or removed.
+        let member = matches!(segment, Segment::Field(_));
         self.path.push(segment);
         if let Some(rule) = self.rules.ignored(self.path.segments()) {
             if left != right {
@@ -50,6 +66,9 @@ impl Walker<'_, '_, '_> {
         } else {
             match (left, right) {
                 (Some(l), Some(r)) => self.node(l, r),
+                (Some(Value::Null), None) | (None, Some(Value::Null)) if member => {
+                    self.emit(DiffKind::NullVsMissing, left, right)
+                }
                 (Some(_), None) => self.emit(DiffKind::Removed, left, None),
                 (None, Some(_)) => self.emit(DiffKind::Added, None, right),
                 (None, None) => {}
@@ -59,45 +78,97 @@ impl Walker<'_, '_, '_> {
     }
 
     fn node(&mut self, left: &Value, right: &Value) {
-        if left == right {
+        if let Some((rule, mapped)) = self.rules.mapped(self.path.segments(), left) {
+            self.findings.rule_hit(rule);
+            let mapped = mapped.clone();
+            return self.compare(&mapped, right);
+        }
+        self.compare(left, right);
+    }
+
+    fn compare(&mut self, left: &Value, right: &Value) {
+        if left == right && !self.visit_equal {
             return;
         }
         match (left, right) {
-            (Value::Object(l), Value::Object(r)) => {
-                let keys: BTreeSet<&String> = l.keys().chain(r.keys()).collect();
-                for key in keys {
-                    self.child(Segment::Field(key.clone()), l.get(key), r.get(key));
-                }
-            }
+            (Value::Object(l), Value::Object(r)) => self.object(l, r),
             (Value::Array(l), Value::Array(r)) => self.array(l, r),
             (Value::Number(l), Value::Number(r)) => self.number(l, r, left, right),
             (Value::String(l), Value::String(r)) => self.string(l, r, left, right),
-            (Value::Bool(_), Value::Bool(_)) => {
-                self.emit(DiffKind::Changed, Some(left), Some(right))
+            (Value::Bool(_), Value::Bool(_)) | (Value::Null, Value::Null) => {
+                if left != right {
+                    self.emit(DiffKind::Changed, Some(left), Some(right));
+                }
             }
             _ => self.emit(DiffKind::TypeChanged, Some(left), Some(right)),
         }
     }
 
+    fn object(&mut self, l: &serde_json::Map<String, Value>, r: &serde_json::Map<String, Value>) {
+        // Left members under their candidate names, when a rename rule says so.
+        let mut left: BTreeMap<&str, &Value> = BTreeMap::new();
+        for (name, value) in l {
+            let name = match self.rules.renamed(self.path.segments(), name) {
+                Some((rule, renamed)) => {
+                    self.findings.rule_hit(rule);
+                    renamed
+                }
+                None => name.as_str(),
+            };
+            left.insert(name, value);
+        }
+        let names: BTreeSet<&str> = left
+            .keys()
+            .copied()
+            .chain(r.keys().map(String::as_str))
+            .collect();
+        for name in names {
+            self.child(
+                Segment::Field(name.to_owned()),
+                left.get(name).copied(),
+                r.get(name),
+            );
+        }
+    }
+
     fn number(&mut self, l: &Number, r: &Number, left: &Value, right: &Value) {
+        if l == r {
+            return;
+        }
         if numbers_equal(l, r) {
+            let difference = Difference::new(self.here(), DiffKind::NumberFormat)
+                .left(left.clone())
+                .right(right.clone());
+            if self.rules.strict_numbers {
+                self.findings.push(difference);
+            } else {
+                self.findings.equivalent(difference);
+            }
             return;
         }
         let (Some(lf), Some(rf)) = (l.as_f64(), r.as_f64()) else {
             return self.emit(DiffKind::Changed, Some(left), Some(right));
         };
         match self.rules.tolerance(self.path.segments()) {
-            Some((rule, tolerance)) if tolerance.allows(lf, rf) => self.findings.rule_hit(rule),
-            Some((_, tolerance)) => {
-                let difference = Difference::new(self.here(), DiffKind::OverTolerance)
+            Some((rule, tolerance)) => {
+                let delta = (lf - rf).abs();
+                let note = format!("differs by {delta:e}, tolerance {}", tolerance.describe());
+                let within = tolerance.allows(lf, rf);
+                let kind = if within {
+                    DiffKind::WithinTolerance
+                } else {
+                    DiffKind::OverTolerance
+                };
+                let difference = Difference::new(self.here(), kind)
                     .left(left.clone())
                     .right(right.clone())
-                    .note(format!(
-                        "differs by {:e}, tolerance {}",
-                        (lf - rf).abs(),
-                        tolerance.describe()
-                    ));
-                self.findings.push(difference);
+                    .note(note);
+                if within {
+                    self.findings.rule_hit(rule);
+                    self.findings.equivalent(difference);
+                } else {
+                    self.findings.push(difference);
+                }
             }
             None => self.emit(DiffKind::Changed, Some(left), Some(right)),
         }
@@ -105,15 +176,20 @@ impl Walker<'_, '_, '_> {
 
     fn string(&mut self, l: &str, r: &str, left: &Value, right: &Value) {
         if self.rules.has_normalize() {
-            let (ln, lhits) = self.rules.normalize(self.path.segments(), l);
-            let (rn, rhits) = self.rules.normalize(self.path.segments(), r);
+            let [lstate, rstate] = &mut self.placeholders;
+            let (ln, lhits) = self.rules.normalize(self.path.segments(), l, lstate);
+            let (rn, rhits) = self.rules.normalize(self.path.segments(), r, rstate);
             if ln == rn {
-                let hits: BTreeSet<usize> = lhits.into_iter().chain(rhits).collect();
-                for rule in hits {
-                    self.findings.rule_hit(rule);
+                if l != r {
+                    let hits: BTreeSet<usize> = lhits.into_iter().chain(rhits).collect();
+                    for rule in hits {
+                        self.findings.rule_hit(rule);
+                    }
                 }
                 return;
             }
+        } else if l == r {
+            return;
         }
         self.emit(DiffKind::Changed, Some(left), Some(right));
     }
@@ -124,7 +200,9 @@ impl Walker<'_, '_, '_> {
             self.findings.rule_hit(rule);
         }
         match mode {
-            ArrayMatch::Positional => self.positional(l, r),
+            ArrayMatch::Positional | ArrayMatch::Aligned if self.order_only(l, r) => {}
+            ArrayMatch::Positional => self.positional(l, r, 0, 0),
+            ArrayMatch::Aligned => self.aligned(l, r),
             ArrayMatch::Keyed(fields) => {
                 let fields = fields.clone();
                 self.keyed(l, r, &fields);
@@ -134,9 +212,119 @@ impl Walker<'_, '_, '_> {
         }
     }
 
-    fn positional(&mut self, l: &[Value], r: &[Value]) {
+    /// Reports one `order_changed` when both arrays hold exactly the same elements in another
+    /// order; returns whether it did.
+    fn order_only(&mut self, l: &[Value], r: &[Value]) -> bool {
+        if l.len() != r.len() || l.len() < 2 || self.visit_equal {
+            return false;
+        }
+        let mut lf: Vec<(u128, usize)> = l
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (fingerprint::exact(v), i))
+            .collect();
+        let mut rf: Vec<(u128, usize)> = r
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (fingerprint::exact(v), i))
+            .collect();
+        lf.sort_unstable();
+        rf.sort_unstable();
+        // Same multiset of fingerprints, and each pair really equal (no collision can hide a change).
+        let same = lf
+            .iter()
+            .zip(&rf)
+            .all(|((a, i), (b, j))| a == b && values_equal(&l[*i], &r[*j]));
+        if !same {
+            return false;
+        }
+        let first = l
+            .iter()
+            .zip(r)
+            .position(|(a, b)| !values_equal(a, b))
+            .unwrap_or(0);
+        let difference = Difference::new(self.here(), DiffKind::OrderChanged).note(format!(
+            "the same {} elements in another order; first difference at index {first}",
+            l.len()
+        ));
+        self.findings.push(difference);
+        true
+    }
+
+    /// Element `i` with element `i`, starting at the given offsets (for the middle of an
+    /// alignment); paths use the left index, or the right one for added elements.
+    fn positional(&mut self, l: &[Value], r: &[Value], loff: usize, roff: usize) {
         for i in 0..l.len().max(r.len()) {
-            self.child(Segment::Index(i), l.get(i), r.get(i));
+            let index = if i < l.len() { loff + i } else { roff + i };
+            self.child(Segment::Index(index), l.get(i), r.get(i));
+        }
+    }
+
+    /// Aligns by a longest common subsequence of rule-aware fingerprints; unmatched runs are
+    /// compared element by element, the rest added or removed.
+    fn aligned(&mut self, l: &[Value], r: &[Value]) {
+        let fingerprints = |items: &[Value], is_left: bool, path: &JsonPath| -> Vec<u128> {
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    fingerprint::under_rules(
+                        v,
+                        &mut path.child(Segment::Index(i)),
+                        self.rules,
+                        is_left,
+                    )
+                })
+                .collect()
+        };
+        let lf = fingerprints(l, true, &self.path);
+        let rf = fingerprints(r, false, &self.path);
+        let prefix = lf.iter().zip(&rf).take_while(|(a, b)| a == b).count();
+        let suffix = lf[prefix..]
+            .iter()
+            .rev()
+            .zip(rf[prefix..].iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+        for i in 0..prefix {
+            self.child(Segment::Index(i), Some(&l[i]), Some(&r[i]));
+        }
+        let (lmid, rmid) = (
+            &lf[prefix..lf.len() - suffix],
+            &rf[prefix..rf.len() - suffix],
+        );
+        if lmid.len() + rmid.len() > ALIGN_LIMIT {
+            self.findings.note(format!(
+                "{}: {} and {} differing elements are too many to align; compared by position (match by key with `by` to pair them)",
+                self.here(),
+                lmid.len(),
+                rmid.len()
+            ));
+            self.positional(
+                &l[prefix..l.len() - suffix],
+                &r[prefix..r.len() - suffix],
+                prefix,
+                prefix,
+            );
+        } else {
+            for op in similar::capture_diff_slices(Algorithm::Myers, lmid, rmid) {
+                let (li, ri) = (op.old_range(), op.new_range());
+                let (lo, ro) = (prefix + li.start, prefix + ri.start);
+                match op {
+                    DiffOp::Equal { len, .. } => {
+                        for k in 0..len {
+                            self.child(Segment::Index(lo + k), Some(&l[lo + k]), Some(&r[ro + k]));
+                        }
+                    }
+                    DiffOp::Delete { .. } | DiffOp::Insert { .. } | DiffOp::Replace { .. } => {
+                        self.positional(&l[lo..prefix + li.end], &r[ro..prefix + ri.end], lo, ro);
+                    }
+                }
+            }
+        }
+        for k in 0..suffix {
+            let (li, ri) = (l.len() - suffix + k, r.len() - suffix + k);
+            self.child(Segment::Index(li), Some(&l[li]), Some(&r[ri]));
         }
     }
 
@@ -161,18 +349,18 @@ impl Walker<'_, '_, '_> {
             let lidx = lg.map_or(&[][..], |g| &g.indices[..]);
             let ridx = rg.map_or(&[][..], |g| &g.indices[..]);
             let segment = key_filter(fields, key_values);
-            for (side, indices) in [("left", lidx), ("right", ridx)] {
+            for (is_left, indices, elements) in [(true, lidx, l), (false, ridx, r)] {
                 if indices.len() > 1 {
                     self.path.push(segment.clone());
-                    let elements = if side == "left" { l } else { r };
                     let occurrences =
                         Value::Array(indices.iter().map(|&i| elements[i].clone()).collect());
+                    let side = if is_left { "left" } else { "right" };
                     let difference =
                         Difference::new(self.here(), DiffKind::DuplicateKey).note(format!(
                             "{} elements with this key on the {side} side",
                             indices.len()
                         ));
-                    let difference = if side == "left" {
+                    let difference = if is_left {
                         difference.left(occurrences)
                     } else {
                         difference.right(occurrences)
@@ -189,15 +377,47 @@ impl Walker<'_, '_, '_> {
         }
     }
 
-    /// Compares as a set (or multiset): elements are equal when their canonical JSON is equal.
+    /// Compares as a set (or multiset): elements pair when their rule-aware fingerprints agree,
+    /// and each pair is still compared, so a tolerance exceeded inside one is reported.
     fn set(&mut self, l: &[Value], r: &[Value], counted: bool) {
-        let left = count_members(l);
-        let right = count_members(r);
-        let keys: BTreeSet<&String> = left.keys().chain(right.keys()).collect();
-        for key in keys {
-            let (lc, lv) = left.get(key).map_or((0, None), |(c, v)| (*c, Some(*v)));
-            let (rc, rv) = right.get(key).map_or((0, None), |(c, v)| (*c, Some(*v)));
-            let Some(value) = lv.or(rv) else { continue };
+        let bucket = |items: &[Value], is_left: bool, path: &JsonPath| {
+            let mut buckets: BTreeMap<u128, Vec<usize>> = BTreeMap::new();
+            for (i, v) in items.iter().enumerate() {
+                let fp = fingerprint::under_rules(
+                    v,
+                    &mut path.child(Segment::Index(i)),
+                    self.rules,
+                    is_left,
+                );
+                buckets.entry(fp).or_default().push(i);
+            }
+            buckets
+        };
+        let left = bucket(l, true, &self.path);
+        let right = bucket(r, false, &self.path);
+        // Report in the order elements first appear on the left, then on the right.
+        let mut order: Vec<(u128, usize, bool)> =
+            left.iter().map(|(fp, idx)| (*fp, idx[0], true)).collect();
+        order.extend(
+            right
+                .iter()
+                .filter(|(fp, _)| !left.contains_key(fp))
+                .map(|(fp, idx)| (*fp, idx[0], false)),
+        );
+        order.sort_by_key(|&(_, first, is_left)| (!is_left, first));
+        for (fp, _, _) in order {
+            let lidx = left.get(&fp).map_or(&[][..], |v| &v[..]);
+            let ridx = right.get(&fp).map_or(&[][..], |v| &v[..]);
+            let value = lidx
+                .first()
+                .map(|&i| &l[i])
+                .or_else(|| ridx.first().map(|&i| &r[i]));
+            let Some(value) = value else { continue };
+            let segment = value_filter(value);
+            for k in 0..lidx.len().min(ridx.len()) {
+                self.child(segment.clone(), Some(&l[lidx[k]]), Some(&r[ridx[k]]));
+            }
+            let (lc, rc) = (lidx.len(), ridx.len());
             let differs = if counted {
                 lc != rc
             } else {
@@ -206,15 +426,15 @@ impl Walker<'_, '_, '_> {
             if !differs {
                 continue;
             }
-            self.path.push(value_filter(value));
+            self.path.push(segment);
             let kind = if lc > rc {
                 DiffKind::Removed
             } else {
                 DiffKind::Added
             };
             let mut difference = Difference::new(self.here(), kind)
-                .left((lc > 0).then(|| value.clone()))
-                .right((rc > 0).then(|| value.clone()));
+                .left((lc > rc).then(|| value.clone()))
+                .right((rc > lc).then(|| value.clone()));
             if counted && lc > 0 && rc > 0 {
                 difference =
                     difference.note(format!("occurs {lc} times on the left, {rc} on the right"));
@@ -236,6 +456,22 @@ pub fn numbers_equal(l: &Number, r: &Number) -> bool {
     match (l.as_f64(), r.as_f64()) {
         (Some(a), Some(b)) => a == b,
         _ => false,
+    }
+}
+
+/// JSON equality with numbers compared by value.
+pub fn values_equal(l: &Value, r: &Value) -> bool {
+    match (l, r) {
+        (Value::Number(a), Value::Number(b)) => numbers_equal(a, b),
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| values_equal(x, y))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, v)| b.get(k).is_some_and(|w| values_equal(v, w)))
+        }
+        _ => l == r,
     }
 }
 
@@ -278,21 +514,13 @@ fn group_by_key(elements: &[Value], fields: &[String]) -> Grouped {
     grouped
 }
 
-fn count_members(elements: &[Value]) -> BTreeMap<String, (usize, &Value)> {
-    let mut counts: BTreeMap<String, (usize, &Value)> = BTreeMap::new();
-    for element in elements {
-        counts.entry(element.to_string()).or_insert((0, element)).0 += 1;
-    }
-    counts
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
     use serde_json::json;
 
     use super::*;
-    use crate::diff::rules::{Normalize, Rule, Tolerance};
+    use crate::diff::rules::{Normalize, Rule, Tolerance, ValueMap};
     use crate::diff::{NoWaivers, path::JsonPath};
 
     fn rule<T>(id: usize, path: &str, action: T) -> Rule<T> {
@@ -326,29 +554,49 @@ mod tests {
         let none = Rules::default();
         let cases = [
             (json!({"a": 1, "b": 2}), json!({"b": 2, "a": 1}), vec![]),
-            (json!({"a": 1}), json!({"a": 1.0}), vec![]),
             (
                 json!({"a": 1}),
                 json!({"a": "1"}),
                 vec![("$.a", "type_changed")],
             ),
-            (json!({"a": null}), json!({}), vec![("$.a", "removed")]),
-            (json!({}), json!({"a": null}), vec![("$.a", "added")]),
+            (
+                json!({"a": null}),
+                json!({}),
+                vec![("$.a", "null_vs_missing")],
+            ),
+            (
+                json!({}),
+                json!({"a": null}),
+                vec![("$.a", "null_vs_missing")],
+            ),
+            (json!({"a": 0}), json!({}), vec![("$.a", "removed")]),
             (
                 json!({"a": true}),
                 json!({"a": false}),
                 vec![("$.a", "changed")],
             ),
-            (json!([1, 2]), json!([1, 2, 3]), vec![("$[2]", "added")]),
-            (
-                json!([1, 2, 3]),
-                json!([1, 3]),
-                vec![("$[1]", "changed"), ("$[2]", "removed")],
-            ),
             (
                 json!({"x y": {"z": 1}}),
                 json!({"x y": {"z": 2}}),
                 vec![("$['x y'].z", "changed")],
+            ),
+            // Aligned by default: one insertion is one difference.
+            (
+                json!([1, 2, 3]),
+                json!([1, 9, 2, 3]),
+                vec![("$[1]", "added")],
+            ),
+            (json!([1, 2, 3]), json!([1, 3]), vec![("$[1]", "removed")]),
+            (
+                json!([{"a": 1}, {"a": 2}]),
+                json!([{"a": 1}, {"a": 5}]),
+                vec![("$[1].a", "changed")],
+            ),
+            // Same elements, another order: one finding for the whole array.
+            (
+                json!([1, 2, 3]),
+                json!([3, 1, 2]),
+                vec![("$", "order_changed")],
             ),
         ];
         for (left, right, expected) in cases {
@@ -358,6 +606,99 @@ mod tests {
                 "{left} vs {right}"
             );
         }
+    }
+
+    #[test]
+    fn positional_mode_pairs_by_index() {
+        let rules = Rules {
+            matching: vec![rule(0, "$", ArrayMatch::Positional)],
+            ..Rules::default()
+        };
+        assert_eq!(
+            found(json!([1, 2, 3]), json!([1, 9, 2, 3]), &rules),
+            pairs(&[("$[1]", "changed"), ("$[2]", "changed"), ("$[3]", "added")])
+        );
+    }
+
+    #[test]
+    fn long_arrays_fall_back_to_position_with_a_note() {
+        let left: Vec<Value> = (0..ALIGN_LIMIT as i64).map(Value::from).collect();
+        let right: Vec<Value> = (0..ALIGN_LIMIT as i64)
+            .map(|i| Value::from(-i - 1))
+            .collect();
+        let summary = run(&Value::Array(left), &Value::Array(right), &Rules::default());
+        assert_eq!(summary.total, ALIGN_LIMIT);
+        assert!(
+            summary.notes[0].contains("too many to align"),
+            "{:?}",
+            summary.notes
+        );
+    }
+
+    #[test]
+    fn numbers_spelled_differently_are_equivalences_unless_strict() {
+        let summary = run(
+            &json!({"a": 1, "b": 1000}),
+            &json!({"a": 1.0, "b": 1e3}),
+            &Rules::default(),
+        );
+        assert!(summary.differences.is_empty());
+        assert_eq!(summary.equivalences[&DiffKind::NumberFormat].count, 2);
+        let strict = Rules {
+            strict_numbers: true,
+            ..Rules::default()
+        };
+        assert_eq!(
+            found(json!({"a": 1}), json!({"a": 1.0}), &strict),
+            pairs(&[("$.a", "number_format")])
+        );
+    }
+
+    #[test]
+    fn maps_and_renames_translate_the_legacy_side() {
+        let rules = Rules {
+            map_values: vec![rule(
+                0,
+                "$..active",
+                ValueMap::from([("Y".into(), json!(true)), ("N".into(), json!(false))]),
+            )],
+            rename: vec![rule(
+                1,
+                "$.items[*]",
+                crate::diff::Rename::from([("cve".into(), "cve_id".into())]),
+            )],
+            ..Rules::default()
+        };
+        let left = json!({"items": [{"cve": "C-1", "active": "Y"}, {"cve": "C-2", "active": "N"}]});
+        let right = json!({"items": [{"cve_id": "C-1", "active": true}, {"cve_id": "C-2", "active": true}]});
+        assert_eq!(
+            found(left, right, &rules),
+            pairs(&[("$.items[1].active", "changed")])
+        );
+    }
+
+    #[test]
+    fn placeholders_keep_identity_across_the_document() {
+        let rules = Rules {
+            normalize: vec![Rule {
+                id: 0,
+                path: None,
+                action: Normalize {
+                    regex: regex::Regex::new("id-[0-9]+").unwrap(),
+                    replace: crate::diff::Replacement::Placeholder("id".into()),
+                },
+            }],
+            ..Rules::default()
+        };
+        // Consistent renaming: equal.
+        let left = json!({"a": "id-1", "b": "id-2", "c": "id-1"});
+        let right = json!({"a": "id-7", "b": "id-8", "c": "id-7"});
+        assert!(found(left, right, &rules).is_empty());
+        // The right side reuses one id where the left has two: a real difference, even though
+        // the first members are equal on both sides.
+        let left = json!({"a": "id-1", "b": "id-2"});
+        let right = json!({"a": "id-1", "b": "id-1"});
+        assert_eq!(found(left, right, &rules), pairs(&[("$.b", "changed")]));
     }
 
     #[test]
@@ -421,7 +762,7 @@ mod tests {
                 path: Some(JsonPath::parse("$.msg").unwrap()),
                 action: Normalize {
                     regex: regex::Regex::new(r"\d+").unwrap(),
-                    replace: "<n>".into(),
+                    replace: crate::diff::Replacement::Text("<n>".into()),
                 },
             }],
             ..Rules::default()
@@ -482,10 +823,26 @@ mod tests {
 
         #[test]
         fn swapping_sides_swaps_every_difference(left in json_value(), right in json_value()) {
-            let forward = run(&left, &right, &Rules::default()).differences;
-            let backward = run(&right, &left, &Rules::default()).differences;
+            // Positional pairing is symmetric; alignment breaks ties between equally long common
+            // subsequences, so it is checked by the property below instead.
+            let rules = Rules { matching: vec![Rule { id: 0, path: Some(JsonPath::parse("$..*").unwrap()), action: ArrayMatch::Positional }, rule(1, "$", ArrayMatch::Positional)], ..Rules::default() };
+            let forward = run(&left, &right, &rules).differences;
+            let backward = run(&right, &left, &rules).differences;
             let swapped: Vec<_> = forward.into_iter().map(|d| d.swapped()).collect();
             prop_assert_eq!(swapped, backward);
+        }
+
+        #[test]
+        fn one_inserted_element_is_one_difference(
+            items in prop::collection::vec(json_value(), 0..30),
+            extra in json_value(),
+            at in any::<prop::sample::Index>(),
+        ) {
+            let mut longer = items.clone();
+            longer.insert(at.index(items.len() + 1), extra);
+            let summary = run(&Value::Array(items), &Value::Array(longer), &Rules::default());
+            let kinds: Vec<DiffKind> = summary.differences.iter().map(|d| d.kind).collect();
+            prop_assert_eq!(kinds, vec![DiffKind::Added]);
         }
 
         #[test]

@@ -1,8 +1,9 @@
 //! `report.md`: the evidence a person signs off from. It says what was covered, the verdict of
-//! every case, every difference with its path and both values, what was waived, by whom and
-//! until when, which rules hid what, and the tool, config and machine that produced it.
+//! every case, the causes of the differences across cases, every difference with its path and
+//! both values, what was waived, by whom and until when, which rules hid what, and the tool,
+//! config and machine that produced it.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use super::{Render, ReportError, format_kib, plural, short_value};
 use crate::diff::Difference;
@@ -15,6 +16,8 @@ pub struct Markdown;
 const MAX_ROWS: usize = 50;
 /// Waived difference rows shown per output, as examples of what the waiver covers.
 const MAX_WAIVED_ROWS: usize = 5;
+/// Causes listed at the top.
+const MAX_CLUSTERS: usize = 30;
 /// Characters of a value shown in a table cell.
 const VALUE_WIDTH: usize = 80;
 
@@ -27,27 +30,53 @@ impl Render for Markdown {
     }
 }
 
-fn render(out: &mut String, r: &RunResults) -> std::fmt::Result {
-    let pass = r.summary.exit_code == 0;
-    writeln!(
-        out,
-        "# parity report: {}\n",
-        if pass { "PASS" } else { "FAIL" }
-    )?;
+fn render(out: &mut String, r: &RunResults) -> fmt::Result {
+    header(out, r)?;
+    causes(out, r)?;
+    verdicts(out, r)?;
+    cases(out, r)?;
+    let detailed: Vec<&CaseOutcome> = r
+        .cases
+        .iter()
+        .filter(|c| !c.verdict.is_success() || c.differences() > 0 || !c.notes.is_empty())
+        .collect();
+    if !detailed.is_empty() {
+        writeln!(out, "\n## Details\n")?;
+        for case in detailed {
+            case_details(out, case)?;
+        }
+    }
+    waivers(out, r)?;
+    rules(out, r)?;
+    if let Some(floor) = r.measurement.helper_floor_kib {
+        writeln!(
+            out,
+            "Peak RSS is each program's own (measured with `wait4` through a helper whose floor is {}).",
+            format_kib(floor)
+        )?;
+    }
+    Ok(())
+}
+
+fn header(out: &mut String, r: &RunResults) -> fmt::Result {
+    let verdict = if r.summary.exit_code == 0 {
+        "PASS"
+    } else {
+        "FAIL"
+    };
+    writeln!(out, "# parity report: {verdict}\n")?;
     writeln!(out, "| | |\n|---|---|")?;
     writeln!(
         out,
-        "| Result | **{}** (exit {}): {} |",
-        if pass { "PASS" } else { "FAIL" },
+        "| Result | **{verdict}** (exit {}): {} |",
         r.summary.exit_code,
         cell(&r.summary.headline)
     )?;
+    let interrupted = if r.interrupted { " (interrupted)" } else { "" };
     writeln!(
         out,
-        "| Run | {} → {}{} |",
-        r.started_at,
-        r.finished_at,
-        if r.interrupted { " (interrupted)" } else { "" }
+        "| Run | {} → {}{interrupted} |",
+        r.started_at, r.finished_at
     )?;
     let suites: Vec<String> = r.selection.suites.iter().map(|s| code(s)).collect();
     writeln!(
@@ -65,19 +94,81 @@ fn render(out: &mut String, r: &RunResults) -> std::fmt::Result {
         code(&r.config.hash)
     )?;
     let env = &r.environment;
+    let kernel = env
+        .kernel
+        .as_ref()
+        .map(|k| format!(" · kernel {k}"))
+        .unwrap_or_default();
+    let cpu = env.cpu.as_deref().unwrap_or("unknown CPU");
     writeln!(
         out,
-        "| Machine | {} {} · {} · {} cores{} |\n",
-        env.os,
-        env.arch,
-        env.cpu.as_deref().unwrap_or("unknown CPU"),
-        env.cores,
-        env.kernel
-            .as_ref()
-            .map(|k| format!(" · kernel {k}"))
-            .unwrap_or_default()
+        "| Machine | {} {} · {cpu} · {} cores{kernel} |\n",
+        env.os, env.arch, env.cores
     )?;
+    for expired in r.expired_exceptions() {
+        writeln!(
+            out,
+            "> **Expired:** {} — it no longer applies and fails the run until renewed or removed.\n",
+            cell(&expired)
+        )?;
+    }
+    Ok(())
+}
 
+/// Differences across cases grouped by output, path pattern and kind.
+fn causes(out: &mut String, r: &RunResults) -> fmt::Result {
+    if r.clusters.is_empty() {
+        return Ok(());
+    }
+    let total: usize = r.clusters.iter().map(|c| c.count).sum();
+    let unwaived: usize = r.clusters.iter().map(|c| c.unwaived()).sum();
+    writeln!(
+        out,
+        "## Differences by cause\n\n{} ({} not waived) in {}.\n",
+        plural(total, "difference"),
+        unwaived,
+        plural(r.clusters.len(), "cause")
+    )?;
+    writeln!(
+        out,
+        "| output | path | kind | differences | waived | cases | example |\n|---|---|---|---:|---:|---:|---|"
+    )?;
+    for cluster in r.clusters.iter().take(MAX_CLUSTERS) {
+        let example = cluster
+            .examples
+            .first()
+            .map(|e| {
+                let d = &e.difference;
+                format!(
+                    "{}: {} → {}",
+                    code(&e.case),
+                    code(&short_value(d.left.as_ref(), 40)),
+                    code(&short_value(d.right.as_ref(), 40))
+                )
+            })
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {example} |",
+            code(&cluster.output),
+            code(&cluster.pattern),
+            cluster.kind,
+            cluster.count,
+            cluster.waived,
+            cluster.cases
+        )?;
+    }
+    if r.clusters.len() > MAX_CLUSTERS {
+        writeln!(
+            out,
+            "\n{} more causes in results.json.",
+            r.clusters.len() - MAX_CLUSTERS
+        )?;
+    }
+    writeln!(out)
+}
+
+fn verdicts(out: &mut String, r: &RunResults) -> fmt::Result {
     writeln!(out, "## Verdicts\n\n| verdict | cases |\n|---|---:|")?;
     for (verdict, count) in &r.summary.by_verdict {
         writeln!(out, "| {verdict} | {count} |")?;
@@ -85,15 +176,18 @@ fn render(out: &mut String, r: &RunResults) -> std::fmt::Result {
     if r.summary.not_run > 0 {
         writeln!(out, "| not run (interrupted) | {} |", r.summary.not_run)?;
     }
+    Ok(())
+}
 
+fn cases(out: &mut String, r: &RunResults) -> fmt::Result {
     writeln!(out, "\n## Cases\n")?;
     writeln!(
         out,
         "| case | verdict | differences | waived | legacy | candidate | legacy wall | candidate wall | legacy peak RSS | candidate peak RSS |"
     )?;
     writeln!(out, "|---|---|---:|---:|---|---|---:|---:|---:|---:|")?;
+    let rss = |kib: Option<u64>| kib.map_or("–".to_owned(), format_kib);
     for case in &r.cases {
-        let rss = |kib: Option<u64>| kib.map_or("–".to_owned(), format_kib);
         writeln!(
             out,
             "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -117,96 +211,10 @@ fn render(out: &mut String, r: &RunResults) -> std::fmt::Result {
     for label in &r.not_run {
         writeln!(out, "| {} | not run | | | | | | | | |", code(label))?;
     }
-
-    let detailed: Vec<&CaseOutcome> = r
-        .cases
-        .iter()
-        .filter(|c| !c.verdict.is_success() || c.differences() > 0 || !c.notes.is_empty())
-        .collect();
-    if !detailed.is_empty() {
-        writeln!(out, "\n## Details\n")?;
-        for case in detailed {
-            case_details(out, case)?;
-        }
-    }
-
-    if !r.waivers.is_empty() {
-        writeln!(out, "## Waivers\n")?;
-        writeln!(
-            out,
-            "| # | covers | reason | owner | expires | applied |\n|---|---|---|---|---|---:|"
-        )?;
-        for w in &r.waivers {
-            let mut covers = Vec::new();
-            if let Some(p) = &w.path {
-                covers.push(format!("path {}", code(p)));
-            }
-            if let Some(o) = &w.output {
-                covers.push(format!("output {}", code(o)));
-            }
-            if let Some(f) = &w.fixture {
-                covers.push(format!("fixture {}", code(f)));
-            }
-            if let Some(v) = &w.value {
-                covers.push(format!("value ~ {}", code(v)));
-            }
-            let expires = match (&w.expires, w.expired) {
-                (Some(date), true) => format!("**expired {date}**"),
-                (Some(date), false) => date.clone(),
-                (None, _) => "never".to_owned(),
-            };
-            writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} |",
-                w.index + 1,
-                covers.join(", "),
-                cell(&w.reason),
-                cell(&w.owner),
-                expires,
-                w.applied
-            )?;
-        }
-        writeln!(out)?;
-    }
-
-    if !r.rules.is_empty() {
-        writeln!(out, "## Rules\n")?;
-        writeln!(
-            out,
-            "| # | output | rule | path | detail | reason | owner | applied |\n|---|---|---|---|---|---|---|---:|"
-        )?;
-        for rule in &r.rules {
-            writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} | {}{} |",
-                rule.id + 1,
-                code(&rule.output),
-                rule.kind,
-                rule.path.as_deref().map(code).unwrap_or_default(),
-                cell(&rule.detail),
-                cell(rule.reason.as_deref().unwrap_or("")),
-                cell(rule.owner.as_deref().unwrap_or("")),
-                rule.applied,
-                if rule.stale {
-                    " (**stale**: applied nowhere)"
-                } else {
-                    ""
-                }
-            )?;
-        }
-        writeln!(out)?;
-    }
-    if let Some(floor) = r.measurement.helper_floor_kib {
-        writeln!(
-            out,
-            "Peak RSS is each program's own (measured with `wait4` through a helper whose floor is {}).",
-            format_kib(floor)
-        )?;
-    }
     Ok(())
 }
 
-fn case_details(out: &mut String, case: &CaseOutcome) -> std::fmt::Result {
+fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
     writeln!(out, "### {} — {}\n", case.label(), case.verdict.describe())?;
     let mut bullets = Vec::new();
     for (side, run) in [("legacy", &case.legacy), ("candidate", &case.candidate)] {
@@ -249,7 +257,7 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> std::fmt::Result {
     Ok(())
 }
 
-fn output_table(out: &mut String, output: &OutputComparison) -> std::fmt::Result {
+fn output_table(out: &mut String, output: &OutputComparison) -> fmt::Result {
     writeln!(
         out,
         "{} ({}): {}, {} waived\n",
@@ -284,10 +292,32 @@ fn output_table(out: &mut String, output: &OutputComparison) -> std::fmt::Result
             output.total
         )?;
     }
+    for equivalence in &output.equivalences {
+        let example = equivalence
+            .examples
+            .first()
+            .map(|d| {
+                format!(
+                    ", e.g. {}: {} and {}",
+                    code(&d.path),
+                    code(&short_value(d.left.as_ref(), 30)),
+                    code(&short_value(d.right.as_ref(), 30))
+                )
+            })
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "\nEquivalent, not counted: {} ({}){example}.",
+            equivalence.count, equivalence.kind
+        )?;
+    }
+    for note in &output.notes {
+        writeln!(out, "\nNote: {}", cell(note))?;
+    }
     writeln!(out)
 }
 
-fn difference_row(out: &mut String, d: &Difference) -> std::fmt::Result {
+fn difference_row(out: &mut String, d: &Difference) -> fmt::Result {
     let mut note = d.note.clone().unwrap_or_default();
     if let Some(w) = d.waiver {
         if !note.is_empty() {
@@ -304,6 +334,83 @@ fn difference_row(out: &mut String, d: &Difference) -> std::fmt::Result {
         code(&short_value(d.right.as_ref(), VALUE_WIDTH)),
         cell(&note)
     )
+}
+
+fn waivers(out: &mut String, r: &RunResults) -> fmt::Result {
+    if r.waivers.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Waivers\n")?;
+    writeln!(
+        out,
+        "| # | covers | reason | owner | expires | applied |\n|---|---|---|---|---|---:|"
+    )?;
+    for w in &r.waivers {
+        let mut covers = Vec::new();
+        if let Some(p) = &w.path {
+            covers.push(format!("path {}", code(p)));
+        }
+        if let Some(o) = &w.output {
+            covers.push(format!("output {}", code(o)));
+        }
+        if let Some(f) = &w.fixture {
+            covers.push(format!("fixture {}", code(f)));
+        }
+        if let Some(v) = &w.value {
+            covers.push(format!("value ~ {}", code(v)));
+        }
+        let expires = match (&w.expires, w.expired) {
+            (Some(date), true) => format!("**expired {date}**"),
+            (Some(date), false) => date.clone(),
+            (None, _) => "never".to_owned(),
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {expires} | {} |",
+            w.index + 1,
+            covers.join(", "),
+            cell(&w.reason),
+            cell(&w.owner),
+            w.applied
+        )?;
+    }
+    writeln!(out)
+}
+
+fn rules(out: &mut String, r: &RunResults) -> fmt::Result {
+    if r.rules.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Rules\n")?;
+    writeln!(
+        out,
+        "| # | output | rule | path | detail | reason | owner | expires | applied |\n|---|---|---|---|---|---|---|---|---:|"
+    )?;
+    for rule in &r.rules {
+        let expires = match (&rule.expires, rule.expired) {
+            (Some(date), true) => format!("**expired {date}**"),
+            (Some(date), false) => date.clone(),
+            (None, _) => String::new(),
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {expires} | {}{} |",
+            rule.id + 1,
+            code(&rule.output),
+            rule.kind,
+            rule.path.as_deref().map(code).unwrap_or_default(),
+            cell(&rule.detail),
+            cell(rule.reason.as_deref().unwrap_or("")),
+            cell(rule.owner.as_deref().unwrap_or("")),
+            rule.applied,
+            if rule.stale {
+                " (**stale**: applied nowhere)"
+            } else {
+                ""
+            }
+        )?;
+    }
+    writeln!(out)
 }
 
 /// Text safe inside a table cell.

@@ -2,6 +2,7 @@
 //! run): `results.json` ([`json`]), the sign-off `report.md` ([`markdown`]), `junit.xml`
 //! ([`junit`]), and the terminal summary ([`terminal`]).
 
+pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -212,6 +213,17 @@ pub(crate) mod tests {
             status,
             total: differences.len(),
             waived: differences.iter().filter(|d| d.waiver.is_some()).count(),
+            clusters: differences
+                .iter()
+                .map(|d| OutputCluster {
+                    pattern: crate::diff::model::fold_path(&d.path),
+                    kind: d.kind,
+                    count: 1,
+                    waived: usize::from(d.waiver.is_some()),
+                })
+                .collect(),
+            equivalences: Vec::new(),
+            notes: Vec::new(),
             differences,
         }
     }
@@ -228,7 +240,21 @@ pub(crate) mod tests {
         waived.waiver = Some(0);
         let cases = vec![
             case("empty", Verdict::Equivalent, vec![output("advisory_current.json", OutputStatus::Equivalent, vec![])], ok.clone()),
-            case("fixed", Verdict::Waived, vec![output("advisory_current.json", OutputStatus::Waived, vec![waived])], ok.clone()),
+            case(
+                "fixed",
+                Verdict::Waived,
+                vec![OutputComparison {
+                    equivalences: vec![Equivalence {
+                        kind: DiffKind::NumberFormat,
+                        count: 2,
+                        examples: vec![Difference::new("$.advisories[?@.advisory_id=='ADV-2'].cvss", DiffKind::NumberFormat)
+                            .left(json!(7))
+                            .right(json!(7.0))],
+                    }],
+                    ..output("advisory_current.json", OutputStatus::Waived, vec![waived])
+                }],
+                ok.clone(),
+            ),
             case(
                 "override-precedence",
                 Verdict::Different,
@@ -301,6 +327,7 @@ pub(crate) mod tests {
             },
             cases,
             not_run: vec![],
+            clusters: Vec::new(),
             rules: vec![
                 RuleUsage {
                     id: 0,
@@ -314,6 +341,7 @@ pub(crate) mod tests {
                     expires: None,
                     applied: 4,
                     stale: false,
+                    expired: false,
                 },
                 RuleUsage {
                     id: 1,
@@ -327,6 +355,7 @@ pub(crate) mod tests {
                     expires: None,
                     applied: 0,
                     stale: true,
+                    expired: false,
                 },
             ],
             waivers: vec![

@@ -18,6 +18,8 @@ const BOLD: Style = Style::new().bold();
 
 /// Differences shown per failing case.
 const SHOWN: usize = 3;
+/// Causes (difference clusters) listed.
+const CAUSES: usize = 5;
 
 /// Writes the summary of `results`; `reports` are the files written.
 pub fn write_summary(
@@ -88,14 +90,43 @@ pub fn write_summary(
             rule.output
         )?;
     }
-    for waiver in results.waivers.iter().filter(|w| w.expired) {
+    for expired in results.expired_exceptions() {
         writeln!(
             w,
-            "{YELLOW}warning{YELLOW:#}: waiver {} (owner {}) expired on {} and no longer applies",
-            waiver.index + 1,
-            waiver.owner,
-            waiver.expires.as_deref().unwrap_or("?")
+            "{RED}expired{RED:#}: {expired}; it no longer applies and fails the run until renewed or removed"
         )?;
+    }
+    let unwaived: Vec<_> = results
+        .clusters
+        .iter()
+        .filter(|c| c.unwaived() > 0)
+        .collect();
+    if unwaived.len() > 1 {
+        let total: usize = unwaived.iter().map(|c| c.unwaived()).sum();
+        writeln!(
+            w,
+            "{BOLD}{} in {}:{BOLD:#}",
+            plural(total, "difference"),
+            plural(unwaived.len(), "cause")
+        )?;
+        for cluster in unwaived.iter().take(CAUSES) {
+            writeln!(
+                w,
+                "  {:>6}× {} {} {DIM}{}{DIM:#} {DIM}({}){DIM:#}",
+                cluster.unwaived(),
+                cluster.output,
+                cluster.pattern,
+                cluster.kind,
+                plural(cluster.cases, "case")
+            )?;
+        }
+        if unwaived.len() > CAUSES {
+            writeln!(
+                w,
+                "  {DIM}… {} more causes in report.md{DIM:#}",
+                unwaived.len() - CAUSES
+            )?;
+        }
     }
     let counts: Vec<String> = results
         .summary

@@ -31,7 +31,17 @@ fn equal_json_in_another_key_order_exits_0() {
     let r = write(dir.path(), "r.json", r#"{"b": {"c": [1, 2]}, "a": 1.0}"#);
     let output = parity().args(["diff", &l, &r]).output().unwrap();
     assert_exit(&output, 0);
-    assert_eq!(stdout(&output), "");
+    // `1` and `1.0` are equal, and listed as spelled differently.
+    assert!(
+        stdout(&output).contains("= 1 equivalent value (number_format), e.g. $.a"),
+        "{}",
+        stdout(&output)
+    );
+    let strict = parity()
+        .args(["diff", &l, &r, "--strict-numbers"])
+        .output()
+        .unwrap();
+    assert_exit(&strict, 1);
 }
 
 #[test]

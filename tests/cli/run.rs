@@ -321,10 +321,29 @@ fn an_expired_waiver_no_longer_covers_anything() {
     assert_exit(&output, 1);
     assert_eq!(project.results()["waivers"][0]["expired"], true);
     assert!(
-        stdout(&output).contains("expired on 2020-01-01"),
+        stdout(&output).contains("waiver 1 (owner bob, expired 2020-01-01)"),
         "{}",
         stdout(&output)
     );
+}
+
+#[test]
+fn an_expired_waiver_fails_the_gate_even_when_nothing_differs() {
+    let extra =
+        "[[waiver]]\npath = \"$.a\"\nreason = \"old\"\nowner = \"bob\"\nexpires = \"2020-01-01\"\n";
+    let project = Project::new(extra);
+    project.fixture("x", &["json", r#"{"a": 1}"#], &["json", r#"{"a": 1}"#]);
+    let output = project.run(&[]);
+    assert_exit(&output, 1);
+    let headline = project.results()["summary"]["headline"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        headline.starts_with("waiver 1 (owner bob, expired 2020-01-01) expired"),
+        "{headline}"
+    );
+    assert!(project.report_md().contains("**Expired:** waiver 1"));
 }
 
 #[test]

@@ -39,9 +39,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diff::{Difference, Format, OutputStatus};
+use crate::diff::{DiffKind, Difference, Format, OutputStatus};
 use crate::exit_code;
 use crate::runner::{RunStatus, Side, SideRun};
+
+pub mod cluster;
+
+pub use cluster::{Cluster, ClusterExample};
 
 /// Version of the results.json schema; bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -169,6 +173,33 @@ pub struct OutputComparison {
     pub waived: usize,
     /// The first differences (at most `[report] max_differences`).
     pub differences: Vec<Difference>,
+    /// Differences per path pattern × kind (every one counted, stored or not).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<OutputCluster>,
+    /// Values equal although spelled differently (`1.0` and `1`) or within a tolerance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub equivalences: Vec<Equivalence>,
+    /// How the comparison went, where it matters (e.g. an array too long to align).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The differences of one output that share a path pattern and kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputCluster {
+    /// The path with indices and keys folded to `[*]`.
+    pub pattern: String,
+    pub kind: DiffKind,
+    pub count: usize,
+    pub waived: usize,
+}
+
+/// Equal values spelled differently, of one kind, with the first examples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Equivalence {
+    pub kind: DiffKind,
+    pub count: usize,
+    pub examples: Vec<Difference>,
 }
 
 /// The outcome of one fixture × variant.
@@ -297,6 +328,9 @@ pub struct RuleUsage {
     pub applied: u64,
     /// True when it applied nowhere in this run.
     pub stale: bool,
+    /// Past its `expires` date: not applied, and the run fails until it is renewed or removed.
+    #[serde(default)]
+    pub expired: bool,
 }
 
 /// Usage of one waiver over the whole run.
@@ -347,12 +381,40 @@ pub struct RunResults {
     pub not_run: Vec<String>,
     pub rules: Vec<RuleUsage>,
     pub waivers: Vec<WaiverUsage>,
+    /// Differences across all cases grouped by output, path pattern and kind: "412 differences,
+    /// 3 causes". Derived from the cases by [`RunResults::summarise`].
+    #[serde(default)]
+    pub clusters: Vec<Cluster>,
     pub summary: Summary,
 }
 
 impl RunResults {
+    /// Rules and waivers past their `expires` date, described for people; any fails the gate.
+    pub fn expired_exceptions(&self) -> Vec<String> {
+        let rules = self.rules.iter().filter(|r| r.expired).map(|r| {
+            format!(
+                "rule {} ({} {} on `{}`, owner {})",
+                r.id + 1,
+                r.kind,
+                r.path.as_deref().unwrap_or(""),
+                r.output,
+                r.owner.as_deref().unwrap_or("unknown")
+            )
+        });
+        let waivers = self.waivers.iter().filter(|w| w.expired).map(|w| {
+            format!(
+                "waiver {} (owner {}, expired {})",
+                w.index + 1,
+                w.owner,
+                w.expires.as_deref().unwrap_or("?")
+            )
+        });
+        rules.chain(waivers).collect()
+    }
+
     /// Recomputes the summary (and exit code) from the cases.
     pub fn summarise(&mut self) {
+        self.clusters = cluster::clusters(&self.cases);
         let mut summary = Summary {
             cases: self.cases.len(),
             not_run: self.not_run.len(),
@@ -401,6 +463,11 @@ impl RunResults {
             (
                 exit_code::DIFFERENT,
                 format!("{} of {} cases failed", summary.failed, summary.cases),
+            )
+        } else if let Some(expired) = self.expired_exceptions().first() {
+            (
+                exit_code::DIFFERENT,
+                format!("{expired} expired: renew or remove it (every case passed otherwise)"),
             )
         } else {
             (exit_code::OK, format!("all {} cases passed", summary.cases))
