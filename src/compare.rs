@@ -12,9 +12,8 @@ use rayon::prelude::*;
 
 use crate::config::{CompareBlock, Config, OutputSelector, Waiver};
 use crate::diff::dir::{FilePair, pair_files};
-use crate::diff::{
-    self, DiffKind, DiffSpec, Difference, Findings, Format, Input, OutputStatus, Waive,
-};
+use crate::diff::stream::StreamInput;
+use crate::diff::{self, DiffKind, DiffSpec, Difference, Findings, Format, OutputStatus, Waive};
 use crate::outcome::{Equivalence, OutputCluster, OutputComparison};
 use crate::runner::{RunStatus, SideResult};
 
@@ -216,58 +215,59 @@ fn compare_files(
     right: Option<&Path>,
     mut findings: Findings<'_>,
 ) -> (OutputComparison, diff::FindingsSummary) {
-    let read = |path: Option<&Path>| path.map(std::fs::read).transpose();
-    let (lbytes, rbytes) = match (read(left), read(right)) {
-        (Ok(l), Ok(r)) => (l, r),
-        (Err(e), _) | (_, Err(e)) => {
-            findings.push(
-                Difference::new("$", DiffKind::ParseError)
-                    .note(format!("cannot read `{name}`: {e}")),
-            );
-            return finish(name, None, block, OutputStatus::Different, findings);
-        }
-    };
-    match (lbytes, rbytes) {
+    let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    match (left, right) {
         (Some(l), Some(r)) => {
-            let format = block
-                .and_then(|b| b.format)
-                .unwrap_or_else(|| Format::detect(name, &l));
             let default_spec = DiffSpec::default();
             let spec = block.map_or(&default_spec, |b| &b.spec);
-            let status = diff::compare(
-                format,
+            let truncated = findings.total() > 0;
+            let compared = diff::compare_files(
+                block.and_then(|b| b.format),
                 spec,
-                &Input {
+                &StreamInput {
                     side: "legacy",
                     name,
-                    bytes: &l,
+                    path: l,
                 },
-                &Input {
+                &StreamInput {
                     side: "candidate",
                     name,
-                    bytes: &r,
+                    path: r,
                 },
                 &mut findings,
             );
-            // Truncation differences pushed before comparing count even when the bytes match.
-            let status = if findings.total() > 0 {
-                OutputStatus::from_counts(findings.total(), findings.unwaived())
-            } else {
-                status
-            };
-            finish(name, Some(format), block, status, findings)
+            match compared {
+                // Truncation differences pushed before comparing count even when the bytes match.
+                Ok((format, status)) => {
+                    let status = if truncated {
+                        OutputStatus::from_counts(findings.total(), findings.unwaived())
+                    } else {
+                        status
+                    };
+                    finish(name, Some(format), block, status, findings)
+                }
+                Err(e) => {
+                    findings.push(
+                        Difference::new("$", DiffKind::ParseError)
+                            .note(format!("cannot read `{name}`: {e}")),
+                    );
+                    finish(name, None, block, OutputStatus::Different, findings)
+                }
+            }
         }
-        (Some(_), None) => {
+        (Some(l), None) => {
             findings.push(
                 Difference::new("$", DiffKind::MissingFile)
+                    .left(serde_json::json!({ "bytes": size(l) }))
                     .note(format!("the candidate did not write `{name}`")),
             );
             let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
             finish(name, None, block, status, findings)
         }
-        (None, Some(_)) => {
+        (None, Some(r)) => {
             findings.push(
                 Difference::new("$", DiffKind::ExtraFile)
+                    .right(serde_json::json!({ "bytes": size(r) }))
                     .note(format!("only the candidate wrote `{name}`")),
             );
             let status = OutputStatus::from_counts(findings.total(), findings.unwaived());

@@ -15,9 +15,10 @@ use super::{DiffArgs, DiffFormat, DiffOutput};
 use crate::compare::block_for;
 use crate::config::{self, rule_selector};
 use crate::diff::dir::pair_files;
+use crate::diff::stream::StreamInput;
 use crate::diff::{
-    self, ArrayMatch, CsvOptions, DiffKind, DiffSpec, Findings, FindingsSummary, Format, Input,
-    NoWaivers, Normalize, OutputStatus, Replacement, Rule, Rules, TextOptions, Tolerance, ValueMap,
+    self, ArrayMatch, CsvOptions, DiffKind, DiffSpec, Findings, FindingsSummary, Format, NoWaivers,
+    Normalize, OutputStatus, Replacement, Rule, Rules, TextOptions, Tolerance, ValueMap,
 };
 use crate::exit_code;
 use crate::report::{human, plural};
@@ -124,14 +125,13 @@ fn compare_file(
             texts: None,
         });
     };
-    let lbytes =
-        std::fs::read(left).with_context(|| format!("cannot read `{}`", left.display()))?;
-    let rbytes =
-        std::fs::read(right).with_context(|| format!("cannot read `{}`", right.display()))?;
-    let format = block
-        .and_then(|b| b.format)
-        .or(flags.format)
-        .unwrap_or_else(|| Format::detect(&left.to_string_lossy(), &lbytes));
+    let (lname, rname) = (left.to_string_lossy(), right.to_string_lossy());
+    let format = match block.and_then(|b| b.format).or(flags.format) {
+        Some(format) => format,
+        None => {
+            Format::detect_file(&lname, left).with_context(|| format!("cannot read `{lname}`"))?
+        }
+    };
     let flag_spec;
     let spec = match block {
         Some(block) => &block.spec,
@@ -140,28 +140,29 @@ fn compare_file(
             &flag_spec
         }
     };
-    let (lname, rname) = (left.to_string_lossy(), right.to_string_lossy());
-    let status = diff::compare(
-        format,
+    let (_, status) = diff::compare_files(
+        Some(format),
         spec,
-        &Input {
+        &StreamInput {
             side: "left",
             name: &lname,
-            bytes: &lbytes,
+            path: left,
         },
-        &Input {
+        &StreamInput {
             side: "right",
             name: &rname,
-            bytes: &rbytes,
+            path: right,
         },
         &mut findings,
-    );
-    let texts = (format == Format::Text && status == OutputStatus::Different).then(|| {
-        (
-            String::from_utf8_lossy(&lbytes).into_owned(),
-            String::from_utf8_lossy(&rbytes).into_owned(),
-        )
-    });
+    )
+    .with_context(|| format!("cannot compare `{lname}` and `{rname}`"))?;
+    let read_text =
+        |path: &Path| std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned());
+    let texts = if format == Format::Text && status == OutputStatus::Different {
+        Some((read_text(left)?, read_text(right)?))
+    } else {
+        None
+    };
     Ok(Compared {
         name,
         format: Some(format),
@@ -398,6 +399,7 @@ impl Flags {
             rules,
             csv: self.csv.clone(),
             text: self.text,
+            ..DiffSpec::default()
         })
     }
 }

@@ -332,6 +332,7 @@ impl Validator<'_> {
                 rules: ctx.rules,
                 csv,
                 text,
+                ..DiffSpec::default()
             },
         })
     }

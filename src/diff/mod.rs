@@ -14,6 +14,7 @@ pub mod model;
 pub mod ndjson;
 pub mod path;
 pub mod rules;
+pub mod stream;
 pub mod text;
 pub mod value;
 
@@ -104,6 +105,14 @@ impl Format {
         }
     }
 
+    /// [`Format::detect`] for a file, reading it only when its name says nothing.
+    pub fn detect_file(name: &str, path: &std::path::Path) -> std::io::Result<Format> {
+        match Format::from_extension(name) {
+            Some(format) => Ok(format),
+            None => Ok(Format::detect(name, &std::fs::read(path)?)),
+        }
+    }
+
     pub fn differ(self) -> &'static dyn Differ {
         match self {
             Format::Json => &json::JsonDiffer,
@@ -131,12 +140,29 @@ pub struct Input<'a> {
     pub bytes: &'a [u8],
 }
 
+/// Keyed NDJSON and CSV files at least this large (both sides together) are compared by
+/// streaming through partitions (see [`stream`]) instead of in memory.
+pub const STREAM_THRESHOLD: u64 = 64 * 1024 * 1024;
+
 /// How one output is compared: its rules and format options.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DiffSpec {
     pub rules: Rules,
     pub csv: CsvOptions,
     pub text: TextOptions,
+    /// Combined size from which keyed record files are streamed.
+    pub stream_threshold: u64,
+}
+
+impl Default for DiffSpec {
+    fn default() -> Self {
+        DiffSpec {
+            rules: Rules::default(),
+            csv: CsvOptions::default(),
+            text: TextOptions::default(),
+            stream_threshold: STREAM_THRESHOLD,
+        }
+    }
 }
 
 /// How CSV and TSV are read.
@@ -266,6 +292,75 @@ impl OutputStatus {
             OutputStatus::Waived
         } else {
             OutputStatus::Equivalent
+        }
+    }
+}
+
+/// Compares two files into `findings` (which holds this output only), in `format` or the one
+/// detected from the left file's name and content. Byte-identical files are recognised without
+/// parsing; keyed record files past [`DiffSpec::stream_threshold`] stream with bounded memory;
+/// everything else is compared in memory. Returns the format used and the status.
+pub fn compare_files(
+    format: Option<Format>,
+    spec: &DiffSpec,
+    left: &stream::StreamInput<'_>,
+    right: &stream::StreamInput<'_>,
+    findings: &mut Findings<'_>,
+) -> std::io::Result<(Format, OutputStatus)> {
+    let identical = files_equal(left.path, right.path)?;
+    let size = std::fs::metadata(left.path)?.len() + std::fs::metadata(right.path)?.len();
+    let format = match format.or_else(|| Format::from_extension(left.name)) {
+        Some(format) => format,
+        // Content sniffing reads the file; an identical large file needs no format at all.
+        None if identical && size > STREAM_THRESHOLD => Format::Bytes,
+        None => Format::detect_file(left.name, left.path)?,
+    };
+    if identical {
+        return Ok((format, OutputStatus::Identical));
+    }
+    if stream::can_stream(format, spec) && size >= spec.stream_threshold {
+        stream::diff_keyed_files(format, spec, left, right, findings)?;
+    } else {
+        let (lbytes, rbytes) = (std::fs::read(left.path)?, std::fs::read(right.path)?);
+        format.differ().diff(
+            format,
+            &Input {
+                side: left.side,
+                name: left.name,
+                bytes: &lbytes,
+            },
+            &Input {
+                side: right.side,
+                name: right.name,
+                bytes: &rbytes,
+            },
+            spec,
+            findings,
+        );
+    }
+    Ok((
+        format,
+        OutputStatus::from_counts(findings.total(), findings.unwaived()),
+    ))
+}
+
+/// True when two files hold the same bytes, read in chunks (never both whole in memory).
+pub fn files_equal(left: &std::path::Path, right: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    if std::fs::metadata(left)?.len() != std::fs::metadata(right)?.len() {
+        return Ok(false);
+    }
+    let mut l = std::io::BufReader::new(std::fs::File::open(left)?);
+    let mut r = std::io::BufReader::new(std::fs::File::open(right)?);
+    let (mut lbuf, mut rbuf) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let n = l.read(&mut lbuf)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        r.read_exact(&mut rbuf[..n])?;
+        if lbuf[..n] != rbuf[..n] {
+            return Ok(false);
         }
     }
 }

@@ -295,6 +295,21 @@ impl<'w> Findings<'w> {
         self.total
     }
 
+    /// The output these findings belong to.
+    pub fn output(&self) -> &str {
+        &self.output
+    }
+
+    /// The waivers applied, for collectors of parts of this output.
+    pub fn waivers(&self) -> &'w dyn Waive {
+        self.waivers
+    }
+
+    /// How many differences are stored.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
     pub fn unwaived(&self) -> usize {
         self.unwaived
     }
