@@ -18,10 +18,10 @@
 //! that a record repeated byte for byte on one side is reported as `added`/`removed` rather than
 //! as a `duplicate_key` (the copies cancel before any key is read).
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use serde_json::{Map, Value};
@@ -45,10 +45,40 @@ pub struct StreamInput<'a> {
     pub path: &'a Path,
 }
 
-/// A record as stored in a partition: its line (1-based, where it starts) and its bytes.
-struct Record {
-    line: u64,
-    bytes: Vec<u8>,
+/// A partition file read back whole: its bytes, and where each record lies in them.
+struct Partition {
+    data: Vec<u8>,
+    records: Vec<(u64, std::ops::Range<usize>)>,
+}
+
+impl Partition {
+    fn read(path: &Path) -> io::Result<Self> {
+        let mut data = Vec::new();
+        File::open(path)?.read_to_end(&mut data)?;
+        let mut records = Vec::new();
+        let mut at = 0;
+        while data.len() >= at + 12 {
+            let line = u64::from_le_bytes(data[at..at + 8].try_into().map_err(io::Error::other)?);
+            let len =
+                u32::from_le_bytes(data[at + 8..at + 12].try_into().map_err(io::Error::other)?)
+                    as usize;
+            let start = at + 12;
+            if data.len() < start + len {
+                return Err(io::Error::other("truncated partition file"));
+            }
+            records.push((line, start..start + len));
+            at = start + len;
+        }
+        Ok(Partition { data, records })
+    }
+
+    fn bytes(&self, i: usize) -> &[u8] {
+        &self.data[self.records[i].1.clone()]
+    }
+
+    fn len(&self) -> usize {
+        self.records.len()
+    }
 }
 
 /// Why a pass stopped early: the files could not be read (an error of the harness), or one
@@ -69,9 +99,6 @@ impl From<Difference> for Stop {
         Stop::Malformed(Box::new(difference))
     }
 }
-
-/// The key partition files of the left and right side.
-type KeyedFiles = (Vec<PathBuf>, Vec<PathBuf>);
 
 /// The columns every CSV record is re-encoded in, and which are present on one side only.
 struct CsvLayout {
@@ -161,28 +188,24 @@ fn stream(
     // Pass 2: cancel identical records, route the rest by key.
     let keyed_dir = scratch.path().join("keyed");
     std::fs::create_dir(&keyed_dir)?;
-    let cancelled: Vec<Result<KeyedFiles, Stop>> = (0..partitions)
+    let keys = KeyFiles::create(&keyed_dir, partitions)?;
+    let cancelled: Vec<Result<(), Stop>> = (0..partitions)
         .into_par_iter()
         .map(|p| {
             cancel_identical(
                 spec,
                 layout.as_ref(),
-                (left, right),
+                [left, right],
                 (&lparts[p], &rparts[p]),
-                &keyed_dir,
-                p,
-                partitions,
+                &keys,
             )
         })
         .collect();
-    let mut keyed: [Vec<Vec<PathBuf>>; 2] = [Vec::new(), Vec::new()];
+    let keyed = keys.finish()?;
     let mut malformed = Vec::new();
     for result in cancelled {
         match result {
-            Ok((l, r)) => {
-                keyed[0].push(l);
-                keyed[1].push(r);
-            }
+            Ok(()) => {}
             Err(Stop::Malformed(failure)) => malformed.push(*failure),
             Err(error @ Stop::Io(_)) => return Err(error),
         }
@@ -205,8 +228,8 @@ fn stream(
         .into_par_iter()
         .map(|q| {
             let mut part = Findings::new(findings.output(), waivers, cap);
-            let lrecords = read_keyed(&keyed[0], q)?;
-            let rrecords = read_keyed(&keyed[1], q)?;
+            let lrecords = read_keyed(layout.as_ref(), &keyed[0][q])?;
+            let rrecords = read_keyed(layout.as_ref(), &keyed[1][q])?;
             value::diff_values(
                 &Value::Array(lrecords),
                 &Value::Array(rrecords),
@@ -356,27 +379,6 @@ fn write_record(out: &mut impl Write, line: u64, bytes: &[u8]) -> io::Result<()>
     out.write_all(bytes)
 }
 
-/// Reads every record of a partition file.
-fn read_records(path: &Path) -> io::Result<Vec<Record>> {
-    let mut data = Vec::new();
-    File::open(path)?.read_to_end(&mut data)?;
-    let mut records = Vec::new();
-    let mut rest = &data[..];
-    while rest.len() >= 12 {
-        let line = u64::from_le_bytes(rest[..8].try_into().map_err(io::Error::other)?);
-        let len = u32::from_le_bytes(rest[8..12].try_into().map_err(io::Error::other)?) as usize;
-        let bytes = rest
-            .get(12..12 + len)
-            .ok_or_else(|| io::Error::other("truncated partition file"))?;
-        records.push(Record {
-            line,
-            bytes: bytes.to_vec(),
-        });
-        rest = &rest[12 + len..];
-    }
-    Ok(records)
-}
-
 /// A CSV record's common fields as one byte string: `[len u32][bytes]` per field.
 fn encode_fields(record: &csv::ByteRecord, positions: &[usize]) -> Vec<u8> {
     let mut out = Vec::with_capacity(record.as_slice().len() + 4 * positions.len());
@@ -468,71 +470,115 @@ fn split(
     Ok(paths)
 }
 
-/// Pass 2 for one partition pair: cancels byte-identical records, parses the rest and writes
-/// each into its key partition. Returns the key partition files of each side.
-#[allow(clippy::too_many_arguments)]
+/// The key partition files of both sides, shared by every pass-2 task (appends are whole
+/// records under the lock, so files stay well-formed; pass 3 sorts records by line).
+struct KeyFiles {
+    paths: [Vec<PathBuf>; 2],
+    writers: [Vec<Mutex<BufWriter<File>>>; 2],
+}
+
+impl KeyFiles {
+    fn create(dir: &Path, partitions: usize) -> io::Result<Self> {
+        let paths = |tag: &str| {
+            (0..partitions)
+                .map(|q| dir.join(format!("{tag}{q}")))
+                .collect::<Vec<_>>()
+        };
+        let paths = [paths("l"), paths("r")];
+        let open = |paths: &[PathBuf]| -> io::Result<Vec<Mutex<BufWriter<File>>>> {
+            paths
+                .iter()
+                .map(|p| {
+                    Ok(Mutex::new(BufWriter::with_capacity(
+                        WRITE_BUFFER,
+                        File::create(p)?,
+                    )))
+                })
+                .collect()
+        };
+        let writers = [open(&paths[0])?, open(&paths[1])?];
+        Ok(KeyFiles { paths, writers })
+    }
+
+    fn append(&self, side: usize, q: usize, line: u64, bytes: &[u8]) -> io::Result<()> {
+        let mut writer = self.writers[side][q]
+            .lock()
+            .map_err(|_| io::Error::other("a partition writer panicked"))?;
+        write_record(&mut *writer, line, bytes)
+    }
+
+    fn finish(self) -> io::Result<[Vec<PathBuf>; 2]> {
+        for writer in self.writers.into_iter().flatten() {
+            writer
+                .into_inner()
+                .map_err(|_| io::Error::other("a partition writer panicked"))?
+                .flush()?;
+        }
+        Ok(self.paths)
+    }
+}
+
+/// Pass 2 for one partition pair: cancels byte-identical records (sorted hashes merged, then
+/// bytes compared), parses the rest to read its key, and appends it to its key partition.
 fn cancel_identical(
     spec: &DiffSpec,
     layout: Option<&CsvLayout>,
-    (left, right): (&StreamInput<'_>, &StreamInput<'_>),
+    inputs: [&StreamInput<'_>; 2],
     (lpath, rpath): (&Path, &Path),
-    keyed_dir: &Path,
-    p: usize,
-    partitions: usize,
-) -> Result<KeyedFiles, Stop> {
-    let lrecords = read_records(lpath)?;
-    let rrecords = read_records(rpath)?;
-    let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::with_capacity(lrecords.len());
-    for (i, record) in lrecords.iter().enumerate() {
-        by_hash.entry(xxh3_64(&record.bytes)).or_default().push(i);
-    }
-    let mut lmatched = vec![false; lrecords.len()];
-    let mut rmatched = vec![false; rrecords.len()];
-    for (j, record) in rrecords.iter().enumerate() {
-        let Some(candidates) = by_hash.get_mut(&xxh3_64(&record.bytes)) else {
-            continue;
-        };
-        if let Some(k) = candidates
-            .iter()
-            .position(|&i| lrecords[i].bytes == record.bytes)
-        {
-            let i = candidates.swap_remove(k);
-            lmatched[i] = true;
-            rmatched[j] = true;
+    keys: &KeyFiles,
+) -> Result<(), Stop> {
+    let parts = [Partition::read(lpath)?, Partition::read(rpath)?];
+    let hashes = |part: &Partition| {
+        let mut hashes: Vec<(u64, u32)> = (0..part.len())
+            .map(|i| (xxh3_64(part.bytes(i)), i as u32))
+            .collect();
+        hashes.sort_unstable();
+        hashes
+    };
+    let (lh, rh) = (hashes(&parts[0]), hashes(&parts[1]));
+    let mut matched = [vec![false; parts[0].len()], vec![false; parts[1].len()]];
+    let (mut a, mut b) = (0, 0);
+    while a < lh.len() && b < rh.len() {
+        match lh[a].0.cmp(&rh[b].0) {
+            std::cmp::Ordering::Less => a += 1,
+            std::cmp::Ordering::Greater => b += 1,
+            std::cmp::Ordering::Equal => {
+                let hash = lh[a].0;
+                let a_end = a + lh[a..].iter().take_while(|(h, _)| *h == hash).count();
+                let b_end = b + rh[b..].iter().take_while(|(h, _)| *h == hash).count();
+                for &(_, j) in &rh[b..b_end] {
+                    let bytes = parts[1].bytes(j as usize);
+                    let partner = lh[a..a_end]
+                        .iter()
+                        .map(|&(_, i)| i as usize)
+                        .find(|&i| !matched[0][i] && parts[0].bytes(i) == bytes);
+                    if let Some(i) = partner {
+                        matched[0][i] = true;
+                        matched[1][j as usize] = true;
+                    }
+                }
+                (a, b) = (a_end, b_end);
+            }
         }
     }
     let fields = root_key(spec);
-    let mut result = (Vec::new(), Vec::new());
-    for (records, matched, input, out, tag) in [
-        (&lrecords, &lmatched, left, &mut result.0, "l"),
-        (&rrecords, &rmatched, right, &mut result.1, "r"),
-    ] {
-        let paths: Vec<PathBuf> = (0..partitions)
-            .map(|q| keyed_dir.join(format!("{tag}{p}-{q}")))
-            .collect();
-        let mut writers = paths
-            .iter()
-            .map(|path| File::create(path).map(BufWriter::new))
-            .collect::<io::Result<Vec<_>>>()?;
-        for (record, _) in records.iter().zip(matched).filter(|(_, m)| !**m) {
-            let parsed = parse_record(layout, record).map_err(|failure| {
-                Stop::from(failure.into_difference(Format::Ndjson, &as_input(input)))
+    let partitions = keys.paths[0].len() as u64;
+    for side in 0..2 {
+        let part = &parts[side];
+        for i in (0..part.len()).filter(|&i| !matched[side][i]) {
+            let (line, bytes) = (part.records[i].0, part.bytes(i));
+            let parsed = parse_record(layout, line, bytes).map_err(|failure| {
+                Stop::from(failure.into_difference(Format::Ndjson, &as_input(inputs[side])))
             })?;
             let key: Vec<Value> = fields
                 .iter()
                 .map(|f| parsed.get(f).cloned().unwrap_or(Value::Null))
                 .collect();
-            let q =
-                (xxh3_64(Value::Array(key).to_string().as_bytes()) % partitions as u64) as usize;
-            let text = serde_json::to_vec(&parsed).map_err(io::Error::other)?;
-            write_record(&mut writers[q], record.line, &text)?;
+            let q = (xxh3_64(Value::Array(key).to_string().as_bytes()) % partitions) as usize;
+            keys.append(side, q, line, bytes)?;
         }
-        for writer in &mut writers {
-            writer.flush()?;
-        }
-        *out = paths;
     }
-    Ok(result)
+    Ok(())
 }
 
 /// The key fields of the root match rule (streaming is only used when there is one).
@@ -548,12 +594,16 @@ fn root_key(spec: &DiffSpec) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn parse_record(layout: Option<&CsvLayout>, record: &Record) -> Result<Value, ParseFailure> {
+fn parse_record(
+    layout: Option<&CsvLayout>,
+    line: u64,
+    bytes: &[u8],
+) -> Result<Value, ParseFailure> {
     match layout {
-        Some(layout) => Ok(Value::Object(decode_fields(&record.bytes, &layout.common))),
-        None => serde_json::from_slice(&record.bytes).map_err(|e| {
-            // serde_json counts lines within the record; the record starts at `record.line`.
-            let offset = usize::try_from(record.line)
+        Some(layout) => Ok(Value::Object(decode_fields(bytes, &layout.common))),
+        None => serde_json::from_slice(bytes).map_err(|e| {
+            // serde_json counts lines within the record; the record starts at `line`.
+            let offset = usize::try_from(line)
                 .unwrap_or(usize::MAX)
                 .saturating_sub(1);
             json::failure(&e, offset)
@@ -563,13 +613,15 @@ fn parse_record(layout: Option<&CsvLayout>, record: &Record) -> Result<Value, Pa
 
 /// Pass 3 input: every record of key partition `q`, from every record-hash partition, in line
 /// order.
-fn read_keyed(files: &[Vec<PathBuf>], q: usize) -> io::Result<Vec<Value>> {
-    let mut records = Vec::new();
-    for partition in files {
-        for record in read_records(&partition[q])? {
-            let value: Value = serde_json::from_slice(&record.bytes).map_err(io::Error::other)?;
-            records.push((record.line, value));
-        }
+fn read_keyed(layout: Option<&CsvLayout>, path: &Path) -> io::Result<Vec<Value>> {
+    let part = Partition::read(path)?;
+    let mut records = Vec::with_capacity(part.len());
+    for i in 0..part.len() {
+        let line = part.records[i].0;
+        // Pass 2 parsed every record here already; a failure now means a corrupt scratch file.
+        let value =
+            parse_record(layout, line, part.bytes(i)).map_err(|f| io::Error::other(f.message))?;
+        records.push((line, value));
     }
     records.sort_by_key(|(line, _)| *line);
     Ok(records.into_iter().map(|(_, v)| v).collect())
