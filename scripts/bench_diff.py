@@ -185,7 +185,7 @@ def main():
     dd_t = json.loads(dd.stdout)["seconds"]
     pj_t, _ = median_run([PARITY, "diff", "--key", "$.advisories=id", "--output", "json", lj, rj], repeat, ok=(1,))
 
-    n_csv = max(500, int(250_000 * scale))
+    n_csv = max(500, int(400_000 * scale))
     lc, rc = gen_csv(args.workdir, n_csv)
     csvdiff = shutil.which("csv-diff", path=str(python.parent))
     cd_t, _ = median_run([csvdiff, lc, rc, "--key=id", "--json"], 1, ok=(0, 1))

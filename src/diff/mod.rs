@@ -141,8 +141,10 @@ pub struct Input<'a> {
 }
 
 /// Keyed NDJSON and CSV files at least this large (both sides together) are compared by
-/// streaming through partitions (see [`stream`]) instead of in memory.
-pub const STREAM_THRESHOLD: u64 = 64 * 1024 * 1024;
+/// streaming through partitions (see [`stream`]): the findings are the same, byte-identical
+/// records are never parsed, and memory stays bounded. Smaller files are walked in memory, which
+/// lists differences in order of first appearance rather than by path.
+pub const STREAM_THRESHOLD: u64 = 4 * 1024 * 1024;
 
 /// How one output is compared: its rules and format options.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 //! (the default), by position, by key, or as a set or multiset. An array whose elements are the
 //! same in another order is one `order_changed` difference, not one per element.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::{Number, Value};
 use similar::{Algorithm, DiffOp};
@@ -333,10 +333,12 @@ impl Walker<'_, '_, '_> {
     fn keyed(&mut self, l: &[Value], r: &[Value], fields: &[String]) {
         let left = group_by_key(l, fields);
         let right = group_by_key(r, fields);
-        let mut order: Vec<&String> = Vec::new();
-        let mut seen = BTreeSet::new();
+        // Keys in order of first appearance, left then right. The maps are only looked up, never
+        // iterated, so hashing cannot leak an order into the output.
+        let mut order: Vec<&String> = Vec::with_capacity(left.order.len());
+        let mut seen: HashSet<&str> = HashSet::with_capacity(left.order.len());
         for key in left.order.iter().chain(&right.order) {
-            if seen.insert(key) {
+            if seen.insert(key.as_str()) {
                 order.push(key);
             }
         }
@@ -483,13 +485,14 @@ struct KeyGroup {
 struct Grouped {
     /// Canonical key text in order of first appearance.
     order: Vec<String>,
-    groups: BTreeMap<String, KeyGroup>,
+    /// Looked up by key, never iterated.
+    groups: HashMap<String, KeyGroup>,
 }
 
 fn group_by_key(elements: &[Value], fields: &[String]) -> Grouped {
     let mut grouped = Grouped {
-        order: Vec::new(),
-        groups: BTreeMap::new(),
+        order: Vec::with_capacity(elements.len()),
+        groups: HashMap::with_capacity(elements.len()),
     };
     for (i, element) in elements.iter().enumerate() {
         let values: Vec<Value> = fields
