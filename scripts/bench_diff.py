@@ -123,6 +123,23 @@ def median_run(cmd, repeat, ok=(0,), **kwargs):
     return statistics.median(w for w, _ in runs), max(r for _, r in runs)
 
 
+def settle():
+    """Flushes written files to disk, so a tool that writes (parity's partitions) is not
+    throttled by the write-back of the inputs just generated."""
+    os.sync()
+    time.sleep(2)
+
+
+def interleaved(a, b, repeat):
+    """Runs two commands alternately, `repeat` times each; median time and peak RSS of each."""
+    runs_a, runs_b = [], []
+    for _ in range(repeat):
+        runs_a.append(timed(*a))
+        runs_b.append(timed(*b))
+    pick = lambda runs: (statistics.median(w for w, _ in runs), max(r for _, r in runs))
+    return pick(runs_a), pick(runs_b)
+
+
 def mib(kib):
     return f"{kib / 1024:.0f} MiB"
 
@@ -155,7 +172,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "parity-bench")
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     scale = 0.005 if args.quick else args.scale
@@ -171,9 +188,9 @@ def main():
     print(f"generating NDJSON: {n1} and {4 * n1} records a side …", file=sys.stderr)
     l1, r1 = gen_ndjson(args.workdir, n1, "1x")
     l4, r4 = gen_ndjson(args.workdir, 4 * n1, "4x")
+    settle()
     parity_ndjson = [PARITY, "diff", "--key", "id", "--output", "json"]
-    base_t, _ = median_run([BASELINE, l1, r1], repeat)
-    par_t, par_rss1 = median_run([*parity_ndjson, l1, r1], repeat, ok=(1,))
+    (base_t, _), (par_t, par_rss1) = interleaved(([BASELINE, l1, r1],), ([*parity_ndjson, l1, r1], (1,)), repeat)
     _, par_rss4 = median_run([*parity_ndjson, l4, r4], 1, ok=(1,))
     time_ratio = par_t / base_t
     mem_ratio = par_rss4 / par_rss1
@@ -181,12 +198,14 @@ def main():
     python = venv_python(args.workdir)
     n_json = max(200, int(40_000 * scale))
     lj, rj = gen_json(args.workdir, n_json)
+    settle()
     dd = subprocess.run([str(python), "-c", DEEPDIFF, str(lj), str(rj)], capture_output=True, text=True, check=True)
     dd_t = json.loads(dd.stdout)["seconds"]
     pj_t, _ = median_run([PARITY, "diff", "--key", "$.advisories=id", "--output", "json", lj, rj], repeat, ok=(1,))
 
     n_csv = max(500, int(400_000 * scale))
     lc, rc = gen_csv(args.workdir, n_csv)
+    settle()
     csvdiff = shutil.which("csv-diff", path=str(python.parent))
     cd_t, _ = median_run([csvdiff, lc, rc, "--key=id", "--json"], 1, ok=(0, 1))
     pc_t, _ = median_run([PARITY, "diff", "--key", "id", "--output", "json", lc, rc], repeat, ok=(1,))

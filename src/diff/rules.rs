@@ -275,6 +275,25 @@ mod tests {
         assert!(!none.allows(1.0, 1.0 + f64::EPSILON));
     }
 
+    proptest::proptest! {
+        /// Normalising a normalised text changes nothing (for redactions whose replacement does
+        /// not match their own pattern, which is what normalisation rules are for).
+        #[test]
+        fn normalisation_is_idempotent(text in "[a-z0-9 :-]{0,40}") {
+            let rules = Rules {
+                normalize: vec![
+                    Rule { id: 0, path: None, action: Normalize { regex: Regex::new(r"\d{4}-\d\d-\d\d").unwrap(), replace: Replacement::Text("<date>".into()) } },
+                    Rule { id: 1, path: None, action: Normalize { regex: Regex::new(r"[0-9a-f]{4}-[0-9a-f]{2}").unwrap(), replace: Replacement::Placeholder("id".into()) } },
+                    Rule { id: 2, path: None, action: Normalize { regex: Regex::new(r"\d+").unwrap(), replace: Replacement::Text("N".into()) } },
+                ],
+                ..Rules::default()
+            };
+            let once = rules.normalize(&[], &text, &mut Placeholders::default()).0.into_owned();
+            let twice = rules.normalize(&[], &once, &mut Placeholders::default()).0.into_owned();
+            proptest::prop_assert_eq!(twice, once);
+        }
+    }
+
     #[test]
     fn placeholders_keep_identity_per_side() {
         let rules = Rules {

@@ -250,3 +250,249 @@ fn a_missing_file_is_trouble() {
     assert_exit(&output, 2);
     assert!(stderr(&output).contains("cannot read `/no/such/left.json`"));
 }
+
+/// One `parity diff` case: contents, flags, expected exit code and (path, kind) differences.
+struct Case {
+    name: &'static str,
+    files: (&'static str, &'static str, &'static str),
+    flags: &'static [&'static str],
+    exit: i32,
+    found: &'static [(&'static str, &'static str)],
+}
+
+#[test]
+fn rules_and_modes_as_flags() {
+    let cases = [
+        Case {
+            name: "one inserted element is one difference (aligned by default)",
+            files: ("a.json", r#"[1, 2, 3, 4]"#, r#"[1, 9, 2, 3, 4]"#),
+            flags: &[],
+            exit: 1,
+            found: &[("$[1]", "added")],
+        },
+        Case {
+            name: "positional pairing on request",
+            files: ("a.json", r#"[1, 2, 3]"#, r#"[1, 9, 2, 3]"#),
+            flags: &["--match", "$=positional"],
+            exit: 1,
+            found: &[("$[1]", "changed"), ("$[2]", "changed"), ("$[3]", "added")],
+        },
+        Case {
+            name: "same elements in another order",
+            files: ("a.json", r#"{"l": [1, 2, 3]}"#, r#"{"l": [3, 2, 1]}"#),
+            flags: &[],
+            exit: 1,
+            found: &[("$.l", "order_changed")],
+        },
+        Case {
+            name: "multiset counts repetitions",
+            files: ("a.json", r#"{"l": [1, 1, 2]}"#, r#"{"l": [2, 1]}"#),
+            flags: &["--match", "$.l=multiset"],
+            exit: 1,
+            found: &[("$.l[?@==1]", "removed")],
+        },
+        Case {
+            name: "null is not missing",
+            files: ("a.json", r#"{"a": null}"#, r#"{}"#),
+            flags: &[],
+            exit: 1,
+            found: &[("$.a", "null_vs_missing")],
+        },
+        Case {
+            name: "type change",
+            files: ("a.json", r#"{"a": 1}"#, r#"{"a": "1"}"#),
+            flags: &[],
+            exit: 1,
+            found: &[("$.a", "type_changed")],
+        },
+        Case {
+            name: "regex normalisation",
+            files: (
+                "a.json",
+                r#"{"msg": "took 12 ms"}"#,
+                r#"{"msg": "took 15 ms"}"#,
+            ),
+            flags: &["--normalize", r"\d+ ms=<t>"],
+            exit: 0,
+            found: &[],
+        },
+        Case {
+            name: "identity-keeping redaction: consistent ids are equal",
+            files: (
+                "a.json",
+                r#"{"a": "u-1", "b": "u-2", "c": "u-1"}"#,
+                r#"{"a": "u-7", "b": "u-8", "c": "u-7"}"#,
+            ),
+            flags: &["--redact", r"id=u-\d+"],
+            exit: 0,
+            found: &[],
+        },
+        Case {
+            name: "identity-keeping redaction: a reused id is caught",
+            files: (
+                "a.json",
+                r#"{"a": "u-1", "b": "u-2"}"#,
+                r#"{"a": "u-7", "b": "u-7"}"#,
+            ),
+            flags: &["--redact", r"id=u-\d+"],
+            exit: 1,
+            found: &[("$.b", "changed")],
+        },
+        Case {
+            name: "value map and rename",
+            files: (
+                "a.json",
+                r#"{"items": [{"cve": "C1", "on": "Y"}]}"#,
+                r#"{"items": [{"cve_id": "C1", "on": true}]}"#,
+            ),
+            flags: &["--map", "$..on=Y:true", "--rename", "$.items[*]=cve:cve_id"],
+            exit: 0,
+            found: &[],
+        },
+        Case {
+            name: "duplicate key is a finding",
+            files: (
+                "a.ndjson",
+                "{\"id\":1,\"v\":1}\n{\"id\":1,\"v\":2}\n",
+                "{\"id\":1,\"v\":1}\n",
+            ),
+            flags: &["--key", "id"],
+            exit: 1,
+            found: &[("$[?@.id==1]", "duplicate_key"), ("$[?@.id==1]", "removed")],
+        },
+        Case {
+            name: "text whitespace and case",
+            files: ("a.txt", "Hello   World\nok\n", "hello world  \nOK\n"),
+            flags: &["--whitespace", "change", "--ignore-case"],
+            exit: 0,
+            found: &[],
+        },
+        Case {
+            name: "csv with another delimiter and quote",
+            files: ("a.csv", "id;name\n1;'a;b'\n", "name;id\n'a;b';1\n"),
+            flags: &["--delimiter", ";", "--quote", "'", "--key", "id"],
+            exit: 0,
+            found: &[],
+        },
+        Case {
+            name: "a column on one side only is one difference",
+            files: ("a.csv", "id,a\n1,x\n2,y\n", "id,a,b\n1,x,p\n2,y,q\n"),
+            flags: &["--key", "id"],
+            exit: 1,
+            found: &[("$[*].b", "added")],
+        },
+        Case {
+            name: "auto format falls back to content",
+            files: ("noext", r#"{"a": 1}"#, r#"{"a": 2}"#),
+            flags: &[],
+            exit: 1,
+            found: &[("$.a", "changed")],
+        },
+        Case {
+            name: "bytes report the first differing offset",
+            files: ("a.bin", "abcdef", "abcXef"),
+            flags: &[],
+            exit: 1,
+            found: &[("$", "changed")],
+        },
+    ];
+    for case in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let (name, left, right) = case.files;
+        let l = write(&dir.path().join("l"), name, left);
+        let r = write(&dir.path().join("r"), name, right);
+        let (output, parsed) = diff_json(&[&[l.as_str(), r.as_str()][..], case.flags].concat());
+        assert_eq!(
+            output.status.code(),
+            Some(case.exit),
+            "{}: {}",
+            case.name,
+            stderr(&output)
+        );
+        let found: Vec<(String, String)> = parsed["differences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["path"].as_str().unwrap().to_owned(),
+                    d["kind"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String)> = case
+            .found
+            .iter()
+            .map(|(p, k)| ((*p).to_owned(), (*k).to_owned()))
+            .collect();
+        assert_eq!(found, expected, "{}", case.name);
+    }
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = write(dir.path(), "l.json", "{}");
+    let r = write(dir.path(), "r.json", "{}");
+    for (flags, message) in [
+        (&["--match", "$.a=bag"][..], "unknown mode `bag`"),
+        (&["--tolerance", "$.a=lots"][..], "is not a number"),
+        (&["--ignore", "a["][..], "invalid JSONPath"),
+        (&["--normalize", "(=x"][..], "invalid regex"),
+        (&["--map", "$.a=nocolon"][..], "write PATH=FROM:TO"),
+        (&["--key", "id"][..], "for JSON give the array's path"),
+    ] {
+        let output = parity()
+            .args(["diff", &l, &r])
+            .args(flags)
+            .output()
+            .unwrap();
+        assert_exit(&output, 2);
+        assert!(
+            stderr(&output).contains(message),
+            "{flags:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn directories_use_the_compare_blocks_of_a_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let (left, right) = (dir.path().join("left"), dir.path().join("right"));
+    write(
+        &left,
+        "out.json",
+        r#"{"ts": 1, "items": [{"id": 1}, {"id": 2}]}"#,
+    );
+    write(
+        &right,
+        "out.json",
+        r#"{"ts": 2, "items": [{"id": 2}, {"id": 1}]}"#,
+    );
+    write(&left, "notes.txt", "same\n");
+    write(&right, "notes.txt", "same\n");
+    let config = dir.path().join("parity.toml");
+    std::fs::create_dir(dir.path().join("fx")).unwrap();
+    std::fs::write(
+        &config,
+        "[legacy]\ncmd = [\"true\"]\n[candidate]\ncmd = [\"true\"]\n[suites.s]\nroot = \"fx\"\ninclude = [\"*\"]\n\n[[compare]]\noutput = \"*.json\"\nformat = \"json\"\nignore = [\"$.ts\"]\nmatch = [{ path = \"$.items\", by = \"id\" }]\n",
+    )
+    .unwrap();
+    let without = parity()
+        .args(["diff"])
+        .arg(&left)
+        .arg(&right)
+        .output()
+        .unwrap();
+    assert_exit(&without, 1);
+    let with = parity()
+        .args(["diff"])
+        .arg(&left)
+        .arg(&right)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_exit(&with, 0);
+}
