@@ -366,6 +366,58 @@ pub struct FindingsSummary {
     pub notes: Vec<String>,
 }
 
+impl FindingsSummary {
+    /// Combines the summaries of two parts of one output whose stored differences are sorted by
+    /// path: counts add up, stored differences are merged in path order and cut to `cap`.
+    pub fn merge_sorted(self, other: FindingsSummary, cap: usize) -> FindingsSummary {
+        let mut merged =
+            Vec::with_capacity((self.differences.len() + other.differences.len()).min(cap));
+        let (mut a, mut b) = (
+            self.differences.into_iter().peekable(),
+            other.differences.into_iter().peekable(),
+        );
+        while merged.len() < cap {
+            let take_a = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) => x.path <= y.path,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            merged.extend(if take_a { a.next() } else { b.next() });
+        }
+        let mut rule_hits = self.rule_hits;
+        for (id, n) in other.rule_hits {
+            *rule_hits.entry(id).or_default() += n;
+        }
+        let mut waiver_hits = self.waiver_hits;
+        for (id, n) in other.waiver_hits {
+            *waiver_hits.entry(id).or_default() += n;
+        }
+        let mut clusters = self.clusters;
+        for (key, tally) in &other.clusters {
+            clusters.entry(key.clone()).or_default().merge(tally);
+        }
+        let mut equivalences = self.equivalences;
+        for (kind, tally) in &other.equivalences {
+            equivalences.entry(*kind).or_default().merge(tally);
+        }
+        let mut notes = self.notes;
+        notes.extend(other.notes);
+        notes.sort();
+        notes.dedup();
+        FindingsSummary {
+            differences: merged,
+            total: self.total + other.total,
+            unwaived: self.unwaived + other.unwaived,
+            rule_hits,
+            waiver_hits,
+            clusters,
+            equivalences,
+            notes,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

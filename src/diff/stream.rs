@@ -191,31 +191,21 @@ fn stream(
     };
     // Pass 2: each partition pair on its own.
     let (waivers, cap) = (findings.waivers(), findings.cap());
-    let summaries: Vec<io::Result<Result<FindingsSummary, Malformed>>> = (0..partitions)
+    // Reduced as they finish, so only a few partitions' stored differences exist at once.
+    let (summary, malformed) = (0..partitions)
         .into_par_iter()
-        .map(|p| {
+        .map(|p| -> io::Result<(FindingsSummary, Malformed)> {
             let mut part = Findings::new(findings.output(), waivers, cap);
             let compared =
                 compare_partition(spec, layout.as_ref(), &lparts[p], &rparts[p], &mut part)?;
-            Ok(compared.map(|()| part.finish()))
+            let mut summary = part.finish();
+            summary.differences.sort_by(|a, b| a.path.cmp(&b.path));
+            Ok((summary, compared.err().unwrap_or([None, None])))
         })
-        .collect();
-    let mut merged = Vec::with_capacity(partitions);
-    let mut malformed: Malformed = [None, None];
-    for summary in summaries {
-        match summary? {
-            Ok(summary) => merged.push(summary),
-            Err(failures) => {
-                for (slot, failure) in malformed.iter_mut().zip(failures) {
-                    if let Some(failure) = failure
-                        && slot.as_ref().is_none_or(|s| failure.line < s.line)
-                    {
-                        *slot = Some(failure);
-                    }
-                }
-            }
-        }
-    }
+        .try_reduce(
+            || (FindingsSummary::default(), [None, None]),
+            |(a, amal), (b, bmal)| Ok((a.merge_sorted(b, cap), earliest(amal, bmal))),
+        )?;
     if malformed.iter().any(Option::is_some) {
         // The first failure per side, as the in-memory parser would have stopped there.
         for (failure, input) in malformed.into_iter().zip([left, right]) {
@@ -225,19 +215,19 @@ fn stream(
         }
         return Ok(());
     }
-    let mut stored: Vec<Difference> = merged
-        .iter_mut()
-        .flat_map(|s| std::mem::take(&mut s.differences))
-        .collect();
-    stored.sort_by(|a, b| a.path.cmp(&b.path));
-    for summary in merged {
-        findings.absorb(summary);
-    }
-    findings.absorb(FindingsSummary {
-        differences: stored,
-        ..FindingsSummary::default()
-    });
+    findings.absorb(summary);
     Ok(())
+}
+
+/// The earlier failure per side.
+fn earliest(a: Malformed, b: Malformed) -> Malformed {
+    let [al, ar] = a;
+    let [bl, br] = b;
+    let pick = |x: Option<ParseFailure>, y: Option<ParseFailure>| match (x, y) {
+        (Some(x), Some(y)) => Some(if y.line < x.line { y } else { x }),
+        (x, y) => x.or(y),
+    };
+    [pick(al, bl), pick(ar, br)]
 }
 
 /// Reads both CSV headers and decides the canonical column order.
