@@ -5,6 +5,7 @@
 //! job; that is the performance gate's.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use parity::diff::stream::StreamInput;
 use parity::diff::{
     self, ArrayMatch, DiffSpec, Findings, Format, Input, JsonPath, NoWaivers, Rule, Rules,
 };
@@ -138,5 +139,41 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// The streaming keyed path (`diff::compare_files` on NDJSON files, partitions on disk), as
+/// `parity run` and `parity diff` use it for record files past 4 MiB.
+fn bench_streaming(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ndjson-streaming");
+    group.sample_size(10);
+    let dir = tempfile::tempdir().unwrap();
+    for n in SIZES {
+        let (left, right) = inputs(Format::Ndjson, n);
+        let (lp, rp) = (
+            dir.path().join(format!("l{n}.ndjson")),
+            dir.path().join(format!("r{n}.ndjson")),
+        );
+        std::fs::write(&lp, &left).unwrap();
+        std::fs::write(&rp, &right).unwrap();
+        let spec = DiffSpec { ..keyed_spec("$") };
+        group.throughput(Throughput::Bytes((left.len() + right.len()) as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                let mut findings = Findings::new("bench", &NoWaivers, 1000);
+                let l = StreamInput {
+                    side: "left",
+                    name: "l.ndjson",
+                    path: &lp,
+                };
+                let r = StreamInput {
+                    side: "right",
+                    name: "r.ndjson",
+                    path: &rp,
+                };
+                diff::compare_files(Some(Format::Ndjson), &spec, &l, &r, &mut findings).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_streaming);
 criterion_main!(benches);

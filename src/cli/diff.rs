@@ -399,7 +399,6 @@ impl Flags {
             rules,
             csv: self.csv.clone(),
             text: self.text,
-            ..DiffSpec::default()
         })
     }
 }

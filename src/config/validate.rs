@@ -332,7 +332,6 @@ impl Validator<'_> {
                 rules: ctx.rules,
                 csv,
                 text,
-                ..DiffSpec::default()
             },
         })
     }

@@ -140,31 +140,15 @@ pub struct Input<'a> {
     pub bytes: &'a [u8],
 }
 
-/// Keyed NDJSON and CSV files at least this large (both sides together) are compared by
-/// streaming through partitions (see [`stream`]): the findings are the same, byte-identical
-/// records are never parsed, and memory stays bounded. Smaller files are walked in memory, which
-/// lists differences in order of first appearance rather than by path.
-pub const STREAM_THRESHOLD: u64 = 4 * 1024 * 1024;
+/// Past this size an identical file with no telling extension is not read to sniff its format.
+const SNIFF_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// How one output is compared: its rules and format options.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DiffSpec {
     pub rules: Rules,
     pub csv: CsvOptions,
     pub text: TextOptions,
-    /// Combined size from which keyed record files are streamed.
-    pub stream_threshold: u64,
-}
-
-impl Default for DiffSpec {
-    fn default() -> Self {
-        DiffSpec {
-            rules: Rules::default(),
-            csv: CsvOptions::default(),
-            text: TextOptions::default(),
-            stream_threshold: STREAM_THRESHOLD,
-        }
-    }
 }
 
 /// How CSV and TSV are read.
@@ -300,7 +284,8 @@ impl OutputStatus {
 
 /// Compares two files into `findings` (which holds this output only), in `format` or the one
 /// detected from the left file's name and content. Byte-identical files are recognised without
-/// parsing; keyed record files past [`DiffSpec::stream_threshold`] stream with bounded memory;
+/// parsing; keyed record files (NDJSON, CSV, TSV) stream through partitions (see [`stream`]),
+/// which finds what the in-memory walk finds in bounded memory, and faster at every size;
 /// everything else is compared in memory. Returns the format used and the status.
 pub fn compare_files(
     format: Option<Format>,
@@ -314,13 +299,13 @@ pub fn compare_files(
     let format = match format.or_else(|| Format::from_extension(left.name)) {
         Some(format) => format,
         // Content sniffing reads the file; an identical large file needs no format at all.
-        None if identical && size > STREAM_THRESHOLD => Format::Bytes,
+        None if identical && size > SNIFF_LIMIT => Format::Bytes,
         None => Format::detect_file(left.name, left.path)?,
     };
     if identical {
         return Ok((format, OutputStatus::Identical));
     }
-    if stream::can_stream(format, spec) && size >= spec.stream_threshold {
+    if stream::can_stream(format, spec) {
         stream::diff_keyed_files(format, spec, left, right, findings)?;
     } else {
         let (lbytes, rbytes) = (std::fs::read(left.path)?, std::fs::read(right.path)?);

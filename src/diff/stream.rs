@@ -151,7 +151,11 @@ fn stream(
     right: &StreamInput<'_>,
     findings: &mut Findings<'_>,
 ) -> Result<(), Stop> {
-    let fields = root_key(spec);
+    let Some((rule, fields)) = root_rule(spec) else {
+        return Err(io::Error::other("streaming needs a key at the root").into());
+    };
+    // The key pairs every record, whether or not any differ.
+    findings.rule_hit(rule);
     let size = std::fs::metadata(left.path)?
         .len()
         .max(std::fs::metadata(right.path)?.len());
@@ -669,16 +673,21 @@ fn compare_partition(
     }
 }
 
-/// The key fields of the root match rule (streaming is only used when there is one).
-fn root_key(spec: &DiffSpec) -> Vec<String> {
+/// The root match rule's id and key fields (streaming is only used when there is one).
+fn root_rule(spec: &DiffSpec) -> Option<(usize, Vec<String>)> {
     spec.rules
         .matching
         .iter()
         .find(|r| r.path.as_ref().is_some_and(|p| p.segments().is_empty()))
         .and_then(|r| match &r.action {
-            super::ArrayMatch::Keyed(fields) => Some(fields.clone()),
+            super::ArrayMatch::Keyed(fields) => Some((r.id, fields.clone())),
             _ => None,
         })
+}
+
+fn root_key(spec: &DiffSpec) -> Vec<String> {
+    root_rule(spec)
+        .map(|(_, fields)| fields)
         .unwrap_or_default()
 }
 
@@ -716,7 +725,6 @@ mod tests {
         DiffSpec {
             rules: Rules::default()
                 .with_record_key(0, fields.iter().map(|f| (*f).to_owned()).collect()),
-            stream_threshold: 0,
             ..DiffSpec::default()
         }
     }

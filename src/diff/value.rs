@@ -350,6 +350,13 @@ impl Walker<'_, '_, '_> {
             };
             let lidx = lg.map_or(&[][..], |g| &g.indices[..]);
             let ridx = rg.map_or(&[][..], |g| &g.indices[..]);
+            // Most paired records are equal: skip them before building their path.
+            if let ([i], [j]) = (lidx, ridx)
+                && !self.visit_equal
+                && l[*i] == r[*j]
+            {
+                continue;
+            }
             let segment = key_filter(fields, key_values);
             for (is_left, indices, elements) in [(true, lidx, l), (false, ridx, r)] {
                 if indices.len() > 1 {
@@ -494,16 +501,24 @@ fn group_by_key(elements: &[Value], fields: &[String]) -> Grouped {
         order: Vec::with_capacity(elements.len()),
         groups: HashMap::with_capacity(elements.len()),
     };
+    let null = Value::Null;
+    let mut text = Vec::new();
     for (i, element) in elements.iter().enumerate() {
-        let values: Vec<Value> = fields
+        let values: Vec<&Value> = fields
             .iter()
-            .map(|f| element.get(f).cloned().unwrap_or(Value::Null))
+            .map(|f| element.get(f).unwrap_or(&null))
             .collect();
-        let canonical = Value::Array(values.clone()).to_string();
-        match grouped.groups.get_mut(&canonical) {
+        // The canonical key, `[v1,v2]`, written into a reused buffer; serialising values into a
+        // Vec cannot fail, and JSON is UTF-8.
+        text.clear();
+        let _ = serde_json::to_writer(&mut text, &values);
+        let canonical = String::from_utf8_lossy(&text);
+        match grouped.groups.get_mut(canonical.as_ref()) {
             Some(group) => group.indices.push(i),
             None => {
+                let canonical = canonical.into_owned();
                 grouped.order.push(canonical.clone());
+                let values = values.into_iter().cloned().collect();
                 grouped.groups.insert(
                     canonical,
                     KeyGroup {
