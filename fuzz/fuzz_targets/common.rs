@@ -1,6 +1,9 @@
 //! Shared by the differ targets: split the input into two sides, diff them both ways and against
 //! themselves, and check what must always hold.
 
+// Each target uses part of this module.
+#![allow(dead_code)]
+
 use parity::diff::{self, ArrayMatch, DiffSpec, Findings, Format, Input, JsonPath, NoWaivers, Rule, Rules};
 
 /// Left and right halves, split at the first 0xFF byte (or the middle).
