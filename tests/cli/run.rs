@@ -580,3 +580,60 @@ normalize = [{ pattern = '^run \d+$', replace = "run <n>" }]
         "{rules}"
     );
 }
+
+#[test]
+fn map_placeholder_and_text_rules_apply_through_run() {
+    let extra = r#"map = [{ path = "$..active", values = { Y = true } }, { path = "$", rename = { cve = "cve_id" } }]
+normalize = [{ pattern = 'run-[0-9]+', placeholder = "run" }]
+
+[[compare]]
+output = "notes.txt"
+format = "text"
+whitespace = "all"
+ignore_case = true
+"#;
+    let project = Project::new(extra);
+    project
+        .fixture(
+            "mapped",
+            &[
+                "json",
+                r#"{"cve": "C-1", "active": "Y", "a": "run-1", "b": "run-1"}"#,
+            ],
+            &[
+                "json",
+                r#"{"cve_id": "C-1", "active": true, "a": "run-9", "b": "run-9"}"#,
+            ],
+        )
+        .fixture(
+            "reused-id",
+            &["json", r#"{"a": "run-1", "b": "run-2"}"#],
+            &["json", r#"{"a": "run-9", "b": "run-9"}"#],
+        )
+        .fixture("spaced", &["text", "A  B\\nc"], &["text", "a b\\nC"]);
+    let output = project.run(&[]);
+    assert_exit(&output, 1);
+    assert_eq!(project.case("mapped")["verdict"]["kind"], "equivalent");
+    assert_eq!(project.case("spaced")["verdict"]["kind"], "equivalent");
+    let reused = project.case("reused-id");
+    assert_eq!(
+        output_of(&reused, "result.json")["differences"][0]["path"],
+        "$.b"
+    );
+    let rules = project.results()["rules"].clone();
+    let kinds: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["map", "rename", "normalize"]);
+    assert!(
+        rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["applied"].as_u64().unwrap() > 0),
+        "{rules}"
+    );
+}
