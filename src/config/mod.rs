@@ -5,6 +5,7 @@
 //! and collects every problem it finds (not just the first), each located by file, line and
 //! column. Code outside this module sees only the validated types.
 
+mod compare;
 mod error;
 mod raw;
 mod rules;

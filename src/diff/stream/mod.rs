@@ -17,19 +17,24 @@
 //! memory is about two partitions, whatever the file size. Differences come out sorted by path
 //! (the in-memory path lists them in order of first appearance); the findings are the same.
 
+mod layout;
+mod partition;
+mod probe;
+
 use std::collections::HashMap;
-use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::model::{DiffKind, Difference, Findings, FindingsSummary};
+use super::model::{Difference, Findings, FindingsSummary};
 use super::{DiffSpec, Format, ParseFailure, json, value};
+use layout::{CsvLayout, csv_failure, csv_layout, report_one_sided_columns};
+use partition::{Partition, Prehashed, decode_fields, encode_fields, write_record};
+use probe::{key_hash, probe_key};
 
 /// Target size of one partition on one side.
 pub const PARTITION_BYTES: u64 = 16 * 1024 * 1024;
@@ -37,8 +42,6 @@ pub const PARTITION_BYTES: u64 = 16 * 1024 * 1024;
 const MAX_PARTITIONS: u64 = 256;
 /// Write buffer per partition file.
 const WRITE_BUFFER: usize = 32 * 1024;
-/// Bytes before each stored record: line (u64), key hash (u64), length (u32).
-const HEADER: usize = 20;
 
 /// One side of a streamed comparison.
 #[derive(Debug, Clone, Copy)]
@@ -46,52 +49,6 @@ pub struct StreamInput<'a> {
     pub side: &'a str,
     pub name: &'a str,
     pub path: &'a Path,
-}
-
-/// A stored record: where it starts in its file, its key's hash, and where its bytes lie in the
-/// partition buffer.
-#[derive(Debug, Clone)]
-struct Stored {
-    line: u64,
-    key: u64,
-    range: std::ops::Range<usize>,
-}
-
-/// A partition file read back whole.
-struct Partition {
-    data: Vec<u8>,
-    records: Vec<Stored>,
-}
-
-impl Partition {
-    fn read(path: &Path) -> io::Result<Self> {
-        let mut data = Vec::new();
-        File::open(path)?.read_to_end(&mut data)?;
-        let mut records = Vec::new();
-        let mut at = 0;
-        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-        while data.len() >= at + HEADER {
-            let line = word(&data[at..at + 8]);
-            let key = word(&data[at + 8..at + 16]);
-            let len =
-                u32::from_le_bytes(data[at + 16..at + 20].try_into().unwrap_or([0; 4])) as usize;
-            let start = at + HEADER;
-            if data.len() < start + len {
-                return Err(io::Error::other("truncated partition file"));
-            }
-            records.push(Stored {
-                line,
-                key,
-                range: start..start + len,
-            });
-            at = start + len;
-        }
-        Ok(Partition { data, records })
-    }
-
-    fn bytes(&self, i: usize) -> &[u8] {
-        &self.data[self.records[i].range.clone()]
-    }
 }
 
 /// Why streaming stopped early: the files could not be read (an error of the harness), or one
@@ -111,18 +68,6 @@ impl From<Difference> for Stop {
     fn from(difference: Difference) -> Self {
         Stop::Malformed(Box::new(difference))
     }
-}
-
-/// The columns every CSV record is re-encoded in, and which are present on one side only.
-struct CsvLayout {
-    /// Columns both sides have, sorted: the order of fields in a stored record.
-    common: Vec<String>,
-    /// Per side, for each common column, its position in that side's header.
-    positions: [Vec<usize>; 2],
-    /// Per side, for each key field, its position in that side's header (if it has it).
-    keys: [Vec<Option<usize>>; 2],
-    /// Columns one side has and the other not, with `true` for the left.
-    one_sided: Vec<(String, bool)>,
 }
 
 /// Compares two record files keyed by the root key rule. Parse errors end the comparison with a
@@ -234,283 +179,12 @@ fn earliest(a: Malformed, b: Malformed) -> Malformed {
     [pick(al, bl), pick(ar, br)]
 }
 
-/// Reads both CSV headers and decides the canonical column order.
-fn csv_layout(
-    format: Format,
-    spec: &DiffSpec,
-    fields: &[String],
-    left: &StreamInput<'_>,
-    right: &StreamInput<'_>,
-) -> Result<CsvLayout, Stop> {
-    let header = |input: &StreamInput<'_>| -> Result<Vec<String>, Stop> {
-        let file = File::open(input.path)?;
-        let mut reader =
-            super::csv::reader_builder(format, &spec.csv).from_reader(BufReader::new(file));
-        let headers = reader
-            .headers()
-            .map_err(|e| Stop::from(csv_failure(format, input, &e)))?;
-        let columns: Vec<String> = headers.iter().map(str::to_owned).collect();
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, column) in columns.iter().enumerate() {
-            if !seen.insert(column) {
-                let failure = ParseFailure {
-                    line: 1,
-                    column: i + 1,
-                    message: format!("column `{column}` appears more than once in the header"),
-                };
-                return Err(Stop::from(
-                    failure.into_difference(format, &as_input(input)),
-                ));
-            }
-        }
-        Ok(columns)
-    };
-    let (l, r) = (header(left)?, header(right)?);
-    let mut common: Vec<String> = l.iter().filter(|c| r.contains(c)).cloned().collect();
-    common.sort();
-    let positions = |cols: &[String]| {
-        common
-            .iter()
-            .map(|c| cols.iter().position(|x| x == c).unwrap_or(0))
-            .collect()
-    };
-    let keys = |cols: &[String]| {
-        fields
-            .iter()
-            .map(|f| cols.iter().position(|c| c == f))
-            .collect()
-    };
-    let mut one_sided: Vec<(String, bool)> = l
-        .iter()
-        .filter(|c| !r.contains(c))
-        .map(|c| (c.clone(), true))
-        .collect();
-    one_sided.extend(
-        r.iter()
-            .filter(|c| !l.contains(c))
-            .map(|c| (c.clone(), false)),
-    );
-    one_sided.sort();
-    Ok(CsvLayout {
-        positions: [positions(&l), positions(&r)],
-        keys: [keys(&l), keys(&r)],
-        common,
-        one_sided,
-    })
-}
-
-/// One difference per column present on one side only, as the in-memory CSV differ reports.
-fn report_one_sided_columns(layout: &CsvLayout, spec: &DiffSpec, findings: &mut Findings<'_>) {
-    for (column, on_left) in &layout.one_sided {
-        let location = super::JsonPath::root()
-            .child(super::Segment::Wildcard)
-            .child(super::Segment::Field(column.clone()));
-        if let Some(rule) = spec.rules.ignored(location.segments()) {
-            findings.rule_hit(rule);
-            continue;
-        }
-        let name = Value::String(column.clone());
-        let difference = if *on_left {
-            Difference::new(location.to_string(), DiffKind::Removed).left(name)
-        } else {
-            Difference::new(location.to_string(), DiffKind::Added).right(name)
-        };
-        findings.push(difference.note("column present on one side only"));
-    }
-}
-
 fn as_input<'a>(input: &StreamInput<'a>) -> super::Input<'a> {
     super::Input {
         side: input.side,
         name: input.name,
         bytes: &[],
     }
-}
-
-fn csv_failure(format: Format, input: &StreamInput<'_>, error: &csv::Error) -> Difference {
-    let line = error.position().map_or(1, |p| p.line() as usize);
-    let message = match error.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
-            format!("row has {len} fields but the header has {expected_len}")
-        }
-        _ => error.to_string(),
-    };
-    ParseFailure {
-        line,
-        column: 1,
-        message,
-    }
-    .into_difference(format, &as_input(input))
-}
-
-/// Appends a record to `out`: header (line, key hash, length), then its bytes.
-fn write_record(out: &mut impl Write, line: u64, key: u64, bytes: &[u8]) -> io::Result<()> {
-    out.write_all(&line.to_le_bytes())?;
-    out.write_all(&key.to_le_bytes())?;
-    out.write_all(
-        &u32::try_from(bytes.len())
-            .map_err(io::Error::other)?
-            .to_le_bytes(),
-    )?;
-    out.write_all(bytes)
-}
-
-/// A CSV record's common fields as one byte string: `[len u32][bytes]` per field.
-fn encode_fields(record: &csv::ByteRecord, positions: &[usize]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(record.as_slice().len() + 4 * positions.len());
-    for &i in positions {
-        let field = record.get(i).unwrap_or_default();
-        out.extend_from_slice(&(field.len() as u32).to_le_bytes());
-        out.extend_from_slice(field);
-    }
-    out
-}
-
-fn decode_fields(bytes: &[u8], columns: &[String]) -> Map<String, Value> {
-    let mut map = Map::new();
-    let mut rest = bytes;
-    for column in columns {
-        let len = rest
-            .get(..4)
-            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
-        let field = rest.get(4..4 + len).unwrap_or_default();
-        map.insert(
-            column.clone(),
-            Value::String(String::from_utf8_lossy(field).into_owned()),
-        );
-        rest = rest.get(4 + len..).unwrap_or_default();
-    }
-    map
-}
-
-/// The hash of a key as the walker groups keys: the canonical JSON of its values (`[v1,v2]`),
-/// written into a reused buffer.
-fn key_hash(values: &[Value], buffer: &mut Vec<u8>) -> u64 {
-    buffer.clear();
-    // Writing JSON values into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *buffer, values);
-    xxh3_64(buffer)
-}
-
-/// A `Hasher` for keys that are already xxh3 hashes: passes them through.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl std::hash::Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only u64 keys are hashed with this; fold anything else in anyway.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// Reads the key fields of one JSON record, skipping other members without building values, and
-/// stops as soon as every key field has been read (the rest of the record is not looked at: a
-/// record that differs is parsed in full in pass 2, which reports any syntax error there). A
-/// record that is not an object has no key fields: all `null`, as the walker sees it.
-struct KeyProbe<'f> {
-    fields: &'f [String],
-}
-
-thread_local! {
-    /// What the probe found when it stopped early. serde offers no way to leave a map
-    /// half-read, so the probe stops by returning an error and leaves its values here.
-    static FOUND: std::cell::RefCell<Option<Vec<Value>>> = const { std::cell::RefCell::new(None) };
-}
-
-impl<'de> DeserializeSeed<'de> for KeyProbe<'_> {
-    type Value = Vec<Value>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(
-        self,
-        deserializer: D,
-    ) -> Result<Vec<Value>, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeyProbe<'_> {
-    type Value = Vec<Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Value>, A::Error> {
-        let mut values = vec![Value::Null; self.fields.len()];
-        let mut missing = self.fields.len();
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match self.fields.iter().position(|f| *f == name) {
-                Some(i) => {
-                    values[i] = map.next_value()?;
-                    missing = missing.saturating_sub(1);
-                    if missing == 0 {
-                        FOUND.with(|found| *found.borrow_mut() = Some(values));
-                        return Err(serde::de::Error::custom("every key field found"));
-                    }
-                }
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(values)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Value>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(vec![Value::Null; self.fields.len()])
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Vec<Value>, E> {
-        Ok(vec![Value::Null; self.fields.len()])
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Vec<Value>, E> {
-        Ok(vec![Value::Null; self.fields.len()])
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Vec<Value>, E> {
-        Ok(vec![Value::Null; self.fields.len()])
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Vec<Value>, E> {
-        Ok(vec![Value::Null; self.fields.len()])
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Vec<Value>, E> {
-        Ok(vec![Value::Null; self.fields.len()])
-    }
-
-    fn visit_unit<E>(self) -> Result<Vec<Value>, E> {
-        Ok(vec![Value::Null; self.fields.len()])
-    }
-}
-
-/// The key values of one NDJSON record; a syntax error before they are all read is a failure.
-fn probe_key(bytes: &[u8], fields: &[String], line: u64) -> Result<Vec<Value>, ParseFailure> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let offset = usize::try_from(line)
-        .unwrap_or(usize::MAX)
-        .saturating_sub(1);
-    let result = KeyProbe { fields }.deserialize(&mut deserializer);
-    if let Some(values) = FOUND.with(|found| found.borrow_mut().take()) {
-        return Ok(values);
-    }
-    let values = result.map_err(|e| json::failure(&e, offset))?;
-    deserializer.end().map_err(|e| json::failure(&e, offset))?;
-    Ok(values)
 }
 
 /// Pass 1: every record of one side into its key partition file.
@@ -719,7 +393,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::diff::{Input, NoWaivers, Rules};
+    use crate::diff::{DiffKind, Input, NoWaivers, Rules};
 
     fn keyed_spec(fields: &[&str]) -> DiffSpec {
         DiffSpec {

@@ -1,0 +1,249 @@
+//! The run as a whole: [`RunResults`] (the content of results.json) with where and how it ran,
+//! rule and waiver usage, and the [`Summary`] that decides the exit code.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{CaseOutcome, Cluster, Verdict, cluster};
+use crate::exit_code;
+
+/// The tool that wrote the results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo {
+            name: env!("CARGO_PKG_NAME").to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// The configuration a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigInfo {
+    pub path: String,
+    pub hash: String,
+    pub source: String,
+}
+
+/// Where the run happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub os: String,
+    pub arch: String,
+    pub cpu: Option<String>,
+    pub cores: usize,
+    pub kernel: Option<String>,
+    pub hostname: Option<String>,
+}
+
+impl Environment {
+    pub fn capture() -> Self {
+        let read = |path: &str| {
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|s| s.trim().to_owned())
+        };
+        let cpu = read("/proc/cpuinfo").and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        });
+        Environment {
+            os: std::env::consts::OS.to_owned(),
+            arch: std::env::consts::ARCH.to_owned(),
+            cpu,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            kernel: read("/proc/sys/kernel/osrelease"),
+            hostname: read("/proc/sys/kernel/hostname"),
+        }
+    }
+}
+
+/// How measurements were taken.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// Peak RSS reported for `true` run through the measuring helper: the floor below which no
+    /// peak RSS figure can go.
+    pub helper_floor_kib: Option<u64>,
+}
+
+/// What was asked for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SelectionInfo {
+    pub suites: Vec<String>,
+    pub fixtures: Vec<String>,
+    pub variants: Vec<String>,
+    pub jobs: usize,
+}
+
+/// Usage of one rule over the whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleUsage {
+    pub id: usize,
+    pub compare: usize,
+    pub output: String,
+    pub kind: String,
+    pub path: Option<String>,
+    pub detail: String,
+    pub reason: Option<String>,
+    pub owner: Option<String>,
+    pub expires: Option<String>,
+    /// Values the rule suppressed or rewrote (arrays it paired, for match rules).
+    pub applied: u64,
+    /// True when it applied nowhere in this run.
+    pub stale: bool,
+    /// Past its `expires` date: not applied, and the run fails until it is renewed or removed.
+    #[serde(default)]
+    pub expired: bool,
+}
+
+/// Usage of one waiver over the whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaiverUsage {
+    pub index: usize,
+    pub path: Option<String>,
+    pub output: Option<String>,
+    pub fixture: Option<String>,
+    pub value: Option<String>,
+    pub reason: String,
+    pub owner: String,
+    pub expires: Option<String>,
+    pub expired: bool,
+    /// Differences it covered.
+    pub applied: u64,
+}
+
+/// Totals and the exit code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub cases: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub by_verdict: BTreeMap<String, usize>,
+    /// Cases selected but not finished (interrupted).
+    pub not_run: usize,
+    pub exit_code: i32,
+    /// One sentence: why the run passed or failed.
+    pub headline: String,
+}
+
+/// A whole run: the content of results.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResults {
+    pub format_version: u32,
+    pub tool: ToolInfo,
+    pub started_at: String,
+    pub finished_at: String,
+    pub interrupted: bool,
+    pub config: ConfigInfo,
+    pub environment: Environment,
+    pub measurement: Measurement,
+    pub selection: SelectionInfo,
+    pub cases: Vec<CaseOutcome>,
+    /// Labels of selected cases that did not finish.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_run: Vec<String>,
+    pub rules: Vec<RuleUsage>,
+    pub waivers: Vec<WaiverUsage>,
+    /// Differences across all cases grouped by output, path pattern and kind: "412 differences,
+    /// 3 causes". Derived from the cases by [`RunResults::summarise`].
+    #[serde(default)]
+    pub clusters: Vec<Cluster>,
+    pub summary: Summary,
+}
+
+impl RunResults {
+    /// Rules and waivers past their `expires` date, described for people; any fails the gate.
+    pub fn expired_exceptions(&self) -> Vec<String> {
+        let rules = self.rules.iter().filter(|r| r.expired).map(|r| {
+            format!(
+                "rule {} ({} {} on `{}`, owner {})",
+                r.id + 1,
+                r.kind,
+                r.path.as_deref().unwrap_or(""),
+                r.output,
+                r.owner.as_deref().unwrap_or("unknown")
+            )
+        });
+        let waivers = self.waivers.iter().filter(|w| w.expired).map(|w| {
+            format!(
+                "waiver {} (owner {}, expired {})",
+                w.index + 1,
+                w.owner,
+                w.expires.as_deref().unwrap_or("?")
+            )
+        });
+        rules.chain(waivers).collect()
+    }
+
+    /// Recomputes the summary (and exit code) from the cases.
+    pub fn summarise(&mut self) {
+        self.clusters = cluster::clusters(&self.cases);
+        let mut summary = Summary {
+            cases: self.cases.len(),
+            not_run: self.not_run.len(),
+            ..Summary::default()
+        };
+        for case in &self.cases {
+            *summary
+                .by_verdict
+                .entry(case.verdict.name().to_owned())
+                .or_default() += 1;
+            if case.verdict.is_success() {
+                summary.passed += 1;
+            } else {
+                summary.failed += 1;
+            }
+        }
+        let all_errors = !self.cases.is_empty()
+            && self
+                .cases
+                .iter()
+                .all(|c| matches!(c.verdict, Verdict::Error { .. }));
+        (summary.exit_code, summary.headline) = if self.interrupted {
+            (
+                exit_code::TROUBLE,
+                format!(
+                    "interrupted: {} of {} cases finished; results are incomplete",
+                    summary.cases,
+                    summary.cases + summary.not_run
+                ),
+            )
+        } else if self.cases.is_empty() {
+            (
+                exit_code::NOTHING_SELECTED,
+                "no fixture matched the selection".to_owned(),
+            )
+        } else if all_errors {
+            let message = match &self.cases[0].verdict {
+                Verdict::Error { message } => message.clone(),
+                _ => String::new(),
+            };
+            (
+                exit_code::TROUBLE,
+                format!("no case could be run: {message}"),
+            )
+        } else if summary.failed > 0 {
+            (
+                exit_code::DIFFERENT,
+                format!("{} of {} cases failed", summary.failed, summary.cases),
+            )
+        } else if let Some(expired) = self.expired_exceptions().first() {
+            (
+                exit_code::DIFFERENT,
+                format!("{expired} expired: renew or remove it (every case passed otherwise)"),
+            )
+        } else {
+            (exit_code::OK, format!("all {} cases passed", summary.cases))
+        };
+        self.summary = summary;
+    }
+}
