@@ -37,28 +37,10 @@ impl Differ for CsvDiffer {
         }) else {
             return;
         };
-        let lcols: BTreeSet<&String> = l.columns.iter().collect();
-        let rcols: BTreeSet<&String> = r.columns.iter().collect();
-        let mut one_sided = Vec::new();
-        for column in lcols.symmetric_difference(&rcols) {
-            let location = JsonPath::root()
-                .child(Segment::Wildcard)
-                .child(Segment::Field((*column).clone()));
-            one_sided.push((*column).clone());
-            if let Some(rule) = spec.rules.ignored(location.segments()) {
-                findings.rule_hit(rule);
-                continue;
-            }
-            let name = Value::String((*column).clone());
-            let difference = if lcols.contains(column) {
-                Difference::new(location.to_string(), DiffKind::Removed).left(name)
-            } else {
-                Difference::new(location.to_string(), DiffKind::Added).right(name)
-            };
-            findings.push(difference.note("column present on one side only"));
-        }
+        let one_sided = one_sided_columns(&l.columns, &r.columns);
+        report_one_sided(&one_sided, spec, findings);
         for row in l.rows.iter_mut().chain(r.rows.iter_mut()) {
-            for column in &one_sided {
+            for (column, _) in &one_sided {
                 row.remove(column);
             }
         }
@@ -86,23 +68,10 @@ pub fn reader_builder(format: Format, options: &CsvOptions) -> csv::ReaderBuilde
 /// Parses a delimited table with a header row. Every row must have as many fields as the header.
 pub fn parse(bytes: &[u8], format: Format, options: &CsvOptions) -> Result<Table, ParseFailure> {
     let mut reader = reader_builder(format, options).from_reader(bytes);
-    let columns: Vec<String> = match reader.headers() {
-        Ok(headers) => headers.iter().map(str::to_owned).collect(),
-        Err(e) => return Err(failure(&e)),
-    };
-    let mut seen = BTreeSet::new();
-    for (i, column) in columns.iter().enumerate() {
-        if !seen.insert(column) {
-            return Err(ParseFailure {
-                line: 1,
-                column: i + 1,
-                message: format!("column `{column}` appears more than once in the header"),
-            });
-        }
-    }
+    let columns = header(&mut reader)?;
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| failure(&e))?;
+        let record = record.map_err(failure)?;
         let row = columns
             .iter()
             .zip(record.iter())
@@ -113,7 +82,67 @@ pub fn parse(bytes: &[u8], format: Format, options: &CsvOptions) -> Result<Table
     Ok(Table { columns, rows })
 }
 
-fn failure(error: &csv::Error) -> ParseFailure {
+/// Reads the header row; a column named twice is a failure.
+pub fn header<R: std::io::Read>(reader: &mut csv::Reader<R>) -> Result<Vec<String>, ParseFailure> {
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(failure)?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut seen = BTreeSet::new();
+    for (i, column) in columns.iter().enumerate() {
+        if !seen.insert(column) {
+            return Err(ParseFailure {
+                line: 1,
+                column: i + 1,
+                message: format!("column `{column}` appears more than once in the header"),
+            });
+        }
+    }
+    Ok(columns)
+}
+
+/// Columns one side has and the other not, sorted, with `true` for the left.
+pub fn one_sided_columns(left: &[String], right: &[String]) -> Vec<(String, bool)> {
+    let mut one_sided: Vec<(String, bool)> = left
+        .iter()
+        .filter(|c| !right.contains(c))
+        .map(|c| (c.clone(), true))
+        .collect();
+    one_sided.extend(
+        right
+            .iter()
+            .filter(|c| !left.contains(c))
+            .map(|c| (c.clone(), false)),
+    );
+    one_sided.sort();
+    one_sided
+}
+
+/// One difference per column present on one side only, at `$[*].column` (unless ignored), so a
+/// renamed column is one difference rather than one per row.
+pub fn report_one_sided(columns: &[(String, bool)], spec: &DiffSpec, findings: &mut Findings<'_>) {
+    for (column, on_left) in columns {
+        let location = JsonPath::root()
+            .child(Segment::Wildcard)
+            .child(Segment::Field(column.clone()));
+        if let Some(rule) = spec.rules.ignored(location.segments()) {
+            findings.rule_hit(rule);
+            continue;
+        }
+        let name = Value::String(column.clone());
+        let difference = if *on_left {
+            Difference::new(location.to_string(), DiffKind::Removed).left(name)
+        } else {
+            Difference::new(location.to_string(), DiffKind::Added).right(name)
+        };
+        findings.push(difference.note("column present on one side only"));
+    }
+}
+
+/// A CSV reader's error as a failure with its line.
+pub fn failure(error: csv::Error) -> ParseFailure {
     let line = error.position().map_or(1, |p| p.line() as usize);
     let message = match error.kind() {
         csv::ErrorKind::UnequalLengths {

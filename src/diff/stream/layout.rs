@@ -4,11 +4,9 @@
 use std::fs::File;
 use std::io::BufReader;
 
-use serde_json::Value;
-
 use super::{Stop, StreamInput, as_input};
-use crate::diff::model::{DiffKind, Difference, Findings};
-use crate::diff::{DiffSpec, Format, JsonPath, ParseFailure, Segment};
+use crate::diff::model::Difference;
+use crate::diff::{DiffSpec, Format, csv};
 
 /// The columns every CSV record is re-encoded in, and which are present on one side only.
 pub(super) struct CsvLayout {
@@ -32,26 +30,9 @@ pub(super) fn csv_layout(
 ) -> Result<CsvLayout, Stop> {
     let header = |input: &StreamInput<'_>| -> Result<Vec<String>, Stop> {
         let file = File::open(input.path)?;
-        let mut reader =
-            crate::diff::csv::reader_builder(format, &spec.csv).from_reader(BufReader::new(file));
-        let headers = reader
-            .headers()
-            .map_err(|e| Stop::from(csv_failure(format, input, &e)))?;
-        let columns: Vec<String> = headers.iter().map(str::to_owned).collect();
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, column) in columns.iter().enumerate() {
-            if !seen.insert(column) {
-                let failure = ParseFailure {
-                    line: 1,
-                    column: i + 1,
-                    message: format!("column `{column}` appears more than once in the header"),
-                };
-                return Err(Stop::from(
-                    failure.into_difference(format, &as_input(input)),
-                ));
-            }
-        }
-        Ok(columns)
+        let mut reader = csv::reader_builder(format, &spec.csv).from_reader(BufReader::new(file));
+        csv::header(&mut reader)
+            .map_err(|failure| Stop::from(failure.into_difference(format, &as_input(input))))
     };
     let (l, r) = (header(left)?, header(right)?);
     let mut common: Vec<String> = l.iter().filter(|c| r.contains(c)).cloned().collect();
@@ -68,17 +49,7 @@ pub(super) fn csv_layout(
             .map(|f| cols.iter().position(|c| c == f))
             .collect()
     };
-    let mut one_sided: Vec<(String, bool)> = l
-        .iter()
-        .filter(|c| !r.contains(c))
-        .map(|c| (c.clone(), true))
-        .collect();
-    one_sided.extend(
-        r.iter()
-            .filter(|c| !l.contains(c))
-            .map(|c| (c.clone(), false)),
-    );
-    one_sided.sort();
+    let one_sided = csv::one_sided_columns(&l, &r);
     Ok(CsvLayout {
         positions: [positions(&l), positions(&r)],
         keys: [keys(&l), keys(&r)],
@@ -87,48 +58,11 @@ pub(super) fn csv_layout(
     })
 }
 
-/// One difference per column present on one side only, as the in-memory CSV differ reports.
-pub(super) fn report_one_sided_columns(
-    layout: &CsvLayout,
-    spec: &DiffSpec,
-    findings: &mut Findings<'_>,
-) {
-    for (column, on_left) in &layout.one_sided {
-        let location = JsonPath::root()
-            .child(Segment::Wildcard)
-            .child(Segment::Field(column.clone()));
-        if let Some(rule) = spec.rules.ignored(location.segments()) {
-            findings.rule_hit(rule);
-            continue;
-        }
-        let name = Value::String(column.clone());
-        let difference = if *on_left {
-            Difference::new(location.to_string(), DiffKind::Removed).left(name)
-        } else {
-            Difference::new(location.to_string(), DiffKind::Added).right(name)
-        };
-        findings.push(difference.note("column present on one side only"));
-    }
-}
-
+/// A CSV error while streaming one side, as a `parse_error` difference.
 pub(super) fn csv_failure(
     format: Format,
     input: &StreamInput<'_>,
-    error: &csv::Error,
+    error: ::csv::Error,
 ) -> Difference {
-    let line = error.position().map_or(1, |p| p.line() as usize);
-    let message = match error.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
-            format!("row has {len} fields but the header has {expected_len}")
-        }
-        _ => error.to_string(),
-    };
-    ParseFailure {
-        line,
-        column: 1,
-        message,
-    }
-    .into_difference(format, &as_input(input))
+    csv::failure(error).into_difference(format, &as_input(input))
 }

@@ -32,7 +32,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::model::{Difference, Findings, FindingsSummary};
 use super::{DiffSpec, Format, ParseFailure, json, value};
-use layout::{CsvLayout, csv_failure, csv_layout, report_one_sided_columns};
+use layout::{CsvLayout, csv_failure, csv_layout};
 use partition::{Partition, Prehashed, decode_fields, encode_fields, write_record};
 use probe::{key_hash, probe_key};
 
@@ -113,7 +113,7 @@ fn stream(
         _ => None,
     };
     if let Some(layout) = &layout {
-        report_one_sided_columns(layout, spec, findings);
+        super::csv::report_one_sided(&layout.one_sided, spec, findings);
     }
     // Pass 1: both sides at once, each into its key partitions.
     let split_side = |input: &StreamInput<'_>, side: usize| {
@@ -258,7 +258,7 @@ fn split(
                         )?;
                     }
                     Ok(false) => break,
-                    Err(e) => return Err(csv_failure(format, input, &e).into()),
+                    Err(e) => return Err(csv_failure(format, input, e).into()),
                 }
             }
         }
