@@ -5,6 +5,7 @@
 //! turns two runs into compared outputs using the [`diff`] engine, [`outcome`] holds the verdicts
 //! every report is rendered from, and [`report`] writes them. [`exit_code`] is the contract.
 
+pub mod bench;
 pub mod cli;
 pub mod compare;
 pub mod config;

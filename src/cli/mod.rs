@@ -2,6 +2,7 @@
 //! implementation: [`run`] wires every stage of `parity run`, [`diff`] exposes the diff engine,
 //! [`report`] re-renders a past run.
 
+mod assemble;
 mod diff;
 mod report;
 mod run;
@@ -42,6 +43,10 @@ pub enum Command {
     /// Compare two files or two directories with the same engine `parity run` uses.
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
+    /// Measure performance against the budget: warm-up runs, then pairs of runs in alternating
+    /// random order until the verdict is clear (outputs are compared on every pair).
+    #[command(after_help = exit_code::HELP)]
+    Bench(RunArgs),
     /// Render a report from a results.json written by an earlier run.
     Report(ReportArgs),
 }
@@ -72,6 +77,42 @@ pub struct RunArgs {
     /// What to print on stdout: a human summary, or results.json.
     #[arg(long, value_enum, default_value_t = Printed::Human)]
     pub format: Printed,
+    #[command(flatten)]
+    pub bench: BenchArgs,
+}
+
+/// The performance gate's flags; they override `[bench]`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BenchArgs {
+    /// Also measure performance against the budget (what `parity bench` does). Cases then run
+    /// one at a time, never in parallel.
+    #[arg(long)]
+    pub bench: bool,
+    /// Pairs of runs before the first verdict [default: `[bench] runs`, or 10].
+    #[arg(long, value_name = "N")]
+    pub runs: Option<usize>,
+    /// Most pairs per fixture while a verdict is inconclusive [default: `[bench] max_runs`, or 60].
+    #[arg(long, value_name = "N")]
+    pub max_runs: Option<usize>,
+    /// Warm-up runs of each side per fixture, not measured [default: `[bench] warmup`, or 1].
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<usize>,
+    /// Allowed slowdown of one metric, e.g. `cpu=5%` (repeatable; wall, cpu, memory).
+    #[arg(long, value_name = "METRIC=PCT")]
+    pub budget: Vec<String>,
+    /// Confidence of the whole gate [default: 0.95].
+    #[arg(long, value_name = "P")]
+    pub confidence: Option<f64>,
+    /// Metrics that decide the gate, e.g. `cpu,memory` [default: cpu,memory].
+    #[arg(long, value_delimiter = ',', value_name = "METRICS")]
+    pub gate: Vec<String>,
+    /// Seed of the run order and the bootstrap, to reproduce a run [default: a fresh one,
+    /// recorded in results.json].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// An inconclusive budget verdict fails the run (exit 3) instead of warning.
+    #[arg(long)]
+    pub strict_bench: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -204,6 +245,10 @@ pub fn main() -> i32 {
     choice.write_global();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Bench(mut args) => {
+            args.bench.bench = true;
+            run::run(args)
+        }
         Command::Diff(args) => diff::diff(args),
         Command::Report(args) => report::report(args),
     };

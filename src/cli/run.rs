@@ -1,23 +1,24 @@
-//! `parity run`: the one place that knows every stage.
-//! Args → Config → cases → runs → comparisons → RunResults → reports → exit code.
+//! `parity run` (and `parity bench`): the one place that knows every stage.
+//! Args → Config → cases → runs (in parallel, or in measured pairs) → comparisons →
+//! RunResults → reports → exit code.
 
-use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
-use chrono::{NaiveDate, SecondsFormat, Utc};
+use anyhow::{Context, bail};
+use chrono::{NaiveDate, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{Printed, RunArgs};
+use super::assemble::{Finished, RunInfo, assemble, now};
+use super::{BenchArgs, Printed, RunArgs};
+use crate::bench::runs::{RealPairs, pair_of};
+use crate::bench::stats::SplitMix64;
+use crate::bench::{self, BenchSettings, BudgetVerdict, Metric};
 use crate::compare::compare_case;
 use crate::config::{self, Config};
 use crate::fixture::{self, Case, Selection};
-use crate::outcome::{
-    CaseOutcome, ConfigInfo, Environment, FORMAT_VERSION, Measurement, RuleUsage, RunResults,
-    SelectionInfo, ToolInfo, Verdict, WaiverUsage,
-};
+use crate::outcome::{CaseOutcome, Verdict};
 use crate::report::{self, Render, json::Json, terminal};
 use crate::runner::{self, Cancel, Plan, SideResult};
 
@@ -28,11 +29,86 @@ const OUTPUTS_DIR: &str = "outputs";
 /// peak RSS excludes parity's own memory (see `runner::measure`). Not a user setting.
 const BALLAST_ENV: &str = "PARITY_TEST_BALLAST_MIB";
 
-/// A finished case with the rule and waiver usage it contributed.
-struct Finished {
-    outcome: CaseOutcome,
-    rule_hits: BTreeMap<usize, u64>,
-    waiver_hits: BTreeMap<usize, u64>,
+/// Everything a run needs before the first side starts.
+struct Session {
+    config: Arc<Config>,
+    cases: Vec<Case>,
+    report_dir: PathBuf,
+    plan: Arc<Plan>,
+    today: NaiveDate,
+    keep_all: bool,
+}
+
+impl Session {
+    fn open(args: &RunArgs) -> anyhow::Result<Self> {
+        let cwd = std::env::current_dir().context("cannot determine the current directory")?;
+        let config_path = match &args.config {
+            Some(path) => cwd.join(path),
+            None => config::discover(&cwd)?,
+        };
+        let config = Arc::new(config::load(&config_path)?);
+        let selection = Selection {
+            suites: args.suites.clone(),
+            fixtures: args.fixtures.clone(),
+            variants: args.variants.clone(),
+        };
+        let cases = fixture::select(&config, &selection)?;
+        let report_dir = args
+            .out
+            .as_ref()
+            .map_or_else(|| config.report.dir.clone(), |dir| cwd.join(dir));
+        let work_dir = report_dir.join(OUTPUTS_DIR);
+        if work_dir.exists() {
+            std::fs::remove_dir_all(&work_dir).with_context(|| {
+                format!(
+                    "cannot clear the previous run's outputs in {}",
+                    work_dir.display()
+                )
+            })?;
+        }
+        std::fs::create_dir_all(&work_dir)
+            .with_context(|| format!("cannot create {}", work_dir.display()))?;
+        let exe = std::env::current_exe()
+            .context("cannot locate the parity binary to start the measuring helper")?;
+        let jobs = args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        let plan = Arc::new(Plan {
+            config: Arc::clone(&config),
+            exe,
+            work_dir,
+            jobs,
+        });
+        Ok(Session {
+            config,
+            cases,
+            report_dir,
+            plan,
+            today: Utc::now().date_naive(),
+            keep_all: args.keep_outputs,
+        })
+    }
+
+    /// Compares one case's two runs into its outcome, keeping its outputs if it failed.
+    fn finish(
+        &self,
+        case: &Case,
+        dir: &Path,
+        legacy: SideResult,
+        candidate: SideResult,
+    ) -> Finished {
+        finish_case(
+            &self.config,
+            case,
+            dir,
+            &self.report_dir,
+            self.keep_all,
+            self.today,
+            legacy,
+            candidate,
+        )
+    }
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
@@ -40,123 +116,230 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         .ok()
         .and_then(|mib| mib.parse::<usize>().ok())
         .map_or_else(Vec::new, |mib| vec![1; mib << 20]);
-    let cwd = std::env::current_dir().context("cannot determine the current directory")?;
-    let config_path = match &args.config {
-        Some(path) => cwd.join(path),
-        None => config::discover(&cwd)?,
-    };
-    let config = Arc::new(config::load(&config_path)?);
-    let selection = Selection {
-        suites: args.suites.clone(),
-        fixtures: args.fixtures.clone(),
-        variants: args.variants.clone(),
-    };
-    let cases = fixture::select(&config, &selection)?;
-    let report_dir = args
-        .out
-        .as_ref()
-        .map_or_else(|| config.report.dir.clone(), |dir| cwd.join(dir));
-    let work_dir = report_dir.join(OUTPUTS_DIR);
-    if work_dir.exists() {
-        std::fs::remove_dir_all(&work_dir).with_context(|| {
-            format!(
-                "cannot clear the previous run's outputs in {}",
-                work_dir.display()
-            )
-        })?;
-    }
-    std::fs::create_dir_all(&work_dir)
-        .with_context(|| format!("cannot create {}", work_dir.display()))?;
-    let exe = std::env::current_exe()
-        .context("cannot locate the parity binary to start the measuring helper")?;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let session = Arc::new(Session::open(&args)?);
+    let settings = bench_settings(&session.config, &args.bench)?;
     let started_at = now();
-    let today = Utc::now().date_naive();
-    let floor = runner::measure_floor(&exe, &work_dir);
-
-    let plan = Arc::new(Plan {
-        config: Arc::clone(&config),
-        exe,
-        work_dir: work_dir.clone(),
-        jobs,
-    });
-    let progress = progress_bar(cases.len());
-    let cancel = Cancel::default();
-    let finish = {
-        let config = Arc::clone(&config);
-        let report_dir = report_dir.clone();
-        let keep_all = args.keep_outputs;
-        move |case: &Case, dir: &Path, legacy: SideResult, candidate: SideResult| {
-            finish_case(
-                &config,
-                case,
-                dir,
-                &report_dir,
-                keep_all,
-                today,
-                legacy,
-                candidate,
-            )
-        }
-    };
+    let floor = runner::measure_floor(&session.plan.exe, &session.plan.work_dir);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let outcomes = runtime.block_on(async {
-        let on_interrupt = cancel.clone();
-        let progress_for_signal = progress.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                progress_for_signal.println("interrupted: stopping every run and writing the results of finished cases (Ctrl-C again to quit at once)");
-                on_interrupt.cancel();
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(crate::exit_code::TROUBLE);
-                }
-            }
-        });
-        runner::run_cases(Arc::clone(&plan), cases.clone(), cancel.clone(), finish, |case, finished: &Finished| {
-            if !finished.outcome.verdict.is_success() {
-                progress.println(format!("✗ {}  {}", case.label(), finished.outcome.verdict.describe()));
-            }
-            progress.inc(1);
-        })
-        .await
-    });
+    let progress = progress_bar(session.cases.len());
+    let cancel = Cancel::default();
+    stop_on_ctrl_c(&runtime, &cancel, &progress);
+    let outcomes = match &settings {
+        None => run_in_parallel(&runtime, &session, &cancel, &progress),
+        Some(settings) => run_in_pairs(&runtime, &session, settings, &cancel, &progress),
+    };
     progress.finish_and_clear();
     runtime.shutdown_background();
     std::hint::black_box(&ballast);
 
-    let mut results = assemble(
-        &config,
-        &args,
-        jobs,
-        &cases,
-        outcomes,
+    let info = RunInfo {
+        jobs: if settings.is_some() {
+            1
+        } else {
+            session.plan.jobs
+        },
         started_at,
         floor,
-        today,
-        cancel.is_cancelled(),
-    );
+        today: session.today,
+        interrupted: cancel.is_cancelled(),
+    };
+    let mut results = assemble(&session.config, &args, &session.cases, outcomes, info);
+    results.bench = settings
+        .map(|s| bench::summarise(&s, results.cases.iter().filter_map(|c| c.bench.as_ref())));
     results.summarise();
-    let files = report::write_all(&report_dir, &results)?;
+    let files = report::write_all(&session.report_dir, &results)?;
     match args.format {
         Printed::Human => {
-            let mut out = anstream::stdout().lock();
-            terminal::write_summary(&mut out, &results, &files)?;
+            terminal::write_summary(&mut anstream::stdout().lock(), &results, &files)?
         }
         Printed::Json => {
-            let mut err = anstream::stderr().lock();
-            terminal::write_summary(&mut err, &results, &files)?;
+            terminal::write_summary(&mut anstream::stderr().lock(), &results, &files)?;
             std::io::stdout()
                 .lock()
                 .write_all(Json.render(&results)?.as_bytes())?;
         }
     }
     Ok(results.summary.exit_code)
+}
+
+/// Ctrl-C stops every run and keeps what finished; a second Ctrl-C quits at once.
+fn stop_on_ctrl_c(runtime: &tokio::runtime::Runtime, cancel: &Cancel, progress: &ProgressBar) {
+    let (cancel, progress) = (cancel.clone(), progress.clone());
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            progress.println("interrupted: stopping every run and writing the results of finished cases (Ctrl-C again to quit at once)");
+            cancel.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(crate::exit_code::TROUBLE);
+            }
+        }
+    });
+}
+
+/// Every case once, both sides, up to `--jobs` processes at once.
+fn run_in_parallel(
+    runtime: &tokio::runtime::Runtime,
+    session: &Arc<Session>,
+    cancel: &Cancel,
+    progress: &ProgressBar,
+) -> Vec<Option<Finished>> {
+    let finish = {
+        let session = Arc::clone(session);
+        move |case: &Case, dir: &Path, legacy: SideResult, candidate: SideResult| {
+            session.finish(case, dir, legacy, candidate)
+        }
+    };
+    runtime.block_on(runner::run_cases(
+        Arc::clone(&session.plan),
+        session.cases.clone(),
+        cancel.clone(),
+        finish,
+        |case, finished: &Finished| {
+            report_progress(progress, case, finished);
+        },
+    ))
+}
+
+/// Every case in measured pairs, one process at a time: warm-up, a first pair compared in full,
+/// then pairs until the budget verdict is clear (see [`bench`]).
+fn run_in_pairs(
+    runtime: &tokio::runtime::Runtime,
+    session: &Session,
+    settings: &BenchSettings,
+    cancel: &Cancel,
+    progress: &ProgressBar,
+) -> Vec<Option<Finished>> {
+    let confidence = settings.fixture_confidence(session.cases.len());
+    let mut outcomes = Vec::with_capacity(session.cases.len());
+    for (index, case) in session.cases.iter().enumerate() {
+        let seed = settings
+            .seed
+            .wrapping_add((index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let finished = measure_case(runtime, session, settings, case, cancel, confidence, seed);
+        if let Some(finished) = &finished {
+            report_progress(progress, case, finished);
+        }
+        outcomes.push(finished);
+        if cancel.is_cancelled() {
+            outcomes.resize_with(session.cases.len(), || None);
+            break;
+        }
+    }
+    outcomes
+}
+
+fn measure_case(
+    runtime: &tokio::runtime::Runtime,
+    session: &Session,
+    settings: &BenchSettings,
+    case: &Case,
+    cancel: &Cancel,
+    confidence: f64,
+    seed: u64,
+) -> Option<Finished> {
+    let mut pairs = RealPairs {
+        runtime,
+        plan: &session.plan,
+        config: &session.config,
+        case,
+        cancel,
+        today: session.today,
+    };
+    pairs.warm_up(settings.warmup).ok()?;
+    let legacy_first = SplitMix64::new(seed).coin();
+    let (legacy, candidate) = pairs.run_both(legacy_first).ok()?;
+    let dir = session.plan.case_dir(case);
+    let mut finished = session.finish(case, &dir, legacy, candidate);
+    let outcome = &finished.outcome;
+    if outcome.verdict.is_success() {
+        let first = pair_of(
+            legacy_first,
+            &outcome.legacy,
+            &outcome.candidate,
+            &outcome.verdict,
+        );
+        finished.outcome.bench =
+            Some(bench::measure(&mut pairs, settings, Some(first), confidence, seed).ok()?);
+        // The pairs after the first left their outputs behind; a passing case keeps none.
+        if finished.outcome.kept_outputs.is_none() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    Some(finished)
+}
+
+fn report_progress(progress: &ProgressBar, case: &Case, finished: &Finished) {
+    let outcome = &finished.outcome;
+    if !outcome.verdict.is_success() {
+        progress.println(format!(
+            "✗ {}  {}",
+            case.label(),
+            outcome.verdict.describe()
+        ));
+    } else if let Some(bench) = &outcome.bench
+        && bench.verdict != BudgetVerdict::Within
+    {
+        progress.println(format!(
+            "⚠ {}  performance {}",
+            case.label(),
+            bench.verdict.as_str()
+        ));
+    }
+    progress.inc(1);
+}
+
+/// `[bench]` overlaid with the flags, when the run measures performance.
+fn bench_settings(config: &Config, args: &BenchArgs) -> anyhow::Result<Option<BenchSettings>> {
+    if !args.bench {
+        return Ok(None);
+    }
+    let mut settings = config.bench.clone();
+    settings.runs = args.runs.unwrap_or(settings.runs).max(2);
+    settings.max_runs = args
+        .max_runs
+        .unwrap_or(settings.max_runs)
+        .max(settings.runs);
+    settings.warmup = args.warmup.unwrap_or(settings.warmup);
+    for spec in &args.budget {
+        let parsed = spec
+            .split_once('=')
+            .and_then(|(m, b)| Some((Metric::parse(m.trim())?, config::parse_budget(b)?)));
+        let Some((metric, budget)) = parsed else {
+            bail!("--budget `{spec}`: write METRIC=PCT, e.g. cpu=5% (metrics: wall, cpu, memory)");
+        };
+        settings.budgets.insert(metric, budget);
+    }
+    if let Some(confidence) = args.confidence {
+        if !(0.5..1.0).contains(&confidence) {
+            bail!("--confidence is a probability between 0.5 and 1, e.g. 0.95");
+        }
+        settings.confidence = confidence;
+    }
+    if !args.gate.is_empty() {
+        settings.gate = args
+            .gate
+            .iter()
+            .map(|m| {
+                Metric::parse(m.trim()).with_context(|| {
+                    format!("--gate: unknown metric `{m}`; use wall, cpu or memory")
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+    }
+    settings.strict = args.strict_bench;
+    settings.seed = args.seed.or(config.bench_seed).unwrap_or_else(fresh_seed);
+    Ok(Some(settings))
+}
+
+/// A seed nobody chose: the clock and the process id.
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    SplitMix64::new(nanos ^ u64::from(std::process::id())).next_u64()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -200,116 +383,11 @@ fn finish_case(
             outputs: comparison.outputs,
             kept_outputs,
             notes,
+            bench: None,
         },
         rule_hits: comparison.rule_hits,
         waiver_hits: comparison.waiver_hits,
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn assemble(
-    config: &Config,
-    args: &RunArgs,
-    jobs: usize,
-    cases: &[Case],
-    outcomes: Vec<Option<Finished>>,
-    started_at: String,
-    floor: Option<u64>,
-    today: NaiveDate,
-    interrupted: bool,
-) -> RunResults {
-    let mut rule_hits: BTreeMap<usize, u64> = BTreeMap::new();
-    let mut waiver_hits: BTreeMap<usize, u64> = BTreeMap::new();
-    let mut finished = Vec::new();
-    let mut not_run = Vec::new();
-    for (case, outcome) in cases.iter().zip(outcomes) {
-        match outcome {
-            Some(f) => {
-                for (id, n) in f.rule_hits {
-                    *rule_hits.entry(id).or_default() += n;
-                }
-                for (id, n) in f.waiver_hits {
-                    *waiver_hits.entry(id).or_default() += n;
-                }
-                finished.push(f.outcome);
-            }
-            None => not_run.push(case.label()),
-        }
-    }
-    let rules = config
-        .rules
-        .iter()
-        .map(|r| {
-            let applied = rule_hits.get(&r.id).copied().unwrap_or(0);
-            RuleUsage {
-                id: r.id,
-                compare: r.compare,
-                output: r.output.clone(),
-                kind: r.kind.as_str().to_owned(),
-                path: r.path.clone(),
-                detail: r.detail.clone(),
-                reason: r.reason.clone(),
-                owner: r.owner.clone(),
-                expires: r.expires.clone(),
-                applied,
-                stale: applied == 0 && !r.expired && !finished.is_empty(),
-                expired: r.expired,
-            }
-        })
-        .collect();
-    let waivers = config
-        .waivers
-        .iter()
-        .map(|w| WaiverUsage {
-            index: w.index,
-            path: w.path.as_ref().map(ToString::to_string),
-            output: w.output.as_ref().map(|(text, _)| text.clone()),
-            fixture: w.fixture.as_ref().map(|(text, _)| text.clone()),
-            value: w.value.as_ref().map(|r| r.as_str().to_owned()),
-            reason: w.reason.clone(),
-            owner: w.owner.clone(),
-            expires: w.expires.map(|d| d.to_string()),
-            expired: w.is_expired(today),
-            applied: waiver_hits.get(&w.index).copied().unwrap_or(0),
-        })
-        .collect();
-    let mut suites: Vec<String> = cases.iter().map(|c| c.fixture.suite.clone()).collect();
-    suites.dedup();
-    if suites.is_empty() {
-        suites.clone_from(&args.suites);
-    }
-    RunResults {
-        format_version: FORMAT_VERSION,
-        tool: ToolInfo::default(),
-        started_at,
-        finished_at: now(),
-        interrupted,
-        config: ConfigInfo {
-            path: config.path.to_string_lossy().into_owned(),
-            hash: config.hash.clone(),
-            source: config.source.clone(),
-        },
-        environment: Environment::capture(),
-        measurement: Measurement {
-            helper_floor_kib: floor,
-        },
-        selection: SelectionInfo {
-            suites,
-            fixtures: args.fixtures.clone(),
-            variants: args.variants.clone(),
-            jobs,
-        },
-        cases: finished,
-        not_run,
-        rules,
-        waivers,
-        clusters: Vec::new(),
-        summary: Default::default(),
-    }
-}
-
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// A progress bar on stderr; indicatif hides it when stderr is not a terminal.

@@ -5,6 +5,7 @@
 //! and collects every problem it finds (not just the first), each located by file, line and
 //! column. Code outside this module sees only the validated types.
 
+mod bench;
 mod compare;
 mod error;
 mod raw;
@@ -20,9 +21,11 @@ use globset::GlobMatcher;
 use regex::Regex;
 use serde::Serialize;
 
+pub use bench::parse_budget;
 pub use error::{ConfigError, Located};
 pub use template::{Template, Vars};
 
+use crate::bench::BenchSettings;
 use crate::diff::{DiffSpec, Format, JsonPath, Segment};
 use raw::RawConfig;
 
@@ -57,6 +60,10 @@ pub struct Config {
     /// Every rule of every compare block, indexed by rule id.
     pub rules: Vec<RuleInfo>,
     pub report: ReportSettings,
+    /// `[bench]`, with defaults for what the file leaves out; `seed` is 0 unless set.
+    pub bench: BenchSettings,
+    /// `[bench] seed`, when the file fixes one.
+    pub bench_seed: Option<u64>,
 }
 
 /// How to run one side.

@@ -25,6 +25,21 @@ pub struct RawConfig {
     pub waiver: Vec<Spanned<RawWaiver>>,
     #[serde(default)]
     pub report: RawReport,
+    #[serde(default)]
+    pub bench: RawBench,
+}
+
+/// `[bench]`: the performance gate.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBench {
+    pub runs: Option<Spanned<i64>>,
+    pub max_runs: Option<Spanned<i64>>,
+    pub warmup: Option<Spanned<i64>>,
+    pub budget: Option<Spanned<std::collections::BTreeMap<String, Spanned<String>>>>,
+    pub confidence: Option<Spanned<f64>>,
+    pub gate: Option<Spanned<Vec<Spanned<String>>>>,
+    pub seed: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -100,6 +100,7 @@ impl Validator<'_> {
             .enumerate()
             .filter_map(|(index, waiver)| self.waiver(index, waiver))
             .collect();
+        let (bench, bench_seed) = self.bench(raw.bench);
         let report = ReportSettings {
             dir: raw.report.dir.as_ref().map_or_else(
                 || base_dir.join(DEFAULT_REPORT_DIR),
@@ -127,6 +128,8 @@ impl Validator<'_> {
             waivers,
             rules,
             report,
+            bench,
+            bench_seed,
         })
     }
 

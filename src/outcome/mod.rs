@@ -218,6 +218,9 @@ pub struct CaseOutcome {
     pub kept_outputs: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Performance against the budget, when the run measured it (`--bench`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bench: Option<crate::bench::CaseBench>,
 }
 
 impl CaseOutcome {

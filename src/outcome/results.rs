@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{CaseOutcome, Cluster, Verdict, cluster};
+use crate::bench::{BenchSummary, BudgetVerdict};
 use crate::exit_code;
 
 /// The tool that wrote the results.
@@ -157,6 +158,9 @@ pub struct RunResults {
     /// 3 causes". Derived from the cases by [`RunResults::summarise`].
     #[serde(default)]
     pub clusters: Vec<Cluster>,
+    /// The performance gate, when the run measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bench: Option<BenchSummary>,
     pub summary: Summary,
 }
 
@@ -242,7 +246,32 @@ impl RunResults {
                 format!("{expired} expired: renew or remove it (every case passed otherwise)"),
             )
         } else {
-            (exit_code::OK, format!("all {} cases passed", summary.cases))
+            let passed = format!("all {} cases passed", summary.cases);
+            match &self.bench {
+                Some(bench) if bench.verdict == BudgetVerdict::Exceeded => (
+                    exit_code::OVER_BUDGET,
+                    format!(
+                        "outputs agree, but the performance budget is exceeded: {}",
+                        bench.describe()
+                    ),
+                ),
+                Some(bench) if bench.verdict == BudgetVerdict::Inconclusive && bench.strict => (
+                    exit_code::OVER_BUDGET,
+                    format!(
+                        "outputs agree, but the performance verdict is inconclusive (--strict-bench): {}",
+                        bench.describe()
+                    ),
+                ),
+                Some(bench) if bench.verdict == BudgetVerdict::Inconclusive => (
+                    exit_code::OK,
+                    format!("{passed}; performance inconclusive: {}", bench.describe()),
+                ),
+                Some(bench) => (
+                    exit_code::OK,
+                    format!("{passed}; performance within budget: {}", bench.describe()),
+                ),
+                None => (exit_code::OK, passed),
+            }
         };
         self.summary = summary;
     }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{Render, ReportError, plural, short_value};
+use crate::bench::BudgetVerdict;
 use crate::outcome::{CaseOutcome, RunResults, Verdict};
 
 pub struct Junit;
@@ -44,7 +45,38 @@ fn test_case(case: &CaseOutcome) -> TestCase {
         None => case.fixture.clone(),
     };
     let status = match &case.verdict {
-        verdict if verdict.is_success() => TestCaseStatus::success(),
+        verdict if verdict.is_success() => match &case.bench {
+            Some(bench) if bench.verdict == BudgetVerdict::Exceeded => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                let exceeded: Vec<String> = bench
+                    .metrics
+                    .iter()
+                    .filter(|(_, m)| m.gating && m.verdict == BudgetVerdict::Exceeded)
+                    .map(|(metric, m)| {
+                        format!(
+                            "{} {:.3} [{:.3}, {:.3}] > {:.2}",
+                            metric.as_str(),
+                            m.ratio,
+                            m.low,
+                            m.high,
+                            1.0 + m.budget
+                        )
+                    })
+                    .collect();
+                status.set_message(format!(
+                    "performance budget exceeded: {}",
+                    exceeded.join(", ")
+                ));
+                status.set_type("budget-exceeded");
+                status.set_description(format!(
+                    "{} ({} valid pairs)\n",
+                    exceeded.join("\n"),
+                    bench.valid_pairs
+                ));
+                status
+            }
+            _ => TestCaseStatus::success(),
+        },
         Verdict::Error { message } => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
             status.set_message(format!("error: {message}"));

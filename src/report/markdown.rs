@@ -34,6 +34,7 @@ fn render(out: &mut String, r: &RunResults) -> fmt::Result {
     header(out, r)?;
     causes(out, r)?;
     verdicts(out, r)?;
+    performance(out, r)?;
     cases(out, r)?;
     let detailed: Vec<&CaseOutcome> = r
         .cases
@@ -175,6 +176,99 @@ fn verdicts(out: &mut String, r: &RunResults) -> fmt::Result {
     }
     if r.summary.not_run > 0 {
         writeln!(out, "| not run (interrupted) | {} |", r.summary.not_run)?;
+    }
+    Ok(())
+}
+
+/// The performance gate: its settings, the overall verdict per metric, each case's medians and
+/// ratio with its interval, and a chart of the gating ratios.
+fn performance(out: &mut String, r: &RunResults) -> fmt::Result {
+    let Some(bench) = &r.bench else { return Ok(()) };
+    writeln!(out, "\n## Performance\n")?;
+    let gate: Vec<&str> = bench.gate.iter().map(|m| m.as_str()).collect();
+    let budgets: Vec<String> = bench
+        .budgets
+        .iter()
+        .map(|(m, b)| format!("{} {:.0}%", m.as_str(), b * 100.0))
+        .collect();
+    writeln!(
+        out,
+        "Gate: {} · confidence {} (each fixture {:.4}, overall {:.4}) · budgets {} · {}–{} pairs, {} warm-up · seed {}\n",
+        gate.join(", "),
+        bench.confidence,
+        bench.fixture_confidence,
+        bench.overall_confidence,
+        budgets.join(", "),
+        bench.runs,
+        bench.max_runs,
+        bench.warmup,
+        bench.seed
+    )?;
+    writeln!(
+        out,
+        "**{}**: {}\n",
+        bench.verdict.as_str().to_uppercase(),
+        cell(&bench.describe())
+    )?;
+    writeln!(
+        out,
+        "| case | metric | legacy median | candidate median | ratio | interval | budget | verdict | pairs |"
+    )?;
+    writeln!(out, "|---|---|---:|---:|---:|---|---:|---|---:|")?;
+    for case in &r.cases {
+        let Some(cb) = &case.bench else { continue };
+        for (metric, m) in &cb.metrics {
+            let verdict = match (m.gating, m.verdict) {
+                (true, crate::bench::BudgetVerdict::Exceeded) => "❌ exceeded".to_owned(),
+                (true, v) => v.as_str().to_owned(),
+                (false, v) => format!("{} (not gating)", v.as_str()),
+            };
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {:.3} | [{:.3}, {:.3}] | {:.0}% | {verdict} | {} |",
+                code(&case.label()),
+                metric.as_str(),
+                metric.format(m.legacy_median),
+                metric.format(m.candidate_median),
+                m.ratio,
+                m.low,
+                m.high,
+                m.budget * 100.0,
+                cb.valid_pairs
+            )?;
+        }
+    }
+    for metric in &bench.gate {
+        let rows: Vec<(String, &crate::bench::MetricResult)> = r
+            .cases
+            .iter()
+            .filter_map(|c| Some((c.label(), c.bench.as_ref()?.metrics.get(metric)?)))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let chart_rows: Vec<crate::bench::chart::Row<'_>> = rows
+            .iter()
+            .map(|(label, m)| crate::bench::chart::Row {
+                label,
+                ratio: m.ratio,
+                low: m.low,
+                high: m.high,
+            })
+            .collect();
+        writeln!(
+            out,
+            "\n{} ratio (candidate / legacy) by case:\n",
+            metric.as_str()
+        )?;
+        writeln!(
+            out,
+            "```text\n{}```",
+            crate::bench::chart::draw(
+                &chart_rows,
+                bench.budgets.get(metric).copied().unwrap_or(0.05)
+            )
+        )?;
     }
     Ok(())
 }

@@ -202,6 +202,7 @@ pub(crate) mod tests {
             outputs,
             kept_outputs: None,
             notes: Vec::new(),
+            bench: None,
         }
     }
 
@@ -328,6 +329,7 @@ pub(crate) mod tests {
             cases,
             not_run: vec![],
             clusters: Vec::new(),
+            bench: None,
             rules: vec![
                 RuleUsage {
                     id: 0,
@@ -448,5 +450,111 @@ pub(crate) mod tests {
         .collect();
         assert_eq!(results.summary.by_verdict, expected);
         assert_eq!(results.summary.exit_code, crate::exit_code::DIFFERENT);
+    }
+}
+
+#[cfg(test)]
+mod bench_tests {
+    use super::tests::sample;
+    use super::*;
+    use crate::bench::{self, BenchSettings, BudgetVerdict, Pair, Sample};
+
+    /// The sample run with only its passing cases, measured: `empty` at the legacy's speed,
+    /// `fixed` 30% slower in CPU.
+    fn sample_with_bench(slow: f64, strict: bool) -> RunResults {
+        let mut results = sample();
+        results.cases.retain(|c| c.verdict.is_success());
+        // An expired waiver would fail the run before the budget is looked at.
+        results.waivers.retain(|w| !w.expired);
+        let settings = BenchSettings {
+            seed: 7,
+            strict,
+            ..BenchSettings::default()
+        };
+        for (i, case) in results.cases.iter_mut().enumerate() {
+            let factor = if i == 1 { slow } else { 1.0 };
+            let pairs = (0..12)
+                .map(|k| {
+                    let jitter = 1.0 + ((k * 7 % 5) as f64 - 2.0) / 200.0;
+                    let legacy = Sample {
+                        wall_ms: 100.0 * jitter,
+                        cpu_ms: 90.0 * jitter,
+                        rss_kib: 20_480.0,
+                    };
+                    let candidate = Sample {
+                        wall_ms: 100.0 * factor / jitter,
+                        cpu_ms: 90.0 * factor / jitter,
+                        rss_kib: 20_992.0,
+                    };
+                    Pair {
+                        legacy_first: k % 2 == 0,
+                        legacy,
+                        candidate,
+                        valid: true,
+                        note: None,
+                    }
+                })
+                .collect();
+            case.bench = Some(bench::evaluate(
+                &settings,
+                pairs,
+                settings.fixture_confidence(2),
+                100 + i as u64,
+            ));
+        }
+        results.bench = Some(bench::summarise(
+            &settings,
+            results.cases.iter().filter_map(|c| c.bench.as_ref()),
+        ));
+        results.summarise();
+        results
+    }
+
+    #[test]
+    fn markdown_performance_section() {
+        let results = sample_with_bench(1.3, false);
+        assert_eq!(results.summary.exit_code, crate::exit_code::OVER_BUDGET);
+        let md = markdown::Markdown.render(&results).unwrap();
+        let section = &md[md.find("## Performance").unwrap()..md.find("## Cases").unwrap()];
+        insta::assert_snapshot!(section);
+    }
+
+    #[test]
+    fn junit_fails_an_exceeded_budget() {
+        let xml = junit::Junit.render(&sample_with_bench(1.3, false)).unwrap();
+        assert!(xml.contains(r#"type="budget-exceeded""#), "{xml}");
+        assert!(
+            xml.contains("performance budget exceeded: cpu 1.300"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn inconclusive_warns_unless_strict() {
+        // 5.5% slower with ±1% jitter over 12 pairs: the interval straddles 1.05.
+        let lenient = sample_with_bench(1.055, false);
+        let bench = lenient.bench.as_ref().unwrap();
+        assert_eq!(
+            bench.verdict,
+            BudgetVerdict::Inconclusive,
+            "{}",
+            bench.describe()
+        );
+        assert_eq!(lenient.summary.exit_code, crate::exit_code::OK);
+        assert!(
+            lenient
+                .summary
+                .headline
+                .contains("performance inconclusive")
+        );
+        let strict = sample_with_bench(1.055, true);
+        assert_eq!(strict.summary.exit_code, crate::exit_code::OVER_BUDGET);
+    }
+
+    #[test]
+    fn results_with_bench_round_trip() {
+        let results = sample_with_bench(1.3, false);
+        let text = json::Json.render(&results).unwrap();
+        assert_eq!(serde_json::from_str::<RunResults>(&text).unwrap(), results);
     }
 }

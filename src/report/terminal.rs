@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anstyle::{AnsiColor, Style};
 
 use super::{plural, short_value};
+use crate::bench::BudgetVerdict;
 use crate::outcome::RunResults;
 
 const RED: Style = AnsiColor::Red.on_default().bold();
@@ -127,6 +128,47 @@ pub fn write_summary(
                 unwaived.len() - CAUSES
             )?;
         }
+    }
+    if let Some(bench) = &results.bench {
+        for case in &results.cases {
+            let Some(cb) = &case.bench else { continue };
+            for (metric, m) in cb
+                .metrics
+                .iter()
+                .filter(|(_, m)| m.gating && m.verdict != BudgetVerdict::Within)
+            {
+                let style = if m.verdict == BudgetVerdict::Exceeded {
+                    RED
+                } else {
+                    YELLOW
+                };
+                writeln!(
+                    w,
+                    "{style}{}{style:#} {} {}: {:.3} [{:.3}, {:.3}] vs {:.2} {DIM}({} → {}, {} pairs){DIM:#}",
+                    m.verdict.as_str(),
+                    case.label(),
+                    metric.as_str(),
+                    m.ratio,
+                    m.low,
+                    m.high,
+                    1.0 + m.budget,
+                    metric.format(m.legacy_median),
+                    metric.format(m.candidate_median),
+                    cb.valid_pairs
+                )?;
+            }
+        }
+        let style = match bench.verdict {
+            BudgetVerdict::Within => GREEN,
+            BudgetVerdict::Inconclusive => YELLOW,
+            BudgetVerdict::Exceeded => RED,
+        };
+        writeln!(
+            w,
+            "performance {style}{}{style:#}: {}",
+            bench.verdict.as_str(),
+            bench.describe()
+        )?;
     }
     let counts: Vec<String> = results
         .summary

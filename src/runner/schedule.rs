@@ -70,6 +70,27 @@ impl Plan {
         }
         dir
     }
+
+    /// The run directory of a case and both sides' requests in it.
+    pub fn requests(&self, case: &Case) -> (PathBuf, SideRequest, SideRequest) {
+        let dir = self.case_dir(case);
+        let config = &self.config;
+        let legacy = SideRequest::render(
+            Side::Legacy,
+            &config.legacy,
+            config,
+            case,
+            &dir.join("legacy"),
+        );
+        let candidate = SideRequest::render(
+            Side::Candidate,
+            &config.candidate,
+            config,
+            case,
+            &dir.join("candidate"),
+        );
+        (dir, legacy, candidate)
+    }
 }
 
 /// Runs both sides of every case with at most `plan.jobs` processes at once, and hands each
@@ -97,22 +118,7 @@ where
         let cancel = cancel.clone();
         let finish = Arc::clone(&finish);
         tasks.spawn(async move {
-            let dir = plan.case_dir(&case);
-            let config = &plan.config;
-            let legacy = SideRequest::render(
-                Side::Legacy,
-                &config.legacy,
-                config,
-                &case,
-                &dir.join("legacy"),
-            );
-            let candidate = SideRequest::render(
-                Side::Candidate,
-                &config.candidate,
-                config,
-                &case,
-                &dir.join("candidate"),
-            );
+            let (dir, legacy, candidate) = plan.requests(&case);
             let run = |request: SideRequest| {
                 let permits = Arc::clone(&permits);
                 let cancel = cancel.clone();

@@ -1,5 +1,6 @@
 //! Integration tests: the real `parity` binary against real child processes.
 
+mod bench;
 mod config_errors;
 mod diff;
 mod example;

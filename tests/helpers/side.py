@@ -18,6 +18,7 @@ Behaviours:
   alloc MIB            allocate and touch MIB mebibytes, then exit 0
   sleep SECONDS        sleep, then write {"slept": SECONDS}
   env NAME...          write {"NAME": value of $NAME, ...} and print the extra arguments
+  spin N               N iterations of deterministic arithmetic, then write {"spun": true}
 """
 import json
 import os
@@ -85,6 +86,11 @@ def main():
     elif behaviour == "sleep":
         time.sleep(float(args[0]))
         write(out, "result.json", json.dumps({"slept": float(args[0])}))
+    elif behaviour == "spin":
+        x = 1
+        for i in range(int(args[0])):
+            x = (x * 1103515245 + i) % 2147483647
+        write(out, "result.json", json.dumps({"spun": True}))
     elif behaviour == "env":
         names = [a for a in args if not a.startswith("--")]
         write(out, "result.json", json.dumps({n: os.environ.get(n) for n in names}, sort_keys=True))

@@ -1,0 +1,107 @@
+//! Pairs of real runs for the gate: both sides of one case run one after the other (never in
+//! parallel with anything else), in the order the gate asks, each through the measuring helper;
+//! every pair's outputs are compared, and a pair whose outputs differ or whose side failed is
+//! kept but marked invalid, since it is not a timing of the same work.
+
+use chrono::NaiveDate;
+
+use super::{Pair, PairSource, Sample};
+use crate::compare::compare_case;
+use crate::config::Config;
+use crate::fixture::Case;
+use crate::outcome::Verdict;
+use crate::runner::{Cancel, Plan, SideRequest, SideResult, SideRun, run_side};
+
+/// Runs pairs of one case.
+pub struct RealPairs<'a> {
+    pub runtime: &'a tokio::runtime::Runtime,
+    pub plan: &'a Plan,
+    pub config: &'a Config,
+    pub case: &'a Case,
+    pub cancel: &'a Cancel,
+    pub today: NaiveDate,
+}
+
+impl RealPairs<'_> {
+    fn run(&self, request: &SideRequest) -> Result<SideResult, String> {
+        if self.cancel.is_cancelled() {
+            return Err("interrupted".to_owned());
+        }
+        let result = self
+            .runtime
+            .block_on(run_side(&self.plan.exe, request, self.cancel));
+        if self.cancel.is_cancelled() {
+            return Err("interrupted".to_owned());
+        }
+        Ok(result)
+    }
+
+    /// Runs both sides once, in the given order; returns (legacy, candidate).
+    pub fn run_both(&self, legacy_first: bool) -> Result<(SideResult, SideResult), String> {
+        let (_, legacy, candidate) = self.plan.requests(self.case);
+        if legacy_first {
+            let l = self.run(&legacy)?;
+            Ok((l, self.run(&candidate)?))
+        } else {
+            let c = self.run(&candidate)?;
+            Ok((self.run(&legacy)?, c))
+        }
+    }
+
+    /// Warm-up runs: `n` of each side, alternating, results dropped (caches, page cache and the
+    /// interpreter's first start are not what the gate measures).
+    pub fn warm_up(&self, n: usize) -> Result<(), String> {
+        for i in 0..n {
+            self.run_both(i % 2 == 0)?;
+        }
+        Ok(())
+    }
+}
+
+/// A run's measurements, when it finished normally.
+pub fn sample(run: &SideRun) -> Option<Sample> {
+    Some(Sample {
+        wall_ms: run.wall_ms,
+        cpu_ms: run.cpu_ms()?,
+        rss_kib: run.peak_rss_kib? as f64,
+    })
+}
+
+/// A pair from two finished runs, valid when both succeeded with the same outputs (`verdict`).
+pub fn pair_of(
+    legacy_first: bool,
+    legacy: &SideRun,
+    candidate: &SideRun,
+    verdict: &Verdict,
+) -> Pair {
+    let (l, c) = (sample(legacy), sample(candidate));
+    let zero = Sample {
+        wall_ms: 0.0,
+        cpu_ms: 0.0,
+        rss_kib: 0.0,
+    };
+    let note =
+        (!verdict.is_success()).then(|| format!("not a valid timing: {}", verdict.describe()));
+    Pair {
+        legacy_first,
+        legacy: l.unwrap_or(zero),
+        candidate: c.unwrap_or(zero),
+        valid: verdict.is_success() && l.is_some() && c.is_some(),
+        note,
+    }
+}
+
+impl PairSource for RealPairs<'_> {
+    fn pair(&mut self, legacy_first: bool) -> Result<Pair, String> {
+        let (legacy, candidate) = self.run_both(legacy_first)?;
+        let comparison = compare_case(
+            self.config,
+            &self.case.fixture.id,
+            &legacy,
+            &candidate,
+            self.today,
+        );
+        let verdict = Verdict::decide(&legacy.run, &candidate.run, &comparison.outputs);
+        Ok(pair_of(legacy_first, &legacy.run, &candidate.run, &verdict))
+    }
+}

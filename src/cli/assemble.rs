@@ -1,0 +1,132 @@
+//! Turning finished cases into [`RunResults`]: outcomes in case order, cases not run, and the
+//! usage of every rule and waiver over the run.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, SecondsFormat, Utc};
+
+use super::RunArgs;
+use crate::config::Config;
+use crate::fixture::Case;
+use crate::outcome::{
+    CaseOutcome, ConfigInfo, Environment, FORMAT_VERSION, Measurement, RuleUsage, RunResults,
+    SelectionInfo, ToolInfo, WaiverUsage,
+};
+
+/// A finished case with the rule and waiver usage it contributed.
+pub struct Finished {
+    pub outcome: CaseOutcome,
+    pub rule_hits: BTreeMap<usize, u64>,
+    pub waiver_hits: BTreeMap<usize, u64>,
+}
+
+/// Where and when the run happened, for the results.
+pub struct RunInfo {
+    pub jobs: usize,
+    pub started_at: String,
+    pub floor: Option<u64>,
+    pub today: NaiveDate,
+    pub interrupted: bool,
+}
+
+pub fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub fn assemble(
+    config: &Config,
+    args: &RunArgs,
+    cases: &[Case],
+    outcomes: Vec<Option<Finished>>,
+    info: RunInfo,
+) -> RunResults {
+    let mut rule_hits: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut waiver_hits: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut finished = Vec::new();
+    let mut not_run = Vec::new();
+    for (case, outcome) in cases.iter().zip(outcomes) {
+        match outcome {
+            Some(f) => {
+                for (id, n) in f.rule_hits {
+                    *rule_hits.entry(id).or_default() += n;
+                }
+                for (id, n) in f.waiver_hits {
+                    *waiver_hits.entry(id).or_default() += n;
+                }
+                finished.push(f.outcome);
+            }
+            None => not_run.push(case.label()),
+        }
+    }
+    let rules = config
+        .rules
+        .iter()
+        .map(|r| {
+            let applied = rule_hits.get(&r.id).copied().unwrap_or(0);
+            RuleUsage {
+                id: r.id,
+                compare: r.compare,
+                output: r.output.clone(),
+                kind: r.kind.as_str().to_owned(),
+                path: r.path.clone(),
+                detail: r.detail.clone(),
+                reason: r.reason.clone(),
+                owner: r.owner.clone(),
+                expires: r.expires.clone(),
+                applied,
+                stale: applied == 0 && !r.expired && !finished.is_empty(),
+                expired: r.expired,
+            }
+        })
+        .collect();
+    let waivers = config
+        .waivers
+        .iter()
+        .map(|w| WaiverUsage {
+            index: w.index,
+            path: w.path.as_ref().map(ToString::to_string),
+            output: w.output.as_ref().map(|(text, _)| text.clone()),
+            fixture: w.fixture.as_ref().map(|(text, _)| text.clone()),
+            value: w.value.as_ref().map(|r| r.as_str().to_owned()),
+            reason: w.reason.clone(),
+            owner: w.owner.clone(),
+            expires: w.expires.map(|d| d.to_string()),
+            expired: w.is_expired(info.today),
+            applied: waiver_hits.get(&w.index).copied().unwrap_or(0),
+        })
+        .collect();
+    let mut suites: Vec<String> = cases.iter().map(|c| c.fixture.suite.clone()).collect();
+    suites.dedup();
+    if suites.is_empty() {
+        suites.clone_from(&args.suites);
+    }
+    RunResults {
+        format_version: FORMAT_VERSION,
+        tool: ToolInfo::default(),
+        started_at: info.started_at,
+        finished_at: now(),
+        interrupted: info.interrupted,
+        config: ConfigInfo {
+            path: config.path.to_string_lossy().into_owned(),
+            hash: config.hash.clone(),
+            source: config.source.clone(),
+        },
+        environment: Environment::capture(),
+        measurement: Measurement {
+            helper_floor_kib: info.floor,
+        },
+        selection: SelectionInfo {
+            suites,
+            fixtures: args.fixtures.clone(),
+            variants: args.variants.clone(),
+            jobs: info.jobs,
+        },
+        cases: finished,
+        not_run,
+        rules,
+        waivers,
+        clusters: Vec::new(),
+        bench: None,
+        summary: Default::default(),
+    }
+}
