@@ -529,6 +529,22 @@ mod tests {
                     "{SIDES}\n[[compare]]\noutput = \"a.txt\"\nformat = \"text\"\nwhitespace = \"some\"\n"
                 ),
             ),
+            (
+                "bench budget not a percentage",
+                format!("{SIDES}\n[bench]\nbudget = {{ cpu = \"five\" }}\n"),
+            ),
+            (
+                "bench unknown metric",
+                format!("{SIDES}\n[bench]\ngate = [\"cpu\", \"disk\"]\n"),
+            ),
+            (
+                "bench max_runs below runs",
+                format!("{SIDES}\n[bench]\nruns = 20\nmax_runs = 10\n"),
+            ),
+            (
+                "bench confidence",
+                format!("{SIDES}\n[bench]\nconfidence = 95\n"),
+            ),
         ];
         let mut all = String::new();
         for (name, text) in cases {
