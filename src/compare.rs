@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::config::{CompareBlock, Config, OutputSelector, Waiver};
-use crate::diff::dir::{FilePair, pair_files};
+use crate::diff::dir::pair_files;
 use crate::diff::stream::StreamInput;
 use crate::diff::{self, DiffKind, DiffSpec, Difference, Findings, Format, OutputStatus, Waive};
 use crate::outcome::{Equivalence, OutputCluster, OutputComparison};
@@ -54,10 +54,14 @@ impl Waive for FixtureWaivers<'_> {
 pub fn compare_case(
     config: &Config,
     fixture_id: &str,
-    legacy: &SideResult,
-    candidate: &SideResult,
+    (left_label, legacy): (&str, &SideResult),
+    (right_label, candidate): (&str, &SideResult),
     today: NaiveDate,
 ) -> CaseComparison {
+    let labels = Labels {
+        left: left_label,
+        right: right_label,
+    };
     let mut result = CaseComparison::default();
     let unfinished = |r: &SideResult| {
         matches!(
@@ -98,7 +102,7 @@ pub fn compare_case(
             OutputSelector::Exit | OutputSelector::Files { .. } => continue,
         };
         let mut findings = Findings::new(name, &waivers, cap);
-        for (side, truncated) in [("legacy", ltrunc), ("candidate", rtrunc)] {
+        for (side, truncated) in [(labels.left, ltrunc), (labels.right, rtrunc)] {
             if truncated {
                 findings.push(Difference::new("$", DiffKind::Truncated).note(format!(
                     "the {side} side wrote more than {} MiB to {name}; only the start was compared",
@@ -107,6 +111,7 @@ pub fn compare_case(
             }
         }
         compared.push(compare_files(
+            labels,
             name,
             Some(block),
             Some(lpath),
@@ -128,7 +133,14 @@ pub fn compare_case(
         .map(|pair| {
             let block = block_for(config, &pair.relative);
             let findings = Findings::new(pair.relative.as_str(), &waivers, cap);
-            compare_pair(pair, block, findings)
+            compare_files(
+                labels,
+                &pair.relative,
+                block,
+                pair.left.as_deref(),
+                pair.right.as_deref(),
+                findings,
+            )
         })
         .collect();
     compared.extend(file_results);
@@ -193,22 +205,16 @@ pub fn block_for<'c>(config: &'c Config, relative: &str) -> Option<&'c CompareBl
     })
 }
 
-fn compare_pair(
-    pair: &FilePair,
-    block: Option<&CompareBlock>,
-    findings: Findings<'_>,
-) -> (OutputComparison, diff::FindingsSummary) {
-    compare_files(
-        &pair.relative,
-        block,
-        pair.left.as_deref(),
-        pair.right.as_deref(),
-        findings,
-    )
+/// What the two sides are called in notes: `legacy`/`candidate`, `golden`/`candidate`, …
+#[derive(Debug, Clone, Copy)]
+struct Labels<'a> {
+    left: &'a str,
+    right: &'a str,
 }
 
 /// Compares one output; a missing side is a `missing_file` or `extra_file` difference.
 fn compare_files(
+    labels: Labels<'_>,
     name: &str,
     block: Option<&CompareBlock>,
     left: Option<&Path>,
@@ -225,12 +231,12 @@ fn compare_files(
                 block.and_then(|b| b.format),
                 spec,
                 &StreamInput {
-                    side: "legacy",
+                    side: labels.left,
                     name,
                     path: l,
                 },
                 &StreamInput {
-                    side: "candidate",
+                    side: labels.right,
                     name,
                     path: r,
                 },
@@ -259,7 +265,7 @@ fn compare_files(
             findings.push(
                 Difference::new("$", DiffKind::MissingFile)
                     .left(serde_json::json!({ "bytes": size(l) }))
-                    .note(format!("the candidate did not write `{name}`")),
+                    .note(format!("the {} side did not write `{name}`", labels.right)),
             );
             let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
             finish(name, None, block, status, findings)
@@ -268,7 +274,7 @@ fn compare_files(
             findings.push(
                 Difference::new("$", DiffKind::ExtraFile)
                     .right(serde_json::json!({ "bytes": size(r) }))
-                    .note(format!("only the candidate wrote `{name}`")),
+                    .note(format!("only the {} side wrote `{name}`", labels.right)),
             );
             let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
             finish(name, None, block, status, findings)

@@ -12,6 +12,8 @@ pub mod config;
 pub mod diff;
 pub mod exit_code;
 pub mod fixture;
+pub mod golden;
+pub mod judge;
 pub mod outcome;
 pub mod report;
 pub mod runner;

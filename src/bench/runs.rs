@@ -39,6 +39,12 @@ impl RealPairs<'_> {
     /// Runs both sides once, in the given order; returns (legacy, candidate).
     pub fn run_both(&self, legacy_first: bool) -> Result<(SideResult, SideResult), String> {
         let (_, legacy, candidate) = self.plan.requests(self.case);
+        let Some(legacy) = legacy else {
+            return Err(
+                "the performance gate needs a legacy to run; this configuration has none (retired)"
+                    .to_owned(),
+            );
+        };
         if legacy_first {
             let l = self.run(&legacy)?;
             Ok((l, self.run(&candidate)?))
@@ -97,11 +103,15 @@ impl PairSource for RealPairs<'_> {
         let comparison = compare_case(
             self.config,
             &self.case.fixture.id,
-            &legacy,
-            &candidate,
+            ("legacy", &legacy),
+            ("candidate", &candidate),
             self.today,
         );
-        let verdict = Verdict::decide(&legacy.run, &candidate.run, &comparison.outputs);
+        let verdict = Verdict::decide(
+            &legacy.run.status,
+            &candidate.run.status,
+            &comparison.outputs,
+        );
         Ok(pair_of(legacy_first, &legacy.run, &candidate.run, &verdict))
     }
 }

@@ -9,16 +9,11 @@ use super::RunArgs;
 use crate::config::Config;
 use crate::fixture::Case;
 use crate::outcome::{
-    CaseOutcome, ConfigInfo, Environment, FORMAT_VERSION, Measurement, RuleUsage, RunResults,
-    SelectionInfo, ToolInfo, WaiverUsage,
+    ConfigInfo, Environment, FORMAT_VERSION, Measurement, RuleUsage, RunResults, SelectionInfo,
+    ToolInfo, WaiverUsage,
 };
 
-/// A finished case with the rule and waiver usage it contributed.
-pub struct Finished {
-    pub outcome: CaseOutcome,
-    pub rule_hits: BTreeMap<usize, u64>,
-    pub waiver_hits: BTreeMap<usize, u64>,
-}
+pub use crate::judge::Judged as Finished;
 
 /// Where and when the run happened, for the results.
 pub struct RunInfo {

@@ -74,6 +74,10 @@ pub struct RunArgs {
     /// Keep every case's outputs under DIR/outputs, not only those of failing cases.
     #[arg(long)]
     pub keep_outputs: bool,
+    /// Compare the candidate with the legacy's run, the legacy's goldens, or both [default:
+    /// goldens when the legacy is absent or retired, both when goldens exist, else the legacy].
+    #[arg(long, value_enum, value_name = "REFERENCE")]
+    pub against: Option<crate::judge::Against>,
     /// What to print on stdout: a human summary, or results.json.
     #[arg(long, value_enum, default_value_t = Printed::Human)]
     pub format: Printed,

@@ -3,7 +3,7 @@
 //! RunResults → reports → exit code.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -15,12 +15,13 @@ use super::{BenchArgs, Printed, RunArgs};
 use crate::bench::runs::{RealPairs, pair_of};
 use crate::bench::stats::SplitMix64;
 use crate::bench::{self, BenchSettings, BudgetVerdict, Metric};
-use crate::compare::compare_case;
 use crate::config::{self, Config};
 use crate::fixture::{self, Case, Selection};
-use crate::outcome::{CaseOutcome, Verdict};
+use crate::golden::GoldenStore;
+use crate::judge::{self, Against, Judge, in_ci};
+use crate::outcome::Verdict;
 use crate::report::{self, Render, json::Json, terminal};
-use crate::runner::{self, Cancel, Plan, SideResult};
+use crate::runner::{self, Cancel, CaseRuns, Plan, Sides};
 
 /// Subdirectory of the report directory holding run outputs.
 const OUTPUTS_DIR: &str = "outputs";
@@ -37,6 +38,9 @@ struct Session {
     plan: Arc<Plan>,
     today: NaiveDate,
     keep_all: bool,
+    store: GoldenStore,
+    against: Against,
+    legacy_version: Option<String>,
 }
 
 impl Session {
@@ -53,6 +57,18 @@ impl Session {
             variants: args.variants.clone(),
         };
         let cases = fixture::select(&config, &selection)?;
+        let store = GoldenStore::new(&config.golden_dir);
+        let against = resolve_against(&config, &store, args)?;
+        let legacy_version = if against != Against::Legacy && !in_ci() {
+            judge::legacy_version(&config).unwrap_or_else(|e| {
+                eprintln!(
+                    "warning: {e}; pending golden updates will not record the legacy's version"
+                );
+                None
+            })
+        } else {
+            None
+        };
         let report_dir = args
             .out
             .as_ref()
@@ -87,28 +103,67 @@ impl Session {
             plan,
             today: Utc::now().date_naive(),
             keep_all: args.keep_outputs,
+            store,
+            against,
+            legacy_version,
         })
     }
 
-    /// Compares one case's two runs into its outcome, keeping its outputs if it failed.
-    fn finish(
-        &self,
-        case: &Case,
-        dir: &Path,
-        legacy: SideResult,
-        candidate: SideResult,
-    ) -> Finished {
-        finish_case(
-            &self.config,
-            case,
-            dir,
-            &self.report_dir,
-            self.keep_all,
-            self.today,
-            legacy,
-            candidate,
-        )
+    /// Judges one case's runs into its outcome, keeping its outputs if it failed.
+    fn finish(&self, case: &Case, runs: CaseRuns) -> Finished {
+        Judge {
+            config: &self.config,
+            store: &self.store,
+            against: self.against,
+            report_dir: &self.report_dir,
+            keep_all: self.keep_all,
+            today: self.today,
+            write_pending: !in_ci(),
+            legacy_version: self.legacy_version.clone(),
+        }
+        .judge(case, runs)
     }
+
+    fn sides(&self) -> Sides {
+        if self.against.runs_legacy() {
+            Sides::Both
+        } else {
+            Sides::Candidate
+        }
+    }
+}
+
+/// What the candidate is compared against: `--against`, else the legacy when measuring
+/// performance, else the default for the configuration and its goldens.
+fn resolve_against(
+    config: &Config,
+    store: &GoldenStore,
+    args: &RunArgs,
+) -> anyhow::Result<Against> {
+    let against = match (args.against, args.bench.bench) {
+        (Some(against), _) => against,
+        (None, true) => Against::Legacy,
+        (None, false) => Against::default_for(config, store),
+    };
+    let legacy_runs = config.legacy.is_some() && !config.legacy_retired;
+    if against.runs_legacy() && !legacy_runs {
+        bail!(
+            "--against {}: the legacy is {} in {}; compare against goldens (--against golden)",
+            against.as_str(),
+            if config.legacy.is_some() {
+                "retired"
+            } else {
+                "not configured"
+            },
+            config.path.display()
+        );
+    }
+    if args.bench.bench && !against.runs_legacy() {
+        bail!(
+            "the performance gate times the legacy against the candidate; it cannot run against goldens only"
+        );
+    }
+    Ok(against)
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
@@ -188,13 +243,12 @@ fn run_in_parallel(
 ) -> Vec<Option<Finished>> {
     let finish = {
         let session = Arc::clone(session);
-        move |case: &Case, dir: &Path, legacy: SideResult, candidate: SideResult| {
-            session.finish(case, dir, legacy, candidate)
-        }
+        move |case: &Case, runs: CaseRuns| session.finish(case, runs)
     };
     runtime.block_on(runner::run_cases(
         Arc::clone(&session.plan),
         session.cases.clone(),
+        session.sides(),
         cancel.clone(),
         finish,
         |case, finished: &Finished| {
@@ -252,15 +306,19 @@ fn measure_case(
     let legacy_first = SplitMix64::new(seed).coin();
     let (legacy, candidate) = pairs.run_both(legacy_first).ok()?;
     let dir = session.plan.case_dir(case);
-    let mut finished = session.finish(case, &dir, legacy, candidate);
-    let outcome = &finished.outcome;
-    if outcome.verdict.is_success() {
-        let first = pair_of(
-            legacy_first,
-            &outcome.legacy,
-            &outcome.candidate,
-            &outcome.verdict,
-        );
+    let first = pair_of(
+        legacy_first,
+        &legacy.run,
+        &candidate.run,
+        &Verdict::Identical,
+    );
+    let runs = CaseRuns {
+        dir: dir.clone(),
+        legacy: Some(legacy),
+        candidate: Some(candidate),
+    };
+    let mut finished = session.finish(case, runs);
+    if finished.outcome.verdict.is_success() {
         finished.outcome.bench =
             Some(bench::measure(&mut pairs, settings, Some(first), confidence, seed).ok()?);
         // The pairs after the first left their outputs behind; a passing case keeps none.
@@ -340,54 +398,6 @@ fn fresh_seed() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     SplitMix64::new(nanos ^ u64::from(std::process::id())).next_u64()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn finish_case(
-    config: &Config,
-    case: &Case,
-    dir: &Path,
-    report_dir: &Path,
-    keep_all: bool,
-    today: NaiveDate,
-    legacy: SideResult,
-    candidate: SideResult,
-) -> Finished {
-    let comparison = compare_case(config, &case.fixture.id, &legacy, &candidate, today);
-    let verdict = Verdict::decide(&legacy.run, &candidate.run, &comparison.outputs);
-    let mut notes = comparison.notes;
-    let kept_outputs = if keep_all || !verdict.is_success() {
-        Some(
-            dir.strip_prefix(report_dir)
-                .unwrap_or(dir)
-                .to_string_lossy()
-                .into_owned(),
-        )
-    } else {
-        if let Err(e) = std::fs::remove_dir_all(dir) {
-            notes.push(format!(
-                "could not remove outputs in {}: {e}",
-                dir.display()
-            ));
-        }
-        None
-    };
-    Finished {
-        outcome: CaseOutcome {
-            suite: case.fixture.suite.clone(),
-            fixture: case.fixture.id.clone(),
-            variant: case.variant_name().map(str::to_owned),
-            verdict,
-            legacy: legacy.run,
-            candidate: candidate.run,
-            outputs: comparison.outputs,
-            kept_outputs,
-            notes,
-            bench: None,
-        },
-        rule_hits: comparison.rule_hits,
-        waiver_hits: comparison.waiver_hits,
-    }
 }
 
 /// A progress bar on stderr; indicatif hides it when stderr is not a terminal.

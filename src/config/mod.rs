@@ -49,8 +49,16 @@ pub struct Config {
     pub source: String,
     /// `blake3:<hex>` of the file's bytes.
     pub hash: String,
-    pub legacy: SideSpec,
+    /// The legacy side; absent when `[legacy]` is missing or `retired = true` without a `cmd`.
+    pub legacy: Option<SideSpec>,
+    /// `[legacy] retired = true`: the legacy is gone (or must not be run); goldens are the
+    /// reference.
+    pub legacy_retired: bool,
+    /// `[legacy] version_cmd`: prints the legacy's version for golden provenance.
+    pub legacy_version_cmd: Option<Vec<String>>,
     pub candidate: SideSpec,
+    /// `[golden] dir`, absolute (default `golden` next to the configuration).
+    pub golden_dir: PathBuf,
     /// Sorted by name.
     pub suites: Vec<Suite>,
     /// Sorted by name; empty when the file defines none.
@@ -359,7 +367,7 @@ mod tests {
             [("bugs", false), ("main", true)]
         );
         assert_eq!(config.candidate.timeout, Duration::from_secs(30));
-        assert_eq!(config.legacy.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(config.legacy.as_ref().unwrap().timeout, DEFAULT_TIMEOUT);
         assert_eq!(config.compares.len(), 3);
         let kinds: Vec<RuleKind> = config.rules.iter().map(|r| r.kind).collect();
         use RuleKind::*;
@@ -395,11 +403,22 @@ mod tests {
                 SIDES.replace("[\"python3\", \"-m\", \"pipeline\", \"{fixture}\"]", "[]"),
             ),
             (
-                "missing side",
+                "missing candidate",
                 SIDES.replace(
-                    "[legacy]\ncmd = [\"python3\", \"legacy.py\", \"{fixture}\", \"{out}\"]\n",
+                    "[candidate]\ncmd = [\"python3\", \"-m\", \"pipeline\", \"{fixture}\"]\n",
                     "",
                 ),
+            ),
+            (
+                "legacy without a command",
+                SIDES.replace(
+                    "cmd = [\"python3\", \"legacy.py\", \"{fixture}\", \"{out}\"]\n",
+                    "version_cmd = [\"git\", \"rev-parse\", \"HEAD\"]\n",
+                ),
+            ),
+            (
+                "retired on the candidate",
+                SIDES.replace("timeout = \"30s\"", "timeout = \"30s\"\nretired = true"),
             ),
             (
                 "missing suite root",

@@ -27,6 +27,15 @@ pub struct RawConfig {
     pub report: RawReport,
     #[serde(default)]
     pub bench: RawBench,
+    #[serde(default)]
+    pub golden: RawGolden,
+}
+
+/// `[golden]`: where goldens live.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGolden {
+    pub dir: Option<Spanned<String>>,
 }
 
 /// `[bench]`: the performance gate.
@@ -45,11 +54,15 @@ pub struct RawBench {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSide {
-    pub cmd: Spanned<Vec<Spanned<String>>>,
+    pub cmd: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub env: BTreeMap<String, Spanned<String>>,
     pub cwd: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
+    /// Legacy only: the legacy is gone; compare against goldens.
+    pub retired: Option<Spanned<bool>>,
+    /// Legacy only: a command whose output names the legacy's version (e.g. a commit).
+    pub version_cmd: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -58,8 +58,13 @@ impl Validator<'_> {
         path: PathBuf,
         base_dir: PathBuf,
     ) -> Option<Config> {
-        let legacy = self.required_side(raw.legacy, "legacy");
+        let (legacy, legacy_retired, legacy_version_cmd) = self.legacy(raw.legacy);
         let candidate = self.required_side(raw.candidate, "candidate");
+        let golden_dir = raw
+            .golden
+            .dir
+            .as_ref()
+            .map_or_else(|| base_dir.join("golden"), |d| base_dir.join(d.get_ref()));
         if raw.suites.is_empty() {
             self.error(
                 0..0,
@@ -120,7 +125,7 @@ impl Validator<'_> {
             source: self.source.to_owned(),
             path,
             base_dir,
-            legacy: legacy?,
+            legacy,
             candidate: candidate?,
             suites,
             variants,
@@ -130,31 +135,86 @@ impl Validator<'_> {
             report,
             bench,
             bench_seed,
+            legacy_retired,
+            legacy_version_cmd,
+            golden_dir,
         })
     }
 
     fn required_side(&mut self, side: Option<Spanned<RawSide>>, name: &str) -> Option<SideSpec> {
-        match side {
-            Some(side) => self.side(side.into_inner()),
-            None => {
+        let Some(side) = side else {
+            self.error(0..0, format!("missing table `[{name}]`: it needs at least `cmd = [\"program\", \"arg\", ...]`"));
+            return None;
+        };
+        let table = side.span();
+        let side = side.into_inner();
+        for (key, span) in [
+            ("retired", side.retired.as_ref().map(Spanned::span)),
+            ("version_cmd", side.version_cmd.as_ref().map(Spanned::span)),
+        ] {
+            if let Some(span) = span {
                 self.error(
-                    0..0,
-                    format!("missing table `[{name}]`: it needs at least `cmd = [\"program\", \"arg\", ...]`"),
+                    span,
+                    format!("`{key}` belongs in `[legacy]`, not `[{name}]`"),
                 );
-                None
             }
         }
+        self.side(side, table, name)
     }
 
-    fn side(&mut self, raw: RawSide) -> Option<SideSpec> {
-        if raw.cmd.get_ref().is_empty() {
+    /// `[legacy]`: the side (unless retired without a command), `retired`, and `version_cmd`.
+    fn legacy(
+        &mut self,
+        raw: Option<Spanned<RawSide>>,
+    ) -> (Option<SideSpec>, bool, Option<Vec<String>>) {
+        let Some(raw) = raw else {
+            return (None, false, None);
+        };
+        let table = raw.span();
+        let raw = raw.into_inner();
+        let retired = raw.retired.as_ref().is_some_and(|r| *r.get_ref());
+        let version_cmd = raw.version_cmd.as_ref().map(|v| {
+            v.get_ref()
+                .iter()
+                .map(|a| a.get_ref().clone())
+                .collect::<Vec<_>>()
+        });
+        if let (Some(cmd), Some(v)) = (&version_cmd, &raw.version_cmd)
+            && cmd.is_empty()
+        {
             self.error(
-                raw.cmd.span(),
+                v.span(),
+                "`version_cmd` must name a program, e.g. [\"git\", \"rev-parse\", \"HEAD\"]",
+            );
+        }
+        let side = if raw.cmd.is_none() && retired {
+            None
+        } else {
+            self.side(raw, table, "legacy")
+        };
+        (side, retired, version_cmd)
+    }
+
+    fn side(&mut self, raw: RawSide, table: Range<usize>, name: &str) -> Option<SideSpec> {
+        let Some(cmd) = &raw.cmd else {
+            let hint = if name == "legacy" {
+                " (only a retired legacy, `retired = true`, may leave it out)"
+            } else {
+                ""
+            };
+            self.error(
+                table,
+                format!("`[{name}]` needs `cmd = [\"program\", \"arg\", ...]`{hint}"),
+            );
+            return None;
+        };
+        if cmd.get_ref().is_empty() {
+            self.error(
+                cmd.span(),
                 "`cmd` must name a program: `cmd = [\"program\", \"arg\", ...]`",
             );
         }
-        let cmd = raw
-            .cmd
+        let cmd = cmd
             .get_ref()
             .iter()
             .filter_map(|a| self.template(a))

@@ -72,6 +72,76 @@ pub struct Normalize {
     pub replace: Replacement,
 }
 
+/// Replaces each match of `regex` in `text` by `<name-N>`, N from `number`, leaving alone any
+/// placeholder of that name already there (`<name-3>`, `<name>`), so normalising a normalised
+/// text (a golden, say) changes nothing. `None` when nothing was replaced.
+fn placeholders(
+    regex: &Regex,
+    text: &str,
+    name: &str,
+    mut number: impl FnMut(&str) -> usize,
+) -> Option<String> {
+    let existing = placeholder_spans(text, name);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in regex.find_iter(text) {
+        if m.is_empty()
+            || existing
+                .iter()
+                .any(|s| s.start < m.end() && m.start() < s.end)
+        {
+            continue;
+        }
+        out.push_str(&text[last..m.start()]);
+        out.push_str(&format!("<{name}-{}>", number(m.as_str())));
+        last = m.end();
+    }
+    (last > 0).then(|| {
+        out.push_str(&text[last..]);
+        out
+    })
+}
+
+/// Where `<name-N>` and `<name>` placeholders are in `text`.
+fn placeholder_spans(text: &str, name: &str) -> Vec<std::ops::Range<usize>> {
+    let open = format!("<{name}");
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find(&open) {
+        let start = from + found;
+        let rest = &text[start + open.len()..];
+        let digits = rest.strip_prefix('-').map_or(0, |r| {
+            r.len() - r.trim_start_matches(|c: char| c.is_ascii_digit()).len()
+        });
+        let tail = if digits > 0 {
+            &rest[1 + digits..]
+        } else {
+            rest
+        };
+        if (digits > 0 || !rest.starts_with('-')) && tail.starts_with('>') {
+            let end = text.len() - tail.len() + 1;
+            spans.push(start..end);
+            from = end;
+        } else {
+            from = start + open.len();
+        }
+    }
+    spans
+}
+
+/// `text` with every `<name-N>` written as `<name>`.
+fn strip_numbers(text: &str, name: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for span in placeholder_spans(text, name) {
+        out.push_str(&text[last..span.start]);
+        out.push_str(&format!("<{name}>"));
+        last = span.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 /// Legacy values and their candidate equivalents: `"Y"` on the left compares as `true`. Keys are
 /// the left value's text (a string as is, anything else as JSON).
 pub type ValueMap = BTreeMap<String, Value>;
@@ -179,19 +249,19 @@ impl Rules {
                     rule.action.regex.replace_all(&current, replace.as_str())
                 }
                 Replacement::Placeholder(name) => {
-                    rule.action
-                        .regex
-                        .replace_all(&current, |caps: &regex::Captures<'_>| {
-                            let next = state.next.entry(rule.id).or_insert(0);
-                            let id = *state
-                                .ids
-                                .entry((rule.id, caps[0].to_owned()))
-                                .or_insert_with(|| {
-                                    *next += 1;
-                                    *next
-                                });
-                            format!("<{name}-{id}>")
-                        })
+                    match placeholders(&rule.action.regex, &current, name, |matched| {
+                        let next = state.next.entry(rule.id).or_insert(0);
+                        *state
+                            .ids
+                            .entry((rule.id, matched.to_owned()))
+                            .or_insert_with(|| {
+                                *next += 1;
+                                *next
+                            })
+                    }) {
+                        Some(text) => Cow::Owned(text),
+                        None => Cow::Borrowed(current.as_ref()),
+                    }
                 }
             };
             if let Cow::Owned(changed) = replaced {
@@ -213,10 +283,13 @@ impl Rules {
                 Replacement::Text(replace) => {
                     rule.action.regex.replace_all(&current, replace.as_str())
                 }
-                Replacement::Placeholder(name) => rule
-                    .action
-                    .regex
-                    .replace_all(&current, format!("<{name}>").as_str()),
+                Replacement::Placeholder(name) => {
+                    // Numbers differ between sides; the fingerprint keeps only the name.
+                    let unnumbered = strip_numbers(&current, name);
+                    let replaced = placeholders(&rule.action.regex, &unnumbered, name, |_| 0)
+                        .map(|text| text.replace(&format!("<{name}-0>"), &format!("<{name}>")));
+                    Cow::Owned(replaced.unwrap_or(unnumbered))
+                }
             };
             if let Cow::Owned(changed) = replaced {
                 current = Cow::Owned(changed);
@@ -320,6 +393,26 @@ mod tests {
         assert_eq!(l, ["<id-1> x", "<id-2>", "<id-1>"]);
         assert_eq!(l, r);
         assert_eq!(rules.normalize_unnumbered(&[], "a1b2-c3d4"), "<id>");
+        assert_eq!(
+            rules.normalize_unnumbered(&[], "<id-3> and a1b2-c3d4"),
+            "<id> and <id>"
+        );
+        // A stored placeholder is left alone even when the pattern would match inside it.
+        let greedy = Rules {
+            normalize: vec![Rule {
+                id: 0,
+                path: None,
+                action: Normalize {
+                    regex: Regex::new(r"id-\d+").unwrap(),
+                    replace: Replacement::Placeholder("id".into()),
+                },
+            }],
+            ..Rules::default()
+        };
+        let (once, _) = greedy.normalize(&[], "id-7 then <id-1>", &mut Placeholders::default());
+        assert_eq!(once, "<id-1> then <id-1>");
+        let (twice, _) = greedy.normalize(&[], &once, &mut Placeholders::default());
+        assert_eq!(twice, once);
     }
 
     #[test]

@@ -74,6 +74,12 @@ pub enum Verdict {
     Timeout { sides: Vec<Side> },
     /// A side could not be run at all.
     Error { message: String },
+    /// A golden disagrees: the candidate with it, or the legacy with it (drift).
+    GoldenMismatch { legacy: bool, candidate: bool },
+    /// The fixture's inputs changed since its golden was recorded; the golden was not used.
+    GoldenStale,
+    /// Compared against goldens only, and this case has none.
+    GoldenMissing,
 }
 
 impl Verdict {
@@ -85,7 +91,10 @@ impl Verdict {
             | Verdict::LegacyFailed
             | Verdict::CandidateFailed
             | Verdict::Timeout { .. }
-            | Verdict::Error { .. } => false,
+            | Verdict::Error { .. }
+            | Verdict::GoldenMismatch { .. }
+            | Verdict::GoldenStale
+            | Verdict::GoldenMissing => false,
         }
     }
 
@@ -101,6 +110,9 @@ impl Verdict {
             Verdict::BothFailed { .. } => "both-failed",
             Verdict::Timeout { .. } => "timeout",
             Verdict::Error { .. } => "error",
+            Verdict::GoldenMismatch { .. } => "golden-mismatch",
+            Verdict::GoldenStale => "golden-stale",
+            Verdict::GoldenMissing => "golden-missing",
         }
     }
 
@@ -113,15 +125,25 @@ impl Verdict {
                 let names: Vec<&str> = sides.iter().map(|s| s.as_str()).collect();
                 format!("timeout ({})", names.join(", "))
             }
+            Verdict::GoldenMismatch { legacy, candidate } => match (legacy, candidate) {
+                (true, true) => "golden-mismatch (legacy and candidate)".to_owned(),
+                (true, false) => "golden-mismatch (the legacy drifted from its golden)".to_owned(),
+                (false, _) => "golden-mismatch (the candidate differs from the golden)".to_owned(),
+            },
             other => other.name().to_owned(),
         }
     }
 
-    /// Decides a case from both runs and the compared outputs.
-    pub fn decide(legacy: &SideRun, candidate: &SideRun, outputs: &[OutputComparison]) -> Verdict {
+    /// Decides a case from how both sides ended (the reference is the legacy's run or its
+    /// golden's recorded status) and the compared outputs.
+    pub fn decide(
+        legacy: &RunStatus,
+        candidate: &RunStatus,
+        outputs: &[OutputComparison],
+    ) -> Verdict {
         let spawn_failure = [(Side::Legacy, legacy), (Side::Candidate, candidate)]
             .into_iter()
-            .find_map(|(side, run)| match &run.status {
+            .find_map(|(side, status)| match status {
                 RunStatus::SpawnFailed { message } => Some(format!("{side}: {message}")),
                 _ => None,
             });
@@ -130,16 +152,16 @@ impl Verdict {
         }
         let timed_out: Vec<Side> = [(Side::Legacy, legacy), (Side::Candidate, candidate)]
             .into_iter()
-            .filter(|(_, run)| matches!(run.status, RunStatus::TimedOut { .. }))
+            .filter(|(_, status)| matches!(status, RunStatus::TimedOut { .. }))
             .map(|(side, _)| side)
             .collect();
         if !timed_out.is_empty() {
             return Verdict::Timeout { sides: timed_out };
         }
         let outputs_agree = outputs.iter().all(|o| o.status.is_success());
-        match (legacy.status.is_success(), candidate.status.is_success()) {
+        match (legacy.is_success(), candidate.is_success()) {
             (false, false) => Verdict::BothFailed {
-                agree: legacy.status == candidate.status && outputs_agree,
+                agree: legacy == candidate && outputs_agree,
             },
             (false, true) => Verdict::LegacyFailed,
             (true, false) => Verdict::CandidateFailed,
@@ -211,9 +233,17 @@ pub struct CaseOutcome {
     pub fixture: String,
     pub variant: Option<String>,
     pub verdict: Verdict,
-    pub legacy: SideRun,
+    /// What the candidate was compared against: the legacy's run, its golden, or both.
+    #[serde(default = "legacy_only")]
+    pub against: Vec<Reference>,
+    /// The legacy's run; absent when only the golden was compared against.
+    pub legacy: Option<SideRun>,
     pub candidate: SideRun,
+    /// The candidate's outputs against the reference: the legacy when it ran, else the golden.
     pub outputs: Vec<OutputComparison>,
+    /// The golden's part, when goldens were used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub golden: Option<GoldenCheck>,
     /// Where both sides' outputs were kept, when they were.
     pub kept_outputs: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -223,7 +253,60 @@ pub struct CaseOutcome {
     pub bench: Option<crate::bench::CaseBench>,
 }
 
+/// What a candidate is compared against.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Reference {
+    Legacy,
+    Golden,
+}
+
+fn legacy_only() -> Vec<Reference> {
+    vec![Reference::Legacy]
+}
+
+/// A case's golden: where it came from and how the sides compare with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoldenCheck {
+    /// The golden's directory, relative to the golden store.
+    pub path: String,
+    pub provenance: crate::golden::Provenance,
+    /// The fixture's inputs changed since recording; the golden was not used.
+    pub stale: bool,
+    /// The candidate against the golden, when the legacy also ran (otherwise the case's own
+    /// `outputs` are against the golden).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidate: Vec<OutputComparison>,
+    /// The legacy against its golden: drift, or a rotten golden.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub legacy: Vec<OutputComparison>,
+    /// Where a pending update was written for review, when one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
+}
+
 impl CaseOutcome {
+    /// The runs that happened, named: the legacy's (when it ran), then the candidate's.
+    pub fn runs(&self) -> Vec<(&'static str, &SideRun)> {
+        let mut runs = Vec::with_capacity(2);
+        if let Some(legacy) = &self.legacy {
+            runs.push(("legacy", legacy));
+        }
+        runs.push(("candidate", &self.candidate));
+        runs
+    }
+
+    /// How the reference ended: the legacy's status, or the golden's recorded one.
+    pub fn reference_status(&self) -> String {
+        match (&self.legacy, &self.golden) {
+            (Some(legacy), _) => legacy.status.describe(),
+            (None, Some(golden)) => format!("golden ({})", golden.provenance.status.describe()),
+            (None, None) => "golden (none)".to_owned(),
+        }
+    }
+
     /// `suite/fixture` or `suite/fixture[variant]`.
     pub fn label(&self) -> String {
         match &self.variant {

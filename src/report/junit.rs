@@ -92,7 +92,7 @@ fn test_case(case: &CaseOutcome) -> TestCase {
                 format!(
                     "{}: legacy {}, candidate {}",
                     verdict.describe(),
-                    case.legacy.status.describe(),
+                    case.reference_status(),
                     case.candidate.status.describe()
                 )
             };
@@ -122,7 +122,7 @@ fn failure_text(case: &CaseOutcome) -> String {
         "{} is {}\nlegacy: {}\ncandidate: {}\n",
         case.label(),
         case.verdict.describe(),
-        case.legacy.status.describe(),
+        case.reference_status(),
         case.candidate.status.describe()
     );
     let mut listed = 0;

@@ -294,11 +294,13 @@ fn cases(out: &mut String, r: &RunResults) -> fmt::Result {
             case.verdict.describe(),
             case.differences() - case.waived(),
             case.waived(),
-            cell(&case.legacy.status.describe()),
+            cell(&case.reference_status()),
             cell(&case.candidate.status.describe()),
-            format_ms(case.legacy.wall_ms),
+            case.legacy
+                .as_ref()
+                .map_or("–".to_owned(), |l| format_ms(l.wall_ms)),
             format_ms(case.candidate.wall_ms),
-            rss(case.legacy.peak_rss_kib),
+            rss(case.legacy.as_ref().and_then(|l| l.peak_rss_kib)),
             rss(case.candidate.peak_rss_kib),
         )?;
     }
@@ -311,7 +313,7 @@ fn cases(out: &mut String, r: &RunResults) -> fmt::Result {
 fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
     writeln!(out, "### {} — {}\n", case.label(), case.verdict.describe())?;
     let mut bullets = Vec::new();
-    for (side, run) in [("legacy", &case.legacy), ("candidate", &case.candidate)] {
+    for (side, run) in case.runs() {
         if !run.status.is_success() {
             bullets.push(format!("{side}: {}", run.status.describe()));
         }
@@ -339,7 +341,7 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
     for output in case.outputs.iter().filter(|o| o.total > 0) {
         output_table(out, output)?;
     }
-    for (side, run) in [("legacy", &case.legacy), ("candidate", &case.candidate)] {
+    for (side, run) in case.runs() {
         if !run.status.is_success() && !run.stderr_tail.is_empty() {
             writeln!(
                 out,

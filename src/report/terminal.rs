@@ -41,7 +41,7 @@ pub fn write_summary(
                 String::new()
             }
         )?;
-        for (side, run) in [("legacy", &case.legacy), ("candidate", &case.candidate)] {
+        for (side, run) in case.runs() {
             if !run.status.is_success() {
                 let last = run.stderr_tail.lines().last().unwrap_or("");
                 writeln!(

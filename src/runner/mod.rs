@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use process::{SideRequest, measure_floor, run_side, signal_name};
-pub use schedule::{Cancel, Plan, run_cases};
+pub use schedule::{Cancel, CaseRuns, Plan, Sides, run_cases};
 
 /// Bytes of stdout or stderr stored per run; beyond it the capture is marked truncated.
 pub const CAPTURE_LIMIT: u64 = 64 * 1024 * 1024;

@@ -2,7 +2,7 @@
 //! `jobs` at once), comparison on a blocking thread as each pair finishes, and cancellation that
 //! stops waiting cases and kills running ones.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::{Semaphore, watch};
@@ -71,17 +71,15 @@ impl Plan {
         dir
     }
 
-    /// The run directory of a case and both sides' requests in it.
-    pub fn requests(&self, case: &Case) -> (PathBuf, SideRequest, SideRequest) {
+    /// The run directory of a case and each side's request in it (no legacy request when the
+    /// configuration has no legacy to run).
+    pub fn requests(&self, case: &Case) -> (PathBuf, Option<SideRequest>, SideRequest) {
         let dir = self.case_dir(case);
         let config = &self.config;
-        let legacy = SideRequest::render(
-            Side::Legacy,
-            &config.legacy,
-            config,
-            case,
-            &dir.join("legacy"),
-        );
+        let legacy = config
+            .legacy
+            .as_ref()
+            .map(|spec| SideRequest::render(Side::Legacy, spec, config, case, &dir.join("legacy")));
         let candidate = SideRequest::render(
             Side::Candidate,
             &config.candidate,
@@ -93,20 +91,38 @@ impl Plan {
     }
 }
 
-/// Runs both sides of every case with at most `plan.jobs` processes at once, and hands each
-/// finished pair to `finish` on a blocking thread (comparison is CPU work). `on_done` sees each
-/// result as it arrives. Returns the results in case order; cases cut short by cancellation are
-/// left out.
+/// Which sides a pass over the cases runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sides {
+    Both,
+    /// Recording goldens.
+    Legacy,
+    /// Comparing against goldens only.
+    Candidate,
+}
+
+/// One case's runs, as far as the pass ran them.
+pub struct CaseRuns {
+    pub dir: PathBuf,
+    pub legacy: Option<SideResult>,
+    pub candidate: Option<SideResult>,
+}
+
+/// Runs the chosen sides of every case with at most `plan.jobs` processes at once, and hands
+/// each finished case to `finish` on a blocking thread (comparison is CPU work). `on_done` sees
+/// each result as it arrives. Returns the results in case order; cases cut short by cancellation
+/// are left out.
 pub async fn run_cases<T, F, D>(
     plan: Arc<Plan>,
     cases: Vec<Case>,
+    sides: Sides,
     cancel: Cancel,
     finish: F,
     mut on_done: D,
 ) -> Vec<Option<T>>
 where
     T: Send + 'static,
-    F: Fn(&Case, &Path, SideResult, SideResult) -> T + Send + Sync + 'static,
+    F: Fn(&Case, CaseRuns) -> T + Send + Sync + 'static,
     D: FnMut(&Case, &T),
 {
     let permits = Arc::new(Semaphore::new(plan.jobs.max(1)));
@@ -119,11 +135,14 @@ where
         let finish = Arc::clone(&finish);
         tasks.spawn(async move {
             let (dir, legacy, candidate) = plan.requests(&case);
-            let run = |request: SideRequest| {
+            let legacy = legacy.filter(|_| sides != Sides::Candidate);
+            let candidate = (sides != Sides::Legacy).then_some(candidate);
+            let run = |request: Option<SideRequest>| {
                 let permits = Arc::clone(&permits);
                 let cancel = cancel.clone();
                 let exe = plan.exe.clone();
                 async move {
+                    let request = request?;
                     let _permit = tokio::select! {
                         permit = permits.acquire_owned() => permit.ok()?,
                         () = cancel.cancelled() => return None,
@@ -132,16 +151,23 @@ where
                 }
             };
             let (legacy, candidate) = tokio::join!(run(legacy), run(candidate));
-            let (Some(legacy), Some(candidate)) = (legacy, candidate) else {
-                return (index, None);
+            let interrupted = |r: &Option<SideResult>| {
+                r.as_ref()
+                    .is_some_and(|r| r.run.status == RunStatus::Interrupted)
             };
             if cancel.is_cancelled()
-                && [&legacy.run.status, &candidate.run.status].contains(&&RunStatus::Interrupted)
+                && (interrupted(&legacy)
+                    || interrupted(&candidate)
+                    || (legacy.is_none() && candidate.is_none()))
             {
                 return (index, None);
             }
-            let result =
-                tokio::task::spawn_blocking(move || finish(&case, &dir, legacy, candidate)).await;
+            let runs = CaseRuns {
+                dir,
+                legacy,
+                candidate,
+            };
+            let result = tokio::task::spawn_blocking(move || finish(&case, runs)).await;
             (index, result.ok())
         });
     }

@@ -1,0 +1,201 @@
+//! Deciding pending changes: list them, compare each with its golden field by field, accept
+//! (the pending directory replaces the golden) or reject (it is removed), and append every
+//! decision to `review-log.jsonl` with who, when, why and which cases.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Golden, GoldenError, GoldenStore, PENDING_SUFFIX, replace_dir};
+use crate::compare::{CaseComparison, compare_case};
+use crate::config::Config;
+use crate::runner::{Artifacts, RunStatus, SideResult, SideRun, StreamInfo};
+
+/// The append-only log of decisions, under the golden directory.
+pub const LOG_FILE: &str = "review-log.jsonl";
+
+/// A pending change and the golden it would replace.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// `suite/fixture[@variant]`.
+    pub label: String,
+    pub golden_dir: PathBuf,
+    pub pending_dir: PathBuf,
+}
+
+/// Every pending change, sorted by label.
+pub fn pending(store: &GoldenStore) -> std::io::Result<Vec<Pending>> {
+    Ok(store
+        .stored()?
+        .into_iter()
+        .filter(|(_, pending)| *pending)
+        .map(|(dir, _)| {
+            let relative = dir
+                .strip_prefix(&store.dir)
+                .unwrap_or(&dir)
+                .to_string_lossy()
+                .into_owned();
+            let label = relative
+                .strip_suffix(PENDING_SUFFIX)
+                .unwrap_or(&relative)
+                .to_owned();
+            let golden_dir = PathBuf::from(
+                dir.to_string_lossy()
+                    .strip_suffix(PENDING_SUFFIX)
+                    .unwrap_or_default(),
+            );
+            Pending {
+                label,
+                golden_dir,
+                pending_dir: dir,
+            }
+        })
+        .collect())
+}
+
+/// A side with no outputs at all: what a brand-new golden is compared with.
+fn nothing(dir: &Path) -> SideResult {
+    SideResult {
+        run: SideRun {
+            argv: Vec::new(),
+            cwd: String::new(),
+            status: RunStatus::Exited { code: 0 },
+            wall_ms: 0.0,
+            user_ms: None,
+            sys_ms: None,
+            peak_rss_kib: None,
+            stdout: StreamInfo::default(),
+            stderr: StreamInfo::default(),
+            stderr_tail: String::new(),
+            notes: Vec::new(),
+        },
+        artifacts: Artifacts {
+            out_dir: dir.join("out"),
+            stdout: dir.join("stdout"),
+            stderr: dir.join("stderr"),
+        },
+    }
+}
+
+/// The golden (left) against its pending change (right), under the configuration's rules.
+pub fn compare(
+    config: &Config,
+    pending: &Pending,
+    today: NaiveDate,
+) -> Result<CaseComparison, GoldenError> {
+    let golden = Golden::read(&pending.golden_dir)?
+        .map_or_else(|| nothing(&pending.golden_dir), |g| g.as_side());
+    let new = Golden::read(&pending.pending_dir)?
+        .map_or_else(|| nothing(&pending.pending_dir), |g| g.as_side());
+    let fixture = pending
+        .label
+        .rsplit_once('/')
+        .map_or(pending.label.as_str(), |(_, id)| id);
+    Ok(compare_case(
+        config,
+        fixture,
+        ("golden", &golden),
+        ("pending", &new),
+        today,
+    ))
+}
+
+/// Accept or reject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Accept,
+    Reject,
+}
+
+/// One line of the review log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub at: String,
+    pub who: String,
+    pub decision: Decision,
+    pub reason: String,
+    pub cases: Vec<String>,
+}
+
+/// Applies `decision` to every case in `cases` and logs it as one entry.
+pub fn decide(
+    store: &GoldenStore,
+    cases: &[Pending],
+    decision: Decision,
+    reason: &str,
+) -> Result<(), GoldenError> {
+    for pending in cases {
+        let result = match decision {
+            Decision::Accept => replace_dir(&pending.pending_dir, &pending.golden_dir),
+            Decision::Reject => std::fs::remove_dir_all(&pending.pending_dir),
+        };
+        result.map_err(|source| GoldenError::Write {
+            path: pending.golden_dir.clone(),
+            source,
+        })?;
+    }
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let entry = LogEntry {
+        at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        who: who(),
+        decision,
+        reason: reason.to_owned(),
+        cases: cases.iter().map(|p| p.label.clone()).collect(),
+    };
+    append_log(store, &entry)
+}
+
+fn append_log(store: &GoldenStore, entry: &LogEntry) -> Result<(), GoldenError> {
+    let path = store.dir.join(LOG_FILE);
+    let error = |source| GoldenError::Write {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&store.dir).map_err(error)?;
+    let mut line = serde_json::to_vec(entry).map_err(|e| error(std::io::Error::other(e)))?;
+    line.push(b'\n');
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(error)?;
+    file.write_all(&line).map_err(error)
+}
+
+/// Every entry of the log, oldest first.
+pub fn read_log(store: &GoldenStore) -> Result<Vec<LogEntry>, GoldenError> {
+    let path = store.dir.join(LOG_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(GoldenError::Read { path, source }),
+    };
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l).map_err(|source| GoldenError::Provenance {
+                path: path.clone(),
+                source,
+            })
+        })
+        .collect()
+}
+
+/// Who is deciding: git's `user.name`, else `$USER`, else `unknown`.
+pub fn who() -> String {
+    let git = std::process::Command::new("git")
+        .args(["config", "user.name"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|name| !name.is_empty());
+    git.or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
