@@ -18,7 +18,7 @@ pub const NOTHING_SELECTED: i32 = 4;
 pub const HELP: &str = "\
 Exit codes:
   0  every fixture identical, equivalent or waived (and within budget)
-  1  a fixture differs, or a side failed where the other did not
+  1  a fixture differs, a side failed where the other did not, or a golden mismatches
   2  usage, configuration or harness error: nothing trustworthy was compared
   3  outputs agree but a performance budget is exceeded
   4  no fixture matched the selection";

@@ -179,7 +179,7 @@ impl Judge<'_> {
         judged.outcome.against.push(Reference::Golden);
         let path = golden
             .dir
-            .strip_prefix(&self.store.dir)
+            .strip_prefix(&self.config.base_dir)
             .unwrap_or(&golden.dir)
             .to_string_lossy()
             .into_owned();
@@ -201,7 +201,6 @@ impl Judge<'_> {
             return;
         }
         let against_golden = self.compare(case, ("golden", &reference), ("candidate", candidate));
-        judged.absorb(&against_golden);
         let candidate_agrees = Verdict::decide(
             &reference.run.status,
             &candidate.run.status,
@@ -210,7 +209,9 @@ impl Judge<'_> {
         .is_success();
         match legacy {
             None => {
-                // Goldens only: the golden is the reference, its comparison the case's outputs.
+                // Goldens only: the golden is the reference, its comparison the case's outputs
+                // (and what rule and waiver usage counts).
+                judged.absorb(&against_golden);
                 judged.outcome.verdict = Verdict::decide(
                     &reference.run.status,
                     &candidate.run.status,
@@ -229,13 +230,19 @@ impl Judge<'_> {
                 }
             }
             Some(legacy) => {
+                // Both: the legacy's run stays the reference (usage counts come from it); the
+                // golden comparisons are kept where they add evidence: the legacy's drift, and
+                // the candidate's disagreement when it agrees with the legacy.
                 let drift = self.compare(case, ("golden", &reference), ("legacy", legacy));
-                judged.absorb(&drift);
                 let legacy_agrees =
                     Verdict::decide(&reference.run.status, &legacy.run.status, &drift.outputs)
                         .is_success();
-                check.candidate = against_golden.outputs;
-                check.legacy = drift.outputs;
+                if !legacy_agrees {
+                    check.legacy = drift.outputs;
+                }
+                if !candidate_agrees && judged.outcome.verdict.is_success() {
+                    check.candidate = against_golden.outputs;
+                }
                 if judged.outcome.verdict.is_success() && !(legacy_agrees && candidate_agrees) {
                     judged.outcome.verdict = Verdict::GoldenMismatch {
                         legacy: !legacy_agrees,
@@ -274,7 +281,7 @@ impl Judge<'_> {
         } else {
             golden.provenance.version.clone()
         };
-        let written = provenance(self.config, case, &run.run, source, version)
+        let written = provenance(self.config, case, run, source, version)
             .map_err(|e| e.to_string())
             .and_then(|p| {
                 self.store
@@ -284,7 +291,7 @@ impl Judge<'_> {
         match written {
             Ok(()) => Some(
                 target
-                    .strip_prefix(&self.store.dir)
+                    .strip_prefix(&self.config.base_dir)
                     .unwrap_or(&target)
                     .to_string_lossy()
                     .into_owned(),
@@ -316,25 +323,37 @@ impl Judge<'_> {
     }
 }
 
-/// The provenance of a golden made from `run` of `case`.
+/// The provenance of a golden made from `run` of `case`. Its command line names the output
+/// directory `{out}` and paths under the configuration's directory relatively, so recording
+/// again elsewhere or later gives the same provenance.
 pub fn provenance(
     config: &Config,
     case: &Case,
-    run: &SideRun,
+    run: &SideResult,
     source: &str,
     version: Option<String>,
 ) -> std::io::Result<Provenance> {
+    let out_dir = run.artifacts.out_dir.to_string_lossy().into_owned();
+    let mut base = config.base_dir.to_string_lossy().into_owned();
+    base.push('/');
+    let argv = run
+        .run
+        .argv
+        .iter()
+        .map(|arg| arg.replace(&out_dir, "{out}").replace(&base, ""))
+        .collect();
     Ok(Provenance {
         format_version: PROVENANCE_VERSION,
         suite: case.fixture.suite.clone(),
         fixture: case.fixture.id.clone(),
         variant: case.variant_name().map(str::to_owned),
         source: source.to_owned(),
-        argv: run.argv.clone(),
+        argv,
         version,
-        status: run.status.clone(),
+        status: run.run.status.clone(),
         inputs: hash_inputs(&case.fixture.path)?,
         outputs: Vec::new(),
+        content: String::new(),
         parity_version: env!("CARGO_PKG_VERSION").to_owned(),
         config_hash: config.hash.clone(),
         recorded_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),

@@ -4,11 +4,14 @@
 
 mod assemble;
 mod diff;
+mod golden;
 mod report;
 mod run;
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -47,6 +50,9 @@ pub enum Command {
     /// random order until the verdict is clear (outputs are compared on every pair).
     #[command(after_help = exit_code::HELP)]
     Bench(RunArgs),
+    /// Record, check and review the goldens: the legacy's outputs kept as the reference for
+    /// when the legacy is gone.
+    Golden(golden::GoldenArgs),
     /// Render a report from a results.json written by an earlier run.
     Report(ReportArgs),
 }
@@ -254,6 +260,7 @@ pub fn main() -> i32 {
             run::run(args)
         }
         Command::Diff(args) => diff::diff(args),
+        Command::Golden(args) => golden::golden(args),
         Command::Report(args) => report::report(args),
     };
     match result {
@@ -268,6 +275,16 @@ pub fn main() -> i32 {
             exit_code::TROUBLE
         }
     }
+}
+
+/// Loads `path`, or the parity.toml found from the current directory up.
+fn load_config(path: Option<&Path>) -> anyhow::Result<crate::config::Config> {
+    let cwd = std::env::current_dir().context("cannot determine the current directory")?;
+    let path = match path {
+        Some(path) => cwd.join(path),
+        None => crate::config::discover(&cwd)?,
+    };
+    Ok(crate::config::load(&path)?)
 }
 
 /// A closed pipe (`parity diff a b | head`) is how the reader says it has seen enough.

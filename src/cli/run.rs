@@ -46,11 +46,7 @@ struct Session {
 impl Session {
     fn open(args: &RunArgs) -> anyhow::Result<Self> {
         let cwd = std::env::current_dir().context("cannot determine the current directory")?;
-        let config_path = match &args.config {
-            Some(path) => cwd.join(path),
-            None => config::discover(&cwd)?,
-        };
-        let config = Arc::new(config::load(&config_path)?);
+        let config = Arc::new(super::load_config(args.config.as_deref())?);
         let selection = Selection {
             suites: args.suites.clone(),
             fixtures: args.fixtures.clone(),

@@ -103,6 +103,11 @@ impl Golden {
         }
     }
 
+    /// Whether the stored outputs are still those recorded (not edited by hand).
+    pub fn is_intact(&self) -> std::io::Result<bool> {
+        Ok(content_hash(&self.dir)? == self.provenance.content)
+    }
+
     /// Whether the fixture's inputs changed since this golden was recorded.
     pub fn is_stale(&self, fixture: &Path) -> bool {
         hash_inputs(fixture).map_or(true, |hash| hash != self.provenance.inputs)
@@ -129,6 +134,15 @@ impl GoldenStore {
             None => case.fixture.id.clone(),
         };
         self.dir.join(&case.fixture.suite).join(name)
+    }
+
+    /// `suite/fixture[@variant]`: how the review log names a case's golden.
+    pub fn label(&self, case: &Case) -> String {
+        let dir = self.case_dir(case);
+        dir.strip_prefix(&self.dir)
+            .unwrap_or(&dir)
+            .to_string_lossy()
+            .into_owned()
     }
 
     pub fn pending_dir(&self, case: &Case) -> PathBuf {
@@ -223,6 +237,7 @@ impl GoldenStore {
             outputs.push(name.to_owned());
         }
         provenance.outputs = outputs;
+        provenance.content = content_hash(staging.path()).map_err(error(target))?;
         let text = serde_json::to_vec_pretty(&provenance).map_err(|e| GoldenError::Write {
             path: target.to_owned(),
             source: std::io::Error::other(e),
@@ -231,6 +246,108 @@ impl GoldenStore {
         std::fs::write(&dest, [text, b"\n".to_vec()].concat()).map_err(error(&dest))?;
         replace_dir(&staging.keep(), target).map_err(error(target))
     }
+}
+
+/// What recording did to a case's golden.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// There was none.
+    New,
+    /// The same outputs and origin as before: the stored golden was left as it was.
+    Unchanged,
+    /// The golden changed; the outputs that differ (or `provenance.json` when only the origin
+    /// did: the command, version, status or inputs).
+    Updated { changed: Vec<String> },
+}
+
+impl GoldenStore {
+    /// Records `run` as the golden of `case`: written beside it, then compared with the stored
+    /// one, which is replaced only if anything but the recording date and tool versions differ
+    /// (so recording twice leaves git clean). A pending change of the case is superseded.
+    pub fn record(
+        &self,
+        config: &Config,
+        case: &Case,
+        run: &SideResult,
+        provenance: Provenance,
+    ) -> Result<Recorded, GoldenError> {
+        let target = self.case_dir(case);
+        let parent = target.parent().unwrap_or(&self.dir).to_owned();
+        let error = |path: &Path| {
+            let path = path.to_owned();
+            move |source| GoldenError::Write { path, source }
+        };
+        std::fs::create_dir_all(&parent).map_err(error(&parent))?;
+        let scratch = tempfile::Builder::new()
+            .prefix(".recording-")
+            .tempdir_in(&parent)
+            .map_err(error(&parent))?;
+        let fresh = scratch.path().join("golden");
+        self.write(config, &fresh, run, provenance)?;
+        let outcome = match Golden::read(&target)? {
+            None => Recorded::New,
+            Some(old) => {
+                let changed = changed_files(&old, &fresh).map_err(error(&target))?;
+                if changed.is_empty() {
+                    Recorded::Unchanged
+                } else {
+                    Recorded::Updated { changed }
+                }
+            }
+        };
+        if outcome != Recorded::Unchanged {
+            replace_dir(&fresh, &target).map_err(error(&target))?;
+        }
+        let pending = pending_of(&target);
+        if pending.exists() {
+            std::fs::remove_dir_all(&pending).map_err(error(&pending))?;
+        }
+        Ok(outcome)
+    }
+}
+
+/// The stored files that differ between a golden and a fresh recording, and `provenance.json`
+/// when their origin does (the date and tool versions do not count).
+fn changed_files(old: &Golden, fresh: &Path) -> std::io::Result<Vec<String>> {
+    let mut changed = Vec::new();
+    let listing = |dir: &Path| -> std::io::Result<std::collections::BTreeMap<String, PathBuf>> {
+        Ok(crate::diff::dir::list_files(dir)?
+            .into_iter()
+            .filter(|(name, _)| name != PROVENANCE_FILE)
+            .collect())
+    };
+    let (before, after) = (listing(&old.dir)?, listing(fresh)?);
+    let names: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    for name in names {
+        let same = match (before.get(name), after.get(name)) {
+            (Some(a), Some(b)) => std::fs::read(a)? == std::fs::read(b)?,
+            _ => false,
+        };
+        if !same {
+            changed.push(name.clone());
+        }
+    }
+    let new = Golden::read(fresh)
+        .map_err(std::io::Error::other)?
+        .map(|g| g.provenance);
+    if new.as_ref().map(origin) != Some(origin(&old.provenance)) {
+        changed.push(PROVENANCE_FILE.to_owned());
+    }
+    Ok(changed)
+}
+
+/// The hash of a golden directory's stored outputs (everything but its provenance).
+fn content_hash(dir: &Path) -> std::io::Result<String> {
+    provenance::hash_files(dir, |name| name != PROVENANCE_FILE)
+}
+
+/// What a golden's origin is, for deciding whether recording changed it: everything in its
+/// provenance but the date and the tool's version.
+fn origin(p: &Provenance) -> impl PartialEq + '_ {
+    (
+        (&p.source, &p.argv, &p.version),
+        (&p.status, &p.inputs, &p.outputs, &p.content),
+    )
 }
 
 fn normalized(

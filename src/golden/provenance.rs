@@ -10,6 +10,7 @@
 //!   "status": { "kind": "exited", "code": 0 },
 //!   "inputs": "blake3:…",
 //!   "outputs": ["advisory_current.json", "run_report.md", "state_history.csv"],
+//!   "content": "blake3:…",
 //!   "parity_version": "0.1.0",
 //!   "config_hash": "blake3:…",
 //!   "recorded_at": "2026-11-22T10:00:00Z"
@@ -46,6 +47,10 @@ pub struct Provenance {
     pub inputs: String,
     /// The outputs stored, relative paths (`stdout`/`stderr` for streams).
     pub outputs: Vec<String>,
+    /// Content hash of the stored outputs: a golden edited by hand no longer matches it
+    /// (`parity golden check` says so).
+    #[serde(default)]
+    pub content: String,
     pub parity_version: String,
     pub config_hash: String,
     pub recorded_at: String,
@@ -54,17 +59,26 @@ pub struct Provenance {
 /// `blake3:<hex>` over every file under `path` (or the file itself): relative path, length and
 /// bytes of each, in sorted order, so renaming or editing any input changes it.
 pub fn hash_inputs(path: &Path) -> std::io::Result<String> {
-    let mut hasher = blake3::Hasher::new();
     if path.is_file() {
+        let mut hasher = blake3::Hasher::new();
         hasher.update(&std::fs::read(path)?);
-    } else {
-        for (relative, file) in crate::diff::dir::list_files(path)? {
-            let bytes = std::fs::read(&file)?;
-            hasher.update(relative.as_bytes());
-            hasher.update(&[0]);
-            hasher.update(&(bytes.len() as u64).to_le_bytes());
-            hasher.update(&bytes);
+        return Ok(format!("blake3:{}", hasher.finalize().to_hex()));
+    }
+    hash_files(path, |_| true)
+}
+
+/// The same hash over the files under `root` that `keep` accepts (by relative path).
+pub fn hash_files(root: &Path, keep: impl Fn(&str) -> bool) -> std::io::Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    for (relative, file) in crate::diff::dir::list_files(root)? {
+        if !keep(&relative) {
+            continue;
         }
+        let bytes = std::fs::read(&file)?;
+        hasher.update(relative.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(&(bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
     }
     Ok(format!("blake3:{}", hasher.finalize().to_hex()))
 }

@@ -55,6 +55,12 @@ pub fn pending(store: &GoldenStore) -> std::io::Result<Vec<Pending>> {
         .collect())
 }
 
+/// The fixture id in a label `suite/fixture[@variant]` (fixture ids may contain `/`).
+pub fn fixture_of(label: &str) -> &str {
+    let fixture = label.split_once('/').map_or(label, |(_, f)| f);
+    fixture.rsplit_once('@').map_or(fixture, |(f, _)| f)
+}
+
 /// A side with no outputs at all: what a brand-new golden is compared with.
 fn nothing(dir: &Path) -> SideResult {
     SideResult {
@@ -89,10 +95,7 @@ pub fn compare(
         .map_or_else(|| nothing(&pending.golden_dir), |g| g.as_side());
     let new = Golden::read(&pending.pending_dir)?
         .map_or_else(|| nothing(&pending.pending_dir), |g| g.as_side());
-    let fixture = pending
-        .label
-        .rsplit_once('/')
-        .map_or(pending.label.as_str(), |(_, id)| id);
+    let fixture = fixture_of(&pending.label);
     Ok(compare_case(
         config,
         fixture,
@@ -102,10 +105,12 @@ pub fn compare(
     ))
 }
 
-/// Accept or reject.
+/// What happened to goldens: recorded from the legacy, or a pending change accepted or
+/// rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
+    Record,
     Accept,
     Reject,
 }
@@ -131,12 +136,24 @@ pub fn decide(
         let result = match decision {
             Decision::Accept => replace_dir(&pending.pending_dir, &pending.golden_dir),
             Decision::Reject => std::fs::remove_dir_all(&pending.pending_dir),
+            Decision::Record => Ok(()),
         };
         result.map_err(|source| GoldenError::Write {
             path: pending.golden_dir.clone(),
             source,
         })?;
     }
+    let labels: Vec<String> = cases.iter().map(|p| p.label.clone()).collect();
+    log(store, decision, reason, &labels)
+}
+
+/// Appends one decision over `cases` (labels) to the log; nothing when `cases` is empty.
+pub fn log(
+    store: &GoldenStore,
+    decision: Decision,
+    reason: &str,
+    cases: &[String],
+) -> Result<(), GoldenError> {
     if cases.is_empty() {
         return Ok(());
     }
@@ -145,7 +162,7 @@ pub fn decide(
         who: who(),
         decision,
         reason: reason.to_owned(),
-        cases: cases.iter().map(|p| p.label.clone()).collect(),
+        cases: cases.to_vec(),
     };
     append_log(store, &entry)
 }

@@ -47,11 +47,15 @@ pub fn clusters(cases: &[CaseOutcome]) -> Vec<Cluster> {
     let mut by_key: BTreeMap<(String, String, DiffKind), Cluster> = BTreeMap::new();
     for case in cases {
         let label = case.label();
-        for output in &case.outputs {
+        let comparisons = case.comparisons();
+        let outputs = comparisons
+            .iter()
+            .flat_map(|c| c.outputs.iter().map(move |o| (c.name(&o.output), o)));
+        for (name, output) in outputs {
             for tally in &output.clusters {
-                let key = (output.output.clone(), tally.pattern.clone(), tally.kind);
+                let key = (name.clone(), tally.pattern.clone(), tally.kind);
                 let cluster = by_key.entry(key).or_insert_with(|| Cluster {
-                    output: output.output.clone(),
+                    output: name.clone(),
                     pattern: tally.pattern.clone(),
                     kind: tally.kind,
                     count: 0,

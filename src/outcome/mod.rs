@@ -267,6 +267,28 @@ fn legacy_only() -> Vec<Reference> {
     vec![Reference::Legacy]
 }
 
+/// One comparison of a case: `right` against `left`.
+#[derive(Debug, Clone, Copy)]
+pub struct Compared<'a> {
+    pub left: &'static str,
+    pub right: &'static str,
+    /// The candidate against its reference (the case's `outputs`).
+    pub primary: bool,
+    pub outputs: &'a [OutputComparison],
+}
+
+impl Compared<'_> {
+    /// How an output of this comparison is named: `report.md`, or `report.md (golden → legacy)`
+    /// outside the primary comparison.
+    pub fn name(&self, output: &str) -> String {
+        if self.primary {
+            output.to_owned()
+        } else {
+            format!("{output} ({} → {})", self.left, self.right)
+        }
+    }
+}
+
 /// A case's golden: where it came from and how the sides compare with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GoldenCheck {
@@ -298,12 +320,16 @@ impl CaseOutcome {
         runs
     }
 
-    /// How the reference ended: the legacy's status, or the golden's recorded one.
-    pub fn reference_status(&self) -> String {
+    /// The candidate's reference and how it ended: the legacy's run, or the golden's recorded
+    /// status.
+    pub fn reference(&self) -> (&'static str, String) {
         match (&self.legacy, &self.golden) {
-            (Some(legacy), _) => legacy.status.describe(),
-            (None, Some(golden)) => format!("golden ({})", golden.provenance.status.describe()),
-            (None, None) => "golden (none)".to_owned(),
+            (Some(legacy), _) => ("legacy", legacy.status.describe()),
+            (None, Some(golden)) => (
+                "golden",
+                format!("{} (recorded)", golden.provenance.status.describe()),
+            ),
+            (None, None) => ("golden", "none recorded".to_owned()),
         }
     }
 
@@ -315,11 +341,50 @@ impl CaseOutcome {
         }
     }
 
+    /// Every comparison made for this case: the candidate against its reference (the legacy
+    /// when it ran, else the golden), then, when both were used, the candidate and the legacy
+    /// against the golden.
+    pub fn comparisons(&self) -> Vec<Compared<'_>> {
+        let primary = if self.legacy.is_some() {
+            "legacy"
+        } else {
+            "golden"
+        };
+        let mut all = vec![Compared {
+            left: primary,
+            right: "candidate",
+            primary: true,
+            outputs: &self.outputs,
+        }];
+        if let Some(golden) = &self.golden {
+            for (right, outputs) in [("candidate", &golden.candidate), ("legacy", &golden.legacy)] {
+                if !outputs.is_empty() {
+                    all.push(Compared {
+                        left: "golden",
+                        right,
+                        primary: false,
+                        outputs,
+                    });
+                }
+            }
+        }
+        all
+    }
+
+    /// Differences over every comparison.
     pub fn differences(&self) -> usize {
-        self.outputs.iter().map(|o| o.total).sum()
+        self.comparisons()
+            .iter()
+            .flat_map(|c| c.outputs)
+            .map(|o| o.total)
+            .sum()
     }
 
     pub fn waived(&self) -> usize {
-        self.outputs.iter().map(|o| o.waived).sum()
+        self.comparisons()
+            .iter()
+            .flat_map(|c| c.outputs)
+            .map(|o| o.waived)
+            .sum()
     }
 }

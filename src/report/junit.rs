@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{Render, ReportError, plural, short_value};
+use super::{Render, ReportError, golden_origin, plural, short_value};
 use crate::bench::BudgetVerdict;
 use crate::outcome::{CaseOutcome, RunResults, Verdict};
 
@@ -89,10 +89,10 @@ fn test_case(case: &CaseOutcome) -> TestCase {
             let message = if unwaived > 0 {
                 format!("{}: {}", verdict.describe(), plural(unwaived, "difference"))
             } else {
+                let (reference, status) = case.reference();
                 format!(
-                    "{}: legacy {}, candidate {}",
+                    "{}: {reference} {status}, candidate {}",
                     verdict.describe(),
-                    case.reference_status(),
                     case.candidate.status.describe()
                 )
             };
@@ -118,15 +118,22 @@ fn test_case(case: &CaseOutcome) -> TestCase {
 
 /// The failure body: verdict, both sides' status, differences.
 fn failure_text(case: &CaseOutcome) -> String {
+    let (reference, status) = case.reference();
     let mut text = format!(
-        "{} is {}\nlegacy: {}\ncandidate: {}\n",
+        "{} is {}\n{reference}: {status}\ncandidate: {}\n",
         case.label(),
         case.verdict.describe(),
-        case.reference_status(),
         case.candidate.status.describe()
     );
+    if let Some(golden) = &case.golden {
+        text.push_str(&format!("provenance: {}\n", golden_origin(golden)));
+    }
     let mut listed = 0;
-    for output in &case.outputs {
+    let comparisons = case.comparisons();
+    let outputs = comparisons
+        .iter()
+        .flat_map(|c| c.outputs.iter().map(move |o| (c.name(&o.output), o)));
+    for (name, output) in outputs {
         for difference in output.differences.iter().filter(|d| d.waiver.is_none()) {
             if listed == MAX_LISTED {
                 break;
@@ -134,7 +141,7 @@ fn failure_text(case: &CaseOutcome) -> String {
             listed += 1;
             text.push_str(&format!(
                 "{} {} {}: {} -> {}{}\n",
-                output.output,
+                name,
                 difference.path,
                 difference.kind,
                 short_value(difference.left.as_ref(), 200),

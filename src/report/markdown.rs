@@ -5,9 +5,9 @@
 
 use std::fmt::{self, Write};
 
-use super::{Render, ReportError, format_kib, plural, short_value};
+use super::{Render, ReportError, format_kib, golden_origin, plural, short_value};
 use crate::diff::Difference;
-use crate::outcome::{CaseOutcome, OutputComparison, RunResults};
+use crate::outcome::{CaseOutcome, Compared, OutputComparison, Reference, RunResults};
 use crate::runner::format_ms;
 
 pub struct Markdown;
@@ -47,6 +47,7 @@ fn render(out: &mut String, r: &RunResults) -> fmt::Result {
             case_details(out, case)?;
         }
     }
+    goldens(out, r)?;
     waivers(out, r)?;
     rules(out, r)?;
     if let Some(floor) = r.measurement.helper_floor_kib {
@@ -277,14 +278,14 @@ fn cases(out: &mut String, r: &RunResults) -> fmt::Result {
     writeln!(out, "\n## Cases\n")?;
     writeln!(
         out,
-        "| case | verdict | differences | waived | legacy | candidate | legacy wall | candidate wall | legacy peak RSS | candidate peak RSS |"
+        "| case | verdict | against | differences | waived | legacy | candidate | legacy wall | candidate wall | legacy peak RSS | candidate peak RSS |"
     )?;
-    writeln!(out, "|---|---|---:|---:|---|---|---:|---:|---:|---:|")?;
+    writeln!(out, "|---|---|---|---:|---:|---|---|---:|---:|---:|---:|")?;
     let rss = |kib: Option<u64>| kib.map_or("–".to_owned(), format_kib);
     for case in &r.cases {
         writeln!(
             out,
-            "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             code(&case.label()),
             if case.verdict.is_success() {
                 ""
@@ -292,9 +293,12 @@ fn cases(out: &mut String, r: &RunResults) -> fmt::Result {
                 "❌ "
             },
             case.verdict.describe(),
+            against(case),
             case.differences() - case.waived(),
             case.waived(),
-            cell(&case.reference_status()),
+            case.legacy
+                .as_ref()
+                .map_or("not run".to_owned(), |l| cell(&l.status.describe())),
             cell(&case.candidate.status.describe()),
             case.legacy
                 .as_ref()
@@ -305,9 +309,61 @@ fn cases(out: &mut String, r: &RunResults) -> fmt::Result {
         )?;
     }
     for label in &r.not_run {
-        writeln!(out, "| {} | not run | | | | | | | | |", code(label))?;
+        writeln!(out, "| {} | not run | | | | | | | | | |", code(label))?;
     }
     Ok(())
+}
+
+/// `legacy`, `golden` or `legacy + golden`.
+fn against(case: &CaseOutcome) -> String {
+    let names: Vec<&str> = case
+        .against
+        .iter()
+        .map(|r| match r {
+            Reference::Legacy => "legacy",
+            Reference::Golden => "golden",
+        })
+        .collect();
+    if names.is_empty() {
+        "–".to_owned()
+    } else {
+        names.join(" + ")
+    }
+}
+
+/// Where every golden used came from: the evidence that the reference is the legacy's.
+fn goldens(out: &mut String, r: &RunResults) -> fmt::Result {
+    let used: Vec<&CaseOutcome> = r.cases.iter().filter(|c| c.golden.is_some()).collect();
+    if used.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n## Goldens\n")?;
+    writeln!(
+        out,
+        "| case | golden | recorded from | version | recorded at | inputs | parity | state |\n|---|---|---|---|---|---|---|---|"
+    )?;
+    for case in used {
+        let Some(golden) = &case.golden else { continue };
+        let p = &golden.provenance;
+        let state = match (golden.stale, &golden.pending) {
+            (true, _) => "❌ stale".to_owned(),
+            (false, Some(pending)) => format!("pending update {}", code(pending)),
+            (false, None) => "current".to_owned(),
+        };
+        let inputs: String = p.inputs.chars().take(19).collect();
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {state} |",
+            code(&case.label()),
+            code(&golden.path),
+            p.source,
+            p.version.as_deref().map_or("–".to_owned(), code),
+            p.recorded_at,
+            code(&inputs),
+            p.parity_version,
+        )?;
+    }
+    writeln!(out)
 }
 
 fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
@@ -328,6 +384,9 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
             }
         }
     }
+    if let Some(golden) = &case.golden {
+        bullets.push(format!("provenance: {}", cell(&golden_origin(golden))));
+    }
     bullets.extend(case.notes.iter().cloned());
     if let Some(dir) = &case.kept_outputs {
         bullets.push(format!("outputs kept in {}", code(dir)));
@@ -338,8 +397,10 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
         }
         writeln!(out)?;
     }
-    for output in case.outputs.iter().filter(|o| o.total > 0) {
-        output_table(out, output)?;
+    for compared in case.comparisons() {
+        for output in compared.outputs.iter().filter(|o| o.total > 0) {
+            output_table(out, &compared, output)?;
+        }
     }
     for (side, run) in case.runs() {
         if !run.status.is_success() && !run.stderr_tail.is_empty() {
@@ -353,18 +414,19 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
     Ok(())
 }
 
-fn output_table(out: &mut String, output: &OutputComparison) -> fmt::Result {
+fn output_table(out: &mut String, compared: &Compared, output: &OutputComparison) -> fmt::Result {
     writeln!(
         out,
         "{} ({}): {}, {} waived\n",
-        code(&output.output),
+        code(&compared.name(&output.output)),
         output.format.map_or("file", |f| f.as_str()),
         plural(output.total, "difference"),
         output.waived
     )?;
     writeln!(
         out,
-        "| path | kind | legacy | candidate | note |\n|---|---|---|---|---|"
+        "| path | kind | {} | {} | note |\n|---|---|---|---|---|",
+        compared.left, compared.right
     )?;
     let unwaived = output
         .differences

@@ -11,7 +11,7 @@ pub mod terminal;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::outcome::RunResults;
+use crate::outcome::{GoldenCheck, RunResults};
 
 /// A report format written to a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -129,6 +129,29 @@ pub fn format_kib(kib: u64) -> String {
     } else {
         format!("{:.2} GiB", kib as f64 / (1024.0 * 1024.0))
     }
+}
+
+/// Where a case's golden came from, on one line: `golden/main/small, recorded
+/// 2026-11-22T10:00:00Z from the legacy (version 3f2c1e0) with parity 0.1.0`, and whether it is stale or has a pending
+/// update.
+pub fn golden_origin(golden: &GoldenCheck) -> String {
+    let p = &golden.provenance;
+    let version = p
+        .version
+        .as_ref()
+        .map(|v| format!(" (version {v})"))
+        .unwrap_or_default();
+    let mut text = format!(
+        "{}, recorded {} from the {}{version} with parity {}",
+        golden.path, p.recorded_at, p.source, p.parity_version
+    );
+    if golden.stale {
+        text.push_str("; STALE: the fixture's inputs changed since");
+    }
+    if let Some(pending) = &golden.pending {
+        text.push_str(&format!("; pending update in {pending}"));
+    }
+    text
 }
 
 /// `1 difference`, `3 differences`.
@@ -436,6 +459,112 @@ pub(crate) mod tests {
         let text = String::from_utf8(out).unwrap();
         let plain = anstream::adapter::strip_str(&text).to_string();
         insta::assert_snapshot!(plain);
+    }
+
+    fn golden(path: &str, stale: bool, pending: Option<&str>) -> GoldenCheck {
+        GoldenCheck {
+            path: path.into(),
+            provenance: crate::golden::Provenance {
+                format_version: 1,
+                suite: "main".into(),
+                fixture: path.rsplit('/').next().unwrap_or_default().into(),
+                variant: None,
+                source: "legacy".into(),
+                argv: vec!["python3".into(), "legacy/monolith.py".into()],
+                version: Some("3f2c1e0".into()),
+                status: RunStatus::Exited { code: 0 },
+                inputs: "blake3:00112233445566778899".into(),
+                outputs: vec!["advisory_current.json".into()],
+                content: "blake3:99887766".into(),
+                parity_version: "0.0.0-test".into(),
+                config_hash: "blake3:0123abcd".into(),
+                recorded_at: "2026-11-01T09:00:00Z".into(),
+            },
+            stale,
+            candidate: Vec::new(),
+            legacy: Vec::new(),
+            pending: pending.map(str::to_owned),
+        }
+    }
+
+    /// Cases judged against goldens: legacy drift caught in `both`, a candidate that differs
+    /// from the golden alone, a stale golden.
+    fn golden_sample() -> RunResults {
+        let ok = side(100.0, RunStatus::Exited { code: 0 }, "");
+        let changed = |path: &str, left, right| {
+            output(
+                "advisory_current.json",
+                OutputStatus::Different,
+                vec![
+                    Difference::new(path, DiffKind::Changed)
+                        .left(left)
+                        .right(right),
+                ],
+            )
+        };
+        let mut drift = case(
+            "drift",
+            Verdict::GoldenMismatch {
+                legacy: true,
+                candidate: false,
+            },
+            vec![],
+            ok.clone(),
+        );
+        drift.against = vec![Reference::Legacy, Reference::Golden];
+        drift.golden = Some(GoldenCheck {
+            legacy: vec![changed(
+                "$.advisories[0].state",
+                json!("affected"),
+                json!("fixed"),
+            )],
+            candidate: vec![output(
+                "advisory_current.json",
+                OutputStatus::Equivalent,
+                vec![],
+            )],
+            ..golden("golden/main/drift", false, Some("golden/main/drift.new"))
+        });
+        let mut tampered = case(
+            "tampered",
+            Verdict::Different,
+            vec![changed("$.advisories[1].score", json!(9.9), json!(7.5))],
+            ok.clone(),
+        );
+        tampered.against = vec![Reference::Golden];
+        tampered.legacy = None;
+        tampered.golden = Some(golden("golden/main/tampered", false, None));
+        let mut stale = case("stale", Verdict::GoldenStale, vec![], ok.clone());
+        stale.against = vec![Reference::Golden];
+        stale.legacy = None;
+        stale.golden = Some(golden("golden/main/stale", true, None));
+        let mut current = case("current", Verdict::Identical, vec![], ok);
+        current.against = vec![Reference::Legacy, Reference::Golden];
+        current.golden = Some(golden("golden/main/current", false, None));
+        let mut results = sample();
+        results.cases = vec![current, drift, stale, tampered];
+        results.rules.clear();
+        results.waivers.clear();
+        results.summarise();
+        results
+    }
+
+    #[test]
+    fn golden_reports() {
+        let results = golden_sample();
+        let mut terminal = Vec::new();
+        terminal::write_summary(&mut terminal, &results, &[]).unwrap();
+        let terminal =
+            anstream::adapter::strip_str(&String::from_utf8(terminal).unwrap()).to_string();
+        let text = format!(
+            "=== terminal\n{terminal}\n=== report.md\n{}\n=== junit.xml\n{}",
+            markdown::Markdown.render(&results).unwrap(),
+            junit::Junit.render(&results).unwrap()
+        );
+        insta::assert_snapshot!(text);
+        let json = json::Json.render(&results).unwrap();
+        assert_eq!(serde_json::from_str::<RunResults>(&json).unwrap(), results);
+        assert_eq!(results.summary.exit_code, crate::exit_code::DIFFERENT);
     }
 
     #[test]

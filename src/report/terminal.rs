@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{plural, short_value};
+use super::{golden_origin, plural, short_value};
 use crate::bench::BudgetVerdict;
-use crate::outcome::RunResults;
+use crate::outcome::{GoldenCheck, RunResults, Verdict};
 
 const RED: Style = AnsiColor::Red.on_default().bold();
 const GREEN: Style = AnsiColor::Green.on_default().bold();
@@ -56,17 +56,29 @@ pub fn write_summary(
                 )?;
             }
         }
-        let differences = case.outputs.iter().flat_map(|o| {
-            o.differences
-                .iter()
-                .filter(|d| d.waiver.is_none())
-                .map(move |d| (o, d))
+        let golden_matters = |g: &&GoldenCheck| {
+            g.stale
+                || g.pending.is_some()
+                || case.legacy.is_none()
+                || matches!(case.verdict, Verdict::GoldenMismatch { .. })
+        };
+        if let Some(golden) = case.golden.as_ref().filter(golden_matters) {
+            writeln!(w, "    {DIM}provenance: {}{DIM:#}", golden_origin(golden))?;
+        }
+        let comparisons = case.comparisons();
+        let differences = comparisons.iter().flat_map(|c| {
+            c.outputs.iter().flat_map(move |o| {
+                o.differences
+                    .iter()
+                    .filter(|d| d.waiver.is_none())
+                    .map(move |d| (c.name(&o.output), d))
+            })
         });
-        for (output, d) in differences.clone().take(SHOWN) {
+        for (output, d) in differences.take(SHOWN) {
             writeln!(
                 w,
                 "    {DIM}{}{DIM:#} {} {DIM}{}{DIM:#}: {} → {}",
-                output.output,
+                output,
                 d.path,
                 d.kind,
                 short_value(d.left.as_ref(), 60),

@@ -4,6 +4,7 @@ mod bench;
 mod config_errors;
 mod diff;
 mod example;
+mod golden;
 mod measure;
 mod run;
 mod support;

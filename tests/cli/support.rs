@@ -14,7 +14,11 @@ pub fn helper() -> PathBuf {
 
 pub fn parity() -> Command {
     let mut command = Command::cargo_bin("parity").expect("the parity binary is built");
-    command.env_remove("PARITY_CONFIG").env("NO_COLOR", "1");
+    // CI decides whether goldens may be written: tests that care set it themselves.
+    command
+        .env_remove("PARITY_CONFIG")
+        .env_remove("CI")
+        .env("NO_COLOR", "1");
     command
 }
 
@@ -69,6 +73,22 @@ impl Project {
             .args(args)
             .output()
             .expect("parity runs")
+    }
+
+    /// Any parity command in the project's directory.
+    pub fn parity(&self, args: &[&str]) -> Output {
+        parity()
+            .current_dir(self.path())
+            .args(args)
+            .output()
+            .expect("parity runs")
+    }
+
+    /// Rewrites parity.toml with `edit`.
+    pub fn edit_config(&self, edit: impl FnOnce(String) -> String) {
+        let path = self.path().join("parity.toml");
+        let text = std::fs::read_to_string(&path).expect("parity.toml");
+        std::fs::write(&path, edit(text)).expect("write parity.toml");
     }
 
     pub fn results(&self) -> Value {

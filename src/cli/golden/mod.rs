@@ -1,0 +1,621 @@
+//! `parity golden record|check|prune` here, `review|accept|reject` in [`decide`]: the commands
+//! that make and keep the goldens the candidate is judged against once the legacy is gone.
+//! Nothing here writes under the golden directory when `CI` is set.
+
+mod decide;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anstyle::{AnsiColor, Style};
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+
+use super::load_config;
+use crate::config::Config;
+use crate::exit_code;
+use crate::fixture::{self, Case, Selection};
+use crate::golden::review::{self, Decision};
+use crate::golden::{Golden, GoldenStore, PENDING_SUFFIX, Recorded};
+use crate::judge::{self, in_ci};
+use crate::runner::{self, Cancel, CaseRuns, Plan, RunStatus, Sides};
+
+const RED: Style = AnsiColor::Red.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const DIM: Style = Style::new().dimmed();
+
+#[derive(Debug, Args)]
+pub struct GoldenArgs {
+    #[command(subcommand)]
+    pub command: GoldenCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GoldenCommand {
+    /// Run the legacy over the selected fixtures and store its outputs, normalised by the
+    /// rules, as goldens (with provenance). Unchanged goldens are left untouched.
+    #[command(after_help = RECORD_HELP)]
+    Record(RecordArgs),
+    /// Fail (exit 1) on goldens with no fixture, stale goldens and pending changes.
+    #[command(after_help = CHECK_HELP)]
+    Check(StoreArgs),
+    /// Walk through pending changes one by one: a accept, r reject, s skip, A/R accept/reject
+    /// every pending change with the same differences, q quit.
+    Review(ReviewArgs),
+    /// Accept pending changes: they replace their goldens. Logged with who, when and why.
+    Accept(DecideArgs),
+    /// Reject pending changes: they are removed. Logged with who, when and why.
+    Reject(DecideArgs),
+    /// Remove goldens with no fixture, pending changes with no golden and leftovers of an
+    /// interrupted recording.
+    Prune(PruneArgs),
+}
+
+const RECORD_HELP: &str = "\
+Exit codes:
+  0  every selected case recorded (or unchanged)
+  2  a case could not be recorded (the legacy did not run to completion), or CI is set
+  4  no fixture matched the selection";
+
+const CHECK_HELP: &str = "\
+Exit codes:
+  0  every golden has its fixture, matches its inputs, and nothing is pending
+  1  an orphaned or stale golden, or a pending change
+  2  configuration error";
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Configuration file [default: parity.toml in the current directory or a parent].
+    #[arg(long, env = "PARITY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Record only this suite (repeatable) [default: every suite not marked `default = false`].
+    #[arg(long = "suite", short = 's', value_name = "SUITE")]
+    pub suites: Vec<String>,
+    /// Record every suite, including those marked `default = false`.
+    #[arg(long, conflicts_with = "suites")]
+    pub all_suites: bool,
+    /// Record only fixtures whose id matches this glob (repeatable).
+    #[arg(long = "fixture", short = 'f', value_name = "GLOB")]
+    pub fixtures: Vec<String>,
+    /// Record only this variant (repeatable) [default: every variant].
+    #[arg(long = "variant", value_name = "VARIANT")]
+    pub variants: Vec<String>,
+    /// Processes to run at once [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Why these goldens are (re)recorded, for the review log.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Review only changes whose case (`suite/fixture`) or fixture id matches this glob.
+    #[arg(long = "fixture", short = 'f', value_name = "GLOB")]
+    pub fixtures: Vec<String>,
+    /// Why, for the review log [default: "reviewed interactively"].
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Decide changes whose case (`suite/fixture`) or fixture id matches this glob (repeatable).
+    #[arg(
+        long = "fixture",
+        short = 'f',
+        value_name = "GLOB",
+        required_unless_present = "all"
+    )]
+    pub fixtures: Vec<String>,
+    /// Decide every pending change.
+    #[arg(long, conflicts_with = "fixtures")]
+    pub all: bool,
+    /// Why, for the review log.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// List what would be removed, remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn golden(args: GoldenArgs) -> anyhow::Result<i32> {
+    match args.command {
+        GoldenCommand::Record(args) => record(args),
+        GoldenCommand::Check(args) => check(args),
+        GoldenCommand::Review(args) => decide::review(args),
+        GoldenCommand::Accept(args) => decide::accept_or_reject(args, Decision::Accept),
+        GoldenCommand::Reject(args) => decide::accept_or_reject(args, Decision::Reject),
+        GoldenCommand::Prune(args) => prune(args),
+    }
+}
+
+/// Refuses to write goldens in CI: they are recorded and reviewed by people, then committed.
+fn refuse_in_ci(what: &str) -> anyhow::Result<()> {
+    if in_ci() {
+        bail!(
+            "CI is set: parity never writes goldens in CI ({what}); run it locally and commit the golden directory"
+        );
+    }
+    Ok(())
+}
+
+/// The configuration and its golden store.
+fn open(args: &StoreArgs) -> anyhow::Result<(Config, GoldenStore)> {
+    let config = load_config(args.config.as_deref())?;
+    let store = GoldenStore::new(&config.golden_dir);
+    Ok((config, store))
+}
+
+/// A path as the user knows it: relative to the configuration's directory.
+fn shown(config: &Config, path: &Path) -> String {
+    path.strip_prefix(&config.base_dir)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// What happened to one case in `record`.
+enum RecordOutcome {
+    Recorded {
+        outcome: Recorded,
+        status: RunStatus,
+    },
+    Failed(String),
+}
+
+fn record(args: RecordArgs) -> anyhow::Result<i32> {
+    refuse_in_ci("golden record")?;
+    let (config, store) = open(&args.store)?;
+    if config.legacy.is_none() || config.legacy_retired {
+        bail!(
+            "the legacy is {} in {}: goldens are recorded from the legacy",
+            if config.legacy_retired {
+                "retired"
+            } else {
+                "not configured"
+            },
+            config.path.display()
+        );
+    }
+    let suites = if args.all_suites {
+        config.suites.iter().map(|s| s.name.clone()).collect()
+    } else {
+        args.suites.clone()
+    };
+    let selection = Selection {
+        suites,
+        fixtures: args.fixtures.clone(),
+        variants: args.variants.clone(),
+    };
+    let cases = fixture::select(&config, &selection)?;
+    if cases.is_empty() {
+        eprintln!("no fixture matched the selection");
+        return Ok(exit_code::NOTHING_SELECTED);
+    }
+    let version = judge::legacy_version(&config).map_err(anyhow::Error::msg)?;
+    let scratch = tempfile::Builder::new()
+        .prefix("parity-record-")
+        .tempdir()
+        .context("cannot create a scratch directory for the legacy's outputs")?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let config = Arc::new(config);
+    let plan = Arc::new(Plan {
+        config: Arc::clone(&config),
+        exe: std::env::current_exe().context("cannot locate the parity binary")?,
+        work_dir: scratch.path().to_owned(),
+        jobs,
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let cancel = Cancel::default();
+    let finish = {
+        let (config, store) = (Arc::clone(&config), store.clone());
+        move |case: &Case, runs: CaseRuns| record_case(&config, &store, case, runs, version.clone())
+    };
+    let mut out = anstream::stdout().lock();
+    let outcomes = runtime.block_on(runner::run_cases(
+        plan,
+        cases.clone(),
+        Sides::Legacy,
+        cancel,
+        finish,
+        |case, outcome: &RecordOutcome| {
+            // Progress lines; a closed stdout must not stop the recording.
+            let _ = print_recorded(&mut out, &config, &store, case, outcome);
+        },
+    ));
+    runtime.shutdown_background();
+    summarise_recording(&config, &store, &cases, &outcomes, args.reason.as_deref())
+}
+
+fn record_case(
+    config: &Config,
+    store: &GoldenStore,
+    case: &Case,
+    runs: CaseRuns,
+    version: Option<String>,
+) -> RecordOutcome {
+    let Some(legacy) = runs.legacy else {
+        return RecordOutcome::Failed("the legacy was not run".to_owned());
+    };
+    let status = legacy.run.status.clone();
+    if matches!(
+        status,
+        RunStatus::TimedOut { .. } | RunStatus::SpawnFailed { .. } | RunStatus::Interrupted
+    ) {
+        return RecordOutcome::Failed(format!(
+            "the legacy did not run to completion ({}); nothing recorded",
+            status.describe()
+        ));
+    }
+    let recorded = judge::provenance(config, case, &legacy, "legacy", version)
+        .map_err(|e| format!("cannot hash the fixture's inputs: {e}"))
+        .and_then(|p| {
+            store
+                .record(config, case, &legacy, p)
+                .map_err(|e| error_chain(&e))
+        });
+    let _ = std::fs::remove_dir_all(&runs.dir);
+    match recorded {
+        Ok(outcome) => RecordOutcome::Recorded { outcome, status },
+        Err(message) => RecordOutcome::Failed(message),
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+fn print_recorded(
+    out: &mut dyn std::io::Write,
+    config: &Config,
+    store: &GoldenStore,
+    case: &Case,
+    outcome: &RecordOutcome,
+) -> std::io::Result<()> {
+    let dir = shown(config, &store.case_dir(case));
+    match outcome {
+        RecordOutcome::Recorded { outcome, status } => {
+            let failed = if status.is_success() {
+                String::new()
+            } else {
+                format!(
+                    " {YELLOW}(the legacy failed: {}; the golden records that failure){YELLOW:#}",
+                    status.describe()
+                )
+            };
+            match outcome {
+                Recorded::New => writeln!(out, "{GREEN}new{GREEN:#}       {dir}{failed}"),
+                Recorded::Unchanged => writeln!(out, "{DIM}unchanged {dir}{DIM:#}{failed}"),
+                Recorded::Updated { changed } => writeln!(
+                    out,
+                    "{YELLOW}updated{YELLOW:#}   {dir} {DIM}({}){DIM:#}{failed}",
+                    changed.join(", ")
+                ),
+            }
+        }
+        RecordOutcome::Failed(message) => {
+            writeln!(
+                out,
+                "{RED}failed{RED:#}    {dir}: legacy, {}: {message}",
+                case.label()
+            )
+        }
+    }
+}
+
+fn summarise_recording(
+    config: &Config,
+    store: &GoldenStore,
+    cases: &[Case],
+    outcomes: &[Option<RecordOutcome>],
+    reason: Option<&str>,
+) -> anyhow::Result<i32> {
+    let (mut new, mut unchanged, mut updated, mut failed, mut not_run) = (0, 0, 0, 0, 0);
+    let mut changed_labels = Vec::new();
+    for (case, outcome) in cases.iter().zip(outcomes) {
+        match outcome {
+            Some(RecordOutcome::Recorded { outcome, .. }) => {
+                match outcome {
+                    Recorded::New => new += 1,
+                    Recorded::Unchanged => unchanged += 1,
+                    Recorded::Updated { .. } => updated += 1,
+                }
+                if *outcome != Recorded::Unchanged {
+                    changed_labels.push(store.label(case));
+                }
+            }
+            Some(RecordOutcome::Failed(_)) => failed += 1,
+            None => not_run += 1,
+        }
+    }
+    review::log(
+        store,
+        Decision::Record,
+        reason.unwrap_or("recorded from the legacy"),
+        &changed_labels,
+    )?;
+    println!(
+        "{new} new, {updated} updated, {unchanged} unchanged, {failed} failed{} in {}",
+        if not_run > 0 {
+            format!(", {not_run} not run (interrupted)")
+        } else {
+            String::new()
+        },
+        shown(config, &store.dir)
+    );
+    if failed + not_run > 0 {
+        return Ok(exit_code::TROUBLE);
+    }
+    Ok(exit_code::OK)
+}
+
+/// What `check` and `prune` find wrong in the store.
+#[derive(Debug, Default)]
+struct Findings {
+    /// Goldens whose fixture (or suite, or variant) no longer exists.
+    orphans: Vec<PathBuf>,
+    /// Pending changes whose golden does not exist.
+    orphan_pending: Vec<PathBuf>,
+    /// Pending changes.
+    pending: Vec<PathBuf>,
+    /// Goldens whose fixture's inputs changed: (golden, fixture).
+    stale: Vec<(PathBuf, PathBuf)>,
+    /// Goldens that cannot be read: (directory, why).
+    unreadable: Vec<(PathBuf, String)>,
+    /// Goldens whose stored outputs no longer match their provenance's content hash.
+    edited: Vec<PathBuf>,
+    /// Leftovers of an interrupted recording or replacement.
+    leftovers: Vec<PathBuf>,
+    /// Goldens in good order.
+    current: usize,
+    /// Cases with no golden.
+    missing: Vec<String>,
+}
+
+/// Every case of every suite and variant: what goldens may exist for.
+fn every_case(config: &Config) -> anyhow::Result<Vec<Case>> {
+    let selection = Selection {
+        suites: config.suites.iter().map(|s| s.name.clone()).collect(),
+        fixtures: Vec::new(),
+        variants: Vec::new(),
+    };
+    Ok(fixture::select(config, &selection)?)
+}
+
+fn inspect(config: &Config, store: &GoldenStore) -> anyhow::Result<Findings> {
+    let cases = every_case(config)?;
+    let known: std::collections::BTreeMap<PathBuf, &Case> =
+        cases.iter().map(|c| (store.case_dir(c), c)).collect();
+    let stored = store
+        .stored()
+        .with_context(|| format!("cannot list {}", store.dir.display()))?;
+    let mut findings = Findings::default();
+    let mut present = BTreeSet::new();
+    for (dir, pending) in stored {
+        let name = dir.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with(".recording-") || name.ends_with(".old") {
+            findings.leftovers.push(dir);
+            continue;
+        }
+        if pending {
+            let golden = PathBuf::from(
+                dir.to_string_lossy()
+                    .strip_suffix(PENDING_SUFFIX)
+                    .unwrap_or_default(),
+            );
+            if golden.join(crate::golden::PROVENANCE_FILE).is_file() {
+                findings.pending.push(dir);
+            } else {
+                findings.orphan_pending.push(dir);
+            }
+            continue;
+        }
+        let Some(case) = known.get(&dir) else {
+            findings.orphans.push(dir);
+            continue;
+        };
+        present.insert(dir.clone());
+        match Golden::read(&dir) {
+            Ok(Some(golden)) if golden.is_stale(&case.fixture.path) => {
+                findings.stale.push((dir, case.fixture.path.clone()));
+            }
+            Ok(Some(golden)) if !golden.is_intact().unwrap_or(false) => {
+                findings.edited.push(dir);
+            }
+            Ok(_) => findings.current += 1,
+            Err(e) => findings.unreadable.push((dir, error_chain(&e))),
+        }
+    }
+    findings.leftovers.extend(leftover_dirs(&store.dir));
+    findings.missing = cases
+        .iter()
+        .filter(|c| !present.contains(&store.case_dir(c)))
+        .map(Case::label)
+        .collect();
+    Ok(findings)
+}
+
+/// Scratch directories of an interrupted recording that hold no provenance yet.
+fn leftover_dirs(root: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_dir())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy();
+            (name.starts_with(".recording-") || name.ends_with(".old"))
+                && !e.path().join(crate::golden::PROVENANCE_FILE).is_file()
+        })
+        .map(walkdir::DirEntry::into_path)
+        .collect()
+}
+
+fn check(args: StoreArgs) -> anyhow::Result<i32> {
+    let (config, store) = open(&args)?;
+    let findings = inspect(&config, &store)?;
+    let mut out = anstream::stdout().lock();
+    let show = |p: &Path| shown(&config, p);
+    let mut problems = 0;
+    let mut problem = |out: &mut dyn std::io::Write, text: String| -> std::io::Result<()> {
+        problems += 1;
+        writeln!(out, "{RED}✗{RED:#} {text}")
+    };
+    for dir in &findings.orphans {
+        problem(
+            &mut out,
+            format!(
+                "orphan: {} has no fixture (parity golden prune removes it)",
+                show(dir)
+            ),
+        )?;
+    }
+    for (dir, fixture) in &findings.stale {
+        problem(
+            &mut out,
+            format!(
+                "stale: {}: the inputs of {} changed since it was recorded (parity golden record --fixture …)",
+                show(dir),
+                show(fixture)
+            ),
+        )?;
+    }
+    for dir in &findings.edited {
+        problem(
+            &mut out,
+            format!(
+                "edited: {} no longer holds what was recorded (its content hash differs); re-record it or accept a reviewed change",
+                show(dir)
+            ),
+        )?;
+    }
+    for dir in &findings.pending {
+        problem(
+            &mut out,
+            format!(
+                "pending: {} awaits review (parity golden review, or accept/reject)",
+                show(dir)
+            ),
+        )?;
+    }
+    for dir in &findings.orphan_pending {
+        problem(
+            &mut out,
+            format!(
+                "orphan: pending change {} has no golden (parity golden prune removes it)",
+                show(dir)
+            ),
+        )?;
+    }
+    for (dir, why) in &findings.unreadable {
+        problem(&mut out, format!("unreadable: {}: {why}", show(dir)))?;
+    }
+    for dir in &findings.leftovers {
+        problem(
+            &mut out,
+            format!(
+                "leftover: {} is what an interrupted recording left (parity golden prune removes it)",
+                show(dir)
+            ),
+        )?;
+    }
+    if !findings.missing.is_empty() {
+        writeln!(
+            out,
+            "{DIM}{} without a golden: {}{DIM:#}",
+            crate::report::plural(findings.missing.len(), "case"),
+            findings.missing.join(", ")
+        )?;
+    }
+    let verdict = if problems == 0 {
+        format!("{GREEN}ok{GREEN:#}")
+    } else {
+        format!("{RED}{}{RED:#}", crate::report::plural(problems, "problem"))
+    };
+    writeln!(
+        out,
+        "{verdict}: {} current in {}",
+        crate::report::plural(findings.current, "golden"),
+        show(&store.dir)
+    )?;
+    Ok(if problems == 0 {
+        exit_code::OK
+    } else {
+        exit_code::DIFFERENT
+    })
+}
+
+fn prune(args: PruneArgs) -> anyhow::Result<i32> {
+    if !args.dry_run {
+        refuse_in_ci("golden prune")?;
+    }
+    let (config, store) = open(&args.store)?;
+    let findings = inspect(&config, &store)?;
+    let doomed: Vec<(&str, &PathBuf)> = findings
+        .orphans
+        .iter()
+        .map(|d| ("golden with no fixture", d))
+        .chain(
+            findings
+                .orphan_pending
+                .iter()
+                .map(|d| ("pending change with no golden", d)),
+        )
+        .chain(
+            findings
+                .leftovers
+                .iter()
+                .map(|d| ("leftover of an interrupted recording", d)),
+        )
+        .collect();
+    let mut out = anstream::stdout().lock();
+    let verb = if args.dry_run {
+        "would remove"
+    } else {
+        "removed"
+    };
+    for (why, dir) in &doomed {
+        if !args.dry_run {
+            std::fs::remove_dir_all(dir)
+                .with_context(|| format!("cannot remove {}", dir.display()))?;
+        }
+        writeln!(out, "{verb} {} ({why})", shown(&config, dir))?;
+    }
+    if doomed.is_empty() {
+        writeln!(out, "nothing to prune in {}", shown(&config, &store.dir))?;
+    }
+    Ok(exit_code::OK)
+}
