@@ -4,7 +4,7 @@
 //! logged (see [`crate::golden::review`]).
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -167,8 +167,7 @@ pub(super) fn review(args: ReviewArgs) -> anyhow::Result<i32> {
     }
     let all = changes(&config, chosen)?;
     let mut decided: Vec<Option<Decision>> = vec![None; all.len()];
-    let stdin = std::io::stdin();
-    let mut input = stdin.lock();
+    let mut input = Answers::open();
     let mut out = anstream::stdout().lock();
     let reason = args.reason.as_deref().unwrap_or("reviewed interactively");
     'changes: for index in 0..all.len() {
@@ -194,14 +193,16 @@ pub(super) fn review(args: ReviewArgs) -> anyhow::Result<i32> {
                 }
             )?;
             out.flush()?;
-            let mut line = String::new();
-            if input.read_line(&mut line)? == 0 {
+            let Some(answer) = input.next()? else {
                 writeln!(out)?;
                 break 'changes;
+            };
+            if input.echoes() {
+                writeln!(out, "{answer}")?;
             }
-            match parse_key(&line) {
+            match parse_key(&answer) {
                 Some(key) => break key,
-                None => writeln!(out, "unknown answer `{}`", line.trim())?,
+                None => writeln!(out, "unknown answer `{}`", answer.trim())?,
             }
         };
         let (decision, targets) = match key {
@@ -306,6 +307,43 @@ fn show_change(
         )?;
     }
     Ok(())
+}
+
+/// Where answers come from: single keypresses at a terminal, lines from a script.
+enum Answers {
+    Keys(console::Term),
+    Lines(std::io::StdinLock<'static>),
+}
+
+impl Answers {
+    fn open() -> Self {
+        if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+            Answers::Keys(console::Term::stdout())
+        } else {
+            Answers::Lines(std::io::stdin().lock())
+        }
+    }
+
+    /// The next answer; `None` at the end of the input (or Ctrl-C/Ctrl-D at a terminal).
+    fn next(&mut self) -> std::io::Result<Option<String>> {
+        match self {
+            Answers::Keys(term) => match term.read_char() {
+                Ok('\u{3}' | '\u{4}') => Ok(None),
+                Ok(key) => Ok(Some(key.to_string())),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(None),
+                Err(e) => Err(e),
+            },
+            Answers::Lines(stdin) => {
+                let mut line = String::new();
+                Ok((stdin.read_line(&mut line)? > 0).then_some(line))
+            }
+        }
+    }
+
+    /// Whether the answer must be printed (a keypress is not echoed).
+    fn echoes(&self) -> bool {
+        matches!(self, Answers::Keys(_))
+    }
 }
 
 #[cfg(test)]
