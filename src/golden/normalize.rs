@@ -208,6 +208,53 @@ mod tests {
         assert_eq!(normalize(Format::Json, &spec(), b"{not json"), b"{not json");
     }
 
+    /// JSON made of the things rules hide (a timestamp member, run ids inside strings) and
+    /// things they do not.
+    fn noisy_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            any::<i32>().prop_map(Value::from),
+            "[a-c ]{0,6}".prop_map(Value::from),
+            (0u32..5, "[a-c]{0,3}").prop_map(|(n, s)| Value::from(format!("{s}run-{n} {s}"))),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![Just("generated_at".to_owned()), "[a-d]{1,2}"],
+                    inner,
+                    0..4
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// A golden always agrees with the run it was recorded from, under the same rules, and
+        /// recording a golden again changes nothing.
+        #[test]
+        fn a_golden_agrees_with_its_run_and_is_stable(value in noisy_json()) {
+            let raw = serde_json::to_vec(&serde_json::json!({ "generated_at": "now", "v": value })).unwrap();
+            let golden = normalize(Format::Json, &spec(), &raw);
+            proptest::prop_assert_eq!(normalize(Format::Json, &spec(), &golden), golden.clone());
+            let mut findings = crate::diff::Findings::new("x", &crate::diff::NoWaivers, usize::MAX);
+            let status = crate::diff::compare(
+                Format::Json,
+                &spec(),
+                &crate::diff::Input { side: "golden", name: "x", bytes: &golden },
+                &crate::diff::Input { side: "run", name: "x", bytes: &raw },
+                &mut findings,
+            );
+            proptest::prop_assert!(
+                status.is_success() && findings.total() == 0,
+                "{} vs {}",
+                String::from_utf8_lossy(&golden),
+                String::from_utf8_lossy(&raw)
+            );
+        }
+    }
+
     #[test]
     fn normalising_twice_changes_nothing() {
         let once = normalize(
