@@ -201,6 +201,9 @@ impl Judge<'_> {
             return;
         }
         let against_golden = self.compare(case, ("golden", &reference), ("candidate", candidate));
+        if let Some(note) = ignored_in_golden(&against_golden) {
+            judged.outcome.notes.push(note);
+        }
         let candidate_agrees = Verdict::decide(
             &reference.run.status,
             &candidate.run.status,
@@ -321,6 +324,22 @@ impl Judge<'_> {
             ));
         }
     }
+}
+
+/// A note when the golden holds `"<ignored>"` where a value is now compared: it was recorded
+/// under an `ignore` rule that no longer applies, and must be recorded again.
+fn ignored_in_golden(comparison: &CaseComparison) -> Option<String> {
+    let placeholder = serde_json::Value::from(crate::golden::normalize::IGNORED);
+    let (output, difference) = comparison.outputs.iter().find_map(|o| {
+        o.differences
+            .iter()
+            .find(|d| d.left.as_ref() == Some(&placeholder))
+            .map(|d| (o, d))
+    })?;
+    Some(format!(
+        "the golden stores `{}` {} as ignored: it was recorded under an ignore rule that no longer applies; record it again (parity golden record)",
+        output.output, difference.path
+    ))
 }
 
 /// The provenance of a golden made from `run` of `case`. Its command line names the output

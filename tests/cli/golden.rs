@@ -449,3 +449,22 @@ fn goldens_only_with_no_golden_is_a_failure_not_a_pass() {
         stdout(&output)
     );
 }
+
+#[test]
+fn a_golden_recorded_under_a_removed_ignore_rule_says_so() {
+    let project = Project::new(r#"ignore = [{ path = "$.at", reason = "time" }]"#);
+    project.fixture(
+        "a",
+        &["json", r#"{"at": "10:00"}"#],
+        &["json", r#"{"at": "10:00"}"#],
+    );
+    assert_exit(&project.parity(&["golden", "record"]), 0);
+    project
+        .edit_config(|text| text.replace(r#"ignore = [{ path = "$.at", reason = "time" }]"#, ""));
+    assert_exit(&project.run(&["--against", "golden"]), 1);
+    let notes = project.case("a")["notes"].to_string();
+    assert!(
+        notes.contains("`result.json` $.at as ignored") && notes.contains("record it again"),
+        "{notes}"
+    );
+}
