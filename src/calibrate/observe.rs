@@ -24,9 +24,11 @@ use crate::runner::{RunStatus, SideResult};
 /// kept ones (counts stay exact beyond it).
 pub const EVIDENCE_CAP: usize = 100_000;
 
-/// Relative difference below which two numbers that are not both integers are float noise
-/// (summation order, rounding), answered by a tolerance rather than an ignore.
-pub const FLOAT_NOISE: f64 = 1e-6;
+/// Relative difference up to which two numbers that are not both integers are float noise
+/// (summation order, rounding: a few units in the last place, ~1e-16 each), answered by a
+/// tolerance rather than an ignore. Well below what any clock moves between passes, which start
+/// at least a second apart: a time in any unit moves by ≥ 1 s / (now since 1970) ≈ 6e-10.
+pub const FLOAT_NOISE: f64 = 1e-12;
 
 /// Distinct varying parts of lines kept per pattern.
 const MIDDLES: usize = 20;
@@ -214,19 +216,38 @@ fn observe_output(
 ) -> (Vec<Observation>, Option<String>) {
     let spec = spec_for(config, output);
     let mut documents = Documents::new(output, spec, runs);
+    let block_rules = spec.map(|s| s.rules.clone()).unwrap_or_default();
+    let structured = matches!(
+        output.format,
+        Some(Format::Json | Format::Ndjson | Format::Csv | Format::Tsv)
+    );
+    let realigned = structured
+        .then(|| documents.realign(&output.differences, &block_rules))
+        .flatten();
+    let (differences, rules, arrays) = match &realigned {
+        Some(r) => (&r.differences[..], &r.rules, &r.arrays[..]),
+        None => (&output.differences[..], &block_rules, &[][..]),
+    };
     let mut observed: BTreeMap<Key, Observation> = BTreeMap::new();
-    for difference in &output.differences {
-        for observation in observe(output, spec, difference, &mut documents) {
-            match observed.get_mut(&observation.key) {
-                Some(seen) => {
-                    seen.values += observation.values;
-                    seen.evidence.merge(&observation.evidence);
-                }
-                None => {
-                    observed.insert(observation.key.clone(), observation);
-                }
-            }
+    let mut add = |observation: Observation| match observed.get_mut(&observation.key) {
+        Some(seen) => {
+            seen.values += observation.values;
+            seen.evidence.merge(&observation.evidence);
         }
+        None => {
+            observed.insert(observation.key.clone(), observation);
+        }
+    };
+    for difference in differences {
+        observe(output, spec, difference, rules, &mut documents)
+            .into_iter()
+            .for_each(&mut add);
+    }
+    for (location, order) in arrays {
+        let reordered = Difference::new(location.clone(), DiffKind::OrderChanged);
+        let mut observation = observation_of(output, &reordered, Evidence::default());
+        observation.evidence.order = Some(order.clone());
+        add(observation);
     }
     let note = (output.differences.len() < output.total).then(|| {
         format!(
@@ -249,31 +270,38 @@ fn spec_for<'c>(config: &'c Config, output: &OutputComparison) -> Option<&'c Dif
         .map(|b| &b.spec)
 }
 
+/// One difference as an observation at its folded path.
+fn observation_of(
+    output: &OutputComparison,
+    difference: &Difference,
+    evidence: Evidence,
+) -> Observation {
+    Observation {
+        key: Key {
+            output: output.output.clone(),
+            pattern: fold_path(&difference.path),
+            kind: difference.kind,
+        },
+        format: output.format,
+        block: output.compare,
+        values: 1,
+        example: Example {
+            path: difference.path.clone(),
+            first: difference.left.clone(),
+            repeat: difference.right.clone(),
+        },
+        evidence,
+    }
+}
+
 /// One difference as observations: a text hunk of changed lines gives one per line.
 fn observe(
     output: &OutputComparison,
     spec: Option<&DiffSpec>,
     difference: &Difference,
+    rules: &Rules,
     documents: &mut Documents<'_>,
 ) -> Vec<Observation> {
-    let observation =
-        |pattern: String, kind: DiffKind, evidence: Evidence, example: Example| Observation {
-            key: Key {
-                output: output.output.clone(),
-                pattern,
-                kind,
-            },
-            format: output.format,
-            block: output.compare,
-            values: 1,
-            example,
-            evidence,
-        };
-    let example = Example {
-        path: difference.path.clone(),
-        first: difference.left.clone(),
-        repeat: difference.right.clone(),
-    };
     if output.format == Some(Format::Text)
         && let Some(lines) = changed_lines(difference, spec)
     {
@@ -284,27 +312,22 @@ fn observe(
                     line: Some(line_evidence(&split)),
                     ..Evidence::default()
                 };
-                let example = Example {
-                    path: difference.path.clone(),
-                    first: Some(Value::String(split.left.clone())),
-                    repeat: Some(Value::String(split.right.clone())),
-                };
-                observation(split.template(), DiffKind::Changed, evidence, example)
+                let mut observation = observation_of(output, difference, evidence);
+                observation.key.pattern = split.template();
+                observation.key.kind = DiffKind::Changed;
+                observation.example.first = Some(Value::String(split.left));
+                observation.example.repeat = Some(Value::String(split.right));
+                observation
             })
             .collect();
     }
     let evidence = Evidence {
         numbers: number_evidence(difference),
         order: (difference.kind == DiffKind::OrderChanged)
-            .then(|| documents.order_evidence(&difference.path)),
+            .then(|| documents.order_evidence(&difference.path, rules)),
         line: None,
     };
-    vec![observation(
-        fold_path(&difference.path),
-        difference.kind,
-        evidence,
-        example,
-    )]
+    vec![observation_of(output, difference, evidence)]
 }
 
 /// The changed lines of a text hunk that replaces as many lines as it removes, paired and split

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::Variation;
+use super::documents::preferred_key;
 use super::lines::Shape;
 use super::observe::Evidence;
 use crate::config::{CompareBlock, Config};
@@ -304,7 +305,7 @@ fn structured_rule(
                     mode: None,
                 },
                 format!(
-                    "the same elements in another order {}; `{key}` is unique in every run",
+                    "elements in another order {}; `{key}` is unique in every run and pairs them",
                     seen.text
                 ),
             ),
@@ -341,18 +342,6 @@ fn structured_rule(
     let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     let evidence = format!("{} {}: {}", kinds.join(", "), seen.text, seen.example);
     Ok((Rule::Ignore { path }, evidence))
-}
-
-/// The key field to match by: `id`, else a field named like an id, else the first.
-fn preferred_key(keys: &BTreeSet<String>) -> Option<&String> {
-    let idish = |k: &&String| {
-        let lower = k.to_ascii_lowercase();
-        lower.ends_with("_id") || lower.ends_with("id")
-    };
-    keys.iter()
-        .find(|k| k.as_str() == "id")
-        .or_else(|| keys.iter().find(idish))
-        .or_else(|| keys.iter().next())
 }
 
 /// The smallest power of ten at least `delta`.
@@ -416,7 +405,6 @@ fn block_line(source: &str, index: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
 
     use serde_json::json;
 
@@ -529,15 +517,6 @@ mod tests {
         );
         let rows = variation("t.csv", Format::Csv, "$", DiffKind::OrderChanged);
         assert!(matches!(rule_of(rows), Ok(Rule::Match { path, .. }) if path == "$"));
-    }
-
-    #[test]
-    fn key_preference() {
-        let keys = |k: &[&str]| k.iter().map(|s| (*s).to_owned()).collect::<BTreeSet<_>>();
-        assert_eq!(preferred_key(&keys(&["a", "id", "x_id"])).unwrap(), "id");
-        assert_eq!(preferred_key(&keys(&["a", "cveId"])).unwrap(), "cveId");
-        assert_eq!(preferred_key(&keys(&["b", "a"])).unwrap(), "a");
-        assert!(preferred_key(&keys(&[])).is_none());
     }
 
     fn line(prefix: &str, suffix: &str, middles: &[&str], single_words: bool) -> Evidence {

@@ -50,9 +50,10 @@ pub enum Command {
     Bench(RunArgs),
     /// Render a report from a results.json written by an earlier run.
     Report(ReportArgs),
-    /// Run each side several times per fixture (A/A runs), report what varies between runs of
-    /// the same side and whether the rules cover it, flag variation only the candidate has, and
-    /// propose rules for the legacy's noise (never edits parity.toml).
+    /// Run each side several times per fixture (A/A runs) and report what varies between runs.
+    ///
+    /// Says whether the rules cover each place that varies, flags variation only the candidate
+    /// has, and proposes rules for the legacy's noise (it never edits parity.toml).
     #[command(after_help = CALIBRATE_HELP)]
     Calibrate(CalibrateArgs),
 }

@@ -86,6 +86,8 @@ fn rules_proposed_for_the_legacys_noise_make_a_run_pass() {
         format!(
             r#"{{ pattern = '^Run id: \S+$', replace = "Run id: <uuid>", reason = "{REASON}" }}"#
         ),
+        format!(r#"{{ path = "seen", reason = "{REASON}" }}"#),
+        format!(r#"{{ path = "$", by = "id", reason = "{REASON}" }}"#),
         "proposed rules written to proposed.toml".to_owned(),
     ] {
         assert!(text.contains(&expected), "missing {expected}\n{text}");
@@ -101,7 +103,7 @@ fn rules_proposed_for_the_legacys_noise_make_a_run_pass() {
     let parsed: toml::Table = toml::from_str(&proposed).expect("the proposal is TOML");
     assert_eq!(
         parsed["compare"].as_array().map(Vec::len),
-        Some(2),
+        Some(3),
         "{proposed}"
     );
     let config_path = project.path().join("parity.toml");

@@ -23,8 +23,9 @@ Behaviours:
                        OUT_DIR/result.json in a fresh random order (unseeded random.shuffle)
   stamp                write what varies between runs of a real program: OUT_DIR/stamp.json with
                        the current time (microseconds), a fresh uuid4 run id and the eight items in
-                       a fresh random order, and OUT_DIR/stamp.txt with the same time and run id
-                       on their own lines between lines that never change
+                       a fresh random order; OUT_DIR/stamp.txt with the same time and run id on
+                       their own lines between lines that never change; and OUT_DIR/stamp.csv,
+                       rows id,value,seen in a fresh random order, seen being the current time
   flaky RUN CODE       count runs per fixture and side (in FIXTURE_FILE.SIDE.runs, "from" mode
                        only); run number RUN exits CODE, every other run writes {"ok": true}
 """
@@ -134,6 +135,8 @@ def main():
         doc = {"generated_at": now, "run_id": run_id, "count": 8, "items": shuffled_items()}
         write(out, "stamp.json", json.dumps(doc, indent=2))
         write(out, "stamp.txt", f"Stamp report\nGenerated at: {now}\nRun id: {run_id}\nItems: 8\n")
+        rows = "".join(f"{item['id']},{item['value']},{now}\n" for item in shuffled_items())
+        write(out, "stamp.csv", "id,value,seen\n" + rows)
     elif behaviour == "flaky":
         if counter is None:
             print("flaky needs \"from\" mode to count its runs", file=sys.stderr)
