@@ -238,8 +238,9 @@ impl Seen {
         let first = &variations[0].example;
         Seen {
             text: format!(
-                "in {} of {repeats} repeats ({})",
+                "in {} of {} ({})",
                 most(|v| v.repeats),
+                crate::report::plural(repeats, "repeat"),
                 crate::report::plural(fixtures, "fixture")
             ),
             example: format!(
