@@ -4,8 +4,10 @@
 //! [`fixture`] discovers what to run, [`runner`] runs both sides of every fixture, [`compare`]
 //! turns two runs into compared outputs using the [`diff`] engine, [`outcome`] holds the verdicts
 //! every report is rendered from, and [`report`] writes them. [`exit_code`] is the contract.
+//! [`calibrate`] runs each side against itself to measure what varies between runs.
 
 pub mod bench;
+pub mod calibrate;
 pub mod cli;
 pub mod compare;
 pub mod config;

@@ -1,8 +1,9 @@
 //! Command-line definitions (clap derive) and the dispatch from a parsed command to its
 //! implementation: [`run`] wires every stage of `parity run`, [`diff`] exposes the diff engine,
-//! [`report`] re-renders a past run.
+//! [`report`] re-renders a past run, [`calibrate`] measures each side's nondeterminism.
 
 mod assemble;
+mod calibrate;
 mod diff;
 mod golden;
 mod report;
@@ -55,6 +56,12 @@ pub enum Command {
     Golden(golden::GoldenArgs),
     /// Render a report from a results.json written by an earlier run.
     Report(ReportArgs),
+    /// Run each side several times per fixture (A/A runs) and report what varies between runs.
+    ///
+    /// Says whether the rules cover each place that varies, flags variation only the candidate
+    /// has, and proposes rules for the legacy's noise (it never edits parity.toml).
+    #[command(after_help = CALIBRATE_HELP)]
+    Calibrate(CalibrateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -215,6 +222,60 @@ pub struct DiffArgs {
     pub output: DiffOutput,
 }
 
+const CALIBRATE_HELP: &str = "\
+Every later run of a side is compared with the first run of the same side, without rules and under
+the configured rules. A place that varies is covered when the rules hide it. Variation the rules do
+not cover is a finding when only the candidate has it, and gets a proposed rule when the legacy has
+it (`reason = \"varies between runs of the legacy (calibrate)\"`). Each pass over the fixtures starts
+in a new wall-clock second, so timestamps written to the second differ between runs.
+
+Examples:
+  parity calibrate
+  parity calibrate --runs 5 --suite main --write proposed.toml
+  parity calibrate --fixture 'typical_*' --format json
+
+Exit codes:
+  0  the candidate varies nowhere the legacy does not, and each side's runs ended alike
+  1  findings: the candidate varies where the legacy does not (under the rules), or a side's
+     runs on a fixture ended differently (e.g. exit 0, then exit 3)
+  2  usage, configuration or harness error (e.g. a side could not be started)
+  4  no fixture matched the selection";
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Configuration file [default: parity.toml in the current directory or a parent].
+    #[arg(long, env = "PARITY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Calibrate only this suite (repeatable) [default: every suite not marked `default = false`].
+    #[arg(long = "suite", short = 's', value_name = "SUITE")]
+    pub suites: Vec<String>,
+    /// Calibrate only fixtures whose id matches this glob (repeatable).
+    #[arg(long = "fixture", short = 'f', value_name = "GLOB")]
+    pub fixtures: Vec<String>,
+    /// Calibrate only this variant (repeatable) [default: every variant].
+    #[arg(long = "variant", value_name = "VARIANT")]
+    pub variants: Vec<String>,
+    /// Processes to run at once [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Runs of each side per fixture (at least 2).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..))]
+    pub runs: u32,
+    /// Also write the proposed rules to FILE, as parity.toml text to review (never the
+    /// configuration itself).
+    #[arg(long, value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Work directory for the runs' outputs [default: `calibrate` under the report directory].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Keep every run's outputs under DIR/run-N instead of removing them.
+    #[arg(long)]
+    pub keep_outputs: bool,
+    /// What to print on stdout: a human summary, or the calibration as JSON.
+    #[arg(long, value_enum, default_value_t = Printed::Human)]
+    pub format: Printed,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
     Auto,
@@ -262,6 +323,7 @@ pub fn main() -> i32 {
         Command::Diff(args) => diff::diff(args),
         Command::Golden(args) => golden::golden(args),
         Command::Report(args) => report::report(args),
+        Command::Calibrate(args) => calibrate::calibrate(args),
     };
     match result {
         Ok(code) => code,

@@ -217,7 +217,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
 }
 
 /// Ctrl-C stops every run and keeps what finished; a second Ctrl-C quits at once.
-fn stop_on_ctrl_c(runtime: &tokio::runtime::Runtime, cancel: &Cancel, progress: &ProgressBar) {
+pub(super) fn stop_on_ctrl_c(
+    runtime: &tokio::runtime::Runtime,
+    cancel: &Cancel,
+    progress: &ProgressBar,
+) {
     let (cancel, progress) = (cancel.clone(), progress.clone());
     runtime.spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -397,7 +401,7 @@ fn fresh_seed() -> u64 {
 }
 
 /// A progress bar on stderr; indicatif hides it when stderr is not a terminal.
-fn progress_bar(len: usize) -> ProgressBar {
+pub(super) fn progress_bar(len: usize) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     if let Ok(style) = ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} cases {msg}",

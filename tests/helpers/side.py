@@ -19,13 +19,25 @@ Behaviours:
   sleep SECONDS        sleep, then write {"slept": SECONDS}
   env NAME...          write {"NAME": value of $NAME, ...} and print the extra arguments
   spin N               N iterations of deterministic arithmetic, then write {"spun": true}
+  shuffle              write {"items": [{"id": "item-1", "value": 1}, ... 8 items]} to
+                       OUT_DIR/result.json in a fresh random order (unseeded random.shuffle)
+  stamp                write what varies between runs of a real program: OUT_DIR/stamp.json with
+                       the current time (microseconds), a fresh uuid4 run id and the eight items in
+                       a fresh random order; OUT_DIR/stamp.txt with the same time and run id on
+                       their own lines between lines that never change; and OUT_DIR/stamp.csv,
+                       rows id,value,seen in a fresh random order, seen being the current time
+  flaky RUN CODE       count runs per fixture and side (in FIXTURE_FILE.SIDE.runs, "from" mode
+                       only); run number RUN exits CODE, every other run writes {"ok": true}
 """
+import datetime
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
+import uuid
 
 
 def write(out, name, text):
@@ -41,9 +53,29 @@ def record_pids(pids):
                 f.write(f"{pid}\n")
 
 
+def shuffled_items():
+    items = [{"id": f"item-{i}", "value": i} for i in range(1, 9)]
+    random.shuffle(items)
+    return items
+
+
+def count_run(counter):
+    """This run's number, counted in the file `counter` (1 for the first run)."""
+    try:
+        with open(counter, encoding="utf-8") as f:
+            done = int(f.read().strip() or 0)
+    except FileNotFoundError:
+        done = 0
+    with open(counter, "w", encoding="utf-8") as f:
+        f.write(str(done + 1))
+    return done + 1
+
+
 def main():
     out, behaviour, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    counter = None
     if behaviour == "from":
+        counter = f"{args[0]}.{args[1]}.runs"
         with open(args[0], encoding="utf-8") as f:
             spec = json.load(f)[args[1]]
         behaviour, args = spec[0], spec[1:] + args[2:]
@@ -95,6 +127,24 @@ def main():
         names = [a for a in args if not a.startswith("--")]
         write(out, "result.json", json.dumps({n: os.environ.get(n) for n in names}, sort_keys=True))
         print(" ".join(a for a in sys.argv[3:] if a.startswith("--")))
+    elif behaviour == "shuffle":
+        write(out, "result.json", json.dumps({"items": shuffled_items()}))
+    elif behaviour == "stamp":
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        run_id = str(uuid.uuid4())
+        doc = {"generated_at": now, "run_id": run_id, "count": 8, "items": shuffled_items()}
+        write(out, "stamp.json", json.dumps(doc, indent=2))
+        write(out, "stamp.txt", f"Stamp report\nGenerated at: {now}\nRun id: {run_id}\nItems: 8\n")
+        rows = "".join(f"{item['id']},{item['value']},{now}\n" for item in shuffled_items())
+        write(out, "stamp.csv", "id,value,seen\n" + rows)
+    elif behaviour == "flaky":
+        if counter is None:
+            print("flaky needs \"from\" mode to count its runs", file=sys.stderr)
+            sys.exit(64)
+        if count_run(counter) == int(args[0]):
+            print("flaky: failing this run on purpose", file=sys.stderr)
+            sys.exit(int(args[1]))
+        write(out, "result.json", json.dumps({"ok": True}))
     else:
         print(f"unknown behaviour {behaviour}", file=sys.stderr)
         sys.exit(64)
