@@ -169,7 +169,12 @@ fn run_passes(session: &Session) -> anyhow::Result<Calibrator> {
         .context("cannot start the async runtime")?;
     let progress = progress_bar(session.cases.len() * session.runs);
     let cancel = Cancel::default();
-    stop_on_ctrl_c(&runtime, &cancel, &progress);
+    stop_on_ctrl_c(
+        &runtime,
+        &cancel,
+        &progress,
+        "an interrupted calibration proposes nothing",
+    );
     let labels: Vec<String> = session.cases.iter().map(Case::label).collect();
     let mut calibrator = Calibrator::new(session.runs, labels.clone());
     let firsts = first_pass(&runtime, session, &cancel, &progress);

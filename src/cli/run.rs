@@ -177,7 +177,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         .context("cannot start the async runtime")?;
     let progress = progress_bar(session.cases.len());
     let cancel = Cancel::default();
-    stop_on_ctrl_c(&runtime, &cancel, &progress);
+    stop_on_ctrl_c(
+        &runtime,
+        &cancel,
+        &progress,
+        "the results of finished cases are written",
+    );
     let outcomes = match &settings {
         None => run_in_parallel(&runtime, &session, &cancel, &progress),
         Some(settings) => run_in_pairs(&runtime, &session, settings, &cancel, &progress),
@@ -221,11 +226,15 @@ pub(super) fn stop_on_ctrl_c(
     runtime: &tokio::runtime::Runtime,
     cancel: &Cancel,
     progress: &ProgressBar,
+    then: &'static str,
 ) {
     let (cancel, progress) = (cancel.clone(), progress.clone());
     runtime.spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            progress.println("interrupted: stopping every run and writing the results of finished cases (Ctrl-C again to quit at once)");
+            // `suspend`, not `println`: the latter prints nothing when the bar is hidden.
+            progress.suspend(|| {
+                eprintln!("interrupted: stopping every run; {then} (Ctrl-C again to quit at once)");
+            });
             cancel.cancel();
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(crate::exit_code::TROUBLE);

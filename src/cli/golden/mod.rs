@@ -233,6 +233,12 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
         .build()
         .context("cannot start the async runtime")?;
     let cancel = Cancel::default();
+    super::run::stop_on_ctrl_c(
+        &runtime,
+        &cancel,
+        &indicatif::ProgressBar::hidden(),
+        "the goldens already recorded are kept",
+    );
     let finish = {
         let (config, store) = (Arc::clone(&config), store.clone());
         move |case: &Case, runs: CaseRuns| record_case(&config, &store, case, runs, version.clone())
