@@ -4,7 +4,7 @@
 //! golden out of date, never when `CI` is set.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
 
@@ -404,27 +404,14 @@ pub fn legacy_version(config: &Config) -> Result<Option<String>, String> {
 
 /// A side that did not run: what judging sees when a pass was cut short for it.
 fn missing_run(dir: &Path, side: &str) -> SideResult {
-    let dir: PathBuf = dir.join(side);
     SideResult {
-        run: SideRun {
-            argv: Vec::new(),
-            cwd: String::new(),
-            status: crate::runner::RunStatus::SpawnFailed {
+        run: SideRun::unmeasured(
+            Vec::new(),
+            String::new(),
+            crate::runner::RunStatus::SpawnFailed {
                 message: format!("the {side} was not run"),
             },
-            wall_ms: 0.0,
-            user_ms: None,
-            sys_ms: None,
-            peak_rss_kib: None,
-            stdout: Default::default(),
-            stderr: Default::default(),
-            stderr_tail: String::new(),
-            notes: Vec::new(),
-        },
-        artifacts: crate::runner::Artifacts {
-            out_dir: dir.join("out"),
-            stdout: dir.join("stdout"),
-            stderr: dir.join("stderr"),
-        },
+        ),
+        artifacts: crate::runner::Artifacts::in_dir(&dir.join(side)),
     }
 }

@@ -465,18 +465,16 @@ mod tests {
         }
     }
 
+    /// One fixture measured with seed 9.
+    fn measure_one(source: &mut Synthetic, settings: &BenchSettings) -> CaseBench {
+        measure(source, settings, None, settings.fixture_confidence(1), 9).unwrap()
+    }
+
     #[test]
     fn identical_sides_are_within_after_the_first_batch() {
         let settings = BenchSettings::default();
         let mut source = Synthetic::new(1.0, 0.02, 1);
-        let bench = measure(
-            &mut source,
-            &settings,
-            None,
-            settings.fixture_confidence(1),
-            9,
-        )
-        .unwrap();
+        let bench = measure_one(&mut source, &settings);
         assert_eq!(bench.verdict, BudgetVerdict::Within, "{:?}", bench.metrics);
         assert_eq!(source.served, settings.runs);
     }
@@ -485,14 +483,7 @@ mod tests {
     fn a_clear_slowdown_is_exceeded() {
         let settings = BenchSettings::default();
         let mut source = Synthetic::new(1.5, 0.02, 2);
-        let bench = measure(
-            &mut source,
-            &settings,
-            None,
-            settings.fixture_confidence(1),
-            9,
-        )
-        .unwrap();
+        let bench = measure_one(&mut source, &settings);
         assert_eq!(bench.metrics[&Metric::Cpu].verdict, BudgetVerdict::Exceeded);
         assert_eq!(bench.verdict, BudgetVerdict::Exceeded);
     }
@@ -501,14 +492,7 @@ mod tests {
     fn borderline_cases_add_pairs_up_to_the_limit() {
         let settings = BenchSettings::default();
         let mut source = Synthetic::new(1.05, 0.05, 3);
-        let bench = measure(
-            &mut source,
-            &settings,
-            None,
-            settings.fixture_confidence(1),
-            9,
-        )
-        .unwrap();
+        let bench = measure_one(&mut source, &settings);
         assert_eq!(bench.pairs.len(), settings.max_runs);
         assert_eq!(bench.verdict, BudgetVerdict::Inconclusive);
     }

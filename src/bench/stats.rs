@@ -91,6 +91,20 @@ pub struct Estimate {
     pub high: f64,
 }
 
+impl Estimate {
+    /// From a point estimate of the log-ratio and bootstrap estimates of it: the ratio and the
+    /// percentile interval at `confidence`.
+    fn from_logs(point: f64, mut estimates: Vec<f64>, confidence: f64) -> Self {
+        estimates.sort_by(f64::total_cmp);
+        let (low, high) = quantile_pair(&estimates, confidence);
+        Estimate {
+            ratio: point.exp(),
+            low: low.exp(),
+            high: high.exp(),
+        }
+    }
+}
+
 /// Estimates the ratio from per-pair log-ratios, with a `confidence` bootstrap interval.
 pub fn estimate(log_ratios: &[f64], confidence: f64, seed: u64) -> Option<Estimate> {
     if log_ratios.is_empty() {
@@ -101,7 +115,7 @@ pub fn estimate(log_ratios: &[f64], confidence: f64, seed: u64) -> Option<Estima
     let n = log_ratios.len();
     let mut resample = vec![0.0; n];
     let mut walsh = Vec::with_capacity(n * (n + 1) / 2);
-    let mut estimates: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+    let estimates: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
         .map(|_| {
             for slot in &mut resample {
                 *slot = log_ratios[rng.below(n)];
@@ -110,13 +124,7 @@ pub fn estimate(log_ratios: &[f64], confidence: f64, seed: u64) -> Option<Estima
             median(&mut walsh)
         })
         .collect();
-    estimates.sort_by(f64::total_cmp);
-    let (low, high) = quantile_pair(&estimates, confidence);
-    Some(Estimate {
-        ratio: point.exp(),
-        low: low.exp(),
-        high: high.exp(),
-    })
+    Some(Estimate::from_logs(point, estimates, confidence))
 }
 
 /// The `(1 - c) / 2` and `(1 + c) / 2` quantiles of sorted values (nearest rank).
@@ -179,7 +187,7 @@ pub fn geometric_mean(per_fixture: &[&[f64]], confidence: f64, seed: u64) -> Opt
     let mut rng = SplitMix64::new(seed);
     let mut resample = Vec::new();
     let mut walsh = Vec::new();
-    let mut estimates: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+    let estimates: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
         .map(|_| {
             let per: Vec<f64> = fixtures
                 .iter()
@@ -193,13 +201,7 @@ pub fn geometric_mean(per_fixture: &[&[f64]], confidence: f64, seed: u64) -> Opt
             mean(&per)
         })
         .collect();
-    estimates.sort_by(f64::total_cmp);
-    let (low, high) = quantile_pair(&estimates, confidence);
-    Some(Estimate {
-        ratio: point.exp(),
-        low: low.exp(),
-        high: high.exp(),
-    })
+    Some(Estimate::from_logs(point, estimates, confidence))
 }
 
 #[cfg(test)]

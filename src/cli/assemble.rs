@@ -93,7 +93,7 @@ pub fn assemble(
     let mut suites: Vec<String> = cases.iter().map(|c| c.fixture.suite.clone()).collect();
     suites.dedup();
     if suites.is_empty() {
-        suites.clone_from(&args.suites);
+        suites.clone_from(&args.cases.suites);
     }
     RunResults {
         format_version: FORMAT_VERSION,
@@ -112,8 +112,8 @@ pub fn assemble(
         },
         selection: SelectionInfo {
             suites,
-            fixtures: args.fixtures.clone(),
-            variants: args.variants.clone(),
+            fixtures: args.cases.fixtures.clone(),
+            variants: args.cases.variants.clone(),
             jobs: info.jobs,
         },
         cases: finished,

@@ -18,9 +18,9 @@ use super::run::{progress_bar, stop_on_ctrl_c};
 use super::{CalibrateArgs, Printed};
 use crate::calibrate::observe::{Configs, RepeatFindings, compare_repeat};
 use crate::calibrate::{Calibration, Calibrator, human};
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::exit_code;
-use crate::fixture::{self, Case, Selection};
+use crate::fixture::{self, Case};
 use crate::runner::{self, Cancel, CaseRuns, Plan, RunStatus, Side, SideResult, Sides};
 
 /// Subdirectory of the report directory holding the runs' outputs by default.
@@ -41,11 +41,7 @@ struct Session {
 
 impl Session {
     fn open(args: &CalibrateArgs, cwd: &Path) -> anyhow::Result<Self> {
-        let config_path = match &args.config {
-            Some(path) => cwd.join(path),
-            None => config::discover(cwd)?,
-        };
-        let config = config::load(&config_path)?;
+        let config = super::load_config(args.cases.config.as_deref())?;
         if config.legacy.is_none() || config.legacy_retired {
             bail!(
                 "calibration compares the legacy's runs with each other, but the legacy is {} in {}",
@@ -57,22 +53,14 @@ impl Session {
                 config.path.display()
             );
         }
-        let selection = Selection {
-            suites: args.suites.clone(),
-            fixtures: args.fixtures.clone(),
-            variants: args.variants.clone(),
-        };
-        let cases = fixture::select(&config, &selection)?;
+        let cases = fixture::select(&config, &args.cases.selection())?;
         let work_dir = args
             .out
             .as_ref()
             .map_or_else(|| config.report.dir.join(WORK_DIR), |dir| cwd.join(dir));
         let exe = std::env::current_exe()
             .context("cannot locate the parity binary to start the measuring helper")?;
-        let jobs = args
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1);
+        let jobs = args.cases.jobs();
         Ok(Session {
             configs: Arc::new(Configs::new(&config)),
             config: Arc::new(config),

@@ -64,23 +64,48 @@ pub enum Command {
     Calibrate(CalibrateArgs),
 }
 
-#[derive(Debug, Args)]
-pub struct RunArgs {
+/// The cases a command covers (configuration, suites, fixtures, variants) and how many
+/// processes run at once.
+#[derive(Debug, Clone, Args)]
+pub struct CaseArgs {
     /// Configuration file [default: parity.toml in the current directory or a parent].
     #[arg(long, env = "PARITY_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Run only this suite (repeatable) [default: every suite not marked `default = false`].
+    /// Only this suite (repeatable) [default: every suite not marked `default = false`].
     #[arg(long = "suite", short = 's', value_name = "SUITE")]
     pub suites: Vec<String>,
-    /// Run only fixtures whose id matches this glob (repeatable).
+    /// Only fixtures whose id matches this glob (repeatable).
     #[arg(long = "fixture", short = 'f', value_name = "GLOB")]
     pub fixtures: Vec<String>,
-    /// Run only this variant (repeatable) [default: every variant].
+    /// Only this variant (repeatable) [default: every variant].
     #[arg(long = "variant", value_name = "VARIANT")]
     pub variants: Vec<String>,
     /// Processes to run at once [default: number of cores].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+}
+
+impl CaseArgs {
+    pub fn selection(&self) -> crate::fixture::Selection {
+        crate::fixture::Selection {
+            suites: self.suites.clone(),
+            fixtures: self.fixtures.clone(),
+            variants: self.variants.clone(),
+        }
+    }
+
+    /// `--jobs`, or the number of cores.
+    pub fn jobs(&self) -> usize {
+        self.jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub cases: CaseArgs,
     /// Report directory [default: `[report] dir`, or reports/latest next to the config].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -243,21 +268,8 @@ Exit codes:
 
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
-    /// Configuration file [default: parity.toml in the current directory or a parent].
-    #[arg(long, env = "PARITY_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Calibrate only this suite (repeatable) [default: every suite not marked `default = false`].
-    #[arg(long = "suite", short = 's', value_name = "SUITE")]
-    pub suites: Vec<String>,
-    /// Calibrate only fixtures whose id matches this glob (repeatable).
-    #[arg(long = "fixture", short = 'f', value_name = "GLOB")]
-    pub fixtures: Vec<String>,
-    /// Calibrate only this variant (repeatable) [default: every variant].
-    #[arg(long = "variant", value_name = "VARIANT")]
-    pub variants: Vec<String>,
-    /// Processes to run at once [default: number of cores].
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub cases: CaseArgs,
     /// Runs of each side per fixture (at least 2).
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..))]
     pub runs: u32,

@@ -16,7 +16,7 @@ use crate::bench::runs::{RealPairs, pair_of};
 use crate::bench::stats::SplitMix64;
 use crate::bench::{self, BenchSettings, BudgetVerdict, Metric};
 use crate::config::{self, Config};
-use crate::fixture::{self, Case, Selection};
+use crate::fixture::{self, Case};
 use crate::golden::GoldenStore;
 use crate::judge::{self, Against, Judge, in_ci};
 use crate::outcome::Verdict;
@@ -46,13 +46,8 @@ struct Session {
 impl Session {
     fn open(args: &RunArgs) -> anyhow::Result<Self> {
         let cwd = std::env::current_dir().context("cannot determine the current directory")?;
-        let config = Arc::new(super::load_config(args.config.as_deref())?);
-        let selection = Selection {
-            suites: args.suites.clone(),
-            fixtures: args.fixtures.clone(),
-            variants: args.variants.clone(),
-        };
-        let cases = fixture::select(&config, &selection)?;
+        let config = Arc::new(super::load_config(args.cases.config.as_deref())?);
+        let cases = fixture::select(&config, &args.cases.selection())?;
         let store = GoldenStore::new(&config.golden_dir);
         let against = resolve_against(&config, &store, args)?;
         let legacy_version = if against != Against::Legacy && !in_ci() {
@@ -82,10 +77,7 @@ impl Session {
             .with_context(|| format!("cannot create {}", work_dir.display()))?;
         let exe = std::env::current_exe()
             .context("cannot locate the parity binary to start the measuring helper")?;
-        let jobs = args
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1);
+        let jobs = args.cases.jobs();
         let plan = Arc::new(Plan {
             config: Arc::clone(&config),
             exe,

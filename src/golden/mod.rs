@@ -24,7 +24,7 @@ use crate::compare::block_for;
 use crate::config::{Config, OutputSelector};
 use crate::diff::{DiffSpec, Format};
 use crate::fixture::Case;
-use crate::runner::{Artifacts, SideResult, SideRun, StreamInfo};
+use crate::runner::{Artifacts, SideResult, SideRun};
 pub use provenance::{Provenance, hash_inputs};
 
 /// The file naming a golden's origin.
@@ -82,24 +82,12 @@ impl Golden {
     /// recorded exit status, no timings.
     pub fn as_side(&self) -> SideResult {
         SideResult {
-            run: SideRun {
-                argv: self.provenance.argv.clone(),
-                cwd: self.dir.to_string_lossy().into_owned(),
-                status: self.provenance.status.clone(),
-                wall_ms: 0.0,
-                user_ms: None,
-                sys_ms: None,
-                peak_rss_kib: None,
-                stdout: StreamInfo::default(),
-                stderr: StreamInfo::default(),
-                stderr_tail: String::new(),
-                notes: Vec::new(),
-            },
-            artifacts: Artifacts {
-                out_dir: self.dir.join("out"),
-                stdout: self.dir.join("stdout"),
-                stderr: self.dir.join("stderr"),
-            },
+            run: SideRun::unmeasured(
+                self.provenance.argv.clone(),
+                self.dir.to_string_lossy().into_owned(),
+                self.provenance.status.clone(),
+            ),
+            artifacts: Artifacts::in_dir(&self.dir),
         }
     }
 

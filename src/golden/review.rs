@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{Golden, GoldenError, GoldenStore, PENDING_SUFFIX, replace_dir};
 use crate::compare::{CaseComparison, compare_case};
 use crate::config::Config;
-use crate::runner::{Artifacts, RunStatus, SideResult, SideRun, StreamInfo};
+use crate::runner::{Artifacts, RunStatus, SideResult, SideRun};
 
 /// The append-only log of decisions, under the golden directory.
 pub const LOG_FILE: &str = "review-log.jsonl";
@@ -64,24 +64,8 @@ pub fn fixture_of(label: &str) -> &str {
 /// A side with no outputs at all: what a brand-new golden is compared with.
 fn nothing(dir: &Path) -> SideResult {
     SideResult {
-        run: SideRun {
-            argv: Vec::new(),
-            cwd: String::new(),
-            status: RunStatus::Exited { code: 0 },
-            wall_ms: 0.0,
-            user_ms: None,
-            sys_ms: None,
-            peak_rss_kib: None,
-            stdout: StreamInfo::default(),
-            stderr: StreamInfo::default(),
-            stderr_tail: String::new(),
-            notes: Vec::new(),
-        },
-        artifacts: Artifacts {
-            out_dir: dir.join("out"),
-            stdout: dir.join("stdout"),
-            stderr: dir.join("stderr"),
-        },
+        run: SideRun::unmeasured(Vec::new(), String::new(), RunStatus::Exited { code: 0 }),
+        artifacts: Artifacts::in_dir(dir),
     }
 }
 

@@ -126,10 +126,20 @@ pub struct SideRun {
 impl SideRun {
     /// A run of `request` that has not happened yet.
     fn pending(request: &SideRequest) -> Self {
+        SideRun::unmeasured(
+            request.argv.clone(),
+            request.cwd.to_string_lossy().into_owned(),
+            RunStatus::Interrupted,
+        )
+    }
+
+    /// A run known only by its command, place and status: nothing measured, nothing captured
+    /// (a golden's recorded run, a side that did not run).
+    pub fn unmeasured(argv: Vec<String>, cwd: String, status: RunStatus) -> Self {
         SideRun {
-            argv: request.argv.clone(),
-            cwd: request.cwd.to_string_lossy().into_owned(),
-            status: RunStatus::Interrupted,
+            argv,
+            cwd,
+            status,
             wall_ms: 0.0,
             user_ms: None,
             sys_ms: None,
@@ -153,6 +163,17 @@ pub struct Artifacts {
     pub out_dir: PathBuf,
     pub stdout: PathBuf,
     pub stderr: PathBuf,
+}
+
+impl Artifacts {
+    /// The layout of a run directory: `out/`, `stdout` and `stderr` in `dir`.
+    pub fn in_dir(dir: &std::path::Path) -> Self {
+        Artifacts {
+            out_dir: dir.join("out"),
+            stdout: dir.join("stdout"),
+            stderr: dir.join("stderr"),
+        }
+    }
 }
 
 /// A finished run and its artifacts.

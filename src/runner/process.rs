@@ -75,11 +75,7 @@ impl SideRequest {
     }
 
     pub fn artifacts(&self) -> Artifacts {
-        Artifacts {
-            out_dir: self.dir.join("out"),
-            stdout: self.dir.join("stdout"),
-            stderr: self.dir.join("stderr"),
-        }
+        Artifacts::in_dir(&self.dir)
     }
 }
 

@@ -13,7 +13,7 @@ use anstyle::{AnsiColor, Style};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
-use super::load_config;
+use super::{CaseArgs, load_config};
 use crate::config::Config;
 use crate::exit_code;
 use crate::fixture::{self, Case, Selection};
@@ -76,22 +76,10 @@ pub struct StoreArgs {
 #[derive(Debug, Args)]
 pub struct RecordArgs {
     #[command(flatten)]
-    pub store: StoreArgs,
-    /// Record only this suite (repeatable) [default: every suite not marked `default = false`].
-    #[arg(long = "suite", short = 's', value_name = "SUITE")]
-    pub suites: Vec<String>,
+    pub cases: CaseArgs,
     /// Record every suite, including those marked `default = false`.
     #[arg(long, conflicts_with = "suites")]
     pub all_suites: bool,
-    /// Record only fixtures whose id matches this glob (repeatable).
-    #[arg(long = "fixture", short = 'f', value_name = "GLOB")]
-    pub fixtures: Vec<String>,
-    /// Record only this variant (repeatable) [default: every variant].
-    #[arg(long = "variant", value_name = "VARIANT")]
-    pub variants: Vec<String>,
-    /// Processes to run at once [default: number of cores].
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
     /// Why these goldens are (re)recorded, for the review log.
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
@@ -185,7 +173,8 @@ enum RecordOutcome {
 
 fn record(args: RecordArgs) -> anyhow::Result<i32> {
     refuse_in_ci("golden record")?;
-    let (config, store) = open(&args.store)?;
+    let config = load_config(args.cases.config.as_deref())?;
+    let store = GoldenStore::new(&config.golden_dir);
     if config.legacy.is_none() || config.legacy_retired {
         bail!(
             "the legacy is {} in {}: goldens are recorded from the legacy",
@@ -197,16 +186,10 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
             config.path.display()
         );
     }
-    let suites = if args.all_suites {
-        config.suites.iter().map(|s| s.name.clone()).collect()
-    } else {
-        args.suites.clone()
-    };
-    let selection = Selection {
-        suites,
-        fixtures: args.fixtures.clone(),
-        variants: args.variants.clone(),
-    };
+    let mut selection = args.cases.selection();
+    if args.all_suites {
+        selection.suites = config.suites.iter().map(|s| s.name.clone()).collect();
+    }
     let cases = fixture::select(&config, &selection)?;
     if cases.is_empty() {
         eprintln!("no fixture matched the selection");
@@ -217,10 +200,7 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
         .prefix("parity-record-")
         .tempdir()
         .context("cannot create a scratch directory for the legacy's outputs")?;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let jobs = args.cases.jobs();
     let config = Arc::new(config);
     let plan = Arc::new(Plan {
         config: Arc::clone(&config),
