@@ -4,7 +4,14 @@ The pipeline replaces the nightly ``advisory_enrich`` monolith.  It is split
 into five phases (``ingest -> normalise -> decide -> export -> report``) that
 are declared as a dependency graph and executed by
 :class:`advisory_pipeline.orchestrator.Orchestrator`, which checkpoints every
-phase result as JSON.
+phase result as JSON when given a directory for it (``--checkpoint-dir``).
+
+Start-up cost matters: the package is compiled from source on every run (the
+job runs with ``PYTHONDONTWRITEBYTECODE=1`` and no ``__pycache__``), and on a
+small input that costs more than the work itself.  So the package stays small
+and imports little: no ``dataclasses``, ``enum``, ``typing``, ``uuid`` or
+``pathlib``; ``argparse``, ``datetime``, ``unicodedata`` and the checkpoint
+code are imported only by the runs that need them.
 """
 
 __version__ = "0.4.0"

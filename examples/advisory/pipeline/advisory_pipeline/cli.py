@@ -1,61 +1,60 @@
-"""Command line: ``python -m advisory_pipeline run --input DIR --out-dir DIR``."""
+"""Command line: ``python -m advisory_pipeline run --input DIR --out-dir DIR [--checkpoint-dir DIR]``.
 
-from __future__ import annotations
+The usual command lines are parsed here; anything else (``--help``, the
+``phases`` command, abbreviated options, usage errors) is left to
+:mod:`advisory_pipeline.usage` and its argparse parser, imported only then.
+"""
 
-import argparse
+import os
 import sys
-import uuid
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Optional, Sequence
+import time
 
 from .errors import PipelineError
-from .orchestrator import CheckpointStore, Orchestrator, RunContext
+from .orchestrator import Orchestrator, RunContext, normal_path
 from .phases import build_graph
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="advisory_pipeline", description="Advisory enrichment pipeline")
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run every phase on one fixture directory")
-    run.add_argument("--input", required=True, type=Path, help="directory holding the four input files")
-    run.add_argument("--out-dir", required=True, type=Path, help="where the outputs are written")
-    run.add_argument(
-        "--checkpoint-dir",
-        type=Path,
-        default=None,
-        help="keep phase checkpoints here (default: a temporary directory removed at the end)",
-    )
-    commands.add_parser("phases", help="print the phases in execution order")
-    return parser
+def _run_options(argv):
+    """{"--input": ..., "--out-dir": ..., "--checkpoint-dir": ...} of a plain ``run`` command line, else None."""
+    if argv[:1] != ["run"]:
+        return None
+    options, rest = {}, argv[1:]
+    while rest:
+        option, equals, value = rest.pop(0).partition("=")
+        if not equals:  # "--input DIR" rather than "--input=DIR"
+            if not rest:
+                return None
+            value = rest.pop(0)
+        if option not in ("--input", "--out-dir", "--checkpoint-dir") or value[:1] == "-":
+            return None
+        options[option] = normal_path(value)
+    return options if "--input" in options and "--out-dir" in options else None
 
 
-def run(input_dir: Path, out_dir: Path, checkpoint_dir: Optional[Path]) -> None:
-    context = RunContext(
-        input_dir=input_dir,
-        out_dir=out_dir,
-        run_id=str(uuid.uuid4()),
-        generated_at=datetime.now(timezone.utc).isoformat(),
-    )
-    store = CheckpointStore(checkpoint_dir, forbidden_parent=out_dir)
+def uuid4():
+    """``str(uuid.uuid4())``, without importing uuid (and what it imports)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def utc_now():
+    """``datetime.now(timezone.utc).isoformat()``, without importing datetime."""
+    seconds, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + (f".{micros:06d}" if micros else "") + "+00:00"
+
+
+def run(input_dir, out_dir, checkpoint_dir=None):
+    """Run every phase; the exit status (errors are reported on stderr)."""
     try:
-        Orchestrator(build_graph(), store).run(context)
-    finally:
-        store.close()
+        store = None
+        if checkpoint_dir is not None:
+            from .checkpoints import CheckpointStore
 
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:  # --help or a usage error (argparse already printed it)
-        return exc.code if isinstance(exc.code, int) else 2
-    if args.command == "phases":
-        for phase in build_graph().topological_order():
-            requires = ", ".join(phase.requires) or "-"
-            print(f"{phase.name:<10} requires {requires:<26} {phase.description}")
-        return 0
-    try:
-        run(args.input, args.out_dir, args.checkpoint_dir)
+            store = CheckpointStore(checkpoint_dir, forbidden_parent=out_dir)
+        Orchestrator(build_graph(), store).run(RunContext(input_dir, out_dir, uuid4(), utc_now()))
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -63,3 +62,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    options = _run_options(argv)
+    if options is None:
+        from .usage import main
+
+        return main(argv)
+    return run(options["--input"], options["--out-dir"], options.get("--checkpoint-dir"))

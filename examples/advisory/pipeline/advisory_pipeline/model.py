@@ -1,62 +1,31 @@
-"""Typed records passed between the phases.
+"""Records passed between the phases, and the vocabulary they use.
 
-Every phase result is a dataclass so that the orchestrator can checkpoint it
-as JSON (see :func:`advisory_pipeline.orchestrator.to_json`).
+States, signals and reason codes are plain strings, the values written to
+the outputs; :class:`State` and :class:`Reason` name them.  Records are
+slotted classes deriving from :class:`Record`: their fields are their
+``__slots__``, which is also what a checkpoint holds (see
+:mod:`advisory_pipeline.checkpoints`).  They are plain classes rather than
+dataclasses and enums for start-up cost (see the package's docstring).
 """
 
-from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from datetime import datetime
-from enum import Enum
-from typing import Any, NamedTuple, Optional
-
-
-class State(str, Enum):
+class State:
     AFFECTED = "affected"
     FIXED = "fixed"
     NOT_AFFECTED = "not_affected"
     UNDER_INVESTIGATION = "under_investigation"
     WITHDRAWN = "withdrawn"
 
-    @classmethod
-    def parse(cls, text: str) -> Optional["State"]:
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            return None
+
+# Report and table order; also every valid state.
+STATE_ORDER = (State.AFFECTED, State.FIXED, State.NOT_AFFECTED, State.UNDER_INVESTIGATION, State.WITHDRAWN)
+
+# scanner signal -> the state it argues for (inconclusive: none); also every valid signal
+IMPLIED_STATE = {"vulnerable": State.AFFECTED, "patched": State.FIXED, "not_present": State.NOT_AFFECTED,
+                 "inconclusive": None}
 
 
-# Report and table order.
-STATE_ORDER: tuple[State, ...] = (
-    State.AFFECTED,
-    State.FIXED,
-    State.NOT_AFFECTED,
-    State.UNDER_INVESTIGATION,
-    State.WITHDRAWN,
-)
-
-
-class Signal(str, Enum):
-    VULNERABLE = "vulnerable"
-    PATCHED = "patched"
-    NOT_PRESENT = "not_present"
-    INCONCLUSIVE = "inconclusive"
-
-    @property
-    def implied_state(self) -> Optional[State]:
-        return _SIGNAL_STATES[self]
-
-
-_SIGNAL_STATES: dict[Signal, Optional[State]] = {
-    Signal.VULNERABLE: State.AFFECTED,
-    Signal.PATCHED: State.FIXED,
-    Signal.NOT_PRESENT: State.NOT_AFFECTED,
-    Signal.INCONCLUSIVE: None,
-}
-
-
-class Reason(str, Enum):
+class Reason:
     ANALYST_OVERRIDE = "ANALYST_OVERRIDE"
     NVD_REJECTED = "NVD_REJECTED"
     OSV_WITHDRAWN = "OSV_WITHDRAWN"
@@ -69,247 +38,129 @@ class Reason(str, Enum):
     NOT_PRESENT = "NOT_PRESENT"
 
 
-WITHDRAWAL_REASONS = frozenset({Reason.NVD_REJECTED, Reason.OSV_WITHDRAWN})
+WITHDRAWAL_REASONS = (Reason.NVD_REJECTED, Reason.OSV_WITHDRAWN)
 
 
-@dataclass(frozen=True)
 class Weights:
     """Evidence weights; the values are the ones the security team signed off."""
 
-    default_observation: float = 0.5
-    osv: float = 0.6
-    nvd_base: float = 0.2
-    nvd_per_cvss_point: float = 0.02
-    conflict_margin: float = 0.15
+    default_observation = 0.5
+    osv = 0.6
+    nvd_base = 0.2
+    nvd_per_cvss_point = 0.02
+    conflict_margin = 0.15
+
+
+class Record:
+    """A record whose fields are its ``__slots__``, given by position or keyword (all of them)."""
+
+    __slots__ = ()
+
+    def __init__(self, *values, **named):
+        for name, value in zip(self.__slots__, values):
+            setattr(self, name, value)
+        for name, value in named.items():
+            setattr(self, name, value)
 
 
 # --- ingest -----------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Observation:
-    obs_id: str
-    observed_at: str
-    timestamp: datetime
-    source: str
-    cve_id: str
-    package: str
-    ecosystem: str
-    version: str
-    signal: Signal
-    weight: float
+class Observation(Record):
+    """A valid scanner observation; ``timestamp`` is ``observed_at`` as an aware UTC datetime."""
+
+    __slots__ = ("obs_id", "observed_at", "timestamp", "source", "cve_id", "package", "ecosystem", "version",
+                 "signal", "weight")
+
+    def __init__(self, obs_id, observed_at, timestamp, source, cve_id, package, ecosystem, version, signal, weight):
+        # spelled out: ingest builds one per input record
+        self.obs_id = obs_id
+        self.observed_at = observed_at
+        self.timestamp = timestamp
+        self.source = source
+        self.cve_id = cve_id
+        self.package = package
+        self.ecosystem = ecosystem
+        self.version = version
+        self.signal = signal
+        self.weight = weight
 
 
-@dataclass(frozen=True)
-class OverrideRow:
-    row: int
-    cve_id: str
-    ecosystem: str
-    package: str
-    forced_state: State
-    reason: str
-    analyst: str
-    decided_at: str
-    timestamp: datetime
+class OverrideRow(Record):
+    __slots__ = ("row", "cve_id", "ecosystem", "package", "forced_state", "reason", "analyst", "decided_at",
+                 "timestamp")
 
 
-@dataclass(frozen=True)
-class NvdRecord:
-    cve_id: str
-    status: str
-    base_score: Optional[float]
-    description: str
-    published: str
-
-    @property
-    def rejected(self) -> bool:
-        return self.status.strip().lower() == "rejected"
-
-    @property
-    def votes(self) -> bool:
-        return self.status.strip().lower() in ("analyzed", "modified")
+class NvdRecord(Record):
+    __slots__ = ("cve_id", "status", "base_score", "description", "published")
 
 
-@dataclass(frozen=True)
-class OsvAffected:
-    ecosystem: str
-    package: str
-    fixed: tuple[str, ...]
+class OsvAffected(Record):
+    __slots__ = ("ecosystem", "package", "fixed")  # fixed: tuple of version strings
 
 
-@dataclass(frozen=True)
-class OsvRecord:
-    osv_id: str
-    cve_ids: tuple[str, ...]
-    withdrawn: Optional[str]
-    affected: tuple[OsvAffected, ...]
+class OsvRecord(Record):
+    __slots__ = ("osv_id", "cve_ids", "withdrawn", "affected")  # affected: tuple of OsvAffected
 
 
-@dataclass
-class InputStats:
-    records: int = 0
-    skipped: int = 0
+class InputStats(Record):
+    __slots__ = ("records", "skipped")
 
 
-@dataclass
-class IngestResult:
-    fixture_name: str
-    observations: list[Observation]
-    overrides: list[OverrideRow]
-    nvd: list[NvdRecord]
-    osv: list[OsvRecord]
-    stats: dict[str, InputStats]
-
-    def checkpoint_view(self) -> dict[str, Any]:
-        """Observations are by far the bulk of the data: store them as a table."""
-        columns = [f.name for f in fields(Observation)]
-        rows = [
-            [o.obs_id, o.observed_at, o.timestamp.isoformat(), o.source, o.cve_id, o.package, o.ecosystem,
-             o.version, o.signal.value, o.weight]
-            for o in self.observations
-        ]
-        return {
-            "fixture_name": self.fixture_name,
-            "observations": {"columns": columns, "rows": rows},
-            "overrides": self.overrides,
-            "nvd": self.nvd,
-            "osv": self.osv,
-            "stats": self.stats,
-        }
+class IngestResult(Record):
+    __slots__ = ("fixture_name", "observations", "overrides", "nvd", "osv", "stats")
 
 
 # --- normalise --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Override:
-    analyst: str
-    forced_state: State
-    reason: str
-    decided_at: str
-    timestamp: datetime
-
-    @property
-    def source_label(self) -> str:
-        return f"analyst:{self.analyst}"
+class Override(Record):
+    __slots__ = ("analyst", "forced_state", "reason", "decided_at", "timestamp")
 
 
-@dataclass(frozen=True)
-class OsvFinding:
-    """What OSV says about one (CVE, package) pair."""
+class OsvFinding(Record):
+    """What OSV says about one (CVE, package) pair; ``withdrawn_id`` is set when every entry is withdrawn."""
 
-    advisory_ids: tuple[str, ...]
-    withdrawn_id: Optional[str]
-    withdrawn_on: Optional[str]
-    fixed_version: Optional[str]
-
-    @property
-    def withdrawn(self) -> bool:
-        return self.withdrawn_id is not None
+    __slots__ = ("advisory_ids", "withdrawn_id", "withdrawn_on", "fixed_version")
 
 
-@dataclass
-class Case:
-    """Everything known about one advisory before deciding on it."""
+class Case(Record):
+    """Everything known about one advisory before deciding on it; evidence in replay order."""
 
-    advisory_id: str
-    cve_id: str
-    ecosystem: str
-    package: str
-    evidence: list[Observation] = field(default_factory=list)
-    override: Optional[Override] = None
-    osv: Optional[OsvFinding] = None
-    nvd: Optional[NvdRecord] = None
+    __slots__ = ("advisory_id", "cve_id", "ecosystem", "package", "evidence", "override", "osv", "nvd")
 
 
-@dataclass
-class NormaliseResult:
-    cases: list[Case]
-    duplicates: int
-
-    def checkpoint_view(self) -> dict[str, Any]:
-        """Evidence is referenced by obs_id; the observations are in the ingest checkpoint."""
-        return {
-            "duplicates": self.duplicates,
-            "cases": [
-                {
-                    "advisory_id": case.advisory_id,
-                    "cve_id": case.cve_id,
-                    "ecosystem": case.ecosystem,
-                    "package": case.package,
-                    "evidence": [observation.obs_id for observation in case.evidence],
-                    "override": case.override,
-                    "osv": case.osv,
-                    "nvd": case.nvd,
-                }
-                for case in self.cases
-            ],
-        }
+class NormaliseResult(Record):
+    __slots__ = ("cases", "duplicates")
 
 
 # --- decide -----------------------------------------------------------------
+# A vote is a plain (source, state, weight) tuple: a few are built for every replayed event.
 
 
-class Vote(NamedTuple):
-    """One source arguing for one state (built for every replayed event, hence a tuple)."""
-
-    source: str
-    state: State
-    weight: float
+class Decision(Record):
+    __slots__ = ("state", "reason", "explanation", "confidence", "contributing", "dissenting")
 
 
-@dataclass(frozen=True)
-class Decision:
-    state: State
-    reason: Reason
-    explanation: str
-    confidence: float
-    contributing: tuple[str, ...]
-    dissenting: tuple[str, ...]
+class Transition(Record):
+    __slots__ = ("advisory_id", "seq", "observed_at", "timestamp", "from_state", "to_state", "source", "reason")
 
 
-@dataclass(frozen=True)
-class Transition:
-    advisory_id: str
-    seq: int
-    observed_at: str
-    timestamp: datetime
-    from_state: Optional[State]
-    to_state: State
-    source: str
-    reason: Reason
+class Outcome(Record):
+    __slots__ = ("advisory_id", "cve_id", "ecosystem", "package", "installed_version", "fixed_version", "decision",
+                 "override", "transitions")
 
 
-@dataclass
-class Outcome:
-    advisory_id: str
-    cve_id: str
-    ecosystem: str
-    package: str
-    installed_version: Optional[str]
-    fixed_version: Optional[str]
-    decision: Decision
-    override: Optional[Override]
-    transitions: int
-
-
-@dataclass
-class DecideResult:
-    outcomes: list[Outcome]
-    transitions: list[Transition]
+class DecideResult(Record):
+    __slots__ = ("outcomes", "transitions")
 
 
 # --- export / report --------------------------------------------------------
 
 
-@dataclass
-class ExportResult:
-    files: dict[str, str]
-    advisories: int
-    history_rows: int
+class ExportResult(Record):
+    __slots__ = ("files", "advisories", "history_rows")
 
 
-@dataclass
-class ReportResult:
-    path: str
-    lines: int
+class ReportResult(Record):
+    __slots__ = ("path", "lines")

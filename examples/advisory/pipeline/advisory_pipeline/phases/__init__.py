@@ -1,15 +1,13 @@
 """The pipeline's phases and the graph that connects them."""
 
-from __future__ import annotations
-
 from ..orchestrator import Phase, PhaseGraph
 from . import decide, export, ingest, normalise, report
 
 
-def build_graph() -> PhaseGraph:
+def build_graph():
     return PhaseGraph(
         [
-            Phase("ingest", ingest.run, description="read and validate the fixture's input files"),
+            Phase("ingest", ingest.run, requires=(), description="read and validate the fixture's input files"),
             Phase("normalise", normalise.run, requires=("ingest",), description="canonical names, dedup, cases"),
             Phase("decide", decide.run, requires=("normalise",), description="replay evidence, decide states"),
             Phase("export", export.run, requires=("decide",), description="advisory_current.json, state_history.csv"),

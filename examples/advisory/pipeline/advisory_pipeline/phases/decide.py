@@ -1,38 +1,24 @@
 """decide: replay each case's evidence in time order and decide its state.
 
 Every event (a scanner observation or the analyst override) re-evaluates the
-advisory; a change of state is recorded as a :class:`Transition`.
+advisory; a change of state is recorded as a :class:`Transition`.  A vote is a
+``(source, state, weight)`` tuple; a verdict is ``(state, reason, votes,
+ranking)``, where the ranking lists ``(state, exact weight sum)`` heaviest
+first (None when no weighing was needed).
 """
 
-from __future__ import annotations
+from math import fsum
+from operator import attrgetter
 
-import math
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Iterator, Mapping, Optional, Union
-
-from ..model import (
-    Case,
-    DecideResult,
-    Decision,
-    NormaliseResult,
-    Observation,
-    Outcome,
-    Override,
-    Reason,
-    State,
-    Transition,
-    Vote,
-    Weights,
-)
-from ..orchestrator import RunContext
-from ..versions import Version
+from ..model import (IMPLIED_STATE, WITHDRAWAL_REASONS, DecideResult, Decision, Outcome, Reason, State, Transition,
+                     Weights)
+from ..versions import version_lt
 
 OSV_SOURCE = "osv"
 NVD_SOURCE = "nvd"
+_reported_at = attrgetter("timestamp")
 
-EXPLANATIONS: dict[Reason, str] = {
+EXPLANATIONS = {
     Reason.ANALYST_OVERRIDE: "Analyst {analyst} set state to {state}: {reason}",
     Reason.NVD_REJECTED: "NVD lists {cve} as Rejected",
     Reason.OSV_WITHDRAWN: "OSV advisory {osv_id} was withdrawn on {withdrawn_on}",
@@ -45,274 +31,182 @@ EXPLANATIONS: dict[Reason, str] = {
     Reason.NOT_PRESENT: "{agreeing} of {scanners} scanners did not find {package}",
 }
 
-_REASON_FOR_LEAD: dict[State, tuple[Reason, Reason]] = {
-    # lead state -> (reason when the deciding evidence is upstream, reason otherwise)
-    State.AFFECTED: (Reason.UPSTREAM_AFFECTED, Reason.SCANNER_CONFIRMED),
-    State.FIXED: (Reason.FIXED_UPSTREAM, Reason.SCANNER_PATCHED),
-    State.NOT_AFFECTED: (Reason.NOT_PRESENT, Reason.NOT_PRESENT),
-}
 
-
-@dataclass
 class EvidenceBoard:
     """What is known about one case at a point of its replay.
 
-    Upstream facts that do not change during a replay (NVD's stance, a
+    Upstream facts that do not change during a replay (NVD's vote, a
     withdrawal) are fixed when the board is set up; scanner evidence
-    accumulates: the latest signal per scanner and the most recently reported
-    version.
+    accumulates: each scanner's reports, oldest first, whose latest one is the
+    scanner's vote (None for an inconclusive signal), and the most recently
+    reported version, on which OSV's vote depends.
     """
 
-    withdrawal: Optional[Reason] = None
-    nvd_vote: Optional[Vote] = None
-    latest: dict[str, Observation] = field(default_factory=dict)
-    installed: str = ""
+    __slots__ = ("osv", "osv_weight", "withdrawal", "nvd_vote", "osv_vote", "reports", "latest", "installed")
 
-    def observe(self, observation: Observation) -> None:
-        self.latest[observation.source] = observation
-        if observation.version:
+    def __init__(self, case, weights):
+        self.osv = case.osv
+        self.osv_weight = weights.osv
+        self.reports = {}  # scanner -> its observations, oldest first
+        self.latest = {}  # scanner -> the vote of its latest report
+        self.installed = ""
+        self.withdrawal = self.nvd_vote = None
+        nvd_status = case.nvd.status.strip().lower() if case.nvd is not None else None
+        if nvd_status == "rejected":
+            self.withdrawal = Reason.NVD_REJECTED
+        elif self.osv is not None and self.osv.withdrawn_id is not None:
+            self.withdrawal = Reason.OSV_WITHDRAWN
+        if nvd_status in ("rejected", "analyzed", "modified"):
+            weight = weights.nvd_base
+            if case.nvd.base_score is not None:
+                weight = weights.nvd_base + case.nvd.base_score * weights.nvd_per_cvss_point
+            self.nvd_vote = (NVD_SOURCE, State.WITHDRAWN if nvd_status == "rejected" else State.AFFECTED, weight)
+        self.osv_vote = self._osv_vote()
+
+    def observe(self, observation):
+        reports = self.reports.setdefault(observation.source, [])
+        reports.append(observation)
+        reports.sort(key=_reported_at)  # feeds are merged: keep each scanner's reports in time order
+        latest = reports[-1]
+        implied = IMPLIED_STATE[latest.signal]
+        self.latest[latest.source] = implied and (latest.source, implied, latest.weight)
+        if observation.version and observation.version != self.installed:
             self.installed = observation.version
+            self.osv_vote = self._osv_vote()
+
+    def _osv_vote(self):
+        osv = self.osv
+        if osv is None:
+            return None
+        if osv.withdrawn_id is not None:
+            state = State.WITHDRAWN
+        elif self.installed and osv.fixed_version is not None and not version_lt(self.installed, osv.fixed_version):
+            state = State.FIXED
+        else:
+            state = State.AFFECTED
+        return OSV_SOURCE, state, self.osv_weight
+
+    def votes(self):
+        votes = [vote for vote in self.latest.values() if vote]
+        if self.osv_vote:
+            votes.append(self.osv_vote)
+        if self.nvd_vote:
+            votes.append(self.nvd_vote)
+        return votes
 
 
-@dataclass(slots=True)
-class Tally:
-    """Exact per-state weight sums (math.fsum, independent of vote order)."""
-
-    ranked: list[tuple[State, float]]
-    total: float
-
-    @classmethod
-    def of(cls, votes: tuple[Vote, ...]) -> "Tally":
-        per_state: dict[State, list[float]] = {}
-        for vote in votes:
-            per_state.setdefault(vote.state, []).append(vote.weight)
-        ranked = sorted(((state, math.fsum(weights)) for state, weights in per_state.items()), key=_rank)
-        return cls(ranked=ranked, total=math.fsum([vote.weight for vote in votes]))
-
-    @property
-    def lead(self) -> State:
-        return self.ranked[0][0]
-
-    @property
-    def margin(self) -> float:
-        runner_up = self.ranked[1][1] if len(self.ranked) > 1 else 0.0
-        return self.ranked[0][1] - runner_up
+def _heaviest_first(item):
+    return -item[1], item[0]
 
 
-def _rank(item: tuple[State, float]) -> tuple[float, str]:
-    """Heaviest state first; equal weights in alphabetical order."""
-    return -item[1], item[0].value
+def judge(board, conflict_margin):
+    """The verdict on the evidence on the board."""
+    votes = board.votes()
+    if board.withdrawal is not None:
+        return State.WITHDRAWN, board.withdrawal, votes, None
+    per_state = {}
+    for _, state, weight in votes:
+        per_state.setdefault(state, []).append(weight)
+    # math.fsum: exact sums, so the order of the votes cannot change a decision
+    ranking = sorted([(state, fsum(weights)) for state, weights in per_state.items()], key=_heaviest_first)
+    if not votes or fsum([weight for _, _, weight in votes]) == 0.0:
+        return State.UNDER_INVESTIGATION, Reason.INSUFFICIENT_EVIDENCE, votes, ranking
+    if len(ranking) > 1 and ranking[0][1] - ranking[1][1] < conflict_margin:
+        return State.UNDER_INVESTIGATION, Reason.CONFLICTING_SIGNALS, votes, ranking
+    lead = ranking[0][0]
+    if lead == State.AFFECTED:
+        scanner_backed = any(state == lead and source not in (OSV_SOURCE, NVD_SOURCE) for source, state, _ in votes)
+        reason = Reason.SCANNER_CONFIRMED if scanner_backed else Reason.UPSTREAM_AFFECTED
+    elif lead == State.FIXED:
+        osv_backed = any(source == OSV_SOURCE and state == lead for source, state, _ in votes)
+        reason = Reason.FIXED_UPSTREAM if osv_backed else Reason.SCANNER_PATCHED
+    else:
+        reason = Reason.NOT_PRESENT
+    return lead, reason, votes, ranking
 
 
-def share(votes: tuple[Vote, ...], state: State) -> float:
+def share(votes, state):
     """Fraction of the total weight behind ``state``, summed per source in name order."""
-    per_source: dict[str, float] = defaultdict(float)
-    backing: set[str] = set()
-    for vote in votes:
-        per_source[vote.source] += vote.weight
-        if vote.state is state:
-            backing.add(vote.source)
+    per_source = {}
+    backing = set()
+    for source, vote_state, weight in votes:
+        per_source[source] = per_source.get(source, 0.0) + weight
+        if vote_state == state:
+            backing.add(source)
     sources = sorted(per_source)
     return sum(per_source[s] for s in sources if s in backing) / sum(per_source[s] for s in sources)
 
 
-def split_sources(
-    votes: tuple[Vote, ...], state: State, extra: tuple[str, ...] = ()
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def split_sources(votes, state, extra=()):
     """(sources backing ``state`` plus ``extra``, sources arguing for another state), sorted."""
-    contributing = sorted(extra + tuple(v.source for v in votes if v.state is state))
-    dissenting = sorted(v.source for v in votes if v.state is not state)
-    return tuple(contributing), tuple(dissenting)
+    contributing = sorted(extra + tuple(source for source, vote_state, _ in votes if vote_state == state))
+    return tuple(contributing), tuple(sorted(source for source, vote_state, _ in votes if vote_state != state))
 
 
-@dataclass(slots=True)
-class Verdict:
-    """The state an event leads to, before it is explained."""
-
-    state: State
-    reason: Reason
-    votes: tuple[Vote, ...]
-    tally: Optional[Tally] = None
-    override: Optional[Override] = None
-
-
-class Rules:
-    def __init__(self, weights: Weights) -> None:
-        self.weights = weights
-
-    # -- evidence ---------------------------------------------------------------
-
-    def board_for(self, case: Case) -> EvidenceBoard:
-        board = EvidenceBoard()
-        if case.nvd is not None and case.nvd.rejected:
-            board.withdrawal = Reason.NVD_REJECTED
-        elif case.osv is not None and case.osv.withdrawn:
-            board.withdrawal = Reason.OSV_WITHDRAWN
-        if case.nvd is not None and (case.nvd.rejected or case.nvd.votes):
-            weight = self.weights.nvd_base
-            if case.nvd.base_score is not None:
-                weight = self.weights.nvd_base + case.nvd.base_score * self.weights.nvd_per_cvss_point
-            board.nvd_vote = Vote(NVD_SOURCE, State.WITHDRAWN if case.nvd.rejected else State.AFFECTED, weight)
-        return board
-
-    def votes(self, case: Case, board: EvidenceBoard) -> tuple[Vote, ...]:
-        votes = [
-            Vote(source, implied, observation.weight)
-            for source, observation in board.latest.items()
-            if (implied := observation.signal.implied_state) is not None
-        ]
-        if case.osv is not None:
-            votes.append(Vote(OSV_SOURCE, self._osv_state(case, board), self.weights.osv))
-        if board.nvd_vote is not None:
-            votes.append(board.nvd_vote)
-        return tuple(votes)
-
-    @staticmethod
-    def _osv_state(case: Case, board: EvidenceBoard) -> State:
-        assert case.osv is not None
-        if case.osv.withdrawn:
-            return State.WITHDRAWN
-        fixed = case.osv.fixed_version
-        if board.installed and fixed is not None and Version.parse(board.installed) >= Version.parse(fixed):
-            return State.FIXED
-        return State.AFFECTED
-
-    # -- verdicts ---------------------------------------------------------------
-
-    def overridden(self, case: Case, board: EvidenceBoard, override: Override) -> Verdict:
-        return Verdict(override.forced_state, Reason.ANALYST_OVERRIDE, self.votes(case, board), override=override)
-
-    def judge(self, case: Case, board: EvidenceBoard) -> Verdict:
-        votes = self.votes(case, board)
-        if board.withdrawal is not None:
-            return Verdict(State.WITHDRAWN, board.withdrawal, votes)
-        tally = Tally.of(votes)
-        if not votes or tally.total == 0.0:
-            return Verdict(State.UNDER_INVESTIGATION, Reason.INSUFFICIENT_EVIDENCE, votes, tally)
-        if len(tally.ranked) > 1 and tally.margin < self.weights.conflict_margin:
-            return Verdict(State.UNDER_INVESTIGATION, Reason.CONFLICTING_SIGNALS, votes, tally)
-        return Verdict(tally.lead, self._reason_for(tally.lead, votes), votes, tally)
-
-    @staticmethod
-    def _reason_for(lead: State, votes: tuple[Vote, ...]) -> Reason:
-        upstream_reason, scanner_reason = _REASON_FOR_LEAD[lead]
-        if lead is State.AFFECTED:
-            scanner_backed = any(v.state is lead and v.source not in (OSV_SOURCE, NVD_SOURCE) for v in votes)
-            return scanner_reason if scanner_backed else upstream_reason
-        if lead is State.FIXED:
-            osv_backed = any(v.source == OSV_SOURCE and v.state is State.FIXED for v in votes)
-            return upstream_reason if osv_backed else scanner_reason
-        return scanner_reason
-
-    # -- explained decision -----------------------------------------------------
-
-    def explain(self, case: Case, board: EvidenceBoard, verdict: Verdict) -> Decision:
-        votes, reason = verdict.votes, verdict.reason
-        template = EXPLANATIONS[reason]
-        if verdict.override is not None:
-            override = verdict.override
-            contributing, dissenting = split_sources(votes, override.forced_state, extra=(override.source_label,))
-            text = template.format(
-                analyst=override.analyst, state=override.forced_state.value, reason=override.reason or "no reason given"
-            )
-            return Decision(verdict.state, reason, text, 1.0, contributing, dissenting)
-        if reason in (Reason.NVD_REJECTED, Reason.OSV_WITHDRAWN):
-            contributing, dissenting = split_sources(votes, State.WITHDRAWN)
-            osv = case.osv
-            text = template.format(
-                cve=case.cve_id,
-                osv_id=osv.withdrawn_id if osv else None,
-                withdrawn_on=osv.withdrawn_on if osv else None,
-            )
-            return Decision(verdict.state, reason, text, 1.0, contributing, dissenting)
-        if reason is Reason.INSUFFICIENT_EVIDENCE:
-            return Decision(verdict.state, reason, template, 0.0, (), tuple(sorted(v.source for v in votes)))
-
-        assert verdict.tally is not None
-        lead = verdict.tally.lead
-        contributing, dissenting = split_sources(votes, lead)
-        text = template.format(
-            lead=lead.value,
-            runner_up=verdict.tally.ranked[1][0].value if len(verdict.tally.ranked) > 1 else None,
-            agreeing=sum(1 for v in votes if v.state is lead and v.source in board.latest),
-            scanners=len(board.latest),
-            package=case.package,
-            version=board.installed or "unknown version",
-            installed=board.installed,
-            fixed=case.osv.fixed_version if case.osv else None,
-        )
-        return Decision(verdict.state, reason, text, share(votes, lead), contributing, dissenting)
+def explain(case, board, verdict, override):
+    state, reason, votes, ranking = verdict
+    template = EXPLANATIONS[reason]
+    if override is not None:
+        text = template.format(analyst=override.analyst, state=override.forced_state,
+                               reason=override.reason or "no reason given")
+        return Decision(state, reason, text, 1.0,
+                        *split_sources(votes, override.forced_state, ("analyst:" + override.analyst,)))
+    if reason in WITHDRAWAL_REASONS:
+        osv = case.osv
+        text = template.format(cve=case.cve_id, osv_id=osv and osv.withdrawn_id, withdrawn_on=osv and osv.withdrawn_on)
+        return Decision(state, reason, text, 1.0, *split_sources(votes, State.WITHDRAWN))
+    if reason == Reason.INSUFFICIENT_EVIDENCE:
+        return Decision(state, reason, template, 0.0, (), tuple(sorted(source for source, _, _ in votes)))
+    lead = ranking[0][0]
+    text = template.format(
+        lead=lead,
+        runner_up=ranking[1][0] if len(ranking) > 1 else None,
+        agreeing=sum(1 for source, vote_state, _ in votes if vote_state == lead and source in board.latest),
+        scanners=len(board.latest),
+        package=case.package,
+        version=board.installed or "unknown version",
+        installed=board.installed,
+        fixed=case.osv and case.osv.fixed_version,
+    )
+    return Decision(state, reason, text, share(votes, lead), *split_sources(votes, lead))
 
 
-Event = Union[Observation, Override]
+def replay(case, weights):
+    """(Outcome, transitions) of one case."""
+    board = EvidenceBoard(case, weights)
+    events = case.evidence
+    if case.override is not None:  # it follows the observations with the same timestamp
+        at = len(events)
+        while at and events[at - 1].timestamp > case.override.timestamp:
+            at -= 1
+        events = [*events[:at], case.override, *events[at:]]
+    transitions = []
+    state = verdict = override = None
+    # the latest event determines the current state
+    for event in events:
+        if event is case.override:
+            override = event
+            verdict = event.forced_state, Reason.ANALYST_OVERRIDE, board.votes(), None
+            source, when = "analyst:" + event.analyst, event.decided_at
+        else:
+            override = None
+            board.observe(event)
+            verdict = judge(board, weights.conflict_margin)
+            source, when = event.source, event.observed_at
+        if verdict[0] != state:
+            transitions.append(Transition(case.advisory_id, len(transitions) + 1, when, event.timestamp, state,
+                                          verdict[0], source, verdict[1]))
+            state = verdict[0]
+    decision = explain(case, board, verdict or judge(board, weights.conflict_margin), override)
+    return Outcome(case.advisory_id, case.cve_id, case.ecosystem, case.package, board.installed or None,
+                   case.osv and case.osv.fixed_version, decision, override, len(transitions)), transitions
 
 
-def timeline(case: Case) -> Iterator[Event]:
-    """Observations in time order; the override follows observations with the same timestamp."""
-    keyed: list[tuple[datetime, int, str, Event]] = [(o.timestamp, 0, o.obs_id, o) for o in case.evidence]
-    if case.override is not None:
-        keyed.append((case.override.timestamp, 1, "", case.override))
-    keyed.sort(key=lambda item: item[:3])
-    for *_, event in keyed:
-        yield event
-
-
-class Replayer:
-    def __init__(self, rules: Rules) -> None:
-        self.rules = rules
-
-    def replay(self, case: Case) -> tuple[Outcome, list[Transition]]:
-        board = self.rules.board_for(case)
-        transitions: list[Transition] = []
-        current: Optional[State] = None
-        verdict: Optional[Verdict] = None
-        # the latest event determines the current state
-        for event in timeline(case):
-            if isinstance(event, Override):
-                verdict = self.rules.overridden(case, board, event)
-                source, when, stamp = event.source_label, event.decided_at, event.timestamp
-            else:
-                board.observe(event)
-                verdict = self.rules.judge(case, board)
-                source, when, stamp = event.source, event.observed_at, event.timestamp
-            if verdict.state is not current:
-                transitions.append(
-                    Transition(
-                        advisory_id=case.advisory_id,
-                        seq=len(transitions) + 1,
-                        observed_at=when,
-                        timestamp=stamp,
-                        from_state=current,
-                        to_state=verdict.state,
-                        source=source,
-                        reason=verdict.reason,
-                    )
-                )
-                current = verdict.state
-        if verdict is None:
-            verdict = self.rules.judge(case, board)
-        decision = self.rules.explain(case, board, verdict)
-        outcome = Outcome(
-            advisory_id=case.advisory_id,
-            cve_id=case.cve_id,
-            ecosystem=case.ecosystem,
-            package=case.package,
-            installed_version=board.installed or None,
-            fixed_version=case.osv.fixed_version if case.osv else None,
-            decision=decision,
-            override=verdict.override,
-            transitions=len(transitions),
-        )
-        return outcome, transitions
-
-
-def run(context: RunContext, inputs: Mapping[str, Any], weights: Weights = Weights()) -> DecideResult:
-    normalised: NormaliseResult = inputs["normalise"]
-    replayer = Replayer(Rules(weights))
-    outcomes: list[Outcome] = []
-    transitions: list[Transition] = []
-    for case in normalised.cases:
-        outcome, history = replayer.replay(case)
+def run(context, inputs, weights=Weights):
+    outcomes = []
+    transitions = []
+    for case in inputs["normalise"].cases:
+        outcome, history = replay(case, weights)
         outcomes.append(outcome)
-        transitions.extend(history)
-    return DecideResult(outcomes=outcomes, transitions=transitions)
+        transitions += history
+    return DecideResult(outcomes, transitions)

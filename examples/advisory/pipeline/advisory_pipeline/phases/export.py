@@ -1,28 +1,28 @@
 """export: write advisory_current.json and state_history.csv."""
 
-from __future__ import annotations
-
 import csv
 import json
-from typing import Any, Mapping
+import os
 
-from ..model import DecideResult, ExportResult, Outcome, Transition
-from ..orchestrator import RunContext
+from ..model import ExportResult
+from ..orchestrator import child_path
 
 CURRENT_FILE = "advisory_current.json"
 HISTORY_FILE = "state_history.csv"
 HISTORY_COLUMNS = ("seq", "advisory_id", "observed_at", "source", "from_state", "to_state", "reason_code")
 
+_dump = json.JSONEncoder(ensure_ascii=False).encode
 
-def advisory_record(outcome: Outcome) -> dict[str, Any]:
+
+def advisory_record(outcome):
     decision = outcome.decision
     return {
         "advisory_id": outcome.advisory_id,
         "package": outcome.package,
         "ecosystem": outcome.ecosystem,
         "cve_id": outcome.cve_id,
-        "state": decision.state.value,
-        "reason_code": decision.reason.value,
+        "state": decision.state,
+        "reason_code": decision.reason,
         "explanation": decision.explanation,
         "confidence": decision.confidence,
         "installed_version": outcome.installed_version,
@@ -32,16 +32,12 @@ def advisory_record(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def render_current(run_id: str, generated_at: str, advisories: list[dict[str, Any]]) -> str:
+def render_current(run_id, generated_at, advisories):
     """The snapshot document, one advisory per line so that it greps and diffs well."""
-
-    def dump(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
-    lines = ["{", f'  "run_id": {dump(run_id)},', f'  "generated_at": {dump(generated_at)},']
+    lines = ["{", f'  "run_id": {_dump(run_id)},', f'  "generated_at": {_dump(generated_at)},']
     if advisories:
         lines.append('  "advisories": [')
-        lines.append(",\n".join("    " + dump(record) for record in advisories))
+        lines.append(",\n".join("    " + _dump(record) for record in advisories))
         lines.append("  ]")
     else:
         lines.append('  "advisories": []')
@@ -49,39 +45,35 @@ def render_current(run_id: str, generated_at: str, advisories: list[dict[str, An
     return "\n".join(lines) + "\n"
 
 
-def history_row(transition: Transition) -> dict[str, str]:
-    return {
-        "seq": str(transition.seq),
-        "advisory_id": transition.advisory_id,
-        "observed_at": transition.observed_at,
-        "source": transition.source,
-        "from_state": transition.from_state.value if transition.from_state is not None else "none",
-        "to_state": transition.to_state.value,
-        "reason_code": transition.reason.value,
-    }
+def history_row(transition):
+    """A row of HISTORY_COLUMNS."""
+    return (
+        transition.seq,
+        transition.advisory_id,
+        transition.observed_at,
+        transition.source,
+        "none" if transition.from_state is None else transition.from_state,
+        transition.to_state,
+        transition.reason,
+    )
 
 
-def run(context: RunContext, inputs: Mapping[str, Any]) -> ExportResult:
-    decided: DecideResult = inputs["decide"]
-    context.out_dir.mkdir(parents=True, exist_ok=True)
+def run(context, inputs):
+    decided = inputs["decide"]
+    os.makedirs(context.out_dir, exist_ok=True)
 
     outcomes = sorted(decided.outcomes, key=lambda o: (o.package, o.cve_id, o.ecosystem))
-    current = context.out_dir / CURRENT_FILE
-    current.write_text(
-        render_current(context.run_id, context.generated_at, [advisory_record(o) for o in outcomes]),
-        encoding="utf-8",
-    )
+    current = child_path(context.out_dir, CURRENT_FILE)
+    with open(current, "w", encoding="utf-8") as handle:
+        handle.write(render_current(context.run_id, context.generated_at, [advisory_record(o) for o in outcomes]))
 
     # chronological across all advisories, which is what the audit export wants
     transitions = sorted(decided.transitions, key=lambda t: (t.timestamp, t.advisory_id, t.seq))
-    history = context.out_dir / HISTORY_FILE
-    with history.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HISTORY_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(history_row(t) for t in transitions)
+    history = child_path(context.out_dir, HISTORY_FILE)
+    with open(history, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(HISTORY_COLUMNS)
+        writer.writerows(map(history_row, transitions))
 
-    return ExportResult(
-        files={CURRENT_FILE: str(current), HISTORY_FILE: str(history)},
-        advisories=len(outcomes),
-        history_rows=len(transitions),
-    )
+    return ExportResult(files={CURRENT_FILE: current, HISTORY_FILE: history}, advisories=len(outcomes),
+                        history_rows=len(transitions))

@@ -5,116 +5,73 @@ scanner evidence in replay order, the effective analyst override and what the
 upstream databases say about it.
 """
 
-from __future__ import annotations
-
-from collections import defaultdict
-from typing import Any, Iterable, Mapping, Optional
-
-from ..model import (
-    Case,
-    IngestResult,
-    NormaliseResult,
-    NvdRecord,
-    Observation,
-    OsvFinding,
-    OsvRecord,
-    Override,
-    OverrideRow,
-)
+from ..model import Case, NormaliseResult, OsvFinding, Override
 from ..names import advisory_id, canonical_cve, canonical_ecosystem, canonical_package
-from ..orchestrator import RunContext
 from ..versions import earliest
 
-OsvKey = tuple[str, str, str]  # (cve, ecosystem, package)
+
+def osv_index(records):
+    """(CVE, ecosystem, canonical package) -> [(osv id, withdrawn, fixed versions)]."""
+    index = {}
+    for record in records:
+        for affected in record.affected:
+            ecosystem = canonical_ecosystem(affected.ecosystem)
+            package = canonical_package(affected.package, ecosystem)
+            entry = (record.osv_id, record.withdrawn, affected.fixed)
+            for cve in dict.fromkeys(canonical_cve(c) for c in record.cve_ids):
+                index.setdefault((cve, ecosystem, package), []).append(entry)
+    return index
 
 
-class OsvIndex:
-    """OSV entries keyed by (CVE, ecosystem, canonical package name)."""
-
-    def __init__(self, records: Iterable[OsvRecord]) -> None:
-        self._entries: dict[OsvKey, list[tuple[str, Optional[str], tuple[str, ...]]]] = defaultdict(list)
-        for record in records:
-            cves = list(dict.fromkeys(canonical_cve(c) for c in record.cve_ids))
-            for affected in record.affected:
-                ecosystem = canonical_ecosystem(affected.ecosystem)
-                package = canonical_package(affected.package, ecosystem)
-                for cve in cves:
-                    self._entries[(cve, ecosystem, package)].append((record.osv_id, record.withdrawn, affected.fixed))
-
-    def finding(self, cve: str, ecosystem: str, package: str) -> Optional[OsvFinding]:
-        entries = self._entries.get((cve, ecosystem, package))
-        if not entries:
-            return None
-        ids = tuple(sorted({osv_id for osv_id, _, _ in entries}))
-        live = [entry for entry in entries if entry[1] is None]
-        if not live:
-            osv_id, withdrawn, _ = min(entries, key=lambda entry: entry[0])
-            return OsvFinding(advisory_ids=ids, withdrawn_id=osv_id, withdrawn_on=withdrawn[:10], fixed_version=None)
-        fixes = [fix for _, _, fixed in live for fix in fixed]
-        return OsvFinding(advisory_ids=ids, withdrawn_id=None, withdrawn_on=None, fixed_version=earliest(fixes))
+def osv_finding(entries):
+    if not entries:
+        return None
+    ids = tuple(sorted({osv_id for osv_id, _, _ in entries}))
+    live = [entry for entry in entries if entry[1] is None]
+    if not live:
+        osv_id, withdrawn, _ = min(entries, key=lambda entry: entry[0])
+        return OsvFinding(ids, osv_id, withdrawn[:10], None)
+    return OsvFinding(ids, None, None, earliest([fix for _, _, fixed in live for fix in fixed]))
 
 
-def _effective_overrides(rows: Iterable[OverrideRow]) -> dict[str, tuple[OverrideRow, str, str, str]]:
-    """Latest decision per advisory; on equal timestamps the later row wins."""
-    chosen: dict[str, tuple[OverrideRow, str, str, str]] = {}
-    for row in sorted(rows, key=lambda r: (r.timestamp, r.row)):
-        ecosystem = canonical_ecosystem(row.ecosystem)
-        package = canonical_package(row.package, ecosystem)
-        cve = canonical_cve(row.cve_id)
-        chosen[advisory_id(cve, ecosystem, package)] = (row, cve, ecosystem, package)
-    return chosen
+def run(context, inputs):
+    ingested = inputs["ingest"]
+    nvd = {canonical_cve(record.cve_id): record for record in ingested.nvd}
+    osv = osv_index(ingested.osv)
+    cases = {}  # advisory id -> Case, in order of first appearance
 
-
-def _unique(observations: Iterable[Observation]) -> tuple[list[Observation], int]:
-    seen: set[str] = set()
-    unique: list[Observation] = []
-    duplicates = 0
-    for observation in observations:
-        if observation.obs_id in seen:
-            duplicates += 1
-            continue
-        seen.add(observation.obs_id)
-        unique.append(observation)
-    return unique, duplicates
-
-
-def run(context: RunContext, inputs: Mapping[str, Any]) -> NormaliseResult:
-    ingested: IngestResult = inputs["ingest"]
-    observations, duplicates = _unique(ingested.observations)
-
-    nvd: dict[str, NvdRecord] = {}
-    for record in ingested.nvd:
-        nvd[canonical_cve(record.cve_id)] = record
-    osv = OsvIndex(ingested.osv)
-
-    cases: dict[str, Case] = {}
-
-    def case_for(cve: str, ecosystem: str, package: str) -> Case:
+    def case_for(cve, ecosystem, package):
         key = advisory_id(cve, ecosystem, package)
         if key not in cases:
-            cases[key] = Case(advisory_id=key, cve_id=cve, ecosystem=ecosystem, package=package)
+            cases[key] = Case(key, cve, ecosystem, package, [], None, None, None)
         return cases[key]
 
-    for observation in observations:
+    seen = set()
+    by_spelling = {}  # (cve, ecosystem, package) as a scanner wrote them -> Case
+    for observation in ingested.observations:
+        if observation.obs_id in seen:
+            continue
+        seen.add(observation.obs_id)
         if not observation.weight:
             # zero-weight observations carry no evidence; drop them early
             continue
-        ecosystem = canonical_ecosystem(observation.ecosystem)
-        package = canonical_package(observation.package, ecosystem)
-        case_for(canonical_cve(observation.cve_id), ecosystem, package).evidence.append(observation)
+        spelling = (observation.cve_id, observation.ecosystem, observation.package)
+        case = by_spelling.get(spelling)
+        if case is None:
+            ecosystem = canonical_ecosystem(observation.ecosystem)
+            package = canonical_package(observation.package, ecosystem)
+            case = by_spelling[spelling] = case_for(canonical_cve(observation.cve_id), ecosystem, package)
+        case.evidence.append(observation)
 
-    for row, cve, ecosystem, package in _effective_overrides(ingested.overrides).values():
-        case_for(cve, ecosystem, package).override = Override(
-            analyst=row.analyst,
-            forced_state=row.forced_state,
-            reason=row.reason,
-            decided_at=row.decided_at,
-            timestamp=row.timestamp,
-        )
+    # the latest decision per advisory wins; on equal timestamps the later row
+    for row in sorted(ingested.overrides, key=lambda row: (row.timestamp, row.row)):
+        ecosystem = canonical_ecosystem(row.ecosystem)
+        case = case_for(canonical_cve(row.cve_id), ecosystem, canonical_package(row.package, ecosystem))
+        case.override = Override(row.analyst, row.forced_state, row.reason, row.decided_at, row.timestamp)
 
     for case in cases.values():
         case.evidence.sort(key=lambda o: (o.timestamp, o.obs_id))
         case.nvd = nvd.get(case.cve_id)
-        case.osv = osv.finding(case.cve_id, case.ecosystem, case.package)
+        case.osv = osv_finding(osv.get((case.cve_id, case.ecosystem, case.package)))
 
-    return NormaliseResult(cases=list(cases.values()), duplicates=duplicates)
+    return NormaliseResult(list(cases.values()), len(ingested.observations) - len(seen))
