@@ -3,10 +3,11 @@
 
     python3 scripts/gen_advisory_fixtures.py
 
-Writes examples/advisory/fixtures/{main,regressions}/<fixture>/ with the four
-input files (observations.json, overrides.csv, nvd.json, osv.json).  Both
-suite directories are deleted and rewritten.  Output depends only on the
-fixed seeds below: running the script twice produces byte-identical files.
+Writes examples/advisory/fixtures/{main,regressions,performance}/<fixture>/
+with the four input files (observations.json, overrides.csv, nvd.json,
+osv.json).  The suite directories are deleted and rewritten.  Output depends
+only on the fixed seeds below: running the script twice produces
+byte-identical files.
 
 Suite `main` must stay clean (legacy and candidate agree).  The candidate's
 known bugs are each triggered by a condition that `main` never contains, and
@@ -19,6 +20,11 @@ known bugs are each triggered by a condition that `main` never contains, and
 * every package name has the same NFC and NFKC form.
 
 Suite `regressions` breaks exactly one of those rules per fixture.
+
+Suite `performance` keeps them too (legacy and candidate agree), but its
+fixtures have the shape that makes the candidate slow: a CI scanner that
+rescans the same packages every few minutes, so that one scanner has
+thousands of reports about one advisory.
 """
 
 from __future__ import annotations
@@ -604,10 +610,68 @@ def fx_reg_fullwidth_package_name() -> Fixture:
     return f
 
 
+# ---------------------------------------------------------------------------
+# suite performance: outputs agree, but the candidate is slow on this shape
+# ---------------------------------------------------------------------------
+
+
+def ci_rescans(name: str, seed: int, packages: list[tuple[str, str, str, str, str, str]], every_minutes: int,
+               days: int) -> Fixture:
+    """A CI job rescans a lockfile's packages every `every_minutes` for `days` days, and upgrades them.
+
+    packages: (cve, ecosystem, name, installed, fixed, upgraded) -- the upgrade to `upgraded` lands at a
+    random point of the period; before it the CI scanner reports vulnerable, after it patched, with the odd
+    inconclusive scan.  Two other scanners report once a day.
+    """
+    rng = random.Random(seed)
+    f = Fixture(name, "p")
+    start = datetime(2026, 3, 1, 0, 0)
+    scans = days * 24 * 60 // every_minutes
+    upgrades = {cve: rng.randrange(scans // 4, scans * 3 // 4) for cve, *_ in packages}
+    for scan in range(scans):
+        at = start + timedelta(minutes=scan * every_minutes, seconds=rng.randrange(0, 60))
+        for cve, ecosystem, package, installed, _fixed, upgraded in packages:
+            done = scan >= upgrades[cve]
+            signal = "inconclusive" if rng.random() < 0.03 else "patched" if done else "vulnerable"
+            f.obs(iso(at), "ci-trivy", cve, package, ecosystem, upgraded if done else installed, signal,
+                  round(rng.uniform(0.75, 0.85), 3))
+        if scan % (24 * 60 // every_minutes) == 0:
+            for source, weight in (("grype", 0.6), ("dependabot", 0.45)):
+                for cve, ecosystem, package, installed, _fixed, upgraded in packages:
+                    done = scan >= upgrades[cve]
+                    f.obs(iso(at + timedelta(minutes=7)), source, cve, package, ecosystem,
+                          upgraded if done else installed, "patched" if done else "vulnerable", weight)
+    for cve, ecosystem, package, _installed, fixed, _upgraded in packages:
+        f.osv_vuln("GHSA-" + "-".join("".join(rng.choice(GHSA_ALPHABET) for _ in range(4)) for _ in range(3)),
+                   [cve], [(ecosystem, package, fixed)])
+        f.nvd_cve(cve, score=round(rng.uniform(4.0, 9.8), 1))
+    # an analyst decision after the last scan, as in suite main
+    cve, ecosystem, package, *_rest = packages[-1]
+    f.override(cve, ecosystem, package, "fixed", "upgrade verified in production", "jlee",
+               iso(start + timedelta(days=days, hours=6)))
+    return f
+
+
+def fx_perf_ci_rescans_one_package() -> Fixture:
+    return ci_rescans("ci_rescans_one_package", seed=4242, every_minutes=7, days=30, packages=[
+        ("CVE-2025-41001", "pypi", "urllib3", "1.26.5", "1.26.8", "1.26.9"),
+    ])
+
+
+def fx_perf_ci_rescans_lockfile() -> Fixture:
+    return ci_rescans("ci_rescans_lockfile", seed=4343, every_minutes=15, days=30, packages=[
+        ("CVE-2025-42001", "npm", "express", "4.18.2", "4.19.2", "4.21.1"),
+        ("CVE-2025-42002", "npm", "axios", "1.16.0", "1.17.0", "1.17.4"),
+        ("CVE-2025-42003", "npm", "ws", "8.16.0", "8.17.1", "8.18.0"),
+        ("CVE-2025-42004", "pypi", "jinja2", "3.14.2", "3.14.4", "3.15.0"),
+    ])
+
+
 MAIN = [fx_empty, fx_conflicting_sources, fx_analyst_overrides, fx_withdrawn_rejected, fx_unicode_packages,
         fx_multi_cve_package, fx_upstream_decides, fx_typical_day, fx_large]
 REGRESSIONS = [fx_reg_override_then_newer_scan, fx_reg_zero_weight_dissent, fx_reg_version_digit_rollover,
                fx_reg_fullwidth_package_name]
+PERFORMANCE = [fx_perf_ci_rescans_one_package, fx_perf_ci_rescans_lockfile]
 
 
 # ---------------------------------------------------------------------------
@@ -674,20 +738,20 @@ def check_main_invariants(f: Fixture) -> list[str]:
 
 def main() -> int:
     problems = []
-    for suite, builders in (("main", MAIN), ("regressions", REGRESSIONS)):
+    for suite, builders in (("main", MAIN), ("regressions", REGRESSIONS), ("performance", PERFORMANCE)):
         suite_dir = FIXTURES / suite
         if suite_dir.exists():
             shutil.rmtree(suite_dir)
         suite_dir.mkdir(parents=True)
         for build in builders:
             fixture = build()
-            if suite == "main":
+            if suite != "regressions":
                 problems += check_main_invariants(fixture)
             fixture.write(suite_dir)
             print(f"{suite}/{fixture.name}: {len(fixture.observations)} observations, "
                   f"{len(fixture.overrides)} overrides, {len(fixture.nvd)} NVD, {len(fixture.osv)} OSV")
     if problems:
-        print("suite main breaks its invariants:", *problems, sep="\n  ", file=sys.stderr)
+        print("suites main and performance break their invariants:", *problems, sep="\n  ", file=sys.stderr)
         return 1
     return 0
 
