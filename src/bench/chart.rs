@@ -71,7 +71,7 @@ pub fn draw(rows: &[Row<'_>], budget: f64) -> String {
     out.push_str(scale.trim_end());
     out.push('\n');
     out.push_str(&format!(
-        "{:>prefix$}│ = 1.0 (same speed), ┊ = 1 + budget ({limit:.2})\n",
+        "{:>prefix$}│ = 1.0 (no change), ┊ = 1 + budget ({limit:.2})\n",
         ""
     ));
     out

@@ -1,5 +1,6 @@
 //! The bundled example migration end to end, as the README runs it: suite `main` passes,
-//! suite `regressions` fails and names each bug's differing paths.
+//! suite `regressions` fails and names each bug's differing paths, suite `performance` agrees,
+//! and the committed goldens are current and pass on their own.
 
 use std::path::Path;
 
@@ -123,4 +124,43 @@ fn regressions_suite_fails_and_points_at_each_bug() {
     let kept = Path::new(out.path())
         .join("outputs/regressions/zero_weight_dissent/candidate/out/advisory_current.json");
     assert!(kept.is_file(), "failing cases keep their outputs");
+}
+
+#[test]
+fn committed_goldens_are_current_and_gate_on_their_own() {
+    let check = parity()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["golden", "check"])
+        .output()
+        .unwrap();
+    assert_exit(&check, 0);
+    // Every suite has its goldens; `main` passes against them alone, without running the legacy.
+    let (output, results, _out) = run_example(&["--against", "golden"]);
+    assert_exit(&output, 0);
+    for case in results["cases"].as_array().unwrap() {
+        assert_eq!(
+            case["against"],
+            serde_json::json!(["golden"]),
+            "{}",
+            case["fixture"]
+        );
+        assert!(case["legacy"].is_null());
+        assert_eq!(case["golden"]["provenance"]["source"], "legacy");
+    }
+    // With goldens present, the default compares with both.
+    let (output, results, _out) = run_example(&["--fixture", "empty"]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        results["cases"][0]["against"],
+        serde_json::json!(["legacy", "golden"])
+    );
+}
+
+#[test]
+fn performance_suite_outputs_agree() {
+    // The candidate is slower on these fixtures (`parity bench` exits 3, see .ci/run), but its
+    // outputs agree with the legacy's and with the goldens.
+    let (output, results, _out) = run_example(&["--suite", "performance"]);
+    assert_exit(&output, 0);
+    assert_eq!(results["cases"].as_array().unwrap().len(), 2);
 }
