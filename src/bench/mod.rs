@@ -168,11 +168,10 @@ pub trait PairSource {
     fn pair(&mut self, legacy_first: bool) -> Result<Pair, String>;
 }
 
-/// One metric of one fixture.
+/// A ratio's estimate and interval judged against its budget: the part a fixture's metric and
+/// the overall metric share.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MetricResult {
-    pub legacy_median: f64,
-    pub candidate_median: f64,
+pub struct Judgement {
     pub ratio: f64,
     pub low: f64,
     pub high: f64,
@@ -180,6 +179,44 @@ pub struct MetricResult {
     pub verdict: BudgetVerdict,
     /// Whether this metric decides the gate.
     pub gating: bool,
+}
+
+impl Judgement {
+    pub fn new(estimate: &Estimate, budget: f64, gating: bool) -> Self {
+        Judgement {
+            ratio: estimate.ratio,
+            low: estimate.low,
+            high: estimate.high,
+            budget,
+            verdict: stats::verdict(estimate, budget),
+            gating,
+        }
+    }
+
+    /// `1.742 [1.687, 1.797] > 1.05`: the estimate, its interval, and how it stands to the limit.
+    pub fn describe(&self) -> String {
+        let relation = match self.verdict {
+            BudgetVerdict::Within => "≤",
+            BudgetVerdict::Inconclusive => "~",
+            BudgetVerdict::Exceeded => ">",
+        };
+        format!(
+            "{:.3} [{:.3}, {:.3}] {relation} {:.2}",
+            self.ratio,
+            self.low,
+            self.high,
+            1.0 + self.budget
+        )
+    }
+}
+
+/// One metric of one fixture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricResult {
+    pub legacy_median: f64,
+    pub candidate_median: f64,
+    #[serde(flatten)]
+    pub judgement: Judgement,
 }
 
 /// The performance of one fixture × variant.
@@ -243,7 +280,7 @@ pub fn measure(
         let undecided = bench
             .metrics
             .values()
-            .any(|m| m.gating && m.verdict == BudgetVerdict::Inconclusive);
+            .any(|m| m.judgement.gating && m.judgement.verdict == BudgetVerdict::Inconclusive);
         if !undecided || pairs.len() >= settings.max_runs || bench.valid_pairs == 0 {
             return Ok(bench);
         }
@@ -275,19 +312,14 @@ pub fn evaluate(
                 candidate_median: median_of(
                     valid.iter().map(|p| metric.of(&p.candidate)).collect(),
                 ),
-                ratio: estimate.ratio,
-                low: estimate.low,
-                high: estimate.high,
-                budget,
-                verdict: stats::verdict(&estimate, budget),
-                gating: settings.gate.contains(&metric),
+                judgement: Judgement::new(&estimate, budget, settings.gate.contains(&metric)),
             },
         );
     }
     let verdict = metrics
         .values()
-        .filter(|m| m.gating)
-        .map(|m| m.verdict)
+        .filter(|m| m.judgement.gating)
+        .map(|m| m.judgement.verdict)
         .max()
         .unwrap_or(BudgetVerdict::Inconclusive);
     CaseBench {
@@ -304,13 +336,9 @@ pub fn evaluate(
 /// The overall result of one metric across fixtures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OverallMetric {
-    /// Geometric mean of the fixtures' ratios.
-    pub ratio: f64,
-    pub low: f64,
-    pub high: f64,
-    pub budget: f64,
-    pub verdict: BudgetVerdict,
-    pub gating: bool,
+    /// The geometric mean of the fixtures' ratios, judged.
+    #[serde(flatten)]
+    pub judgement: Judgement,
     pub fixtures: usize,
 }
 
@@ -338,22 +366,8 @@ impl BenchSummary {
         let parts: Vec<String> = self
             .overall
             .iter()
-            .filter(|(_, m)| m.gating)
-            .map(|(metric, m)| {
-                format!(
-                    "{} {:.3} [{:.3}, {:.3}] {} {:.2}",
-                    metric.as_str(),
-                    m.ratio,
-                    m.low,
-                    m.high,
-                    match m.verdict {
-                        BudgetVerdict::Within => "≤",
-                        BudgetVerdict::Inconclusive => "~",
-                        BudgetVerdict::Exceeded => ">",
-                    },
-                    1.0 + m.budget
-                )
-            })
+            .filter(|(_, m)| m.judgement.gating)
+            .map(|(metric, m)| format!("{} {}", metric.as_str(), m.judgement.describe()))
             .collect();
         parts.join(", ")
     }
@@ -378,20 +392,15 @@ pub fn summarise<'a>(
         overall.insert(
             metric,
             OverallMetric {
-                ratio: estimate.ratio,
-                low: estimate.low,
-                high: estimate.high,
-                budget,
-                verdict: stats::verdict(&estimate, budget),
-                gating: settings.gate.contains(&metric),
+                judgement: Judgement::new(&estimate, budget, settings.gate.contains(&metric)),
                 fixtures: slices.iter().filter(|s| !s.is_empty()).count(),
             },
         );
     }
     let verdict = overall
         .values()
-        .filter(|m| m.gating)
-        .map(|m| m.verdict)
+        .filter(|m| m.judgement.gating)
+        .map(|m| m.judgement.verdict)
         .chain(cases.iter().map(|c| c.verdict))
         .max()
         .unwrap_or(BudgetVerdict::Inconclusive);
@@ -484,7 +493,10 @@ mod tests {
         let settings = BenchSettings::default();
         let mut source = Synthetic::new(1.5, 0.02, 2);
         let bench = measure_one(&mut source, &settings);
-        assert_eq!(bench.metrics[&Metric::Cpu].verdict, BudgetVerdict::Exceeded);
+        assert_eq!(
+            bench.metrics[&Metric::Cpu].judgement.verdict,
+            BudgetVerdict::Exceeded
+        );
         assert_eq!(bench.verdict, BudgetVerdict::Exceeded);
     }
 
@@ -545,7 +557,7 @@ mod tests {
         let slow = measure(&mut Synthetic::new(1.4, 0.01, 7), &settings, None, 0.99, 2).unwrap();
         let summary = summarise(&settings, [&fast, &slow].into_iter());
         assert_eq!(summary.verdict, BudgetVerdict::Exceeded);
-        let ratio = summary.overall[&Metric::Cpu].ratio;
+        let ratio = summary.overall[&Metric::Cpu].judgement.ratio;
         assert!((ratio - 1.4f64.sqrt()).abs() < 0.02, "{ratio}");
         let summary = summarise(&settings, [&fast].into_iter());
         assert_eq!(summary.verdict, BudgetVerdict::Within);

@@ -51,17 +51,10 @@ fn test_case(case: &CaseOutcome) -> TestCase {
                 let exceeded: Vec<String> = bench
                     .metrics
                     .iter()
-                    .filter(|(_, m)| m.gating && m.verdict == BudgetVerdict::Exceeded)
-                    .map(|(metric, m)| {
-                        format!(
-                            "{} {:.3} [{:.3}, {:.3}] > {:.2}",
-                            metric.as_str(),
-                            m.ratio,
-                            m.low,
-                            m.high,
-                            1.0 + m.budget
-                        )
+                    .filter(|(_, m)| {
+                        m.judgement.gating && m.judgement.verdict == BudgetVerdict::Exceeded
                     })
+                    .map(|(metric, m)| format!("{} {}", metric.as_str(), m.judgement.describe()))
                     .collect();
                 status.set_message(format!(
                     "performance budget exceeded: {}",

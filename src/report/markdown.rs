@@ -219,7 +219,7 @@ fn performance(out: &mut String, r: &RunResults) -> fmt::Result {
     for case in &r.cases {
         let Some(cb) = &case.bench else { continue };
         for (metric, m) in &cb.metrics {
-            let verdict = match (m.gating, m.verdict) {
+            let verdict = match (m.judgement.gating, m.judgement.verdict) {
                 (true, crate::bench::BudgetVerdict::Exceeded) => "❌ exceeded".to_owned(),
                 (true, v) => v.as_str().to_owned(),
                 (false, v) => format!("{} (not gating)", v.as_str()),
@@ -231,10 +231,10 @@ fn performance(out: &mut String, r: &RunResults) -> fmt::Result {
                 metric.as_str(),
                 metric.format(m.legacy_median),
                 metric.format(m.candidate_median),
-                m.ratio,
-                m.low,
-                m.high,
-                m.budget * 100.0,
+                m.judgement.ratio,
+                m.judgement.low,
+                m.judgement.high,
+                m.judgement.budget * 100.0,
                 cb.valid_pairs
             )?;
         }
@@ -252,9 +252,9 @@ fn performance(out: &mut String, r: &RunResults) -> fmt::Result {
             .iter()
             .map(|(label, m)| crate::bench::chart::Row {
                 label,
-                ratio: m.ratio,
-                low: m.low,
-                high: m.high,
+                ratio: m.judgement.ratio,
+                low: m.judgement.low,
+                high: m.judgement.high,
             })
             .collect();
         writeln!(

@@ -147,23 +147,20 @@ pub fn write_summary(
             for (metric, m) in cb
                 .metrics
                 .iter()
-                .filter(|(_, m)| m.gating && m.verdict != BudgetVerdict::Within)
+                .filter(|(_, m)| m.judgement.gating && m.judgement.verdict != BudgetVerdict::Within)
             {
-                let style = if m.verdict == BudgetVerdict::Exceeded {
+                let style = if m.judgement.verdict == BudgetVerdict::Exceeded {
                     RED
                 } else {
                     YELLOW
                 };
                 writeln!(
                     w,
-                    "{style}{}{style:#} {} {}: {:.3} [{:.3}, {:.3}] vs {:.2} {DIM}({} → {}, {} pairs){DIM:#}",
-                    m.verdict.as_str(),
+                    "{style}{}{style:#} {} {}: {} {DIM}({} → {}, {} pairs){DIM:#}",
+                    m.judgement.verdict.as_str(),
                     case.label(),
                     metric.as_str(),
-                    m.ratio,
-                    m.low,
-                    m.high,
-                    1.0 + m.budget,
+                    m.judgement.describe(),
                     metric.format(m.legacy_median),
                     metric.format(m.candidate_median),
                     cb.valid_pairs
