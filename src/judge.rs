@@ -155,26 +155,21 @@ impl Judge<'_> {
         judged: &mut Judged,
     ) {
         let golden = match self.store.load(case) {
-            Ok(golden) => golden,
-            Err(e) => {
-                judged.outcome.notes.push(format!("golden unreadable: {e}"));
-                None
+            Ok(Some(golden)) => golden,
+            missing => {
+                let why = match missing {
+                    Err(e) => format!("golden unreadable: {}", e.detail()),
+                    Ok(_) => "no golden is recorded for this case".to_owned(),
+                };
+                let note = if legacy.is_none() {
+                    judged.outcome.verdict = Verdict::GoldenMissing;
+                    format!("{why}; record it with `parity golden record`")
+                } else {
+                    format!("{why}; compared with the legacy only")
+                };
+                judged.outcome.notes.push(note);
+                return;
             }
-        };
-        let Some(golden) = golden else {
-            if legacy.is_none() {
-                judged.outcome.verdict = Verdict::GoldenMissing;
-                judged
-                    .outcome
-                    .notes
-                    .push("no golden is recorded for this case (parity golden record)".to_owned());
-            } else {
-                judged.outcome.notes.push(
-                    "no golden is recorded for this case yet; compared with the legacy only"
-                        .to_owned(),
-                );
-            }
-            return;
         };
         judged.outcome.against.push(Reference::Golden);
         let path = golden

@@ -53,6 +53,13 @@ pub fn assemble(
             None => not_run.push(case.label()),
         }
     }
+    // A rule that applied nowhere is stale only if outputs were compared at all: when every
+    // case failed or had no reference, no rule had a chance to apply.
+    let compared_any = finished.iter().any(|f| {
+        f.comparisons()
+            .iter()
+            .any(|c| c.outputs.iter().any(|o| o.format.is_some()))
+    });
     let rules = config
         .rules
         .iter()
@@ -69,7 +76,7 @@ pub fn assemble(
                 owner: r.owner.clone(),
                 expires: r.expires.clone(),
                 applied,
-                stale: applied == 0 && !r.expired && !finished.is_empty(),
+                stale: applied == 0 && !r.expired && compared_any,
                 expired: r.expired,
             }
         })

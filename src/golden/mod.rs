@@ -55,6 +55,19 @@ pub enum GoldenError {
     },
 }
 
+impl GoldenError {
+    /// The message with its causes, `a: b: c`, for a person to act on.
+    pub fn detail(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        text
+    }
+}
+
 /// A stored golden (or pending change).
 #[derive(Debug, Clone)]
 pub struct Golden {

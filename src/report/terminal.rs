@@ -56,6 +56,9 @@ pub fn write_summary(
                 )?;
             }
         }
+        for note in &case.notes {
+            writeln!(w, "    {DIM}{note}{DIM:#}")?;
+        }
         let golden_matters = |g: &&GoldenCheck| {
             g.stale
                 || g.pending.is_some()

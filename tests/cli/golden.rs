@@ -451,6 +451,32 @@ fn goldens_only_with_no_golden_is_a_failure_not_a_pass() {
 }
 
 #[test]
+fn an_unreadable_golden_is_named_with_its_cause_and_rules_are_not_called_stale() {
+    let project = Project::new(r#"ignore = [{ path = "$.at", reason = "time" }]"#);
+    project.fixture("a", &["json", r#"{"at": 1}"#], &["json", r#"{"at": 2}"#]);
+    assert_exit(&project.parity(&["golden", "record"]), 0);
+    std::fs::write(golden_dir(&project, "a").join("provenance.json"), "{oops").unwrap();
+    retire_legacy(&project);
+    let output = project.run(&[]);
+    assert_exit(&output, 1);
+    assert_eq!(verdict(&project.case("a")), "golden-missing");
+    let out = stdout(&output);
+    assert!(
+        out.contains("golden unreadable:")
+            && out.contains(
+                "a.json/provenance.json` is not a parity provenance file: key must be a string"
+            ),
+        "{out}"
+    );
+    // Nothing was compared, so no rule had a chance to apply.
+    assert!(!out.contains("applied nowhere"), "{out}");
+
+    let check = project.parity(&["golden", "check"]);
+    assert_exit(&check, 1);
+    assert!(stdout(&check).contains("unreadable"), "{}", stdout(&check));
+}
+
+#[test]
 fn a_golden_recorded_under_a_removed_ignore_rule_says_so() {
     let project = Project::new(r#"ignore = [{ path = "$.at", reason = "time" }]"#);
     project.fixture(

@@ -264,23 +264,13 @@ fn record_case(
         .and_then(|p| {
             store
                 .record(config, case, &legacy, p)
-                .map_err(|e| error_chain(&e))
+                .map_err(|e| e.detail())
         });
     let _ = std::fs::remove_dir_all(&runs.dir);
     match recorded {
         Ok(outcome) => RecordOutcome::Recorded { outcome, status },
         Err(message) => RecordOutcome::Failed(message),
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
 }
 
 fn print_recorded(
@@ -441,7 +431,7 @@ fn inspect(config: &Config, store: &GoldenStore) -> anyhow::Result<Findings> {
                 findings.edited.push(dir);
             }
             Ok(_) => findings.current += 1,
-            Err(e) => findings.unreadable.push((dir, error_chain(&e))),
+            Err(e) => findings.unreadable.push((dir, e.detail())),
         }
     }
     findings.leftovers.extend(leftover_dirs(&store.dir));
