@@ -166,6 +166,12 @@ pub trait PairSource {
     /// Runs one pair in the given order. `Err` is harness trouble (the run was interrupted);
     /// a failing side or differing outputs is an invalid [`Pair`].
     fn pair(&mut self, legacy_first: bool) -> Result<Pair, String>;
+
+    /// True when no further pair is worth running: real runs stop at the first pair whose
+    /// sides disagree, since the case has failed and its outputs must be kept as they are.
+    fn settled(&self) -> bool {
+        false
+    }
 }
 
 /// A ratio's estimate and interval judged against its budget: the part a fixture's metric and
@@ -271,9 +277,12 @@ pub fn measure(
     let mut order = stats::SplitMix64::new(seed ^ 0x006f_7264_6572);
     let mut pairs: Vec<Pair> = first.into_iter().collect();
     let step = (settings.runs / 2).max(1);
-    let mut target = settings.runs.max(2);
+    let mut target = settings.runs.max(stats::min_pairs(confidence));
     loop {
-        while pairs.iter().filter(|p| p.valid).count() < target && pairs.len() < settings.max_runs {
+        while pairs.iter().filter(|p| p.valid).count() < target
+            && pairs.len() < settings.max_runs
+            && !source.settled()
+        {
             pairs.push(source.pair(order.coin())?);
         }
         let bench = evaluate(settings, pairs.clone(), confidence, seed);
@@ -281,7 +290,11 @@ pub fn measure(
             .metrics
             .values()
             .any(|m| m.judgement.gating && m.judgement.verdict == BudgetVerdict::Inconclusive);
-        if !undecided || pairs.len() >= settings.max_runs || bench.valid_pairs == 0 {
+        if !undecided
+            || pairs.len() >= settings.max_runs
+            || bench.valid_pairs == 0
+            || source.settled()
+        {
             return Ok(bench);
         }
         target = bench.valid_pairs + step;
@@ -369,6 +382,9 @@ impl BenchSummary {
             .filter(|(_, m)| m.judgement.gating)
             .map(|(metric, m)| format!("{} {}", metric.as_str(), m.judgement.describe()))
             .collect();
+        if parts.is_empty() {
+            return "not measured: no case's outputs agreed".to_owned();
+        }
         parts.join(", ")
     }
 }

@@ -1,7 +1,9 @@
 //! Pairs of real runs for the gate: both sides of one case run one after the other (never in
 //! parallel with anything else), in the order the gate asks, each through the measuring helper;
-//! every pair's outputs are compared, and a pair whose outputs differ or whose side failed is
-//! kept but marked invalid, since it is not a timing of the same work.
+//! every pair's outputs are compared (warm-up runs too). A pair whose outputs differ or whose
+//! side failed is not a timing of the same work: it is kept, marked invalid, and ends the
+//! measuring, and its runs are kept for the case to be judged on — the sides do not behave the
+//! same from one run to the next, which is a finding, not noise.
 
 use chrono::NaiveDate;
 
@@ -20,6 +22,19 @@ pub struct RealPairs<'a> {
     pub case: &'a Case,
     pub cancel: &'a Cancel,
     pub today: NaiveDate,
+    /// Pairs run so far, warm-ups included.
+    pub runs: usize,
+    /// The first pair whose sides disagreed: its number (from 1, warm-ups included) and runs.
+    pub failed: Option<FailedPair>,
+}
+
+/// A pair whose sides disagreed, kept to judge the case on.
+pub struct FailedPair {
+    pub number: usize,
+    pub warmup: bool,
+    pub verdict: Verdict,
+    pub legacy: SideResult,
+    pub candidate: SideResult,
 }
 
 impl RealPairs<'_> {
@@ -54,13 +69,45 @@ impl RealPairs<'_> {
         }
     }
 
-    /// Warm-up runs: `n` of each side, alternating, results dropped (caches, page cache and the
-    /// interpreter's first start are not what the gate measures).
-    pub fn warm_up(&self, n: usize) -> Result<(), String> {
+    /// Warm-up runs: `n` of each side, alternating, timings dropped (caches, page cache and the
+    /// interpreter's first start are not what the gate measures); outputs are still compared.
+    pub fn warm_up(&mut self, n: usize) -> Result<(), String> {
         for i in 0..n {
-            self.run_both(i % 2 == 0)?;
+            if self.settled() {
+                break;
+            }
+            self.run_pair(i % 2 == 0, true)?;
         }
         Ok(())
+    }
+
+    /// Runs and compares one pair; the first that disagrees is kept in `failed`.
+    fn run_pair(&mut self, legacy_first: bool, warmup: bool) -> Result<Pair, String> {
+        let (legacy, candidate) = self.run_both(legacy_first)?;
+        self.runs += 1;
+        let comparison = compare_case(
+            self.config,
+            &self.case.fixture.id,
+            ("legacy", &legacy),
+            ("candidate", &candidate),
+            self.today,
+        );
+        let verdict = Verdict::decide(
+            &legacy.run.status,
+            &candidate.run.status,
+            &comparison.outputs,
+        );
+        let pair = pair_of(legacy_first, &legacy.run, &candidate.run, &verdict);
+        if !verdict.is_success() && self.failed.is_none() {
+            self.failed = Some(FailedPair {
+                number: self.runs,
+                warmup,
+                verdict,
+                legacy,
+                candidate,
+            });
+        }
+        Ok(pair)
     }
 }
 
@@ -99,19 +146,10 @@ pub fn pair_of(
 
 impl PairSource for RealPairs<'_> {
     fn pair(&mut self, legacy_first: bool) -> Result<Pair, String> {
-        let (legacy, candidate) = self.run_both(legacy_first)?;
-        let comparison = compare_case(
-            self.config,
-            &self.case.fixture.id,
-            ("legacy", &legacy),
-            ("candidate", &candidate),
-            self.today,
-        );
-        let verdict = Verdict::decide(
-            &legacy.run.status,
-            &candidate.run.status,
-            &comparison.outputs,
-        );
-        Ok(pair_of(legacy_first, &legacy.run, &candidate.run, &verdict))
+        self.run_pair(legacy_first, false)
+    }
+
+    fn settled(&self) -> bool {
+        self.failed.is_some()
     }
 }

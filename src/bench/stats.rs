@@ -89,20 +89,34 @@ pub struct Estimate {
     pub ratio: f64,
     pub low: f64,
     pub high: f64,
+    /// Whether enough pairs stand behind the interval for a verdict (see [`min_pairs`]).
+    pub conclusive: bool,
 }
 
 impl Estimate {
-    /// From a point estimate of the log-ratio and bootstrap estimates of it: the ratio and the
-    /// percentile interval at `confidence`.
-    fn from_logs(point: f64, mut estimates: Vec<f64>, confidence: f64) -> Self {
+    /// From a point estimate of the log-ratio and bootstrap estimates of it over `pairs` pairs:
+    /// the ratio and the percentile interval at `confidence`.
+    fn from_logs(point: f64, mut estimates: Vec<f64>, confidence: f64, pairs: usize) -> Self {
         estimates.sort_by(f64::total_cmp);
         let (low, high) = quantile_pair(&estimates, confidence);
         Estimate {
             ratio: point.exp(),
             low: low.exp(),
             high: high.exp(),
+            conclusive: pairs >= min_pairs(confidence),
         }
     }
+}
+
+/// The fewest pairs that can support a verdict at `confidence`: the smallest `n` with
+/// `0.5^n <= (1 - confidence) / 2`. Below it even a distribution-free test (the sign test:
+/// every pair on one side of the limit) could not reach the confidence, and a bootstrap
+/// interval, which never reaches beyond the observed pairs, would be narrower than the data
+/// can justify — one pair gives an interval of zero width. 6 pairs at 0.95, 7 at 0.975, 11 at
+/// 0.9986 (nine fixtures with two gating metrics).
+pub fn min_pairs(confidence: f64) -> usize {
+    let tail = ((1.0 - confidence) / 2.0).clamp(f64::MIN_POSITIVE, 0.5);
+    (1.0 / tail).log2().ceil().max(1.0) as usize
 }
 
 /// Estimates the ratio from per-pair log-ratios, with a `confidence` bootstrap interval.
@@ -124,7 +138,7 @@ pub fn estimate(log_ratios: &[f64], confidence: f64, seed: u64) -> Option<Estima
             median(&mut walsh)
         })
         .collect();
-    Some(Estimate::from_logs(point, estimates, confidence))
+    Some(Estimate::from_logs(point, estimates, confidence, n))
 }
 
 /// The `(1 - c) / 2` and `(1 + c) / 2` quantiles of sorted values (nearest rank).
@@ -154,10 +168,13 @@ impl BudgetVerdict {
     }
 }
 
-/// `within` when the whole interval is at most `1 + budget`, `exceeded` when all of it is above.
+/// `within` when the whole interval is at most `1 + budget`, `exceeded` when all of it is above;
+/// `inconclusive` otherwise, and whenever too few pairs stand behind the interval.
 pub fn verdict(estimate: &Estimate, budget: f64) -> BudgetVerdict {
     let limit = 1.0 + budget;
-    if estimate.high <= limit {
+    if !estimate.conclusive {
+        BudgetVerdict::Inconclusive
+    } else if estimate.high <= limit {
         BudgetVerdict::Within
     } else if estimate.low > limit {
         BudgetVerdict::Exceeded
@@ -201,7 +218,12 @@ pub fn geometric_mean(per_fixture: &[&[f64]], confidence: f64, seed: u64) -> Opt
             mean(&per)
         })
         .collect();
-    Some(Estimate::from_logs(point, estimates, confidence))
+    Some(Estimate::from_logs(
+        point,
+        estimates,
+        confidence,
+        fixtures.iter().map(|s| s.len()).sum(),
+    ))
 }
 
 #[cfg(test)]
@@ -242,6 +264,7 @@ mod tests {
             ratio: (low + high) / 2.0,
             low,
             high,
+            conclusive: true,
         };
         assert_eq!(verdict(&at(0.9, 1.05), 0.05), BudgetVerdict::Within);
         assert_eq!(
@@ -250,6 +273,29 @@ mod tests {
         );
         assert_eq!(verdict(&at(1.05, 1.2), 0.05), BudgetVerdict::Inconclusive);
         assert_eq!(verdict(&at(1.0500001, 1.2), 0.05), BudgetVerdict::Exceeded);
+    }
+
+    #[test]
+    fn too_few_pairs_never_decide() {
+        assert_eq!(min_pairs(0.95), 6);
+        assert_eq!(min_pairs(0.975), 7);
+        assert_eq!(min_pairs(1.0 - 0.05 / 36.0), 11);
+        // Five pairs all twice as slow: a zero-doubt look, but five coin flips can do that.
+        let five = logs(&[2.0; 5]);
+        let estimate = estimate(&five, 0.95, 1).unwrap();
+        assert!(estimate.low > 1.9);
+        assert_eq!(verdict(&estimate, 0.05), BudgetVerdict::Inconclusive);
+        let six = logs(&[2.0; 6]);
+        assert_eq!(
+            verdict(&super::estimate(&six, 0.95, 1).unwrap(), 0.05),
+            BudgetVerdict::Exceeded
+        );
+        let spread = [&five[..], &five[..1]];
+        assert_eq!(
+            verdict(&geometric_mean(&spread, 0.95, 1).unwrap(), 0.05),
+            BudgetVerdict::Exceeded,
+            "six pairs over two fixtures"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::assemble::{Finished, RunInfo, assemble, now};
 use super::{BenchArgs, Printed, RunArgs};
-use crate::bench::runs::{RealPairs, pair_of};
+use crate::bench::runs::{FailedPair, RealPairs, pair_of};
 use crate::bench::stats::SplitMix64;
 use crate::bench::{self, BenchSettings, BudgetVerdict, Metric};
 use crate::config::{self, Config};
@@ -195,8 +195,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         interrupted: cancel.is_cancelled(),
     };
     let mut results = assemble(&session.config, &args, &session.cases, outcomes, info);
-    results.bench = settings
-        .map(|s| bench::summarise(&s, results.cases.iter().filter_map(|c| c.bench.as_ref())));
+    results.bench = settings.map(|s| {
+        // Only cases whose outputs agreed count towards the gate.
+        let agreed = results.cases.iter().filter(|c| c.verdict.is_success());
+        bench::summarise(&s, agreed.filter_map(|c| c.bench.as_ref()))
+    });
     results.summarise();
     let files = report::write_all(&session.report_dir, &results)?;
     match args.format {
@@ -302,11 +305,17 @@ fn measure_case(
         case,
         cancel,
         today: session.today,
+        runs: 0,
+        failed: None,
     };
     pairs.warm_up(settings.warmup).ok()?;
+    let dir = session.plan.case_dir(case);
+    if let Some(failed) = pairs.failed.take() {
+        return Some(judge_failed_pair(session, case, failed, None));
+    }
     let legacy_first = SplitMix64::new(seed).coin();
     let (legacy, candidate) = pairs.run_both(legacy_first).ok()?;
-    let dir = session.plan.case_dir(case);
+    pairs.runs += 1;
     let first = pair_of(
         legacy_first,
         &legacy.run,
@@ -319,15 +328,61 @@ fn measure_case(
         candidate: Some(candidate),
     };
     let mut finished = session.finish(case, runs);
-    if finished.outcome.verdict.is_success() {
-        finished.outcome.bench =
-            Some(bench::measure(&mut pairs, settings, Some(first), confidence, seed).ok()?);
-        // The pairs after the first left their outputs behind; a passing case keeps none.
-        if finished.outcome.kept_outputs.is_none() {
-            let _ = std::fs::remove_dir_all(&dir);
+    if !finished.outcome.verdict.is_success() {
+        return Some(finished);
+    }
+    let bench = match bench::measure(&mut pairs, settings, Some(first), confidence, seed) {
+        Ok(bench) => bench,
+        Err(e) => {
+            finished
+                .outcome
+                .notes
+                .push(format!("performance not measured: {e}"));
+            return Some(finished);
         }
+    };
+    if let Some(failed) = pairs.failed.take() {
+        return Some(judge_failed_pair(session, case, failed, Some(bench)));
+    }
+    finished.outcome.bench = Some(bench);
+    // The pairs after the first left their outputs behind; a passing case keeps none.
+    if finished.outcome.kept_outputs.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
     }
     Some(finished)
+}
+
+/// A case whose sides disagreed on a later run than the first: judged on that run (its outputs
+/// are still on disk and are kept), with the pairs measured until then.
+fn judge_failed_pair(
+    session: &Session,
+    case: &Case,
+    failed: FailedPair,
+    bench: Option<bench::CaseBench>,
+) -> Finished {
+    let runs = CaseRuns {
+        dir: session.plan.case_dir(case),
+        legacy: Some(failed.legacy),
+        candidate: Some(failed.candidate),
+    };
+    let mut finished = session.finish(case, runs);
+    if failed.number > 1 {
+        finished.outcome.notes.push(format!(
+            "{} on run {}{} of this case, after {} that agreed: the sides do not behave the same \
+             from run to run (parity calibrate shows what varies){}",
+            failed.verdict.describe(),
+            failed.number,
+            if failed.warmup { " (a warm-up)" } else { "" },
+            if failed.number == 2 { "one" } else { "runs" },
+            if bench.is_some() {
+                "; measuring stopped there"
+            } else {
+                ""
+            },
+        ));
+    }
+    finished.outcome.bench = bench;
+    finished
 }
 
 fn report_progress(progress: &ProgressBar, case: &Case, finished: &Finished) {

@@ -220,6 +220,9 @@ fn performance(out: &mut String, r: &RunResults) -> fmt::Result {
         let Some(cb) = &case.bench else { continue };
         for (metric, m) in &cb.metrics {
             let verdict = match (m.judgement.gating, m.judgement.verdict) {
+                _ if !case.verdict.is_success() => {
+                    format!("not counted ({})", case.verdict.name())
+                }
                 (true, crate::bench::BudgetVerdict::Exceeded) => "❌ exceeded".to_owned(),
                 (true, v) => v.as_str().to_owned(),
                 (false, v) => format!("{} (not gating)", v.as_str()),
@@ -243,6 +246,7 @@ fn performance(out: &mut String, r: &RunResults) -> fmt::Result {
         let rows: Vec<(String, &crate::bench::MetricResult)> = r
             .cases
             .iter()
+            .filter(|c| c.verdict.is_success())
             .filter_map(|c| Some((c.label(), c.bench.as_ref()?.metrics.get(metric)?)))
             .collect();
         if rows.is_empty() {

@@ -145,7 +145,7 @@ pub fn write_summary(
         }
     }
     if let Some(bench) = &results.bench {
-        for case in &results.cases {
+        for case in results.cases.iter().filter(|c| c.verdict.is_success()) {
             let Some(cb) = &case.bench else { continue };
             for (metric, m) in cb
                 .metrics

@@ -81,6 +81,51 @@ fn differing_outputs_are_not_timed() {
 }
 
 #[test]
+fn a_side_that_fails_on_a_later_run_fails_the_case_on_that_run() {
+    let project = Project::new("");
+    // The candidate's 4th run (warm-up, first pair, one more pair, then this) exits 3.
+    project.fixture("later", &["json", r#"{"ok": true}"#], &["flaky", "4", "3"]);
+    let output = bench(&project, &["--seed", "1"]);
+    assert_exit(&output, 1);
+    let case = project.case("later");
+    assert_eq!(case["verdict"]["kind"], "candidate-failed", "{case}");
+    assert_eq!(
+        case["candidate"]["status"]["code"], 3,
+        "judged on the failing run"
+    );
+    let notes = case["notes"].to_string();
+    assert!(
+        notes.contains("candidate-failed on run 4 of this case, after runs that agreed")
+            && notes.contains("measuring stopped there"),
+        "{notes}"
+    );
+    let pairs = case["bench"]["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 3, "stopped at the failing pair");
+    assert_eq!(pairs[2]["valid"], false);
+    // Its outputs are kept as the failing run left them, and the gate does not count it.
+    assert!(case["kept_outputs"].is_string(), "{case}");
+    assert!(
+        project.results()["bench"]["overall"]
+            .as_object()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        stdout(&output).contains("after runs that agreed"),
+        "{}",
+        stdout(&output)
+    );
+
+    // Failing on the first run is an ordinary failure: no note about runs that agreed.
+    let first = Project::new("");
+    first.fixture("first", &["json", r#"{"ok": true}"#], &["flaky", "1", "3"]);
+    assert_exit(&bench(&first, &[]), 1);
+    let case = first.case("first");
+    assert_eq!(case["verdict"]["kind"], "candidate-failed");
+    assert!(!case["notes"].to_string().contains("agreed"), "{case}");
+}
+
+#[test]
 fn a_seed_reproduces_the_order_of_runs() {
     let project = Project::new("");
     project.fixture("a", &["spin", "1000"], &["spin", "1000"]);
