@@ -47,6 +47,13 @@ pub enum GoldenError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("`{}` line {line} is not a review-log entry", path.display())]
+    Log {
+        path: PathBuf,
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("cannot write golden `{}`", path.display())]
     Write {
         path: PathBuf,

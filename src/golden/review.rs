@@ -177,10 +177,12 @@ pub fn read_log(store: &GoldenStore) -> Result<Vec<LogEntry>, GoldenError> {
         Err(source) => return Err(GoldenError::Read { path, source }),
     };
     text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            serde_json::from_str(l).map_err(|source| GoldenError::Provenance {
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|source| GoldenError::Log {
                 path: path.clone(),
+                line: i + 1,
                 source,
             })
         })

@@ -474,6 +474,18 @@ fn an_unreadable_golden_is_named_with_its_cause_and_rules_are_not_called_stale()
     let check = project.parity(&["golden", "check"]);
     assert_exit(&check, 1);
     assert!(stdout(&check).contains("unreadable"), "{}", stdout(&check));
+
+    // A review log edited by hand is a problem too: it is the audit trail.
+    let log = project.path().join("golden/review-log.jsonl");
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text.push_str("not json\n");
+    std::fs::write(&log, text).unwrap();
+    let check = project.parity(&["golden", "check"]);
+    assert!(
+        stdout(&check).contains("review-log.jsonl` line 2 is not a review-log entry"),
+        "{}",
+        stdout(&check)
+    );
 }
 
 #[test]

@@ -378,6 +378,8 @@ struct Findings {
     current: usize,
     /// Cases with no golden.
     missing: Vec<String>,
+    /// Why the review log cannot be read, when it cannot.
+    log: Option<String>,
 }
 
 /// Every case of every suite and variant: what goldens may exist for.
@@ -435,6 +437,9 @@ fn inspect(config: &Config, store: &GoldenStore) -> anyhow::Result<Findings> {
         }
     }
     findings.leftovers.extend(leftover_dirs(&store.dir));
+    findings.log = crate::golden::review::read_log(store)
+        .err()
+        .map(|e| e.detail());
     findings.missing = cases
         .iter()
         .filter(|c| !present.contains(&store.case_dir(c)))
@@ -518,6 +523,12 @@ fn check(args: StoreArgs) -> anyhow::Result<i32> {
     }
     for (dir, why) in &findings.unreadable {
         problem(&mut out, format!("unreadable: {}: {why}", show(dir)))?;
+    }
+    if let Some(why) = &findings.log {
+        problem(
+            &mut out,
+            format!("review log: {why}; the log is append-only, restore it from version control"),
+        )?;
     }
     for dir in &findings.leftovers {
         problem(
