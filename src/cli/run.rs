@@ -135,14 +135,21 @@ fn resolve_against(
     };
     let legacy_runs = config.legacy.is_some() && !config.legacy_retired;
     if against.runs_legacy() && !legacy_runs {
+        let state = if config.legacy.is_some() {
+            "retired"
+        } else {
+            "not configured"
+        };
+        if args.against.is_none() {
+            bail!(
+                "the performance gate times the candidate against the legacy, which is {state} in {}; \
+                 there is nothing to measure against",
+                config.path.display()
+            );
+        }
         bail!(
-            "--against {}: the legacy is {} in {}; compare against goldens (--against golden)",
+            "--against {}: the legacy is {state} in {}; compare against goldens (--against golden)",
             against.as_str(),
-            if config.legacy.is_some() {
-                "retired"
-            } else {
-                "not configured"
-            },
             config.path.display()
         );
     }

@@ -181,3 +181,17 @@ fn bench_settings_come_from_config_and_flags() {
     assert_exit(&output, 2);
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid budget `five`"));
 }
+
+#[test]
+fn a_retired_legacy_cannot_be_benchmarked() {
+    let project = Project::new("");
+    project.fixture("a", &["spin", "1000"], &["spin", "1000"]);
+    project.edit_config(|text| text.replacen("[legacy]\n", "[legacy]\nretired = true\n", 1));
+    let output = bench(&project, &[]);
+    assert_exit(&output, 2);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("times the candidate against the legacy, which is retired"),
+        "{err}"
+    );
+}
