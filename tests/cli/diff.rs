@@ -24,6 +24,19 @@ fn diff_json(args: &[&str]) -> (std::process::Output, serde_json::Value) {
     (output, parsed)
 }
 
+/// Each difference's `field` (`path` or `file`) and `kind`, in order.
+fn field_and_kind(parsed: &serde_json::Value, field: &str) -> Vec<(String, String)> {
+    parsed["differences"]
+        .as_array()
+        .expect("a differences array")
+        .iter()
+        .map(|d| {
+            let text = |key: &str| d[key].as_str().unwrap_or_default().to_owned();
+            (text(field), text("kind"))
+        })
+        .collect()
+}
+
 #[test]
 fn equal_json_in_another_key_order_exits_0() {
     let dir = tempfile::tempdir().unwrap();
@@ -59,17 +72,7 @@ fn keyed_arrays_ignore_order_and_report_paths_by_key() {
     );
     let (output, parsed) = diff_json(&[&l, &r, "--key", "$.items=id", "--ignore", "$.t"]);
     assert_exit(&output, 1);
-    let found: Vec<(String, String)> = parsed["differences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["path"].as_str().unwrap().to_owned(),
-                d["kind"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let found = field_and_kind(&parsed, "path");
     assert_eq!(
         found,
         [
@@ -220,17 +223,7 @@ fn directories_pair_files_and_report_missing_and_extra_ones() {
     write(&right, "new.txt", "y");
     let (output, parsed) = diff_json(&[left.to_str().unwrap(), right.to_str().unwrap()]);
     assert_exit(&output, 1);
-    let found: Vec<(String, String)> = parsed["differences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["file"].as_str().unwrap().to_owned(),
-                d["kind"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let found = field_and_kind(&parsed, "file");
     assert_eq!(
         found,
         [
@@ -409,17 +402,7 @@ fn rules_and_modes_as_flags() {
             case.name,
             stderr(&output)
         );
-        let found: Vec<(String, String)> = parsed["differences"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| {
-                (
-                    d["path"].as_str().unwrap().to_owned(),
-                    d["kind"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
+        let found = field_and_kind(&parsed, "path");
         let expected: Vec<(String, String)> = case
             .found
             .iter()
