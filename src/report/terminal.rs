@@ -204,6 +204,18 @@ pub fn write_summary(
         },
         results.summary.exit_code
     )?;
+    let pending = results
+        .cases
+        .iter()
+        .filter(|c| c.golden.as_ref().is_some_and(|g| g.pending.is_some()))
+        .count();
+    if pending > 0 {
+        writeln!(
+            w,
+            "{YELLOW}review{YELLOW:#}: {} written; decide with `parity golden review` (or `parity golden accept|reject`)",
+            plural(pending, "pending golden change")
+        )?;
+    }
     if let Some(first) = reports.first() {
         let dir = first
             .parent()

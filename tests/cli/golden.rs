@@ -198,7 +198,9 @@ fn both_catches_legacy_drift_and_writes_a_pending_change() {
     );
     assert_eq!(pending["source"], "legacy");
     assert!(
-        stdout(&output).contains("golden-mismatch (legacy and candidate)"),
+        stdout(&output).contains("golden-mismatch (legacy and candidate)")
+            && stdout(&output)
+                .contains("1 pending golden change written; decide with `parity golden review`"),
         "{}",
         stdout(&output)
     );
