@@ -51,8 +51,10 @@ impl RealPairs<'_> {
         Ok(result)
     }
 
-    /// Runs both sides once, in the given order; returns (legacy, candidate).
-    pub fn run_both(&self, legacy_first: bool) -> Result<(SideResult, SideResult), String> {
+    /// Runs both sides once, in the given order, and counts the pair; returns (legacy,
+    /// candidate).
+    pub fn run_both(&mut self, legacy_first: bool) -> Result<(SideResult, SideResult), String> {
+        self.runs += 1;
         let (_, legacy, candidate) = self.plan.requests(self.case);
         let Some(legacy) = legacy else {
             return Err(
@@ -84,7 +86,6 @@ impl RealPairs<'_> {
     /// Runs and compares one pair; the first that disagrees is kept in `failed`.
     fn run_pair(&mut self, legacy_first: bool, warmup: bool) -> Result<Pair, String> {
         let (legacy, candidate) = self.run_both(legacy_first)?;
-        self.runs += 1;
         let comparison = compare_case(
             self.config,
             &self.case.fixture.id,

@@ -322,7 +322,6 @@ fn measure_case(
     }
     let legacy_first = SplitMix64::new(seed).coin();
     let (legacy, candidate) = pairs.run_both(legacy_first).ok()?;
-    pairs.runs += 1;
     let first = pair_of(
         legacy_first,
         &legacy.run,
