@@ -11,7 +11,7 @@ use chrono::{NaiveDate, SecondsFormat, Utc};
 use crate::compare::{CaseComparison, compare_case};
 use crate::config::Config;
 use crate::fixture::Case;
-use crate::golden::{Golden, GoldenStore, Provenance, hash_inputs, provenance::PROVENANCE_VERSION};
+use crate::golden::{Golden, GoldenStore, Provenance, provenance::PROVENANCE_VERSION};
 use crate::outcome::{CaseOutcome, GoldenCheck, Reference, Verdict};
 use crate::runner::{CaseRuns, SideResult, SideRun};
 
@@ -199,22 +199,18 @@ impl Judge<'_> {
         if let Some(note) = ignored_in_golden(&against_golden) {
             judged.outcome.notes.push(note);
         }
-        let candidate_agrees = Verdict::decide(
+        let candidate_verdict = Verdict::decide(
             &reference.run.status,
             &candidate.run.status,
             &against_golden.outputs,
-        )
-        .is_success();
+        );
+        let candidate_agrees = candidate_verdict.is_success();
         match legacy {
             None => {
                 // Goldens only: the golden is the reference, its comparison the case's outputs
                 // (and what rule and waiver usage counts).
                 judged.absorb(&against_golden);
-                judged.outcome.verdict = Verdict::decide(
-                    &reference.run.status,
-                    &candidate.run.status,
-                    &against_golden.outputs,
-                );
+                judged.outcome.verdict = candidate_verdict;
                 judged.outcome.outputs = against_golden.outputs;
                 judged.outcome.notes.extend(against_golden.notes);
                 if !candidate_agrees {
@@ -279,13 +275,20 @@ impl Judge<'_> {
         } else {
             golden.provenance.version.clone()
         };
-        let written = provenance(self.config, case, run, source, version)
-            .map_err(|e| e.to_string())
-            .and_then(|p| {
-                self.store
-                    .write(self.config, &target, run, p)
-                    .map_err(|e| e.to_string())
-            });
+        // Pending changes are written only for goldens that are not stale: the inputs' hash is
+        // the golden's own.
+        let p = provenance(
+            self.config,
+            case,
+            run,
+            source,
+            version,
+            golden.provenance.inputs.clone(),
+        );
+        let written = self
+            .store
+            .write(self.config, &target, run, p)
+            .map_err(|e| e.to_string());
         match written {
             Ok(()) => Some(
                 target
@@ -340,13 +343,15 @@ fn ignored_in_golden(comparison: &CaseComparison) -> Option<String> {
 /// The provenance of a golden made from `run` of `case`. Its command line names the output
 /// directory `{out}` and paths under the configuration's directory relatively, so recording
 /// again elsewhere or later gives the same provenance.
+/// The provenance of `run` of `case`, whose fixture inputs hash to `inputs`.
 pub fn provenance(
     config: &Config,
     case: &Case,
     run: &SideResult,
     source: &str,
     version: Option<String>,
-) -> std::io::Result<Provenance> {
+    inputs: String,
+) -> Provenance {
     let out_dir = run.artifacts.out_dir.to_string_lossy().into_owned();
     let mut base = config.base_dir.to_string_lossy().into_owned();
     base.push('/');
@@ -356,7 +361,7 @@ pub fn provenance(
         .iter()
         .map(|arg| arg.replace(&out_dir, "{out}").replace(&base, ""))
         .collect();
-    Ok(Provenance {
+    Provenance {
         format_version: PROVENANCE_VERSION,
         suite: case.fixture.suite.clone(),
         fixture: case.fixture.id.clone(),
@@ -365,13 +370,13 @@ pub fn provenance(
         argv,
         version,
         status: run.run.status.clone(),
-        inputs: hash_inputs(&case.fixture.path)?,
+        inputs,
         outputs: Vec::new(),
         content: String::new(),
         parity_version: env!("CARGO_PKG_VERSION").to_owned(),
         config_hash: config.hash.clone(),
         recorded_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
-    })
+    }
 }
 
 /// The output of `[legacy] version_cmd`, run in the configuration's directory.

@@ -259,8 +259,9 @@ fn record_case(
             status.describe()
         ));
     }
-    let recorded = judge::provenance(config, case, &legacy, "legacy", version)
+    let recorded = crate::golden::hash_inputs(&case.fixture.path)
         .map_err(|e| format!("cannot hash the fixture's inputs: {e}"))
+        .map(|inputs| judge::provenance(config, case, &legacy, "legacy", version, inputs))
         .and_then(|p| {
             store
                 .record(config, case, &legacy, p)
