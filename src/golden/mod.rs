@@ -146,9 +146,13 @@ impl GoldenStore {
 
     /// `suite/fixture[@variant]`: how the review log names a case's golden.
     pub fn label(&self, case: &Case) -> String {
-        let dir = self.case_dir(case);
+        self.relative(&self.case_dir(case))
+    }
+
+    /// A directory under the store as `suite/fixture[@variant]`.
+    pub fn relative(&self, dir: &Path) -> String {
         dir.strip_prefix(&self.dir)
-            .unwrap_or(&dir)
+            .unwrap_or(dir)
             .to_string_lossy()
             .into_owned()
     }
@@ -374,6 +378,15 @@ pub fn pending_of(golden: &Path) -> PathBuf {
     let mut name = golden.file_name().unwrap_or_default().to_os_string();
     name.push(PENDING_SUFFIX);
     golden.with_file_name(name)
+}
+
+/// The golden directory of a pending directory (`x.new` → `x`); `None` for any other path.
+pub fn golden_of(pending: &Path) -> Option<PathBuf> {
+    let name = pending
+        .file_name()?
+        .to_str()?
+        .strip_suffix(PENDING_SUFFIX)?;
+    Some(pending.with_file_name(name))
 }
 
 /// Moves `from` to `to`, replacing `to` if it exists: the old one is renamed aside first and

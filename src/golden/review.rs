@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Golden, GoldenError, GoldenStore, PENDING_SUFFIX, replace_dir};
+use super::{Golden, GoldenError, GoldenStore, golden_of, replace_dir};
 use crate::compare::{CaseComparison, compare_case};
 use crate::config::Config;
 use crate::runner::{Artifacts, RunStatus, SideResult, SideRun};
@@ -23,42 +23,36 @@ pub struct Pending {
     pub label: String,
     pub golden_dir: PathBuf,
     pub pending_dir: PathBuf,
+    /// The change itself, its provenance read once.
+    pub change: Golden,
+}
+
+impl Pending {
+    /// The fixture id it was recorded for.
+    pub fn fixture(&self) -> &str {
+        &self.change.provenance.fixture
+    }
 }
 
 /// Every pending change, sorted by label.
-pub fn pending(store: &GoldenStore) -> std::io::Result<Vec<Pending>> {
-    Ok(store
-        .stored()?
-        .into_iter()
-        .filter(|(_, pending)| *pending)
-        .map(|(dir, _)| {
-            let relative = dir
-                .strip_prefix(&store.dir)
-                .unwrap_or(&dir)
-                .to_string_lossy()
-                .into_owned();
-            let label = relative
-                .strip_suffix(PENDING_SUFFIX)
-                .unwrap_or(&relative)
-                .to_owned();
-            let golden_dir = PathBuf::from(
-                dir.to_string_lossy()
-                    .strip_suffix(PENDING_SUFFIX)
-                    .unwrap_or_default(),
-            );
-            Pending {
-                label,
-                golden_dir,
-                pending_dir: dir,
-            }
-        })
-        .collect())
-}
-
-/// The fixture id in a label `suite/fixture[@variant]` (fixture ids may contain `/`).
-pub fn fixture_of(label: &str) -> &str {
-    let fixture = label.split_once('/').map_or(label, |(_, f)| f);
-    fixture.rsplit_once('@').map_or(fixture, |(f, _)| f)
+pub fn pending(store: &GoldenStore) -> Result<Vec<Pending>, GoldenError> {
+    let stored = store.stored().map_err(|source| GoldenError::Read {
+        path: store.dir.clone(),
+        source,
+    })?;
+    let mut found = Vec::new();
+    for (dir, _) in stored.into_iter().filter(|(_, pending)| *pending) {
+        let (Some(golden_dir), Some(change)) = (golden_of(&dir), Golden::read(&dir)?) else {
+            continue;
+        };
+        found.push(Pending {
+            label: store.relative(&golden_dir),
+            golden_dir,
+            pending_dir: dir,
+            change,
+        });
+    }
+    Ok(found)
 }
 
 /// A side with no outputs at all: what a brand-new golden is compared with.
@@ -77,14 +71,11 @@ pub fn compare(
 ) -> Result<CaseComparison, GoldenError> {
     let golden = Golden::read(&pending.golden_dir)?
         .map_or_else(|| nothing(&pending.golden_dir), |g| g.as_side());
-    let new = Golden::read(&pending.pending_dir)?
-        .map_or_else(|| nothing(&pending.pending_dir), |g| g.as_side());
-    let fixture = fixture_of(&pending.label);
     Ok(compare_case(
         config,
-        fixture,
+        pending.fixture(),
         ("golden", &golden),
-        ("pending", &new),
+        ("pending", &pending.change.as_side()),
         today,
     ))
 }

@@ -392,6 +392,21 @@ fn accept_and_reject_decide_by_glob_for_scripts() {
 }
 
 #[test]
+fn a_fixture_id_with_an_at_sign_is_matched_by_its_own_name() {
+    let project = Project::new("");
+    project.fixture("pkg@2", &["json", r#"{"v": 1}"#], &["json", r#"{"v": 2}"#]);
+    assert_exit(&project.parity(&["golden", "record"]), 0);
+    assert_exit(&project.run(&["--against", "golden"]), 1);
+    let accepted = project.parity(&["golden", "accept", "--fixture", "pkg@2.json"]);
+    assert_exit(&accepted, 0);
+    assert!(
+        stdout(&accepted).contains("accepted golden/main/pkg@2.json"),
+        "{}",
+        stdout(&accepted)
+    );
+}
+
+#[test]
 fn prune_removes_goldens_with_no_fixture() {
     let project = Project::new("");
     project

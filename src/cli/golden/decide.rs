@@ -13,8 +13,8 @@ use super::{DecideArgs, ReviewArgs, open, refuse_in_ci, shown};
 use crate::config::Config;
 use crate::diff::DiffKind;
 use crate::exit_code;
+use crate::golden::GoldenStore;
 use crate::golden::review::{self, Decision, Pending};
-use crate::golden::{Golden, GoldenStore};
 use crate::report::{human, plural};
 
 const BOLD: Style = Style::new().bold();
@@ -38,7 +38,7 @@ fn selected(store: &GoldenStore, globs: &[String]) -> anyhow::Result<Vec<Pending
     let set: GlobSet = builder.build()?;
     Ok(all
         .into_iter()
-        .filter(|p| set.is_match(&p.label) || set.is_match(review::fixture_of(&p.label)))
+        .filter(|p| set.is_match(&p.label) || set.is_match(p.fixture()))
         .collect())
 }
 
@@ -79,9 +79,7 @@ fn warn_if_stale(config: &Config, chosen: &[Pending], decision: Decision) {
         return;
     }
     for pending in chosen {
-        let Ok(Some(golden)) = Golden::read(&pending.pending_dir) else {
-            continue;
-        };
+        let golden = &pending.change;
         let fixture = config
             .suites
             .iter()
@@ -103,7 +101,6 @@ struct Change {
     /// (output, path pattern, kind) of every difference: changes with the same signature are
     /// one cause, decided at once with A or R.
     signature: BTreeSet<(String, String, DiffKind)>,
-    source: String,
 }
 
 fn changes(config: &Config, chosen: Vec<Pending>) -> anyhow::Result<Vec<Change>> {
@@ -121,14 +118,10 @@ fn changes(config: &Config, chosen: Vec<Pending>) -> anyhow::Result<Vec<Change>>
                         .map(|c| (o.output.clone(), c.pattern.clone(), c.kind))
                 })
                 .collect();
-            let source = Golden::read(&pending.pending_dir)?
-                .map(|g| g.provenance.source)
-                .unwrap_or_default();
             Ok(Change {
                 pending,
                 comparison,
                 signature,
-                source,
             })
         })
         .collect()
@@ -265,11 +258,7 @@ fn show_change(
         "{BOLD}[{}/{total}] {}{BOLD:#} {DIM}({} run, pending in {}){DIM:#}",
         index + 1,
         change.pending.label,
-        if change.source.is_empty() {
-            "unknown"
-        } else {
-            &change.source
-        },
+        change.pending.change.provenance.source,
         shown(config, &change.pending.pending_dir)
     )?;
     let mut any = false;

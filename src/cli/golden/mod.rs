@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::exit_code;
 use crate::fixture::{self, Case, Selection};
 use crate::golden::review::{self, Decision};
-use crate::golden::{Golden, GoldenStore, PENDING_SUFFIX, Recorded};
+use crate::golden::{Golden, GoldenStore, Recorded};
 use crate::judge::{self, in_ci};
 use crate::runner::{self, Cancel, CaseRuns, Plan, RunStatus, Sides};
 
@@ -409,12 +409,9 @@ fn inspect(config: &Config, store: &GoldenStore) -> anyhow::Result<Findings> {
             continue;
         }
         if pending {
-            let golden = PathBuf::from(
-                dir.to_string_lossy()
-                    .strip_suffix(PENDING_SUFFIX)
-                    .unwrap_or_default(),
-            );
-            if golden.join(crate::golden::PROVENANCE_FILE).is_file() {
+            if crate::golden::golden_of(&dir)
+                .is_some_and(|golden| golden.join(crate::golden::PROVENANCE_FILE).is_file())
+            {
                 findings.pending.push(dir);
             } else {
                 findings.orphan_pending.push(dir);
