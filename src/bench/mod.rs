@@ -14,7 +14,7 @@ pub mod chart;
 pub mod runs;
 pub mod stats;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -93,7 +93,9 @@ pub struct BenchSettings {
     pub warmup: usize,
     pub budgets: BTreeMap<Metric, f64>,
     pub confidence: f64,
-    pub gate: Vec<Metric>,
+    /// The metrics that decide the gate; a set, since a metric counted twice would tighten the
+    /// multiple-comparison correction for nothing.
+    pub gate: BTreeSet<Metric>,
     pub seed: u64,
     /// Inconclusive fails the gate (exit 3) instead of warning.
     pub strict: bool,
@@ -107,11 +109,19 @@ impl Default for BenchSettings {
             warmup: DEFAULT_WARMUP,
             budgets: DEFAULT_BUDGETS.into_iter().collect(),
             confidence: DEFAULT_CONFIDENCE,
-            gate: DEFAULT_GATE.to_vec(),
+            gate: DEFAULT_GATE.into_iter().collect(),
             seed: 0,
             strict: false,
         }
     }
+}
+
+/// The fewest pairs a run may ask for.
+pub const MIN_RUNS: usize = 2;
+
+/// Whether `confidence` is usable: a probability in `[0.5, 1)`.
+pub fn confidence_ok(confidence: f64) -> bool {
+    (0.5..1.0).contains(&confidence)
 }
 
 impl BenchSettings {
@@ -365,7 +375,7 @@ pub struct BenchSummary {
     pub runs: usize,
     pub max_runs: usize,
     pub warmup: usize,
-    pub gate: Vec<Metric>,
+    pub gate: BTreeSet<Metric>,
     pub budgets: BTreeMap<Metric, f64>,
     pub strict: bool,
     pub overall: BTreeMap<Metric, OverallMetric>,

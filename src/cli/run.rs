@@ -417,11 +417,18 @@ fn bench_settings(config: &Config, args: &BenchArgs) -> anyhow::Result<Option<Be
         return Ok(None);
     }
     let mut settings = config.bench.clone();
-    settings.runs = args.runs.unwrap_or(settings.runs).max(2);
-    settings.max_runs = args
-        .max_runs
-        .unwrap_or(settings.max_runs)
-        .max(settings.runs);
+    settings.runs = args.runs.unwrap_or(settings.runs);
+    settings.max_runs = args.max_runs.unwrap_or(settings.max_runs);
+    if settings.runs < bench::MIN_RUNS {
+        bail!("--runs must be at least {}", bench::MIN_RUNS);
+    }
+    if settings.max_runs < settings.runs {
+        bail!(
+            "--max-runs ({}) must be at least the runs ({})",
+            settings.max_runs,
+            settings.runs
+        );
+    }
     settings.warmup = args.warmup.unwrap_or(settings.warmup);
     for spec in &args.budget {
         let parsed = spec
@@ -433,7 +440,7 @@ fn bench_settings(config: &Config, args: &BenchArgs) -> anyhow::Result<Option<Be
         settings.budgets.insert(metric, budget);
     }
     if let Some(confidence) = args.confidence {
-        if !(0.5..1.0).contains(&confidence) {
+        if !bench::confidence_ok(confidence) {
             bail!("--confidence is a probability between 0.5 and 1, e.g. 0.95");
         }
         settings.confidence = confidence;

@@ -4,7 +4,7 @@ use toml::Spanned;
 
 use super::raw::RawBench;
 use super::validate::Validator;
-use crate::bench::{BenchSettings, Metric};
+use crate::bench::{BenchSettings, MIN_RUNS, Metric, confidence_ok};
 
 /// Parses a budget written as a percentage: `"5%"` is 0.05.
 pub fn parse_budget(text: &str) -> Option<f64> {
@@ -28,10 +28,10 @@ impl Validator<'_> {
             }
             usize::try_from(*value.get_ref()).ok()
         };
-        if let Some(runs) = count(&raw.runs, "runs", 2, self) {
+        if let Some(runs) = count(&raw.runs, "runs", MIN_RUNS as i64, self) {
             settings.runs = runs;
         }
-        if let Some(max) = count(&raw.max_runs, "max_runs", 2, self) {
+        if let Some(max) = count(&raw.max_runs, "max_runs", MIN_RUNS as i64, self) {
             settings.max_runs = max;
         }
         if let Some(warmup) = count(&raw.warmup, "warmup", 0, self) {
@@ -75,7 +75,7 @@ impl Validator<'_> {
         }
         if let Some(confidence) = &raw.confidence {
             let c = *confidence.get_ref();
-            if (0.5..1.0).contains(&c) {
+            if confidence_ok(c) {
                 settings.confidence = c;
             } else {
                 self.error(
@@ -85,11 +85,12 @@ impl Validator<'_> {
             }
         }
         if let Some(gate) = &raw.gate {
-            let mut metrics = Vec::new();
+            let mut metrics = std::collections::BTreeSet::new();
             for name in gate.get_ref() {
                 match Metric::parse(name.get_ref()) {
-                    Some(metric) if !metrics.contains(&metric) => metrics.push(metric),
-                    Some(_) => {}
+                    Some(metric) => {
+                        metrics.insert(metric);
+                    }
                     None => self.error(
                         name.span(),
                         format!(

@@ -172,6 +172,17 @@ fn bench_settings_come_from_config_and_flags() {
     assert_eq!(results["bench"]["gate"], serde_json::json!(["cpu"]));
     assert_eq!(results["bench"]["budgets"]["cpu"], 0.5);
     assert_exit(&bench(&project, &["--budget", "cpu=fast"]), 2);
+    // Flags are held to what the file is held to.
+    assert_exit(&bench(&project, &["--runs", "1"]), 2);
+    assert_exit(&bench(&project, &["--runs", "6", "--max-runs", "5"]), 2);
+    assert_exit(
+        &bench(&project, &["--gate", "cpu,cpu", "--max-runs", "6"]),
+        0,
+    );
+    assert_eq!(
+        project.results()["bench"]["gate"],
+        serde_json::json!(["cpu"])
+    );
     let bad = Project::new("\n[bench]\nbudget = { cpu = \"five\" }\n");
     let output = parity()
         .current_dir(bad.path())
