@@ -266,13 +266,7 @@ fn median_of(mut values: Vec<f64>) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
+    stats::median(&mut values)
 }
 
 /// Measures one fixture: `runs` valid pairs (plus `first`, already run), then more while a

@@ -50,7 +50,7 @@ impl SplitMix64 {
 }
 
 /// The median of a non-empty slice (reordered in place).
-fn median(values: &mut [f64]) -> f64 {
+pub(super) fn median(values: &mut [f64]) -> f64 {
     let n = values.len();
     let mid = n / 2;
     let (_, upper, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
@@ -119,26 +119,11 @@ pub fn min_pairs(confidence: f64) -> usize {
     (1.0 / tail).log2().ceil().max(1.0) as usize
 }
 
-/// Estimates the ratio from per-pair log-ratios, with a `confidence` bootstrap interval.
+/// Estimates the ratio from per-pair log-ratios, with a `confidence` bootstrap interval: the
+/// one-fixture case of [`geometric_mean`] (the mean of one estimate is that estimate, and the
+/// resampling stream is the same).
 pub fn estimate(log_ratios: &[f64], confidence: f64, seed: u64) -> Option<Estimate> {
-    if log_ratios.is_empty() {
-        return None;
-    }
-    let point = hodges_lehmann(log_ratios);
-    let mut rng = SplitMix64::new(seed);
-    let n = log_ratios.len();
-    let mut resample = vec![0.0; n];
-    let mut walsh = Vec::with_capacity(n * (n + 1) / 2);
-    let estimates: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
-        .map(|_| {
-            for slot in &mut resample {
-                *slot = log_ratios[rng.below(n)];
-            }
-            walsh_averages(&resample, &mut walsh);
-            median(&mut walsh)
-        })
-        .collect();
-    Some(Estimate::from_logs(point, estimates, confidence, n))
+    geometric_mean(&[log_ratios], confidence, seed)
 }
 
 /// The `(1 - c) / 2` and `(1 + c) / 2` quantiles of sorted values (nearest rank).

@@ -143,7 +143,7 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<i32> {
     }
     let calibration = calibrator.finish(&session.config);
     if let Some(path) = &args.write {
-        write_atomically(&cwd.join(path), &calibration.proposed_toml)?;
+        crate::report::write_atomic(&cwd.join(path), calibration.proposed_toml.as_bytes())?;
     }
     print(&calibration, args.format, args.write.as_deref())?;
     Ok(calibration.exit_code)
@@ -310,19 +310,6 @@ fn check_write_target(path: &Path, config: &Path) -> anyhow::Result<()> {
             path.display()
         );
     }
-    Ok(())
-}
-
-/// Writes through a temporary file in the same directory, so a reader never sees half a file.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write the proposal next to {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.flush())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
