@@ -29,6 +29,10 @@ pub use provenance::{Provenance, hash_inputs};
 
 /// The file naming a golden's origin.
 pub const PROVENANCE_FILE: &str = "provenance.json";
+/// The name prefix of a recording's scratch directory.
+pub const RECORDING_PREFIX: &str = ".recording-";
+/// The suffix of a directory set aside while it is replaced.
+pub const ASIDE_SUFFIX: &str = ".old";
 /// The suffix of a pending change's directory.
 pub const PENDING_SUFFIX: &str = ".new";
 
@@ -73,6 +77,16 @@ impl GoldenError {
         }
         text
     }
+}
+
+/// What a directory under the store is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Golden,
+    /// A pending change (`<golden>.new`).
+    Pending,
+    /// What an interrupted recording or replacement left: a scratch or set-aside directory.
+    Leftover,
 }
 
 /// A stored golden (or pending change).
@@ -168,11 +182,11 @@ impl GoldenStore {
     /// True when at least one golden is stored.
     pub fn has_goldens(&self) -> bool {
         self.stored()
-            .is_ok_and(|s| s.iter().any(|(_, pending)| !pending))
+            .is_ok_and(|s| s.iter().any(|(_, kind)| *kind == Stored::Golden))
     }
 
     /// Every stored golden and pending change: (directory, is pending), sorted.
-    pub fn stored(&self) -> std::io::Result<Vec<(PathBuf, bool)>> {
+    pub fn stored(&self) -> std::io::Result<Vec<(PathBuf, Stored)>> {
         if !self.dir.is_dir() {
             return Ok(Vec::new());
         }
@@ -183,14 +197,23 @@ impl GoldenStore {
             .into_iter();
         while let Some(entry) = walk.next() {
             let entry = entry.map_err(std::io::Error::other)?;
-            if entry.file_type().is_dir() && entry.path().join(PROVENANCE_FILE).is_file() {
-                let pending = entry
-                    .file_name()
-                    .to_string_lossy()
-                    .ends_with(PENDING_SUFFIX);
-                found.push((entry.into_path(), pending));
-                walk.skip_current_dir();
+            if !entry.file_type().is_dir() {
+                continue;
             }
+            let name = entry.file_name().to_string_lossy();
+            let kind = if name.starts_with(RECORDING_PREFIX) || name.ends_with(ASIDE_SUFFIX) {
+                Stored::Leftover
+            } else if entry.path().join(PROVENANCE_FILE).is_file() {
+                if name.ends_with(PENDING_SUFFIX) {
+                    Stored::Pending
+                } else {
+                    Stored::Golden
+                }
+            } else {
+                continue;
+            };
+            found.push((entry.into_path(), kind));
+            walk.skip_current_dir();
         }
         Ok(found)
     }
@@ -211,7 +234,7 @@ impl GoldenStore {
         let parent = target.parent().unwrap_or(&self.dir);
         std::fs::create_dir_all(parent).map_err(error(parent))?;
         let staging = tempfile::Builder::new()
-            .prefix(".recording-")
+            .prefix(RECORDING_PREFIX)
             .tempdir_in(parent)
             .map_err(error(parent))?;
         let mut outputs = Vec::new();
@@ -291,7 +314,7 @@ impl GoldenStore {
         };
         std::fs::create_dir_all(&parent).map_err(error(&parent))?;
         let scratch = tempfile::Builder::new()
-            .prefix(".recording-")
+            .prefix(RECORDING_PREFIX)
             .tempdir_in(&parent)
             .map_err(error(&parent))?;
         let fresh = scratch.path().join("golden");
@@ -394,7 +417,7 @@ pub fn golden_of(pending: &Path) -> Option<PathBuf> {
 pub fn replace_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     if to.exists() {
         let mut aside = to.as_os_str().to_owned();
-        aside.push(".old");
+        aside.push(ASIDE_SUFFIX);
         let aside = PathBuf::from(aside);
         if aside.exists() {
             std::fs::remove_dir_all(&aside)?;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Golden, GoldenError, GoldenStore, golden_of, replace_dir};
+use super::{Golden, GoldenError, GoldenStore, Stored, golden_of, replace_dir};
 use crate::compare::{CaseComparison, compare_case};
 use crate::config::Config;
 use crate::runner::{Artifacts, RunStatus, SideResult, SideRun};
@@ -41,7 +41,10 @@ pub fn pending(store: &GoldenStore) -> Result<Vec<Pending>, GoldenError> {
         source,
     })?;
     let mut found = Vec::new();
-    for (dir, _) in stored.into_iter().filter(|(_, pending)| *pending) {
+    for (dir, _) in stored
+        .into_iter()
+        .filter(|(_, kind)| *kind == Stored::Pending)
+    {
         let (Some(golden_dir), Some(change)) = (golden_of(&dir), Golden::read(&dir)?) else {
             continue;
         };

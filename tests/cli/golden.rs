@@ -407,6 +407,29 @@ fn a_fixture_id_with_an_at_sign_is_matched_by_its_own_name() {
 }
 
 #[test]
+fn an_interrupted_recording_is_one_leftover_not_an_orphan() {
+    let project = Project::new("");
+    project.fixture("a", &["json", "{}"], &["json", "{}"]);
+    assert_exit(&project.parity(&["golden", "record"]), 0);
+    // What a recording killed after staging leaves: a scratch directory holding a full golden.
+    let scratch = project.path().join("golden/main/.recording-x1/golden");
+    std::fs::create_dir_all(&scratch).unwrap();
+    std::fs::copy(
+        golden_dir(&project, "a").join("provenance.json"),
+        scratch.join("provenance.json"),
+    )
+    .unwrap();
+    let check = project.parity(&["golden", "check"]);
+    assert_exit(&check, 1);
+    let text = stdout(&check);
+    assert_eq!(text.matches("leftover:").count(), 1, "{text}");
+    assert!(!text.contains("orphan"), "{text}");
+    assert_exit(&project.parity(&["golden", "prune"]), 0);
+    assert!(!project.path().join("golden/main/.recording-x1").exists());
+    assert_exit(&project.parity(&["golden", "check"]), 0);
+}
+
+#[test]
 fn prune_removes_goldens_with_no_fixture() {
     let project = Project::new("");
     project

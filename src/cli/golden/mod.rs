@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::exit_code;
 use crate::fixture::{self, Case, Selection};
 use crate::golden::review::{self, Decision};
-use crate::golden::{Golden, GoldenStore, Recorded};
+use crate::golden::{Golden, GoldenStore, Recorded, Stored};
 use crate::judge::{self, in_ci};
 use crate::runner::{self, Cancel, CaseRuns, Plan, RunStatus, Sides};
 
@@ -402,13 +402,12 @@ fn inspect(config: &Config, store: &GoldenStore) -> anyhow::Result<Findings> {
         .with_context(|| format!("cannot list {}", store.dir.display()))?;
     let mut findings = Findings::default();
     let mut present = BTreeSet::new();
-    for (dir, pending) in stored {
-        let name = dir.file_name().unwrap_or_default().to_string_lossy();
-        if name.starts_with(".recording-") || name.ends_with(".old") {
+    for (dir, kind) in stored {
+        if kind == Stored::Leftover {
             findings.leftovers.push(dir);
             continue;
         }
-        if pending {
+        if kind == Stored::Pending {
             if crate::golden::golden_of(&dir)
                 .is_some_and(|golden| golden.join(crate::golden::PROVENANCE_FILE).is_file())
             {
@@ -434,7 +433,6 @@ fn inspect(config: &Config, store: &GoldenStore) -> anyhow::Result<Findings> {
             Err(e) => findings.unreadable.push((dir, e.detail())),
         }
     }
-    findings.leftovers.extend(leftover_dirs(&store.dir));
     findings.log = crate::golden::review::read_log(store)
         .err()
         .map(|e| e.detail());
@@ -444,23 +442,6 @@ fn inspect(config: &Config, store: &GoldenStore) -> anyhow::Result<Findings> {
         .map(Case::label)
         .collect();
     Ok(findings)
-}
-
-/// Scratch directories of an interrupted recording that hold no provenance yet.
-fn leftover_dirs(root: &Path) -> Vec<PathBuf> {
-    walkdir::WalkDir::new(root)
-        .min_depth(1)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_dir())
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy();
-            (name.starts_with(".recording-") || name.ends_with(".old"))
-                && !e.path().join(crate::golden::PROVENANCE_FILE).is_file()
-        })
-        .map(walkdir::DirEntry::into_path)
-        .collect()
 }
 
 fn check(args: StoreArgs) -> anyhow::Result<i32> {
