@@ -65,8 +65,13 @@ impl LineSplit {
     /// True when the stable parts hold some text (not only whitespace), so a regex built from
     /// them cannot match every line.
     pub fn has_anchor(&self) -> bool {
-        !(self.prefix.trim().is_empty() && self.suffix.trim().is_empty())
+        anchored(&self.prefix, &self.suffix)
     }
+}
+
+/// True when a line's stable parts hold some text (not only whitespace).
+pub fn anchored(prefix: &str, suffix: &str) -> bool {
+    !(prefix.trim().is_empty() && suffix.trim().is_empty())
 }
 
 /// Alternating runs of whitespace and of everything else; they concatenate back to `line`.

@@ -265,7 +265,7 @@ fn text_rule(
         });
     };
     let shape = Shape::common(line.middles.iter().map(String::as_str));
-    let anchored = !(line.prefix.trim().is_empty() && line.suffix.trim().is_empty());
+    let anchored = super::lines::anchored(&line.prefix, &line.suffix);
     let (pattern, replace) = if anchored {
         let middle = if line.single_words { r"\S+" } else { ".*" };
         (
