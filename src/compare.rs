@@ -15,7 +15,7 @@ use crate::diff::dir::pair_files;
 use crate::diff::stream::StreamInput;
 use crate::diff::{self, DiffKind, DiffSpec, Difference, Findings, Format, OutputStatus, Waive};
 use crate::outcome::{Equivalence, OutputCluster, OutputComparison};
-use crate::runner::{RunStatus, SideResult};
+use crate::runner::SideResult;
 
 /// The compared outputs of one case, and how often each rule and waiver applied.
 #[derive(Debug, Default)]
@@ -63,13 +63,7 @@ pub fn compare_case(
         right: right_label,
     };
     let mut result = CaseComparison::default();
-    let unfinished = |r: &SideResult| {
-        matches!(
-            r.run.status,
-            RunStatus::TimedOut { .. } | RunStatus::SpawnFailed { .. } | RunStatus::Interrupted
-        )
-    };
-    if unfinished(legacy) || unfinished(candidate) {
+    if !legacy.run.status.ran_to_end() || !candidate.run.status.ran_to_end() {
         result
             .notes
             .push("outputs were not compared: a side did not finish".to_owned());

@@ -45,8 +45,8 @@ mod results;
 
 pub use cluster::{Cluster, ClusterExample};
 pub use results::{
-    ConfigInfo, Environment, Measurement, RuleUsage, RunResults, SelectionInfo, Summary, ToolInfo,
-    WaiverUsage,
+    ConfigInfo, Environment, Measurement, NotRun, RuleUsage, RunResults, SelectionInfo, Summary,
+    ToolInfo, WaiverUsage,
 };
 
 /// Version of the results.json schema; bumped on incompatible changes.
@@ -143,9 +143,10 @@ impl Verdict {
     ) -> Verdict {
         let spawn_failure = [(Side::Legacy, legacy), (Side::Candidate, candidate)]
             .into_iter()
-            .find_map(|(side, status)| match status {
-                RunStatus::SpawnFailed { message } => Some(format!("{side}: {message}")),
-                _ => None,
+            .find_map(|(side, status)| {
+                status
+                    .harness_trouble()
+                    .map(|message| format!("{side}: {message}"))
             });
         if let Some(message) = spawn_failure {
             return Verdict::Error { message };

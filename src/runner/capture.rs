@@ -2,12 +2,14 @@
 //!
 //! Both pipes are read at the same time (a full pipe would block the child forever). Bytes past
 //! the limit are read and counted but not stored, and the capture says it was truncated. The last
-//! [`TAIL_BYTES`] are kept in memory for the stderr tail in reports.
+//! [`TAIL_BYTES`] are kept in memory for the stderr tail in reports. Reading can be stopped, keeping
+//! what was read, when a pipe stays open after everything that could write to it is gone.
 
 use std::collections::VecDeque;
 use std::path::Path;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::sync::watch;
 
 /// How much of the end of a stream is kept in memory.
 pub const TAIL_BYTES: usize = 16 * 1024;
@@ -20,28 +22,52 @@ pub struct Captured {
     pub truncated: bool,
     /// The last bytes written.
     pub tail: Vec<u8>,
+    /// Reading stopped on request while the pipe was still open (a process outside the side's
+    /// reach held it): what was read until then is kept.
+    pub held_open: bool,
 }
 
-/// Reads `stream` to the end, storing at most `limit` bytes in `path`.
+/// Reads `stream` to the end, storing at most `limit` bytes in `path`, or until `stop` is set.
+/// A failure to store (no file descriptor, no disk) keeps draining the pipe, so the child is
+/// never blocked on a full pipe, and is returned at the end.
 pub async fn capture(
     mut stream: impl AsyncRead + Unpin,
     path: &Path,
     limit: u64,
+    mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<Captured> {
-    let mut file = BufWriter::new(tokio::fs::File::create(path).await?);
+    let mut failure: Option<std::io::Error> = None;
+    let mut file = match tokio::fs::File::create(path).await {
+        Ok(file) => Some(BufWriter::new(file)),
+        Err(e) => {
+            failure = Some(e);
+            None
+        }
+    };
     let mut buffer = vec![0u8; 64 * 1024];
     let mut tail: VecDeque<u8> = VecDeque::with_capacity(TAIL_BYTES);
     let mut total: u64 = 0;
+    let mut held_open = false;
     loop {
-        let n = stream.read(&mut buffer).await?;
+        let n = tokio::select! {
+            read = stream.read(&mut buffer) => read?,
+            _ = stop.wait_for(|stop| *stop) => {
+                held_open = true;
+                break;
+            }
+        };
         if n == 0 {
             break;
         }
         let chunk = &buffer[..n];
         let room = limit.saturating_sub(total);
         let keep = usize::try_from(room).unwrap_or(usize::MAX).min(n);
-        if keep > 0 {
-            file.write_all(&chunk[..keep]).await?;
+        if keep > 0
+            && let Some(writer) = file.as_mut()
+            && let Err(e) = writer.write_all(&chunk[..keep]).await
+        {
+            failure = Some(e);
+            file = None;
         }
         total += n as u64;
         let start = n.saturating_sub(TAIL_BYTES);
@@ -49,11 +75,19 @@ pub async fn capture(
         tail.drain(..overflow);
         tail.extend(&chunk[start..]);
     }
-    file.flush().await?;
+    if let Some(mut writer) = file
+        && let Err(e) = writer.flush().await
+    {
+        failure = Some(e);
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
     Ok(Captured {
         bytes: total,
         truncated: total > limit,
         tail: tail.into(),
+        held_open,
     })
 }
 
@@ -74,7 +108,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out");
         let data = vec![b'x'; 100_000];
-        let captured = capture(&data[..], &path, 1000).await.unwrap();
+        let (_stop, stopped) = watch::channel(false);
+        let captured = capture(&data[..], &path, 1000, stopped).await.unwrap();
         assert_eq!(captured.bytes, 100_000);
         assert!(captured.truncated);
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 1000);

@@ -9,16 +9,40 @@
 //! descendants it waited for included), times it, and writes one JSON [`Usage`] to `USAGE_FILE`.
 //! Its own floor (the RSS of the helper at exec, a few MiB) is measured once per run with `true`
 //! and recorded in results.json.
+//!
+//! The helper is also what guarantees that no process of a side outlives its case:
+//!
+//! - it is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so every orphaned descendant of the side
+//!   is reparented to it, including those that left the process group with `setsid`;
+//! - when the side's command exits, every descendant still running is killed (and listed in
+//!   [`Usage::killed`]), so nothing keeps the side's pipes open or its work going;
+//! - `SIGTERM`, `SIGINT` or `SIGHUP` ask it to stop: parity sends `SIGTERM` on a timeout or an
+//!   interruption, and the kernel sends it when parity dies (`PR_SET_PDEATHSIG`), so even a
+//!   parity killed with `SIGKILL` leaves nothing running. The side's command itself gets
+//!   `SIGKILL` as its own death signal, in case the helper is killed outright.
 
 use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 /// The argument that selects the helper mode.
 pub const MEASURE_ARG: &str = "__measure";
+
+/// The environment variable holding parity's pid, so a helper started just as parity died
+/// notices that its parent is gone (the death signal only covers deaths after it is set).
+pub const PARENT_ENV: &str = "PARITY_MEASURE_PARENT";
+
+/// Signals that ask the helper to stop the side: parity's timeout or interruption, a closed
+/// terminal, and parity's own death.
+const STOP_SIGNALS: [libc::c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
+
+/// How long the helper keeps killing and reaping descendants before it gives up on them.
+const REAP_LIMIT: Duration = Duration::from_secs(5);
 
 /// What the helper reports about one run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -33,6 +57,36 @@ pub struct Usage {
     pub signal: Option<i32>,
     /// Set when the command could not be started; nothing else is meaningful then.
     pub spawn_error: Option<String>,
+    /// Descendants still running when the command ended (or when the helper was asked to
+    /// stop), which the helper killed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub killed: Vec<Killed>,
+    /// Descendants the helper could not kill within its limit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub survivors: Vec<Killed>,
+}
+
+/// A process the helper found running under the side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Killed {
+    pub pid: i32,
+    /// The kernel's name for it (`/proc/PID/comm`).
+    pub name: String,
+    /// It had left the side's process group (`setsid`, `setpgid`), so killing the group would
+    /// have missed it.
+    pub left_group: bool,
+}
+
+impl Killed {
+    /// `sleep (pid 42, outside its process group)`.
+    pub fn describe(&self) -> String {
+        let outside = if self.left_group {
+            ", outside its process group"
+        } else {
+            ""
+        };
+        format!("{} (pid {}{outside})", self.name, self.pid)
+    }
 }
 
 /// Entry point of the helper mode; `args` are the arguments after `__measure`. Returns the
@@ -47,14 +101,38 @@ pub fn measure_main(args: &[OsString]) -> i32 {
         eprintln!("usage: parity {MEASURE_ARG} USAGE_FILE -- CMD [ARGS...]");
         return 2;
     }
+    if let Err(e) = become_guardian() {
+        eprintln!("parity {MEASURE_ARG}: {e}");
+        return 2;
+    }
+    let killed = Arc::new(Mutex::new(Vec::new()));
     let started = Instant::now();
-    let usage = match Command::new(program).args(&args[3..]).spawn() {
+    let mut command = Command::new(program);
+    command.args(&args[3..]);
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let mut usage = match command.spawn() {
         Err(e) => Usage {
             spawn_error: Some(e.to_string()),
             ..Usage::default()
         },
-        Ok(child) => wait_with_usage(child.id() as libc::pid_t, started),
+        Ok(child) => {
+            watch_for_stop(Arc::clone(&killed));
+            wait_with_usage(child.id() as libc::pid_t, started)
+        }
     };
+    let (mut found, survivors) = kill_descendants(REAP_LIMIT);
+    let mut all = killed.lock().map(|k| k.clone()).unwrap_or_default();
+    all.append(&mut found);
+    all.sort_by_key(|k| k.pid);
+    all.dedup_by_key(|k| k.pid);
+    usage.killed = all;
+    usage.survivors = survivors;
     let code = match (&usage.spawn_error, usage.exit_code, usage.signal) {
         (Some(_), _, _) => 127,
         (None, Some(code), _) => code,
@@ -69,6 +147,73 @@ pub fn measure_main(args: &[OsString]) -> i32 {
         return 2;
     }
     code
+}
+
+/// Makes this process the guardian of the side: orphans are reparented to it, it is told when
+/// parity dies, and stop signals wait for [`watch_for_stop`] instead of killing it.
+fn become_guardian() -> Result<(), String> {
+    // SAFETY: plain system calls on this process; the signal set is initialised before use.
+    unsafe {
+        if libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) != 0 {
+            return Err(format!(
+                "cannot become a child subreaper: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+        let set = stop_set();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+    // A parent that died before the death signal was armed is noticed here.
+    let expected = std::env::var(PARENT_ENV)
+        .ok()
+        .and_then(|p| p.parse::<libc::pid_t>().ok());
+    // SAFETY: getppid has no preconditions.
+    let parent = unsafe { libc::getppid() };
+    if expected.is_some_and(|p| p != parent) {
+        return Err("parity exited before the side could start".to_owned());
+    }
+    Ok(())
+}
+
+fn stop_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the set; sigaddset only writes into it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for signal in STOP_SIGNALS {
+            libc::sigaddset(&mut set, signal);
+        }
+        set
+    }
+}
+
+/// A thread that waits for a stop signal and then kills every descendant; the main thread's
+/// `wait4` then returns and the helper reports as usual.
+fn watch_for_stop(killed: Arc<Mutex<Vec<Killed>>>) {
+    std::thread::spawn(move || {
+        let set = stop_set();
+        let mut signal: libc::c_int = 0;
+        // SAFETY: the set is initialised and blocked in every thread (the mask is inherited).
+        if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
+            return;
+        }
+        let me = std::process::id() as libc::pid_t;
+        for _ in 0..50 {
+            let found = descendants(me);
+            if found.is_empty() {
+                break;
+            }
+            for process in &found {
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe { libc::kill(process.pid, libc::SIGKILL) };
+            }
+            if let Ok(mut list) = killed.lock() {
+                list.extend(found);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
 }
 
 fn wait_with_usage(pid: libc::pid_t, started: Instant) -> Usage {
@@ -100,8 +245,105 @@ fn wait_with_usage(pid: libc::pid_t, started: Instant) -> Usage {
         max_rss_kib: rusage.ru_maxrss.max(0) as u64,
         exit_code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
         signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
-        spawn_error: None,
+        ..Usage::default()
     }
+}
+
+/// Kills every descendant still running and reaps what is reparented to this process, until
+/// none is left or `limit` has passed. Returns those killed and those that survived.
+fn kill_descendants(limit: Duration) -> (Vec<Killed>, Vec<Killed>) {
+    let me = std::process::id() as libc::pid_t;
+    let deadline = Instant::now() + limit;
+    let mut killed: Vec<Killed> = Vec::new();
+    loop {
+        reap_children();
+        let found = descendants(me);
+        if found.is_empty() {
+            return (killed, Vec::new());
+        }
+        if Instant::now() >= deadline {
+            return (killed, found);
+        }
+        for process in found {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(process.pid, libc::SIGKILL) };
+            if !killed.iter().any(|k| k.pid == process.pid) {
+                killed.push(process);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Reaps every child that has ended, without blocking.
+fn reap_children() {
+    loop {
+        let mut status = 0;
+        // SAFETY: status is a valid out-pointer.
+        let reaped = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if reaped <= 0 {
+            return;
+        }
+    }
+}
+
+/// The live (not zombie) descendants of `root`, found through `/proc` by parent pid.
+fn descendants(root: libc::pid_t) -> Vec<Killed> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut processes: Vec<(libc::pid_t, Stat)> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<libc::pid_t>().ok())
+        .filter_map(|pid| Some((pid, read_stat(pid)?)))
+        .collect();
+    processes.sort_by_key(|(pid, _)| *pid);
+    // SAFETY: getpgrp has no preconditions.
+    let group = unsafe { libc::getpgrp() };
+    let mut tree = std::collections::BTreeSet::from([root]);
+    let mut found = Vec::new();
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for (pid, stat) in &processes {
+            if tree.contains(&stat.ppid) && tree.insert(*pid) {
+                grew = true;
+                if !stat.zombie {
+                    found.push(Killed {
+                        pid: *pid,
+                        name: stat.name.clone(),
+                        left_group: stat.pgrp != group,
+                    });
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The fields of `/proc/PID/stat` the helper needs.
+struct Stat {
+    name: String,
+    ppid: libc::pid_t,
+    pgrp: libc::pid_t,
+    zombie: bool,
+}
+
+fn read_stat(pid: libc::pid_t) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let name = text.get(open + 1..close)?.to_owned();
+    let mut rest = text.get(close + 1..)?.split_whitespace();
+    let state = rest.next()?;
+    let ppid = rest.next()?.parse().ok()?;
+    let pgrp = rest.next()?.parse().ok()?;
+    Some(Stat {
+        name,
+        ppid,
+        pgrp,
+        zombie: state == "Z" || state == "X",
+    })
 }
 
 fn micros(d: std::time::Duration) -> u64 {
@@ -117,4 +359,17 @@ fn write_usage(path: &Path, usage: &Usage) -> std::io::Result<()> {
 pub fn read_usage(path: &Path) -> Option<Usage> {
     let text = std::fs::read(path).ok()?;
     serde_json::from_slice(&text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_names_with_parentheses_and_spaces() {
+        let me = std::process::id() as libc::pid_t;
+        let stat = read_stat(me).expect("own stat");
+        assert!(!stat.name.is_empty());
+        assert!(!stat.zombie);
+    }
 }

@@ -64,13 +64,44 @@ pub enum RunStatus {
     SpawnFailed {
         message: String,
     },
-    /// Stopped by Ctrl-C before it finished.
+    /// Stopped by Ctrl-C (or SIGTERM, SIGHUP) before it finished.
     Interrupted,
+    /// The side ran, but parity failed to run or observe it properly (no file descriptor left
+    /// to capture its output, no disk, its measuring helper killed): parity's failure, never
+    /// the program's.
+    HarnessFailed {
+        message: String,
+    },
 }
 
 impl RunStatus {
     pub fn is_success(&self) -> bool {
         matches!(self, RunStatus::Exited { code: 0 })
+    }
+
+    /// True when the program ran to its end (an exit or a signal of its own): its outputs are
+    /// what it produced, and can be compared.
+    pub fn ran_to_end(&self) -> bool {
+        match self {
+            RunStatus::Exited { .. } | RunStatus::Signaled { .. } => true,
+            RunStatus::TimedOut { .. }
+            | RunStatus::SpawnFailed { .. }
+            | RunStatus::Interrupted
+            | RunStatus::HarnessFailed { .. } => false,
+        }
+    }
+
+    /// Why parity, not the program, is to blame for this run, when it is.
+    pub fn harness_trouble(&self) -> Option<&str> {
+        match self {
+            RunStatus::SpawnFailed { message } | RunStatus::HarnessFailed { message } => {
+                Some(message)
+            }
+            RunStatus::Exited { .. }
+            | RunStatus::Signaled { .. }
+            | RunStatus::TimedOut { .. }
+            | RunStatus::Interrupted => None,
+        }
     }
 
     pub fn describe(&self) -> String {
@@ -82,6 +113,7 @@ impl RunStatus {
             }
             RunStatus::SpawnFailed { message } => format!("could not start: {message}"),
             RunStatus::Interrupted => "interrupted".to_owned(),
+            RunStatus::HarnessFailed { message } => format!("parity failed to run it: {message}"),
         }
     }
 }

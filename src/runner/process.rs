@@ -7,6 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use tokio::process::Child;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::capture::{self, Captured};
@@ -17,8 +18,10 @@ use super::{
 use crate::config::{Config, SideSpec, Vars};
 use crate::fixture::Case;
 
-/// How long to wait for pipes to close after a side's process group was killed.
+/// How long to wait for pipes to close after a side and its descendants ended.
 const PIPE_GRACE: Duration = Duration::from_secs(5);
+/// How long the measuring helper has to stop a side before its process group is killed.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// A fully rendered command for one side of one case.
 #[derive(Debug, Clone)]
@@ -109,34 +112,49 @@ pub async fn run_side(exe: &Path, request: &SideRequest, cancel: &Cancel) -> Sid
         }
     };
     let started = Instant::now();
-    let pgid = child.id().map(|id| id as libc::pid_t);
+    let helper = child.id().map(|id| id as libc::pid_t);
+    let (stop_reading, stop) = watch::channel(false);
     let stdout = child
         .stdout
         .take()
-        .map(|s| spawn_capture(s, artifacts.stdout.clone()));
+        .map(|s| spawn_capture(s, artifacts.stdout.clone(), stop.clone()));
     let stderr = child
         .stderr
         .take()
-        .map(|s| spawn_capture(s, artifacts.stderr.clone()));
+        .map(|s| spawn_capture(s, artifacts.stderr.clone(), stop));
     let end = tokio::select! {
         _ = child.wait() => End::Exited,
         () = tokio::time::sleep(request.timeout) => End::TimedOut,
         () = cancel.cancelled() => End::Cancelled,
     };
     let elapsed = started.elapsed();
-    clean_up_group(end, pgid, &mut child, &mut run.notes).await;
-    if let Some(captured) = finish_capture(stdout, "stdout", &mut run.notes).await {
-        run.stdout.bytes = captured.bytes;
-        run.stdout.truncated = captured.truncated;
+    clean_up(end, helper, &mut child, &mut run.notes).await;
+    let mut lost = Vec::new();
+    let captured_out = finish_capture(stdout, &stop_reading, "stdout", &mut run.notes).await;
+    let captured_err = finish_capture(stderr, &stop_reading, "stderr", &mut run.notes).await;
+    match captured_out {
+        Ok(captured) => {
+            run.stdout.bytes = captured.bytes;
+            run.stdout.truncated = captured.truncated;
+        }
+        Err(e) => lost.push(e),
     }
-    if let Some(captured) = finish_capture(stderr, "stderr", &mut run.notes).await {
-        run.stderr.bytes = captured.bytes;
-        run.stderr.truncated = captured.truncated;
-        run.stderr_tail = capture::last_lines(&captured.tail, STDERR_TAIL_LINES);
+    match captured_err {
+        Ok(captured) => {
+            run.stderr.bytes = captured.bytes;
+            run.stderr.truncated = captured.truncated;
+            run.stderr_tail = capture::last_lines(&captured.tail, STDERR_TAIL_LINES);
+        }
+        Err(e) => lost.push(e),
     }
     let usage = measure::read_usage(&usage_path);
     let _ = std::fs::remove_file(&usage_path);
     record_end(&mut run, end, elapsed, usage, request);
+    if !lost.is_empty() {
+        run.status = RunStatus::HarnessFailed {
+            message: lost.join("; "),
+        };
+    }
     SideResult { run, artifacts }
 }
 
@@ -149,6 +167,7 @@ fn helper_command(exe: &Path, request: &SideRequest, usage_path: &Path) -> tokio
         .arg("--")
         .args(&request.argv)
         .envs(request.env.iter().map(|(k, v)| (k, v)))
+        .env(measure::PARENT_ENV, std::process::id().to_string())
         .current_dir(&request.cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -160,23 +179,39 @@ fn helper_command(exe: &Path, request: &SideRequest, usage_path: &Path) -> tokio
 fn spawn_capture(
     stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
     path: PathBuf,
+    stop: watch::Receiver<bool>,
 ) -> JoinHandle<std::io::Result<Captured>> {
-    tokio::spawn(async move { capture::capture(stream, &path, CAPTURE_LIMIT).await })
+    tokio::spawn(async move { capture::capture(stream, &path, CAPTURE_LIMIT, stop).await })
 }
 
-/// Kills the group when the side ran out of time or was cancelled (and reaps the helper), or
-/// when it exited but left processes behind (noted: they could hold pipes open forever).
-async fn clean_up_group(
+/// Stops the side when it ran out of time or was cancelled: the helper is asked to kill every
+/// descendant (it sees those outside the process group too), and the group is killed if the
+/// helper does not end in time. After a normal exit the helper has already done that; a group
+/// still alive then is killed and noted.
+async fn clean_up(
     end: End,
-    pgid: Option<libc::pid_t>,
+    helper: Option<libc::pid_t>,
     child: &mut Child,
     notes: &mut Vec<String>,
 ) {
     if end != End::Exited {
-        kill_group(pgid);
-        let _ = child.wait().await;
-    } else if group_alive(pgid) {
-        kill_group(pgid);
+        if let Some(pid) = helper {
+            // SAFETY: kill has no memory-safety preconditions; the helper is our unreaped child.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+        if tokio::time::timeout(STOP_GRACE, child.wait())
+            .await
+            .is_err()
+        {
+            kill_group(helper);
+            notes.push(format!(
+                "parity's measuring helper did not stop within {} s; its process group was killed",
+                STOP_GRACE.as_secs()
+            ));
+            let _ = child.wait().await;
+        }
+    } else if group_alive(helper) {
+        kill_group(helper);
         notes.push(
             "processes it started were still running after it exited; parity killed them"
                 .to_owned(),
@@ -184,35 +219,42 @@ async fn clean_up_group(
     }
 }
 
-/// Waits for a capture task; a pipe still open after the group died is noted and abandoned.
+/// Waits for a capture task. A pipe still open after the side and its descendants are gone is
+/// held by a process outside its reach: reading stops there, keeping what was read, and it is
+/// noted. `Err` is parity failing to capture (no file descriptor, no disk).
 async fn finish_capture(
     task: Option<JoinHandle<std::io::Result<Captured>>>,
+    stop: &watch::Sender<bool>,
     stream: &str,
     notes: &mut Vec<String>,
-) -> Option<Captured> {
-    let task = task?;
-    let abort = task.abort_handle();
-    match tokio::time::timeout(PIPE_GRACE, task).await {
-        Ok(Ok(Ok(captured))) => Some(captured),
-        Ok(Ok(Err(e))) => {
-            notes.push(format!("capturing {stream} failed: {e}"));
-            None
-        }
-        Ok(Err(e)) => {
-            notes.push(format!("capturing {stream} failed: {e}"));
-            None
-        }
+) -> Result<Captured, String> {
+    let Some(mut task) = task else {
+        return Err(format!("{stream} was not captured"));
+    };
+    let joined = match tokio::time::timeout(PIPE_GRACE, &mut task).await {
+        Ok(joined) => joined,
         Err(_) => {
-            abort.abort();
-            notes.push(format!(
-                "{stream} stayed open after the process group was killed (a process outside the group holds it)"
-            ));
-            None
+            stop.send_replace(true);
+            task.await
         }
+    };
+    match joined {
+        Ok(Ok(captured)) => {
+            if captured.held_open {
+                notes.push(format!(
+                    "{stream} stayed open after the side ended (a process parity could not reach \
+                     holds it); what it held then was kept"
+                ));
+            }
+            Ok(captured)
+        }
+        Ok(Err(e)) => Err(format!("capturing {stream} failed: {e}")),
+        Err(e) => Err(format!("capturing {stream} failed: {e}")),
     }
 }
 
-/// Fills in how the run ended and, when the helper reported, its measurements.
+/// Fills in how the run ended and, when the helper reported, its measurements and what it
+/// killed.
 fn record_end(
     run: &mut SideRun,
     end: End,
@@ -228,12 +270,56 @@ fn record_end(
         End::Cancelled => RunStatus::Interrupted,
         End::Exited => status_from_usage(usage.as_ref(), request),
     };
+    if let Some(usage) = &usage {
+        run.notes.extend(killed_notes(end, usage));
+    }
     if let (End::Exited, Some(usage)) = (end, usage.filter(|u| u.spawn_error.is_none())) {
         run.wall_ms = usage.wall_us as f64 / 1000.0;
         run.user_ms = Some(usage.user_us as f64 / 1000.0);
         run.sys_ms = Some(usage.sys_us as f64 / 1000.0);
         run.peak_rss_kib = Some(usage.max_rss_kib);
     }
+}
+
+/// What the helper killed, and what it could not, for the run's notes.
+fn killed_notes(end: End, usage: &Usage) -> Vec<String> {
+    let list = |processes: &[measure::Killed]| {
+        let names: Vec<String> = processes.iter().take(10).map(|k| k.describe()).collect();
+        let more = processes.len().saturating_sub(10);
+        if more > 0 {
+            format!("{} and {more} more", names.join(", "))
+        } else {
+            names.join(", ")
+        }
+    };
+    let mut notes = Vec::new();
+    let killed: Vec<measure::Killed> = usage
+        .killed
+        .iter()
+        .filter(|k| end == End::Exited || k.left_group)
+        .cloned()
+        .collect();
+    if !killed.is_empty() {
+        let when = match end {
+            End::Exited => "still running after it exited",
+            End::TimedOut | End::Cancelled => {
+                "running when it was stopped, outside its process group,"
+            }
+        };
+        notes.push(format!(
+            "parity killed {} {when}: {}",
+            crate::report::plural(killed.len(), "process"),
+            list(&killed)
+        ));
+    }
+    if !usage.survivors.is_empty() {
+        notes.push(format!(
+            "{} could not be killed: {}",
+            crate::report::plural(usage.survivors.len(), "process"),
+            list(&usage.survivors)
+        ));
+    }
+    notes
 }
 
 fn status_from_usage(usage: Option<&Usage>, request: &SideRequest) -> RunStatus {
@@ -259,7 +345,7 @@ fn status_from_usage(usage: Option<&Usage>, request: &SideRequest) -> RunStatus 
             signal: *signal,
             name: signal_name(*signal),
         },
-        _ => RunStatus::SpawnFailed {
+        _ => RunStatus::HarnessFailed {
             message: "parity's measuring helper ended without reporting (was it killed?)"
                 .to_owned(),
         },

@@ -111,7 +111,11 @@ pub struct CaseRuns {
 /// Runs the chosen sides of every case with at most `plan.jobs` processes at once, and hands
 /// each finished case to `finish` on a blocking thread (comparison is CPU work). `on_done` sees
 /// each result as it arrives. Returns the results in case order; cases cut short by cancellation
-/// are left out.
+/// (a side interrupted, or never started) are left out: they were not run.
+///
+/// Sides start strictly in case order, a case's legacy and candidate one after the other, so
+/// the two runs of a case happen close together and an interruption leaves whole cases behind
+/// it, never a case with one side run.
 pub async fn run_cases<T, F, D>(
     plan: Arc<Plan>,
     cases: Vec<Case>,
@@ -127,56 +131,94 @@ where
 {
     let permits = Arc::new(Semaphore::new(plan.jobs.max(1)));
     let finish = Arc::new(finish);
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, case) in cases.iter().cloned().enumerate() {
-        let plan = Arc::clone(&plan);
-        let permits = Arc::clone(&permits);
-        let cancel = cancel.clone();
-        let finish = Arc::clone(&finish);
-        tasks.spawn(async move {
-            let (dir, legacy, candidate) = plan.requests(&case);
-            let legacy = legacy.filter(|_| sides != Sides::Candidate);
-            let candidate = (sides != Sides::Legacy).then_some(candidate);
-            let run = |request: Option<SideRequest>| {
-                let permits = Arc::clone(&permits);
-                let cancel = cancel.clone();
-                let exe = plan.exe.clone();
-                async move {
-                    let request = request?;
-                    let _permit = tokio::select! {
-                        permit = permits.acquire_owned() => permit.ok()?,
-                        () = cancel.cancelled() => return None,
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let dispatch = {
+        let (plan, cancel, cases) = (Arc::clone(&plan), cancel.clone(), cases.clone());
+        async move {
+            for (index, case) in cases.into_iter().enumerate() {
+                let (dir, legacy, candidate) = plan.requests(&case);
+                let legacy = legacy.filter(|_| sides != Sides::Candidate);
+                let candidate = (sides != Sides::Legacy).then_some(candidate);
+                let requests: Vec<SideRequest> =
+                    [legacy, candidate].into_iter().flatten().collect();
+                let wanted = requests.len();
+                let mut started = Vec::new();
+                for request in requests {
+                    let permit = tokio::select! {
+                        biased;
+                        () = cancel.cancelled() => None,
+                        permit = Arc::clone(&permits).acquire_owned() => permit.ok(),
                     };
-                    Some(run_side(&exe, &request, &cancel).await)
+                    let Some(permit) = permit else { break };
+                    let (exe, cancel) = (plan.exe.clone(), cancel.clone());
+                    started.push((
+                        request.side,
+                        tokio::spawn(async move {
+                            let result = run_side(&exe, &request, &cancel).await;
+                            drop(permit);
+                            result
+                        }),
+                    ));
                 }
-            };
-            let (legacy, candidate) = tokio::join!(run(legacy), run(candidate));
-            let interrupted = |r: &Option<SideResult>| {
-                r.as_ref()
-                    .is_some_and(|r| r.run.status == RunStatus::Interrupted)
-            };
-            if cancel.is_cancelled()
-                && (interrupted(&legacy)
-                    || interrupted(&candidate)
-                    || (legacy.is_none() && candidate.is_none()))
-            {
-                return (index, None);
+                let (finish, case_cancel, done) =
+                    (Arc::clone(&finish), cancel.clone(), done_tx.clone());
+                tokio::spawn(async move {
+                    let result =
+                        finish_case(case, dir, started, wanted, &case_cancel, finish).await;
+                    let _ = done.send((index, result));
+                });
+                if cancel.is_cancelled() {
+                    break;
+                }
             }
-            let runs = CaseRuns {
-                dir,
-                legacy,
-                candidate,
-            };
-            let result = tokio::task::spawn_blocking(move || finish(&case, runs)).await;
-            (index, result.ok())
-        });
-    }
+        }
+    };
+    tokio::spawn(dispatch);
     let mut results: Vec<Option<T>> = (0..cases.len()).map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((index, Some(result))) = joined {
+    while let Some((index, result)) = done_rx.recv().await {
+        if let Some(result) = result {
             on_done(&cases[index], &result);
             results[index] = Some(result);
         }
     }
     results
+}
+
+/// Waits for a case's runs and judges them, unless cancellation cut the case short.
+async fn finish_case<T, F>(
+    case: Case,
+    dir: PathBuf,
+    started: Vec<(Side, tokio::task::JoinHandle<SideResult>)>,
+    wanted: usize,
+    cancel: &Cancel,
+    finish: Arc<F>,
+) -> Option<T>
+where
+    T: Send + 'static,
+    F: Fn(&Case, CaseRuns) -> T + Send + Sync + 'static,
+{
+    let (mut legacy, mut candidate) = (None, None);
+    let complete = started.len() == wanted;
+    for (side, handle) in started {
+        let result = handle.await.ok();
+        match side {
+            Side::Legacy => legacy = result,
+            Side::Candidate => candidate = result,
+        }
+    }
+    let interrupted = [&legacy, &candidate]
+        .into_iter()
+        .flatten()
+        .any(|r| r.run.status == RunStatus::Interrupted);
+    if cancel.is_cancelled() && (interrupted || !complete) {
+        return None;
+    }
+    let runs = CaseRuns {
+        dir,
+        legacy,
+        candidate,
+    };
+    tokio::task::spawn_blocking(move || finish(&case, runs))
+        .await
+        .ok()
 }

@@ -223,7 +223,7 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
         let (config, store) = (Arc::clone(&config), store.clone());
         move |case: &Case, runs: CaseRuns| record_case(&config, &store, case, runs, version.clone())
     };
-    let mut out = anstream::stdout().lock();
+    let mut out = crate::cli::output::stdout();
     let outcomes = runtime.block_on(runner::run_cases(
         plan,
         cases.clone(),
@@ -250,10 +250,7 @@ fn record_case(
         return RecordOutcome::Failed("the legacy was not run".to_owned());
     };
     let status = legacy.run.status.clone();
-    if matches!(
-        status,
-        RunStatus::TimedOut { .. } | RunStatus::SpawnFailed { .. } | RunStatus::Interrupted
-    ) {
+    if !status.ran_to_end() {
         return RecordOutcome::Failed(format!(
             "the legacy did not run to completion ({}); nothing recorded",
             status.describe()
@@ -343,7 +340,8 @@ fn summarise_recording(
         reason.unwrap_or("recorded from the legacy"),
         &changed_labels,
     )?;
-    println!(
+    writeln!(
+        crate::cli::output::stdout(),
         "{new} new, {updated} updated, {unchanged} unchanged, {failed} failed{} in {}",
         if not_run > 0 {
             format!(", {not_run} not run (interrupted)")
@@ -351,7 +349,7 @@ fn summarise_recording(
             String::new()
         },
         shown(config, &store.dir)
-    );
+    )?;
     if failed + not_run > 0 {
         return Ok(exit_code::TROUBLE);
     }
@@ -447,7 +445,7 @@ fn inspect(config: &Config, store: &GoldenStore) -> anyhow::Result<Findings> {
 fn check(args: StoreArgs) -> anyhow::Result<i32> {
     let (config, store) = open(&args)?;
     let findings = inspect(&config, &store)?;
-    let mut out = anstream::stdout().lock();
+    let mut out = crate::cli::output::stdout();
     let show = |p: &Path| shown(&config, p);
     let mut problems = 0;
     let mut problem = |out: &mut dyn std::io::Write, text: String| -> std::io::Result<()> {
@@ -567,7 +565,7 @@ fn prune(args: PruneArgs) -> anyhow::Result<i32> {
                 .map(|d| ("leftover of an interrupted recording", d)),
         )
         .collect();
-    let mut out = anstream::stdout().lock();
+    let mut out = crate::cli::output::stdout();
     let verb = if args.dry_run {
         "would remove"
     } else {
