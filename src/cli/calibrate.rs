@@ -317,7 +317,7 @@ fn print(calibration: &Calibration, format: Printed, written: Option<&Path>) -> 
     let written = written.map(|p| format!("proposed rules written to {}", p.display()));
     match format {
         Printed::Human => {
-            let mut out = anstream::stdout().lock();
+            let mut out = crate::cli::output::stdout();
             out.write_all(human::render(calibration).as_bytes())?;
             if let Some(line) = written {
                 writeln!(out, "{line}")?;
@@ -326,7 +326,7 @@ fn print(calibration: &Calibration, format: Printed, written: Option<&Path>) -> 
         Printed::Json => {
             let mut text = serde_json::to_string_pretty(calibration)?;
             text.push('\n');
-            std::io::stdout().lock().write_all(text.as_bytes())?;
+            crate::cli::output::raw_stdout().write_all(text.as_bytes())?;
             if let Some(line) = written {
                 eprintln!("{line}");
             }

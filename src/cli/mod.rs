@@ -6,10 +6,10 @@ mod assemble;
 mod calibrate;
 mod diff;
 mod golden;
+mod output;
 mod report;
 mod run;
 
-use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -339,7 +339,6 @@ pub fn main() -> i32 {
     };
     match result {
         Ok(code) => code,
-        Err(error) if is_broken_pipe(&error) => exit_code::OK,
         Err(error) => {
             let mut message = format!("error: {error}");
             for cause in error.chain().skip(1) {
@@ -359,12 +358,4 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<crate::config::Config> {
         None => crate::config::discover(&cwd)?,
     };
     Ok(crate::config::load(&path)?)
-}
-
-/// A closed pipe (`parity diff a b | head`) is how the reader says it has seen enough.
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error
-        .chain()
-        .filter_map(|e| e.downcast_ref::<io::Error>())
-        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }

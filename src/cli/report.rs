@@ -11,7 +11,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<i32> {
     let text = args.format.renderer().render(&results)?;
     match &args.out {
         Some(path) => write_atomic(path, text.as_bytes())?,
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        None => crate::cli::output::raw_stdout().write_all(text.as_bytes())?,
     }
     Ok(exit_code::OK)
 }

@@ -13,7 +13,7 @@ const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
 
 pub(super) fn print_human(args: &DiffArgs, compared: &[Compared]) -> std::io::Result<()> {
-    let mut out = anstream::stdout().lock();
+    let mut out = crate::cli::output::stdout();
     for file in compared {
         let equivalences: usize = file.summary.equivalences.values().map(|t| t.count).sum();
         if file.summary.total == 0 && equivalences == 0 && file.summary.notes.is_empty() {
@@ -129,7 +129,7 @@ pub(super) fn print_json(args: &DiffArgs, compared: &[Compared]) -> anyhow::Resu
         "equivalences": equivalences,
         "differences": differences,
     });
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::cli::output::raw_stdout();
     serde_json::to_writer_pretty(&mut out, &document)?;
     writeln!(out)?;
     Ok(())

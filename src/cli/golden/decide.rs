@@ -60,7 +60,7 @@ pub(super) fn accept_or_reject(args: DecideArgs, decision: Decision) -> anyhow::
         Decision::Reject => "rejected",
         _ => "accepted",
     };
-    let mut out = anstream::stdout().lock();
+    let mut out = crate::cli::output::stdout();
     for pending in &chosen {
         writeln!(out, "{verb} {}", shown(&config, &pending.golden_dir))?;
     }
@@ -155,13 +155,16 @@ pub(super) fn review(args: ReviewArgs) -> anyhow::Result<i32> {
     let (config, store) = open(&args.store)?;
     let chosen = selected(&store, &args.fixtures)?;
     if chosen.is_empty() {
-        println!("no pending golden change to review");
+        writeln!(
+            crate::cli::output::stdout(),
+            "no pending golden change to review"
+        )?;
         return Ok(exit_code::OK);
     }
     let all = changes(&config, chosen)?;
     let mut decided: Vec<Option<Decision>> = vec![None; all.len()];
     let mut input = Answers::open();
-    let mut out = anstream::stdout().lock();
+    let mut out = crate::cli::output::stdout();
     let reason = args.reason.as_deref().unwrap_or("reviewed interactively");
     'changes: for index in 0..all.len() {
         if decided[index].is_some() {
