@@ -9,8 +9,8 @@ use super::RunArgs;
 use crate::config::Config;
 use crate::fixture::Case;
 use crate::outcome::{
-    ConfigInfo, Environment, FORMAT_VERSION, Measurement, RuleUsage, RunResults, SelectionInfo,
-    ToolInfo, WaiverUsage,
+    ConfigInfo, Environment, FORMAT_VERSION, Measurement, NotRun, RuleUsage, RunResults,
+    SelectionInfo, ToolInfo, WaiverUsage,
 };
 
 pub use crate::judge::Judged as Finished;
@@ -50,7 +50,11 @@ pub fn assemble(
                 }
                 finished.push(f.outcome);
             }
-            None => not_run.push(case.label()),
+            None => not_run.push(NotRun {
+                suite: case.fixture.suite.clone(),
+                fixture: case.fixture.id.clone(),
+                variant: case.variant_name().map(str::to_owned),
+            }),
         }
     }
     // A rule that applied nowhere is stale only if outputs were compared at all: when every

@@ -211,38 +211,64 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let files = report::write_all(&session.report_dir, &results)?;
     match args.format {
         Printed::Human => {
-            terminal::write_summary(&mut anstream::stdout().lock(), &results, &files)?
+            terminal::write_summary(&mut crate::cli::output::stdout(), &results, &files)?
         }
         Printed::Json => {
             terminal::write_summary(&mut anstream::stderr().lock(), &results, &files)?;
-            std::io::stdout()
-                .lock()
-                .write_all(Json.render(&results)?.as_bytes())?;
+            crate::cli::output::raw_stdout().write_all(Json.render(&results)?.as_bytes())?;
         }
     }
     Ok(results.summary.exit_code)
 }
 
-/// Ctrl-C stops every run and keeps what finished; a second Ctrl-C quits at once.
+/// Ctrl-C, SIGTERM (what `timeout` and CI cancellation send) and SIGHUP (a closed terminal) all
+/// stop every run and keep what finished; a second one quits at once (the measuring helpers
+/// still stop their sides: they are told when parity dies).
 pub(super) fn stop_on_ctrl_c(
     runtime: &tokio::runtime::Runtime,
     cancel: &Cancel,
     progress: &ProgressBar,
     then: &'static str,
 ) {
+    use tokio::signal::unix::{SignalKind, signal};
     let (cancel, progress) = (cancel.clone(), progress.clone());
     runtime.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            // `suspend`, not `println`: the latter prints nothing when the bar is hidden.
-            progress.suspend(|| {
-                eprintln!("interrupted: stopping every run; {then} (Ctrl-C again to quit at once)");
-            });
-            cancel.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(crate::exit_code::TROUBLE);
+        let watch = |kind: SignalKind, name: &str| {
+            signal(kind)
+                .map_err(|e| eprintln!("warning: cannot watch for {name}: {e}"))
+                .ok()
+        };
+        let mut interrupt = watch(SignalKind::interrupt(), "Ctrl-C");
+        let mut terminate = watch(SignalKind::terminate(), "SIGTERM");
+        let mut hangup = watch(SignalKind::hangup(), "SIGHUP");
+        let mut next = async || {
+            tokio::select! {
+                () = received(&mut interrupt) => "Ctrl-C",
+                () = received(&mut terminate) => "SIGTERM",
+                () = received(&mut hangup) => "SIGHUP",
             }
-        }
+        };
+        let first = next().await;
+        // `suspend`, not `println`: the latter prints nothing when the bar is hidden.
+        progress.suspend(|| {
+            eprintln!(
+                "interrupted ({first}): stopping every run; {then} (press Ctrl-C again to quit at once)"
+            );
+        });
+        cancel.cancel();
+        next().await;
+        std::process::exit(crate::exit_code::TROUBLE);
     });
+}
+
+/// Completes when `signal` arrives; never when it could not be watched.
+async fn received(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// Every case once, both sides, up to `--jobs` processes at once.

@@ -136,6 +136,24 @@ pub struct Summary {
     pub headline: String,
 }
 
+/// A selected case that did not run to a verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotRun {
+    pub suite: String,
+    pub fixture: String,
+    pub variant: Option<String>,
+}
+
+impl NotRun {
+    /// `suite/fixture` or `suite/fixture[variant]`, as for finished cases.
+    pub fn label(&self) -> String {
+        match &self.variant {
+            Some(v) => format!("{}/{}[{v}]", self.suite, self.fixture),
+            None => format!("{}/{}", self.suite, self.fixture),
+        }
+    }
+}
+
 /// A whole run: the content of results.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResults {
@@ -149,9 +167,9 @@ pub struct RunResults {
     pub measurement: Measurement,
     pub selection: SelectionInfo,
     pub cases: Vec<CaseOutcome>,
-    /// Labels of selected cases that did not finish.
+    /// Selected cases that did not run to a verdict (the run was interrupted first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub not_run: Vec<String>,
+    pub not_run: Vec<NotRun>,
     pub rules: Vec<RuleUsage>,
     pub waivers: Vec<WaiverUsage>,
     /// Differences across all cases grouped by output, path pattern and kind: "412 differences,

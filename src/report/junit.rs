@@ -3,16 +3,20 @@
 //! Mapping (see ECOSYSTEM.md §3.1): `classname = parity.<suite>`, `name = <fixture>[<variant>]`,
 //! `time` = the candidate's wall time; a `failure` for differences and failed sides (message =
 //! one line, content = the differences, since GitLab ignores the message), an `error` when a side
-//! could not be run, `skipped` never (waived cases pass and say so in their output).
+//! could not be run, `skipped` for selected cases that did not run (the run was interrupted);
+//! waived cases pass and say so in their output.
+//!
+//! Every text from the programs under test goes through [`inert`], so junit.xml always parses.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
+use super::inert::inert;
 use super::{Render, ReportError, golden_origin, plural, short_value};
 use crate::bench::BudgetVerdict;
-use crate::outcome::{CaseOutcome, RunResults, Verdict};
+use crate::outcome::{CaseOutcome, NotRun, RunResults, Verdict};
 
 pub struct Junit;
 
@@ -22,28 +26,54 @@ const MAX_LISTED: usize = 50;
 impl Render for Junit {
     fn render(&self, results: &RunResults) -> Result<String, ReportError> {
         let mut report = Report::new("parity");
-        let mut suites: BTreeMap<&str, Vec<&CaseOutcome>> = BTreeMap::new();
+        let mut suites: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
         for case in &results.cases {
-            suites.entry(case.suite.as_str()).or_default().push(case);
+            suites
+                .entry(case.suite.as_str())
+                .or_default()
+                .push(test_case(case));
+        }
+        for case in &results.not_run {
+            suites
+                .entry(case.suite.as_str())
+                .or_default()
+                .push(skipped_case(case));
         }
         for (name, cases) in suites {
-            let mut suite = TestSuite::new(name);
+            let mut suite = TestSuite::new(xml(name));
             suite.add_property(("parity.version", results.tool.version.as_str()));
             suite.add_property(("parity.config_hash", results.config.hash.as_str()));
-            for case in cases {
-                suite.add_test_case(test_case(case));
-            }
+            suite.add_test_cases(cases);
             report.add_test_suite(suite);
         }
         Ok(report.to_string()?)
     }
 }
 
+/// Text safe in XML 1.0, with control characters shown as escapes.
+fn xml(text: &str) -> String {
+    inert(text).into_owned()
+}
+
+/// `fixture` or `fixture[variant]`: the testcase name.
+fn case_name(fixture: &str, variant: Option<&str>) -> String {
+    xml(&match variant {
+        Some(v) => format!("{fixture}[{v}]"),
+        None => fixture.to_owned(),
+    })
+}
+
+/// A selected case the run never finished.
+fn skipped_case(case: &NotRun) -> TestCase {
+    let mut status = TestCaseStatus::skipped();
+    status.set_message("not run: the run was interrupted before this case finished");
+    let mut test_case = TestCase::new(case_name(&case.fixture, case.variant.as_deref()), status);
+    test_case.set_classname(xml(&format!("parity.{}", case.suite)));
+    test_case
+}
+
 fn test_case(case: &CaseOutcome) -> TestCase {
-    let name = match &case.variant {
-        Some(v) => format!("{}[{v}]", case.fixture),
-        None => case.fixture.clone(),
-    };
+    let name = case_name(&case.fixture, case.variant.as_deref());
     let status = match &case.verdict {
         verdict if verdict.is_success() => match &case.bench {
             Some(bench) if bench.verdict == BudgetVerdict::Exceeded => {
@@ -72,8 +102,8 @@ fn test_case(case: &CaseOutcome) -> TestCase {
         },
         Verdict::Error { message } => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-            status.set_message(format!("error: {message}"));
-            status.set_description(message.clone());
+            status.set_message(xml(&format!("error: {message}")));
+            status.set_description(xml(message));
             status
         }
         verdict => {
@@ -89,14 +119,14 @@ fn test_case(case: &CaseOutcome) -> TestCase {
                     case.candidate.status.describe()
                 )
             };
-            status.set_message(message);
+            status.set_message(xml(&message));
             status.set_type(verdict.name());
-            status.set_description(failure_text(case));
+            status.set_description(xml(&failure_text(case)));
             status
         }
     };
     let mut test_case = TestCase::new(name, status);
-    test_case.set_classname(format!("parity.{}", case.suite));
+    test_case.set_classname(xml(&format!("parity.{}", case.suite)));
     test_case.set_time(Duration::from_secs_f64(
         case.candidate.wall_ms.max(0.0) / 1000.0,
     ));

@@ -13,7 +13,7 @@ use crate::runner::format_ms;
 pub struct Markdown;
 
 /// Difference rows shown per output; results.json has the rest.
-const MAX_ROWS: usize = 50;
+pub(crate) const MAX_ROWS: usize = 50;
 /// Waived difference rows shown per output, as examples of what the waiver covers.
 const MAX_WAIVED_ROWS: usize = 5;
 /// Causes listed at the top.
@@ -26,7 +26,9 @@ impl Render for Markdown {
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = render(&mut out, results);
-        Ok(out)
+        // Values, stderr and file names come from the programs under test: no control
+        // character of theirs reaches a reader's terminal or renderer.
+        Ok(super::inert::inert(&out).into_owned())
     }
 }
 
@@ -312,8 +314,12 @@ fn cases(out: &mut String, r: &RunResults) -> fmt::Result {
             rss(case.candidate.peak_rss_kib),
         )?;
     }
-    for label in &r.not_run {
-        writeln!(out, "| {} | not run | | | | | | | | | |", code(label))?;
+    for case in &r.not_run {
+        writeln!(
+            out,
+            "| {} | not run (interrupted) | | | | | | | | | |",
+            code(&case.label())
+        )?;
     }
     Ok(())
 }

@@ -3,12 +3,14 @@
 //! ([`junit`]), and the terminal summary ([`terminal`]).
 
 pub mod human;
+pub mod inert;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod terminal;
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::outcome::{GoldenCheck, RunResults};
@@ -89,6 +91,9 @@ pub fn write_all(dir: &Path, results: &RunResults) -> Result<Vec<PathBuf>, Repor
         .collect()
 }
 
+/// The mode of every report file: readable by all, like any build artefact.
+const REPORT_MODE: u32 = 0o644;
+
 /// Writes `bytes` to a temporary file next to `path`, then renames it over `path`, so a reader
 /// never sees half a file and an interrupted write leaves the old one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
@@ -102,6 +107,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(error)?;
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
+    // A temporary file is private (0600); a report is a build artefact others read.
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(REPORT_MODE))
+        .map_err(error)?;
     file.write_all(bytes).map_err(error)?;
     file.as_file().sync_all().map_err(error)?;
     file.persist(path).map_err(|e| error(e.error))?;
@@ -158,17 +167,19 @@ pub fn golden_origin(golden: &GoldenCheck) -> String {
 pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
+    } else if noun.ends_with('s') || noun.ends_with('x') || noun.ends_with("ch") {
+        format!("{n} {noun}es")
     } else {
         format!("{n} {noun}s")
     }
 }
 
-/// A JSON value on one line, shortened to about `max` characters.
+/// A JSON value on one line, shortened to about `max` characters, safe to show (see [`inert`]).
 pub fn short_value(value: Option<&serde_json::Value>, max: usize) -> String {
     let Some(value) = value else {
         return "(absent)".to_owned();
     };
-    let text = value.to_string();
+    let text = inert::inert_line(&value.to_string()).into_owned();
     if text.chars().count() <= max {
         return text;
     }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anstyle::{AnsiColor, Style};
 
+use super::inert::inert_line as shown;
 use super::{golden_origin, plural, short_value};
 use crate::bench::BudgetVerdict;
 use crate::outcome::{GoldenCheck, RunResults, Verdict};
@@ -22,6 +23,33 @@ const SHOWN: usize = 3;
 /// Causes (difference clusters) listed.
 const CAUSES: usize = 5;
 
+/// Where a failing case's unwaived differences can be read: report.md lists the first
+/// [`markdown::MAX_ROWS`] of each output, results.json stores the first `[report]
+/// max_differences` of each output, and the counts are exact either way.
+fn where_the_rest_is(case: &crate::outcome::CaseOutcome, unwaived: usize) -> String {
+    let per_output: Vec<usize> = case
+        .comparisons()
+        .iter()
+        .flat_map(|c| c.outputs)
+        .map(|o| o.differences.iter().filter(|d| d.waiver.is_none()).count())
+        .collect();
+    let stored: usize = per_output.iter().sum();
+    let listed: usize = per_output
+        .iter()
+        .map(|n| (*n).min(super::markdown::MAX_ROWS))
+        .sum();
+    if listed >= unwaived {
+        " in report.md".to_owned()
+    } else if stored >= unwaived {
+        format!(" (report.md lists {listed}; results.json holds all {unwaived})")
+    } else {
+        format!(
+            " (report.md lists {listed}; results.json holds the first {stored} of {unwaived}, \
+             the rest are counted, not stored)"
+        )
+    }
+}
+
 /// Writes the summary of `results`; `reports` are the files written.
 pub fn write_summary(
     w: &mut dyn Write,
@@ -33,7 +61,7 @@ pub fn write_summary(
         writeln!(
             w,
             "{RED}✗{RED:#} {BOLD}{}{BOLD:#}  {}{}",
-            case.label(),
+            shown(&case.label()),
             case.verdict.describe(),
             if unwaived > 0 {
                 format!(", {}", plural(unwaived, "difference"))
@@ -47,17 +75,17 @@ pub fn write_summary(
                 writeln!(
                     w,
                     "    {side}: {}{}",
-                    run.status.describe(),
+                    shown(&run.status.describe()),
                     if last.is_empty() {
                         String::new()
                     } else {
-                        format!(" {DIM}— {last}{DIM:#}")
+                        format!(" {DIM}— {}{DIM:#}", shown(last))
                     }
                 )?;
             }
         }
         for note in &case.notes {
-            writeln!(w, "    {DIM}{note}{DIM:#}")?;
+            writeln!(w, "    {DIM}{}{DIM:#}", shown(note))?;
         }
         let golden_matters = |g: &&GoldenCheck| {
             g.stale
@@ -66,7 +94,11 @@ pub fn write_summary(
                 || matches!(case.verdict, Verdict::GoldenMismatch { .. })
         };
         if let Some(golden) = case.golden.as_ref().filter(golden_matters) {
-            writeln!(w, "    {DIM}provenance: {}{DIM:#}", golden_origin(golden))?;
+            writeln!(
+                w,
+                "    {DIM}provenance: {}{DIM:#}",
+                shown(&golden_origin(golden))
+            )?;
         }
         let comparisons = case.comparisons();
         let differences = comparisons.iter().flat_map(|c| {
@@ -81,8 +113,8 @@ pub fn write_summary(
             writeln!(
                 w,
                 "    {DIM}{}{DIM:#} {} {DIM}{}{DIM:#}: {} → {}",
-                output,
-                d.path,
+                shown(&output),
+                shown(&d.path),
                 d.kind,
                 short_value(d.left.as_ref(), 60),
                 short_value(d.right.as_ref(), 60)
@@ -91,8 +123,9 @@ pub fn write_summary(
         if unwaived > SHOWN {
             writeln!(
                 w,
-                "    {DIM}… {} more in report.md{DIM:#}",
-                unwaived - SHOWN
+                "    {DIM}… {} more{}{DIM:#}",
+                unwaived - SHOWN,
+                where_the_rest_is(case, unwaived)
             )?;
         }
     }
@@ -130,8 +163,8 @@ pub fn write_summary(
                 w,
                 "  {:>6}× {} {} {DIM}{}{DIM:#} {DIM}({}){DIM:#}",
                 cluster.unwaived(),
-                cluster.output,
-                cluster.pattern,
+                shown(&cluster.output),
+                shown(&cluster.pattern),
                 cluster.kind,
                 plural(cluster.cases, "case")
             )?;
@@ -196,7 +229,7 @@ pub fn write_summary(
     writeln!(
         w,
         "{style}{word}{style:#} {} {DIM}({}; exit {}){DIM:#}",
-        results.summary.headline,
+        shown(&results.summary.headline),
         if counts.is_empty() {
             "no cases".to_owned()
         } else {

@@ -443,7 +443,10 @@ fn ctrl_c_kills_every_child_and_keeps_finished_cases() {
     assert_eq!(results["cases"][0]["fixture"], "a-quick.json");
     assert_eq!(
         results["not_run"],
-        serde_json::json!(["main/b-slow.json", "main/c-slow.json"])
+        serde_json::json!([
+            { "suite": "main", "fixture": "b-slow.json", "variant": null },
+            { "suite": "main", "fixture": "c-slow.json", "variant": null }
+        ])
     );
     std::thread::sleep(Duration::from_millis(200));
     let survivors: Vec<u32> = read_pids(&pidfile)
