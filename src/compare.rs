@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::config::{CompareBlock, Config, OutputSelector, Waiver};
-use crate::diff::dir::pair_files;
+use crate::diff::dir::{Entry, pair_files};
 use crate::diff::stream::StreamInput;
 use crate::diff::{self, DiffKind, DiffSpec, Difference, Findings, Format, OutputStatus, Waive};
 use crate::outcome::{Equivalence, OutputCluster, OutputComparison};
@@ -22,6 +22,9 @@ use crate::runner::SideResult;
 pub struct CaseComparison {
     pub outputs: Vec<OutputComparison>,
     pub notes: Vec<String>,
+    /// Where parity itself failed to compare (out of file descriptors, disk or memory): the
+    /// case is then an `error`, never a difference of the programs.
+    pub trouble: Vec<String>,
     pub rule_hits: BTreeMap<usize, u64>,
     pub waiver_hits: BTreeMap<usize, u64>,
 }
@@ -75,7 +78,7 @@ pub fn compare_case(
         today,
     };
     let cap = config.report.max_differences;
-    let mut compared: Vec<(OutputComparison, diff::FindingsSummary)> = Vec::new();
+    let mut compared: Vec<Compared> = Vec::new();
     compared.push(compare_exit(config, legacy, candidate, &waivers));
     for block in &config.compares {
         let (name, lpath, rpath, ltrunc, rtrunc) = match block.output {
@@ -104,35 +107,25 @@ pub fn compare_case(
                 )));
             }
         }
-        compared.push(compare_files(
+        compared.push(compare_entries(
             labels,
-            name,
-            Some(block),
-            Some(lpath),
-            Some(rpath),
+            How::by_block(name, Some(block)),
+            Some(&Entry::File(lpath.clone())),
+            Some(&Entry::File(rpath.clone())),
             findings,
         ));
     }
-    let pairs = match pair_files(&legacy.artifacts.out_dir, &candidate.artifacts.out_dir) {
-        Ok(pairs) => pairs,
-        Err(e) => {
-            result
-                .notes
-                .push(format!("could not list output files: {e}"));
-            Vec::new()
-        }
-    };
+    let pairs = pair_files(&legacy.artifacts.out_dir, &candidate.artifacts.out_dir);
     let file_results: Vec<_> = pairs
         .par_iter()
         .map(|pair| {
             let block = block_for(config, &pair.relative);
             let findings = Findings::new(pair.relative.as_str(), &waivers, cap);
-            compare_files(
+            compare_entries(
                 labels,
-                &pair.relative,
-                block,
-                pair.left.as_deref(),
-                pair.right.as_deref(),
+                How::by_block(&pair.relative, block),
+                pair.left.as_ref(),
+                pair.right.as_ref(),
                 findings,
             )
         })
@@ -152,7 +145,8 @@ pub fn compare_case(
             ));
         }
     }
-    for (output, summary) in compared {
+    for (output, summary, trouble) in compared {
+        result.trouble.extend(trouble);
         for (rule, hits) in summary.rule_hits {
             *result.rule_hits.entry(rule).or_default() += hits;
         }
@@ -171,7 +165,7 @@ fn compare_exit(
     legacy: &SideResult,
     candidate: &SideResult,
     waivers: &FixtureWaivers<'_>,
-) -> (OutputComparison, diff::FindingsSummary) {
+) -> Compared {
     let mut findings = Findings::new("exit", waivers, config.report.max_differences);
     let (l, r) = (&legacy.run.status, &candidate.run.status);
     let status = if l == r {
@@ -188,7 +182,7 @@ fn compare_exit(
         .compares
         .iter()
         .find(|b| matches!(b.output, OutputSelector::Exit));
-    finish("exit", None, block, status, findings)
+    finish(How::by_block("exit", block), None, status, findings)
 }
 
 /// The first block whose file glob matches `relative`.
@@ -201,94 +195,215 @@ pub fn block_for<'c>(config: &'c Config, relative: &str) -> Option<&'c CompareBl
 
 /// What the two sides are called in notes: `legacy`/`candidate`, `golden`/`candidate`, …
 #[derive(Debug, Clone, Copy)]
-struct Labels<'a> {
-    left: &'a str,
-    right: &'a str,
+pub struct Labels<'a> {
+    pub left: &'a str,
+    pub right: &'a str,
 }
 
-/// Compares one output; a missing side is a `missing_file` or `extra_file` difference.
-fn compare_files(
+/// How one output is compared: its name in reports, the `[[compare]]` block that covers it,
+/// and the format (none: detected) and rules.
+#[derive(Debug, Clone, Copy)]
+pub struct How<'a> {
+    pub name: &'a str,
+    /// What each side's file is called in notes, when not `name` (`parity diff a.json b.json`).
+    pub files: Option<(&'a str, &'a str)>,
+    pub compare: Option<usize>,
+    pub format: Option<Format>,
+    pub spec: &'a DiffSpec,
+}
+
+/// The rules of no block: what an output no `[[compare]]` block names is compared with.
+static NO_RULES: std::sync::LazyLock<DiffSpec> = std::sync::LazyLock::new(DiffSpec::default);
+
+impl<'a> How<'a> {
+    /// `name`, compared as `block` says (or by default when no block covers it).
+    pub fn by_block(name: &'a str, block: Option<&'a CompareBlock>) -> Self {
+        How {
+            name,
+            files: None,
+            compare: block.map(|b| b.index),
+            format: block.and_then(|b| b.format),
+            spec: block.map_or(&*NO_RULES, |b| &b.spec),
+        }
+    }
+}
+
+/// One compared output, with parity's own failure to compare it when it failed.
+pub type Compared = (OutputComparison, diff::FindingsSummary, Option<String>);
+
+/// Compares what each side has at one output: two files by content, two links by target, and
+/// anything else (a link where the other wrote a file, a FIFO, an unreadable directory) as a
+/// finding; a missing side is a `missing_file` or `extra_file` difference.
+pub fn compare_entries(
     labels: Labels<'_>,
-    name: &str,
-    block: Option<&CompareBlock>,
-    left: Option<&Path>,
-    right: Option<&Path>,
+    how: How<'_>,
+    left: Option<&Entry>,
+    right: Option<&Entry>,
     mut findings: Findings<'_>,
-) -> (OutputComparison, diff::FindingsSummary) {
-    let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
-    match (left, right) {
-        (Some(l), Some(r)) => {
-            let default_spec = DiffSpec::default();
-            let spec = block.map_or(&default_spec, |b| &b.spec);
-            let truncated = findings.total() > 0;
-            let compared = diff::compare_files(
-                block.and_then(|b| b.format),
-                spec,
-                &StreamInput {
-                    side: labels.left,
-                    name,
-                    path: l,
-                },
-                &StreamInput {
-                    side: labels.right,
-                    name,
-                    path: r,
-                },
-                &mut findings,
-            );
-            match compared {
-                // Truncation differences pushed before comparing count even when the bytes match.
-                Ok((format, status)) => {
-                    let status = if truncated {
-                        OutputStatus::from_counts(findings.total(), findings.unwaived())
-                    } else {
-                        status
-                    };
-                    finish(name, Some(format), block, status, findings)
-                }
-                Err(e) => {
-                    findings.push(
-                        Difference::new("$", DiffKind::ParseError)
-                            .note(format!("cannot read `{name}`: {e}")),
-                    );
-                    finish(name, None, block, OutputStatus::Different, findings)
-                }
+) -> Compared {
+    let name = how.name;
+    let sides = [(labels.left, left), (labels.right, right)];
+    let mut faulty = false;
+    for (side, entry) in sides {
+        match entry {
+            Some(Entry::Unreadable { error, .. }) => {
+                faulty = true;
+                findings.push(Difference::new("$", DiffKind::Unreadable).note(format!(
+                    "the {side} side's `{name}` cannot be read: {error}"
+                )));
             }
+            Some(Entry::Special { kind, .. }) => {
+                faulty = true;
+                findings.push(Difference::new("$", DiffKind::SpecialFile).note(format!(
+                    "the {side} side wrote a {kind} at `{name}`: nothing can compare it, so \
+                     parity does not skip it"
+                )));
+            }
+            Some(Entry::File(_) | Entry::Symlink { .. }) | None => {}
+        }
+    }
+    if faulty {
+        let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
+        return finish(how, None, status, findings);
+    }
+    match (left, right) {
+        (Some(Entry::File(l)), Some(Entry::File(r))) => {
+            compare_files(labels, how, (l, r), findings)
+        }
+        (Some(Entry::Symlink { target: l, .. }), Some(Entry::Symlink { target: r, .. })) => {
+            if l == r {
+                return finish(how, None, OutputStatus::Identical, findings);
+            }
+            findings.push(
+                Difference::new("$", DiffKind::Changed)
+                    .left(serde_json::json!({ "symlink": l }))
+                    .right(serde_json::json!({ "symlink": r }))
+                    .note("the symbolic links point elsewhere (links are compared by target, never followed)"),
+            );
+            let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
+            finish(how, None, status, findings)
+        }
+        (Some(l), Some(r)) => {
+            findings.push(
+                Difference::new("$", DiffKind::TypeChanged)
+                    .left(l.describe())
+                    .right(r.describe())
+                    .note(format!(
+                        "the {} side has a {} where the {} side has a {} (links are never followed)",
+                        labels.left,
+                        l.kind(),
+                        labels.right,
+                        r.kind()
+                    )),
+            );
+            let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
+            finish(how, None, status, findings)
         }
         (Some(l), None) => {
             findings.push(
                 Difference::new("$", DiffKind::MissingFile)
-                    .left(serde_json::json!({ "bytes": size(l) }))
+                    .left(l.describe())
                     .note(format!("the {} side did not write `{name}`", labels.right)),
             );
             let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
-            finish(name, None, block, status, findings)
+            finish(how, None, status, findings)
         }
         (None, Some(r)) => {
             findings.push(
                 Difference::new("$", DiffKind::ExtraFile)
-                    .right(serde_json::json!({ "bytes": size(r) }))
+                    .right(r.describe())
                     .note(format!("only the {} side wrote `{name}`", labels.right)),
             );
             let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
-            finish(name, None, block, status, findings)
+            finish(how, None, status, findings)
         }
-        (None, None) => finish(name, None, block, OutputStatus::Identical, findings),
+        (None, None) => finish(how, None, OutputStatus::Identical, findings),
     }
 }
 
+/// Compares two regular files by content. A file a side made unreadable is a finding; parity
+/// failing to read (no file descriptor, an I/O error) is trouble, never a difference.
+fn compare_files(
+    labels: Labels<'_>,
+    how: How<'_>,
+    (left, right): (&Path, &Path),
+    mut findings: Findings<'_>,
+) -> Compared {
+    let name = how.name;
+    for (side, path) in [(labels.left, left), (labels.right, right)] {
+        if let Err(e) = std::fs::File::open(path) {
+            if !side_fault(&e) {
+                let (output, summary, _) = finish(how, None, OutputStatus::Different, findings);
+                return (output, summary, Some(format!("cannot open `{name}`: {e}")));
+            }
+            findings.push(
+                Difference::new("$", DiffKind::Unreadable)
+                    .note(format!("the {side} side's `{name}` cannot be read: {e}")),
+            );
+            let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
+            return finish(how, None, status, findings);
+        }
+    }
+    let truncated = findings.total() > 0;
+    let compared = diff::compare_files(
+        how.format,
+        how.spec,
+        &StreamInput {
+            side: labels.left,
+            name: how.files.map_or(name, |f| f.0),
+            path: left,
+        },
+        &StreamInput {
+            side: labels.right,
+            name: how.files.map_or(name, |f| f.1),
+            path: right,
+        },
+        &mut findings,
+    );
+    match compared {
+        // Truncation differences pushed before comparing count even when the bytes match.
+        Ok((format, status)) => {
+            let status = if truncated {
+                OutputStatus::from_counts(findings.total(), findings.unwaived())
+            } else {
+                status
+            };
+            finish(how, Some(format), status, findings)
+        }
+        Err(e) => {
+            findings.note(format!("not compared: parity failed to read it: {e}"));
+            let (output, summary, _) = finish(how, None, OutputStatus::Different, findings);
+            (
+                output,
+                summary,
+                Some(format!("comparing `{name}` failed: {e}")),
+            )
+        }
+    }
+}
+
+/// True when an error opening a side's output is the side's doing (it made the file unreadable
+/// or removed it), not parity's (out of file descriptors or memory).
+fn side_fault(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::PermissionDenied
+            | std::io::ErrorKind::NotFound
+            | std::io::ErrorKind::IsADirectory
+    )
+}
+
 fn finish(
-    name: &str,
+    how: How<'_>,
     format: Option<Format>,
-    block: Option<&CompareBlock>,
     status: OutputStatus,
     findings: Findings<'_>,
-) -> (OutputComparison, diff::FindingsSummary) {
+) -> Compared {
     let mut summary = findings.finish();
     let output = OutputComparison {
-        output: name.to_owned(),
+        output: how.name.to_owned(),
         format,
-        compare: block.map(|b| b.index),
+        compare: how.compare,
         status,
         total: summary.total,
         waived: summary.total - summary.unwaived,
@@ -314,5 +429,5 @@ fn finish(
             .collect(),
         notes: std::mem::take(&mut summary.notes),
     };
-    (output, summary)
+    (output, summary, None)
 }

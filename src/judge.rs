@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::fixture::Case;
 use crate::golden::{Golden, GoldenStore, Provenance, provenance::PROVENANCE_VERSION};
 use crate::outcome::{CaseOutcome, GoldenCheck, Reference, Verdict};
-use crate::runner::{CaseRuns, SideResult, SideRun};
+use crate::runner::{CaseRuns, RunStatus, SideResult, SideRun};
 
 /// What the candidate is compared against in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -120,11 +120,7 @@ impl Judge<'_> {
             let comparison = self.compare(case, ("legacy", legacy), ("candidate", &candidate));
             judged.absorb(&comparison);
             let outcome = &mut judged.outcome;
-            outcome.verdict = Verdict::decide(
-                &legacy.run.status,
-                &candidate.run.status,
-                &comparison.outputs,
-            );
+            outcome.verdict = decide(&legacy.run.status, &candidate.run.status, &comparison);
             outcome.against.push(Reference::Legacy);
             outcome.legacy = Some(legacy.run.clone());
             outcome.outputs = comparison.outputs;
@@ -199,10 +195,10 @@ impl Judge<'_> {
         if let Some(note) = ignored_in_golden(&against_golden) {
             judged.outcome.notes.push(note);
         }
-        let candidate_verdict = Verdict::decide(
+        let candidate_verdict = decide(
             &reference.run.status,
             &candidate.run.status,
-            &against_golden.outputs,
+            &against_golden,
         );
         let candidate_agrees = candidate_verdict.is_success();
         match legacy {
@@ -229,8 +225,7 @@ impl Judge<'_> {
                 // the candidate's disagreement when it agrees with the legacy.
                 let drift = self.compare(case, ("golden", &reference), ("legacy", legacy));
                 let legacy_agrees =
-                    Verdict::decide(&reference.run.status, &legacy.run.status, &drift.outputs)
-                        .is_success();
+                    decide(&reference.run.status, &legacy.run.status, &drift).is_success();
                 if !legacy_agrees {
                     check.legacy = drift.outputs;
                 }
@@ -321,6 +316,17 @@ impl Judge<'_> {
                 dir.display()
             ));
         }
+    }
+}
+
+/// The verdict of one comparison: from how both sides ended and what was compared, unless
+/// parity itself failed while comparing (then `error`: never blamed on the programs).
+fn decide(reference: &RunStatus, candidate: &RunStatus, comparison: &CaseComparison) -> Verdict {
+    match comparison.trouble.first() {
+        Some(trouble) => Verdict::Error {
+            message: format!("parity failed while comparing the outputs: {trouble}"),
+        },
+        None => Verdict::decide(reference, candidate, &comparison.outputs),
     }
 }
 

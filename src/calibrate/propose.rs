@@ -206,6 +206,8 @@ fn unanswerable(kind: DiffKind) -> Option<&'static str> {
             Some("written in some runs and not in others; no rule hides a missing file")
         }
         DiffKind::ParseError => Some("does not parse in some runs"),
+        DiffKind::Unreadable => Some("cannot be read in some runs"),
+        DiffKind::SpecialFile => Some("is a FIFO, socket or device, which nothing can compare"),
         DiffKind::Truncated => Some("passed the capture limit, so only its start was compared"),
         DiffKind::DuplicateKey => {
             Some("a key the rules match by repeats within one run; check that `match`/`key` rule")

@@ -1,8 +1,30 @@
 //! JSON documents, compared semantically by the structural walker.
+//!
+//! Two things a plain parse hides are made visible here:
+//!
+//! - **Duplicate members.** `{"x":1,"x":2}` is valid JSON whose meaning depends on the reader
+//!   (most keep the last value, some the first, some refuse it). Each duplicated member is a
+//!   `duplicate_key` difference naming its path and count; the last value is the one compared.
+//! - **Huge strings.** A string longer than [`LONG_STRING`] bytes is never held whole: while the
+//!   document is read, it is replaced by its first [`VALUE_LIMIT`] bytes and a marker with its
+//!   length and blake3 hash of its raw text, `…[long string: 1073741824 bytes, blake3 3f2a…]`.
+//!   Two such strings are equal exactly when their texts are, so a 1 GiB string costs kilobytes,
+//!   and results.json shows its start, size and hash. Escapes in a long string are compared as
+//!   written (`\u0041` is not `A` there).
 
-use serde_json::Value;
+use std::cell::RefCell;
+use std::fmt;
+use std::io::Read;
 
-use super::{DiffSpec, Differ, Findings, Format, Input, ParseFailure, parse_both, value};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::model::VALUE_LIMIT;
+use super::path::{JsonPath, Segment};
+use super::{DiffKind, DiffSpec, Differ, Difference, Findings, Format, Input, ParseFailure, value};
+
+/// Strings longer than this are held as their start, length and hash.
+pub const LONG_STRING: usize = 1 << 20;
 
 pub struct JsonDiffer;
 
@@ -15,15 +37,266 @@ impl Differ for JsonDiffer {
         spec: &DiffSpec,
         findings: &mut Findings<'_>,
     ) {
-        if let Some((l, r)) = parse_both(format, left, right, findings, parse) {
-            value::diff_values(&l, &r, &spec.rules, findings);
+        let l = parse_document(left.bytes);
+        let r = parse_document(right.bytes);
+        diff_parsed(
+            format,
+            (left.side, left.name, l),
+            (right.side, right.name, r),
+            spec,
+            findings,
+        );
+    }
+}
+
+/// Compares two parsed documents: parse failures and duplicate members are findings, then the
+/// values are walked.
+pub fn diff_parsed(
+    format: Format,
+    (lside, lname, left): (&str, &str, Result<Parsed, ParseFailure>),
+    (rside, rname, right): (&str, &str, Result<Parsed, ParseFailure>),
+    spec: &DiffSpec,
+    findings: &mut Findings<'_>,
+) {
+    match (left, right) {
+        (Ok(l), Ok(r)) => {
+            for (side, parsed) in [(lside, &l), (rside, &r)] {
+                for duplicate in &parsed.duplicates {
+                    findings.push(duplicate.difference(side));
+                }
+            }
+            value::diff_values(&l.value, &r.value, &spec.rules, findings);
+        }
+        (l, r) => {
+            for (side, name, parsed) in [(lside, lname, l), (rside, rname, r)] {
+                if let Err(failure) = parsed {
+                    findings.push(failure.into_difference(
+                        format,
+                        &Input {
+                            side,
+                            name,
+                            bytes: &[],
+                        },
+                    ));
+                }
+            }
         }
     }
 }
 
-/// Parses one JSON document.
+/// A parsed document and the members it holds more than once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    pub value: Value,
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// A member name that appears more than once in one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The member's path, e.g. `$.items[0].x`.
+    pub path: String,
+    /// How often it appears in that object.
+    pub count: usize,
+}
+
+impl Duplicate {
+    /// The `duplicate_key` difference for `side`.
+    pub fn difference(&self, side: &str) -> Difference {
+        Difference::new(self.path.clone(), DiffKind::DuplicateKey).note(format!(
+            "the member appears {} times in one object on the {side} side; which value a \
+             reader takes is undefined (parity compared the last)",
+            self.count
+        ))
+    }
+}
+
+/// Parses one JSON document held in memory (duplicate members are dropped silently: for
+/// readers that only need the value).
 pub fn parse(bytes: &[u8]) -> Result<Value, ParseFailure> {
-    serde_json::from_slice(bytes).map_err(|e| failure(&e, 0))
+    parse_document(bytes).map(|p| p.value)
+}
+
+/// Parses one JSON document held in memory.
+pub fn parse_document(bytes: &[u8]) -> Result<Parsed, ParseFailure> {
+    if bytes.len() <= LONG_STRING {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let parsed = parse_with(&mut deserializer)?;
+        deserializer.end().map_err(|e| failure(&e, 0))?;
+        Ok(parsed)
+    } else {
+        read_document(bytes)
+    }
+}
+
+/// Parses one JSON document from `reader`, in memory proportional to its structure (long
+/// strings are held as their start, length and hash).
+pub fn read_document(reader: impl Read) -> Result<Parsed, ParseFailure> {
+    let mut deserializer = serde_json::Deserializer::from_reader(LongStrings::new(reader));
+    let parsed = parse_with(&mut deserializer)?;
+    deserializer.end().map_err(|e| failure(&e, 0))?;
+    Ok(parsed)
+}
+
+fn parse_with<'de, D>(deserializer: D) -> Result<Parsed, ParseFailure>
+where
+    D: Deserializer<'de, Error = serde_json::Error>,
+{
+    let found = RefCell::new(Vec::new());
+    let value = ValueSeed { found: &found }
+        .deserialize(deserializer)
+        .map_err(|e| failure(&e, 0))?;
+    Ok(Parsed {
+        value,
+        duplicates: duplicates(found.into_inner()),
+    })
+}
+
+/// A duplicate as found: the key, the path to its object in reverse (filled in while the
+/// parse unwinds), and how often the key appeared.
+struct Found {
+    reversed: Vec<Segment>,
+    key: String,
+    count: usize,
+}
+
+/// Paths built from what the parse found, one per (object, key), in document order.
+fn duplicates(found: Vec<Found>) -> Vec<Duplicate> {
+    let mut out: Vec<Duplicate> = Vec::new();
+    for f in found {
+        let mut path = JsonPath::root();
+        for segment in f.reversed.into_iter().rev() {
+            path.push(segment);
+        }
+        path.push(Segment::Field(f.key));
+        let path = path.to_string();
+        match out.iter_mut().find(|d| d.path == path) {
+            Some(d) => d.count = d.count.max(f.count),
+            None => out.push(Duplicate {
+                path,
+                count: f.count,
+            }),
+        }
+    }
+    out
+}
+
+/// Builds a `serde_json::Value` as serde_json's own does, noting duplicate members.
+#[derive(Clone, Copy)]
+struct ValueSeed<'a> {
+    found: &'a RefCell<Vec<Found>>,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl ValueSeed<'_> {
+    /// Adds `segment` in front of the paths of duplicates found since `before`.
+    fn under(&self, before: usize, segment: impl FnOnce() -> Segment) {
+        let mut found = self.found.borrow_mut();
+        if found.len() > before {
+            let segment = segment();
+            for f in &mut found[before..] {
+                f.reversed.push(segment.clone());
+            }
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut elements = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        loop {
+            let before = self.found.borrow().len();
+            let Some(element) = seq.next_element_seed(self)? else {
+                break;
+            };
+            let index = elements.len();
+            self.under(before, || Segment::Index(index));
+            elements.push(element);
+        }
+        Ok(Value::Array(elements))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let before = self.found.borrow().len();
+            let value = access.next_value_seed(self)?;
+            self.under(before, || Segment::Field(key.clone()));
+            match map.entry(key) {
+                serde_json::map::Entry::Occupied(mut slot) => {
+                    let key = slot.key().clone();
+                    slot.insert(value);
+                    let mut found = self.found.borrow_mut();
+                    // One record per object and key, counting its appearances.
+                    match found
+                        .iter_mut()
+                        .rev()
+                        .find(|f| f.key == key && f.reversed.is_empty())
+                    {
+                        Some(f) => f.count += 1,
+                        None => found.push(Found {
+                            reversed: Vec::new(),
+                            key,
+                            count: 2,
+                        }),
+                    }
+                }
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+            }
+        }
+        Ok(Value::Object(map))
+    }
 }
 
 /// A serde_json error as a failure; `line_offset` shifts the line for documents inside a stream.
@@ -41,6 +314,230 @@ pub fn failure(error: &serde_json::Error, line_offset: usize) -> ParseFailure {
     }
 }
 
+/// A reader that passes JSON through unchanged, except that the content of every string longer
+/// than [`LONG_STRING`] bytes is replaced by its first [`VALUE_LIMIT`] bytes and a marker with
+/// its length and hash. It keeps at most [`LONG_STRING`] bytes of a string in memory. A long
+/// string that would not parse (a raw control character, an invalid escape, bytes that are not
+/// UTF-8) is passed on from where the fault is, so the parser still reports it.
+struct LongStrings<R> {
+    reader: R,
+    input: Vec<u8>,
+    /// Bytes ready to be read, from `out_pos` on.
+    out: Vec<u8>,
+    out_pos: usize,
+    state: State,
+    /// The current string's content so far (while it is short enough to be held).
+    held: Vec<u8>,
+    long: Option<Long>,
+    eof: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Outside,
+    Inside,
+    /// After a backslash inside a string.
+    Escape,
+}
+
+/// A string found too long to hold: what is kept of it.
+struct Long {
+    prefix: Vec<u8>,
+    hasher: blake3::Hasher,
+    bytes: u64,
+    /// Bytes of an unfinished UTF-8 character, carried to the next chunk for validation.
+    carry: Vec<u8>,
+}
+
+impl<R: Read> LongStrings<R> {
+    fn new(reader: R) -> Self {
+        LongStrings {
+            reader,
+            input: vec![0; 64 * 1024],
+            out: Vec::new(),
+            out_pos: 0,
+            state: State::Outside,
+            held: Vec::new(),
+            long: None,
+            eof: false,
+        }
+    }
+
+    /// Reads a chunk and moves what can be passed on into `out`.
+    fn refill(&mut self) -> std::io::Result<()> {
+        self.out.clear();
+        self.out_pos = 0;
+        let n = self.reader.read(&mut self.input)?;
+        if n == 0 {
+            self.eof = true;
+            // An unterminated string: hand over what is held so the parser reports it.
+            self.out.append(&mut self.held);
+            if let Some(long) = self.long.take() {
+                self.out.extend_from_slice(&long.prefix);
+            }
+            return Ok(());
+        }
+        for i in 0..n {
+            let byte = self.input[i];
+            match self.state {
+                State::Outside => {
+                    self.out.push(byte);
+                    if byte == b'"' {
+                        self.state = State::Inside;
+                    }
+                }
+                State::Escape => {
+                    let valid = matches!(
+                        byte,
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u'
+                    );
+                    self.state = State::Inside;
+                    self.content(byte, (!valid).then_some(&[b'\\', byte][..]));
+                }
+                State::Inside => match byte {
+                    b'"' => {
+                        self.close();
+                        self.out.push(byte);
+                        self.state = State::Outside;
+                    }
+                    b'\\' => {
+                        self.state = State::Escape;
+                        self.content(byte, None);
+                    }
+                    _ => self.content(byte, (byte < 0x20).then_some(&[byte][..])),
+                },
+            }
+        }
+        if let Some(long) = &mut self.long {
+            validate_utf8(long);
+        }
+        Ok(())
+    }
+
+    /// One byte of string content; `fault` holds what the parser must see when it would not
+    /// parse (the byte, or an invalid escape).
+    fn content(&mut self, byte: u8, fault: Option<&[u8]>) {
+        match &mut self.long {
+            None => {
+                self.held.push(byte);
+                if self.held.len() > LONG_STRING {
+                    self.start_long();
+                }
+            }
+            Some(long) => {
+                long.hasher.update(&[byte]);
+                long.bytes += 1;
+                long.carry.push(byte);
+                if long.carry.len() >= 4096 {
+                    validate_utf8(long);
+                }
+            }
+        }
+        if let Some(fault) = fault
+            && let Some(mut long) = self.long.take()
+        {
+            // Give up on holding it short: the parser must see the fault.
+            self.out.append(&mut long.prefix);
+            self.out.extend_from_slice(fault);
+        }
+    }
+
+    /// The held string turned out long: keep its start (cut where an escape or a character
+    /// does not straddle the cut), hash it all.
+    fn start_long(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        let cut = prefix_end(&held, VALUE_LIMIT);
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&held);
+        let mut long = Long {
+            prefix: held[..cut].to_vec(),
+            hasher,
+            bytes: held.len() as u64,
+            carry: held[cut..].to_vec(),
+        };
+        validate_utf8(&mut long);
+        self.long = Some(long);
+    }
+
+    /// The string closed: pass on what is held, or the kept start and the marker.
+    fn close(&mut self) {
+        match self.long.take() {
+            None => self.out.append(&mut self.held),
+            Some(mut long) => {
+                if !long.carry.is_empty() && std::str::from_utf8(&long.carry).is_err() {
+                    // Invalid UTF-8 at the very end: let the parser see it.
+                    self.out.append(&mut long.prefix);
+                    self.out.append(&mut long.carry);
+                    return;
+                }
+                self.out.append(&mut long.prefix);
+                self.out.extend_from_slice(
+                    format!(
+                        "…[long string: {} bytes, blake3 {}]",
+                        long.bytes,
+                        long.hasher.finalize().to_hex()
+                    )
+                    .as_bytes(),
+                );
+            }
+        }
+    }
+}
+
+/// Validates the carried bytes of a long string as UTF-8, keeping an unfinished character;
+/// invalid bytes are moved into the prefix, so the parser reports them.
+fn validate_utf8(long: &mut Long) {
+    match std::str::from_utf8(&long.carry) {
+        Ok(_) => long.carry.clear(),
+        Err(e) if e.error_len().is_none() => {
+            long.carry.drain(..e.valid_up_to());
+        }
+        Err(e) => {
+            let bad = long.carry.split_off(e.valid_up_to());
+            long.prefix.extend_from_slice(&bad);
+            long.carry.clear();
+        }
+    }
+}
+
+/// The largest length up to `limit` at which string content can be cut: not inside an escape
+/// sequence, not inside a UTF-8 character.
+fn prefix_end(bytes: &[u8], limit: usize) -> usize {
+    let limit = limit.min(bytes.len());
+    let (mut i, mut last_safe) = (0, 0);
+    while i < limit {
+        let len = match bytes[i] {
+            b'\\' if bytes.get(i + 1) == Some(&b'u') => 6,
+            b'\\' => 2,
+            b if b < 0x80 => 1,
+            b if b >= 0xF0 => 4,
+            b if b >= 0xE0 => 3,
+            _ => 2,
+        };
+        if i + len > limit {
+            break;
+        }
+        i += len;
+        last_safe = i;
+    }
+    last_safe
+}
+
+impl<R: Read> Read for LongStrings<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.out_pos >= self.out.len() {
+            if self.eof {
+                return Ok(0);
+            }
+            self.refill()?;
+        }
+        let n = buf.len().min(self.out.len() - self.out_pos);
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +547,81 @@ mod tests {
         let failure = parse(b"{\n  \"a\": 1,\n  \"b\": ]\n}").unwrap_err();
         assert_eq!((failure.line, failure.column), (3, 8));
         assert_eq!(failure.message, "expected value");
+    }
+
+    #[test]
+    fn duplicate_members_are_found_with_their_path() {
+        let parsed = parse_document(br#"{"x":1,"x":2,"y":[{"a":0},{"a":1,"a":2,"a":3}]}"#).unwrap();
+        assert_eq!(
+            parsed.value,
+            serde_json::json!({"x": 2, "y": [{"a": 0}, {"a": 3}]})
+        );
+        assert_eq!(
+            parsed.duplicates,
+            [
+                Duplicate {
+                    path: "$.x".into(),
+                    count: 2
+                },
+                Duplicate {
+                    path: "$.y[1].a".into(),
+                    count: 3
+                }
+            ]
+        );
+        assert!(
+            parse_document(br#"{"x":1,"y":{"x":2}}"#)
+                .unwrap()
+                .duplicates
+                .is_empty()
+        );
+    }
+
+    fn read_all(json: &[u8]) -> Result<Parsed, ParseFailure> {
+        read_document(json)
+    }
+
+    #[test]
+    fn long_strings_are_held_as_start_length_and_hash() {
+        let long = "ab".repeat(LONG_STRING);
+        let doc = format!(r#"{{"s": "{long}", "t": "short"}}"#);
+        let parsed = read_all(doc.as_bytes()).unwrap();
+        let s = parsed.value["s"].as_str().unwrap();
+        assert!(s.starts_with("abab"));
+        assert!(s.contains(&format!("[long string: {} bytes, blake3 ", 2 * LONG_STRING)));
+        assert!(s.len() < VALUE_LIMIT + 200);
+        assert_eq!(parsed.value["t"], "short");
+        // The same string gives the same value; one byte more does not.
+        assert_eq!(read_all(doc.as_bytes()).unwrap(), parsed);
+        let other = format!(r#"{{"s": "{long}c", "t": "short"}}"#);
+        assert_ne!(read_all(other.as_bytes()).unwrap().value, parsed.value);
+        // Held in memory or read, the same document gives the same value.
+        assert_eq!(parse_document(doc.as_bytes()).unwrap(), parsed);
+    }
+
+    #[test]
+    fn a_long_string_that_does_not_parse_is_still_an_error() {
+        let long = "x".repeat(LONG_STRING + 10);
+        for bad in [
+            format!("[\"{long}\u{1}\"]").into_bytes(),
+            format!("[\"{long}\\q\"]").into_bytes(),
+            [format!("[\"{long}").as_bytes(), b"\xff\"]"].concat(),
+            format!("[\"{long}").into_bytes(),
+        ] {
+            assert!(read_all(&bad).is_err(), "{:?}", &bad[bad.len() - 5..]);
+        }
+        let escaped = format!("[\"{}\\\"\\u00e9\"]", "y".repeat(LONG_STRING));
+        assert!(read_all(escaped.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn cuts_never_split_an_escape_or_a_character() {
+        assert_eq!(prefix_end(b"abc", 2), 2);
+        assert_eq!(prefix_end(b"a\\nb", 2), 1);
+        assert_eq!(prefix_end(b"a\\nb", 3), 3);
+        assert_eq!(prefix_end(b"a\\u00e9b", 4), 1);
+        assert_eq!(prefix_end(b"a\\u00e9b", 7), 7);
+        assert_eq!(prefix_end(b"a\\\\b", 3), 3);
+        assert_eq!(prefix_end("é".as_bytes(), 1), 0);
     }
 }

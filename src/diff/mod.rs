@@ -105,12 +105,37 @@ impl Format {
         }
     }
 
-    /// [`Format::detect`] for a file, reading it only when its name says nothing.
+    /// [`Format::detect`] for a file, reading it only when its name says nothing, and then
+    /// only its start, unless it may be JSON (which is then checked in one streaming pass).
     pub fn detect_file(name: &str, path: &std::path::Path) -> std::io::Result<Format> {
-        match Format::from_extension(name) {
-            Some(format) => Ok(format),
-            None => Ok(Format::detect(name, &std::fs::read(path)?)),
+        use std::io::Read;
+        if let Some(format) = Format::from_extension(name) {
+            return Ok(format);
         }
+        let mut start = Vec::new();
+        std::fs::File::open(path)?
+            .take(SNIFF_BYTES as u64 + 1)
+            .read_to_end(&mut start)?;
+        if start.len() <= SNIFF_BYTES {
+            return Ok(Format::detect(name, &start));
+        }
+        let utf8 = match std::str::from_utf8(&start) {
+            Ok(_) => true,
+            // A character cut by the end of the sample is not a fault.
+            Err(e) => e.error_len().is_none(),
+        };
+        if !utf8 {
+            return Ok(Format::Bytes);
+        }
+        let trimmed = start.trim_ascii_start();
+        if !(trimmed.starts_with(b"{") || trimmed.starts_with(b"[")) {
+            return Ok(Format::Text);
+        }
+        let reader = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(path)?);
+        let mut deserializer = serde_json::Deserializer::from_reader(reader);
+        let valid = serde::de::IgnoredAny::deserialize(&mut deserializer).is_ok()
+            && deserializer.end().is_ok();
+        Ok(if valid { Format::Json } else { Format::Text })
     }
 
     pub fn differ(self) -> &'static dyn Differ {
@@ -142,6 +167,8 @@ pub struct Input<'a> {
 
 /// Past this size an identical file with no telling extension is not read to sniff its format.
 const SNIFF_LIMIT: u64 = 64 * 1024 * 1024;
+/// Bytes read from the start of a file with no telling extension to guess its format.
+const SNIFF_BYTES: usize = 1 << 20;
 
 /// How one output is compared: its rules and format options.
 #[derive(Debug, Clone, Default)]
@@ -285,8 +312,10 @@ impl OutputStatus {
 /// Compares two files into `findings` (which holds this output only), in `format` or the one
 /// detected from the left file's name and content. Byte-identical files are recognised without
 /// parsing; keyed record files (NDJSON, CSV, TSV) stream through partitions (see [`stream`]),
-/// which finds what the in-memory walk finds in bounded memory, and faster at every size;
-/// everything else is compared in memory. Returns the format used and the status.
+/// which finds what the in-memory walk finds in bounded memory, and faster at every size; text
+/// and bytes stream too, and JSON is read in memory proportional to its structure (see
+/// [`json`]). Unkeyed NDJSON and CSV are compared in memory. Returns the format used and the
+/// status. An error is parity failing to read (not a fault of the files' content).
 pub fn compare_files(
     format: Option<Format>,
     spec: &DiffSpec,
@@ -305,25 +334,53 @@ pub fn compare_files(
     if identical {
         return Ok((format, OutputStatus::Identical));
     }
-    if stream::can_stream(format, spec) {
-        stream::diff_keyed_files(format, spec, left, right, findings)?;
-    } else {
-        let (lbytes, rbytes) = (std::fs::read(left.path)?, std::fs::read(right.path)?);
-        format.differ().diff(
-            format,
-            &Input {
-                side: left.side,
-                name: left.name,
-                bytes: &lbytes,
-            },
-            &Input {
-                side: right.side,
-                name: right.name,
-                bytes: &rbytes,
-            },
+    let open = |path: &std::path::Path| -> std::io::Result<std::io::BufReader<std::fs::File>> {
+        Ok(std::io::BufReader::with_capacity(
+            256 * 1024,
+            std::fs::File::open(path)?,
+        ))
+    };
+    match format {
+        _ if stream::can_stream(format, spec) => {
+            stream::diff_keyed_files(format, spec, left, right, findings)?;
+        }
+        Format::Text => text::diff_streams(
+            (left.side, open(left.path)?),
+            (right.side, open(right.path)?),
             spec,
             findings,
-        );
+        )?,
+        Format::Bytes => bytes::diff_streams(open(left.path)?, open(right.path)?, findings)?,
+        Format::Json => {
+            let read = |input: &stream::StreamInput<'_>| -> std::io::Result<_> {
+                Ok(json::read_document(open(input.path)?))
+            };
+            json::diff_parsed(
+                format,
+                (left.side, left.name, read(left)?),
+                (right.side, right.name, read(right)?),
+                spec,
+                findings,
+            );
+        }
+        Format::Ndjson | Format::Csv | Format::Tsv => {
+            let (lbytes, rbytes) = (std::fs::read(left.path)?, std::fs::read(right.path)?);
+            format.differ().diff(
+                format,
+                &Input {
+                    side: left.side,
+                    name: left.name,
+                    bytes: &lbytes,
+                },
+                &Input {
+                    side: right.side,
+                    name: right.name,
+                    bytes: &rbytes,
+                },
+                spec,
+                findings,
+            );
+        }
     }
     Ok((
         format,

@@ -31,6 +31,11 @@ pub enum DiffKind {
     ExtraFile,
     /// One side's output could not be parsed in the configured format.
     ParseError,
+    /// An output parity could not read: a file or directory without permission, a link that
+    /// cannot be read. Never skipped: the case fails.
+    Unreadable,
+    /// A FIFO, socket or device under `{out}`: nothing parity can compare. The case fails.
+    SpecialFile,
     /// A captured stream hit the capture limit, so its comparison is incomplete.
     Truncated,
     /// The two sides ended differently (exit code, signal).
@@ -58,6 +63,8 @@ impl DiffKind {
             DiffKind::MissingFile => "missing_file",
             DiffKind::ExtraFile => "extra_file",
             DiffKind::ParseError => "parse_error",
+            DiffKind::Unreadable => "unreadable",
+            DiffKind::SpecialFile => "special_file",
             DiffKind::Truncated => "truncated",
             DiffKind::ExitStatus => "exit_status",
             DiffKind::NullVsMissing => "null_vs_missing",
@@ -101,6 +108,85 @@ pub struct Difference {
     /// Index into the run's waiver list when a waiver covers this difference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<usize>,
+    /// Set when `left` was cut to [`VALUE_LIMIT`]: the whole value's size and hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_clip: Option<Clip>,
+    /// Set when `right` was cut to [`VALUE_LIMIT`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_clip: Option<Clip>,
+}
+
+/// Bytes of a value stored in a difference (its JSON text for structured values, its text for
+/// strings and text hunks). Longer values are cut, and their size and hash recorded, so a
+/// difference between two 1 GiB values costs a few KiB in results.json.
+pub const VALUE_LIMIT: usize = 4096;
+
+/// What a cut value was: its size in bytes and blake3 hash (of its text, or its JSON text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clip {
+    pub bytes: u64,
+    pub blake3: String,
+}
+
+impl Clip {
+    /// `64.0 MiB in all, blake3 3f2a9c1e…`.
+    pub fn describe(&self) -> String {
+        let short: String = self.blake3.chars().take(12).collect();
+        format!("{} in all, blake3 {short}…", human_bytes(self.bytes))
+    }
+}
+
+/// `812 B`, `4.0 KiB`, `64.0 MiB`, `1.00 GiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KIB {
+        format!("{bytes} B")
+    } else if b < KIB * KIB {
+        format!("{:.1} KiB", b / KIB)
+    } else if b < KIB * KIB * KIB {
+        format!("{:.1} MiB", b / (KIB * KIB))
+    } else {
+        format!("{:.2} GiB", b / (KIB * KIB * KIB))
+    }
+}
+
+/// The first `limit` bytes of `text`, cut at a character boundary.
+pub fn cut_at(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// `value` as stored: itself when its text fits in [`VALUE_LIMIT`], else its start as a string
+/// ending in `…`, with the clip recording what it was.
+fn clip_value(value: Value) -> (Value, Option<Clip>) {
+    let fits = match &value {
+        Value::String(s) => s.len() <= VALUE_LIMIT,
+        Value::Null | Value::Bool(_) | Value::Number(_) => true,
+        Value::Array(_) | Value::Object(_) => false,
+    };
+    if fits {
+        return (value, None);
+    }
+    let text = match &value {
+        Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    };
+    if text.len() <= VALUE_LIMIT {
+        return (value, None);
+    }
+    let clip = Clip {
+        bytes: text.len() as u64,
+        blake3: blake3::hash(text.as_bytes()).to_hex().to_string(),
+    };
+    let shown = format!("{}…", cut_at(&text, VALUE_LIMIT));
+    (Value::String(shown), Some(clip))
 }
 
 /// A field that is there is `Some`, even when it holds `null` (serde would read `null` as `None`).
@@ -117,7 +203,39 @@ impl Difference {
             right: None,
             note: None,
             waiver: None,
+            left_clip: None,
+            right_clip: None,
         }
+    }
+
+    /// Cuts both values to [`VALUE_LIMIT`] (values already cut keep their clip).
+    pub fn clipped(mut self) -> Self {
+        if self.left_clip.is_none()
+            && let Some(value) = self.left.take()
+        {
+            let (value, clip) = clip_value(value);
+            self.left = Some(value);
+            self.left_clip = clip;
+        }
+        if self.right_clip.is_none()
+            && let Some(value) = self.right.take()
+        {
+            let (value, clip) = clip_value(value);
+            self.right = Some(value);
+            self.right_clip = clip;
+        }
+        self
+    }
+
+    /// What was cut, for people: `left cut (64.0 MiB in all, blake3 …)`; empty when nothing was.
+    pub fn clip_note(&self) -> Option<String> {
+        let parts: Vec<String> = [("left", &self.left_clip), ("right", &self.right_clip)]
+            .into_iter()
+            .filter_map(|(side, clip)| {
+                Some(format!("{side} value cut ({})", clip.as_ref()?.describe()))
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
     }
 
     pub fn left(mut self, value: impl Into<Option<Value>>) -> Self {
@@ -138,6 +256,7 @@ impl Difference {
     /// The difference seen from the other side: left and right swapped.
     pub fn swapped(mut self) -> Self {
         std::mem::swap(&mut self.left, &mut self.right);
+        std::mem::swap(&mut self.left_clip, &mut self.right_clip);
         self.kind = match self.kind {
             DiffKind::Added => DiffKind::Removed,
             DiffKind::Removed => DiffKind::Added,
@@ -148,6 +267,8 @@ impl Difference {
             | DiffKind::OverTolerance
             | DiffKind::DuplicateKey
             | DiffKind::ParseError
+            | DiffKind::Unreadable
+            | DiffKind::SpecialFile
             | DiffKind::Truncated
             | DiffKind::ExitStatus
             | DiffKind::NullVsMissing
@@ -264,6 +385,7 @@ impl<'w> Findings<'w> {
     /// Records one difference.
     pub fn push(&mut self, mut difference: Difference) {
         difference.waiver = self.waivers.waiver_for(&self.output, &difference);
+        let difference = difference.clipped();
         self.total += 1;
         match difference.waiver {
             Some(w) => *self.waiver_hits.entry(w).or_default() += 1,
@@ -280,6 +402,7 @@ impl<'w> Findings<'w> {
 
     /// Records an equivalence: values that are equal although not spelled the same.
     pub fn equivalent(&mut self, difference: Difference) {
+        let difference = difference.clipped();
         self.equivalences
             .entry(difference.kind)
             .or_default()

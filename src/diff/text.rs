@@ -1,21 +1,45 @@
-//! Text, compared line by line with `similar` after normalisation rules rewrite each line.
+//! Text, compared line by line in bounded memory, after normalisation rules rewrite each line.
 //!
 //! Each changed hunk is one difference whose path is its unified-diff header
-//! (`@@ -3,2 +3,2 @@`); values hold the original (not normalised) lines. Line endings are kept,
+//! (`@@ -3,2 +3,2 @@`); values hold the original (not normalised) lines, cut to
+//! [`VALUE_LIMIT`](super::model::VALUE_LIMIT) with their size and hash. Line endings are kept,
 //! so a CRLF/LF change is a difference, and a missing final newline is reported on its own.
+//!
+//! Bytes are compared, not decoded: a line that is not valid UTF-8 is compared byte for byte and
+//! shown with its invalid bytes as `\xNN` (and its backslashes doubled, so the shown text stays
+//! one-to-one with the bytes). Two Latin-1 lines that differ in one byte differ.
+//!
+//! Memory does not grow with the input: lines stream through a window of at most
+//! [`WINDOW_LINES`] lines and [`WINDOW_BYTES`] bytes per side. A common start is skipped line by
+//! line; then each window is aligned (Myers' O(ND) diff, on the lines that occur on both sides:
+//! a line found on one side only can never be equal), the hunks up to the last line pair that
+//! agrees are final, and the rest waits for more lines. Hunks that continue across windows are
+//! merged. A line longer than [`LONG_LINE`] is compared by its length and blake3 hash. Whatever
+//! the size, every difference is found; only the alignment of changes larger than a window may
+//! be coarser than a whole-file diff would give.
 
 use std::borrow::Cow;
+use std::collections::{HashSet, VecDeque};
+use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 use similar::{Algorithm, DiffOp};
 
+use super::model::{Clip, VALUE_LIMIT, cut_at};
 use super::{
     DiffKind, DiffSpec, Differ, Difference, Findings, Format, Input, Placeholders, TextOptions,
     Whitespace,
 };
 
-/// Myers on very different large texts can take long; past this it returns a coarser diff.
-const DIFF_DEADLINE: Duration = Duration::from_secs(10);
+/// Lines held per side while aligning.
+pub const WINDOW_LINES: usize = 20_000;
+/// Bytes of lines held per side while aligning (originals and their normalised forms).
+pub const WINDOW_BYTES: usize = 4 << 20;
+/// Lines longer than this are compared by length and hash, without whitespace options or
+/// normalisation rules.
+pub const LONG_LINE: usize = 1 << 20;
+/// Myers on very different windows can take long; past this it returns a coarser alignment.
+const DIFF_DEADLINE: Duration = Duration::from_secs(2);
 
 pub struct TextDiffer;
 
@@ -28,102 +52,488 @@ impl Differ for TextDiffer {
         spec: &DiffSpec,
         findings: &mut Findings<'_>,
     ) {
-        let ltext = String::from_utf8_lossy(left.bytes);
-        let rtext = String::from_utf8_lossy(right.bytes);
-        let (llines, lfinal) = split_lines(&ltext);
-        let (rlines, rfinal) = split_lines(&rtext);
-        let lnorm = normalise(&llines, spec, findings);
-        let rnorm = normalise(&rlines, spec, findings);
-        let ops = similar::capture_diff_slices_deadline(
-            Algorithm::Myers,
-            &lnorm,
-            &rnorm,
-            Some(Instant::now() + DIFF_DEADLINE),
+        // Reading from memory cannot fail.
+        let _ = diff_streams(
+            (left.side, left.bytes),
+            (right.side, right.bytes),
+            spec,
+            findings,
         );
-        for op in ops {
-            let (kind, old, new) = match op {
-                DiffOp::Equal { .. } => continue,
-                DiffOp::Delete {
-                    old_index,
-                    old_len,
-                    new_index,
-                } => (
-                    DiffKind::Removed,
-                    old_index..old_index + old_len,
-                    new_index..new_index,
-                ),
-                DiffOp::Insert {
-                    old_index,
-                    new_index,
-                    new_len,
-                } => (
-                    DiffKind::Added,
-                    old_index..old_index,
-                    new_index..new_index + new_len,
-                ),
-                DiffOp::Replace {
-                    old_index,
-                    old_len,
-                    new_index,
-                    new_len,
-                } => (
-                    DiffKind::Changed,
-                    old_index..old_index + old_len,
-                    new_index..new_index + new_len,
-                ),
-            };
-            let join = |lines: &[&str]| (!lines.is_empty()).then(|| lines.join("\n").into());
-            findings.push(
-                Difference::new(hunk_header(&old, &new), kind)
-                    .left(join(&llines[old]))
-                    .right(join(&rlines[new])),
-            );
-        }
-        if lfinal != rfinal && !(llines.is_empty() && rlines.is_empty()) {
-            let describe = |present: bool| if present { "present" } else { "absent" };
-            findings.push(Difference::new("$", DiffKind::Changed).note(format!(
-                "final newline {} on the {} side, {} on the {} side",
-                describe(lfinal),
-                left.side,
-                describe(rfinal),
-                right.side
-            )));
-        }
     }
 }
 
-/// Lines without their `\n` (a `\r` stays), and whether the text ended with a newline.
-fn split_lines(text: &str) -> (Vec<&str>, bool) {
-    if text.is_empty() {
-        return (Vec::new(), false);
-    }
-    let ends = text.ends_with('\n');
-    let body = if ends { &text[..text.len() - 1] } else { text };
-    (body.split('\n').collect(), ends)
-}
-
-/// Each line as it is compared: whitespace and case folded as the options say, then the
-/// normalisation rules applied with this side's placeholder numbering.
-fn normalise<'t>(
-    lines: &[&'t str],
+/// Compares two texts read from `left` and `right` (each with its side's name for notes).
+pub fn diff_streams(
+    (left_side, left): (&str, impl BufRead),
+    (right_side, right): (&str, impl BufRead),
     spec: &DiffSpec,
     findings: &mut Findings<'_>,
-) -> Vec<Cow<'t, str>> {
-    let mut placeholders = Placeholders::default();
-    lines
-        .iter()
-        .map(|line| {
-            let mut text = fold(line, spec.text);
-            if spec.rules.has_normalize() {
-                let (normalised, hits) = spec.rules.normalize(&[], &text, &mut placeholders);
-                for rule in hits {
-                    findings.rule_hit(rule);
-                }
-                text = Cow::Owned(normalised.into_owned());
+) -> std::io::Result<()> {
+    let mut l = Lines::new(left, spec);
+    let mut r = Lines::new(right, spec);
+    let mut hunks = Hunks::default();
+    skip_common_start(&mut l, &mut r, findings)?;
+    let (mut lwin, mut rwin) = (VecDeque::new(), VecDeque::new());
+    loop {
+        l.fill(&mut lwin, findings)?;
+        r.fill(&mut rwin, findings)?;
+        if lwin.is_empty() && rwin.is_empty() {
+            break;
+        }
+        let at_end = l.done && r.done;
+        let (lcut, rcut) = align_window(
+            (&lwin, l.number + 1),
+            (&rwin, r.number + 1),
+            at_end,
+            &mut hunks,
+            findings,
+        );
+        lwin.drain(..lcut);
+        rwin.drain(..rcut);
+    }
+    hunks.flush(findings);
+    if l.long_lines && (spec.rules.has_normalize() || spec.text != TextOptions::default()) {
+        findings.note(format!(
+            "lines longer than {} MiB are compared exactly, without whitespace or case options \
+             and normalisation rules",
+            LONG_LINE >> 20
+        ));
+    }
+    if l.final_newline != r.final_newline && (l.number > 0 || r.number > 0) {
+        let describe = |present: bool| if present { "present" } else { "absent" };
+        findings.push(Difference::new("$", DiffKind::Changed).note(format!(
+            "final newline {} on the {left_side} side, {} on the {right_side} side",
+            describe(l.final_newline),
+            describe(r.final_newline),
+        )));
+    }
+    Ok(())
+}
+
+/// Consumes the lines both sides share at the start, holding one line per side at a time.
+fn skip_common_start(
+    l: &mut Lines<impl BufRead>,
+    r: &mut Lines<impl BufRead>,
+    findings: &mut Findings<'_>,
+) -> std::io::Result<()> {
+    loop {
+        if l.peeked.is_none() {
+            l.peeked = l.next_line(findings)?;
+        }
+        if r.peeked.is_none() {
+            r.peeked = r.next_line(findings)?;
+        }
+        match (&l.peeked, &r.peeked) {
+            (Some(a), Some(b)) if a.key == b.key => {
+                l.peeked = None;
+                r.peeked = None;
             }
-            text
-        })
-        .collect()
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Aligns the two windows, records the hunks that are final, and returns how many lines of
+/// each window they used up. At the end of both inputs everything is final. `next` is the
+/// number each side's next line would have, were its window empty.
+fn align_window(
+    (lwin, lnext): (&VecDeque<Line>, usize),
+    (rwin, rnext): (&VecDeque<Line>, usize),
+    at_end: bool,
+    hunks: &mut Hunks,
+    findings: &mut Findings<'_>,
+) -> (usize, usize) {
+    let pairs = matching_pairs(lwin, rwin);
+    let (lcut, rcut) = match pairs.last() {
+        _ if at_end => (lwin.len(), rwin.len()),
+        Some(&(i, j)) => (i + 1, j + 1),
+        // Nothing agrees in these windows: settle half of each and look further.
+        None => (half(lwin.len()), half(rwin.len())),
+    };
+    // The number of the line at `at` in a window, or of the line after it.
+    let number = |win: &VecDeque<Line>, next: usize, at: usize| match (win.get(at), win.back()) {
+        (Some(line), _) => line.number,
+        (None, Some(last)) => last.number + 1,
+        (None, None) => next,
+    };
+    let (mut li, mut ri) = (0, 0);
+    let agreeing = pairs.iter().take_while(|(i, j)| *i < lcut && *j < rcut);
+    for &(i, j) in agreeing.chain(std::iter::once(&(lcut, rcut))) {
+        hunks.add(
+            (number(lwin, lnext, li), lwin.range(li..i)),
+            (number(rwin, rnext, ri), rwin.range(ri..j)),
+            findings,
+        );
+        li = i + 1;
+        ri = j + 1;
+    }
+    (lcut, rcut)
+}
+
+fn half(len: usize) -> usize {
+    if len == 0 { 0 } else { len.div_ceil(2) }
+}
+
+/// The line pairs (left index, right index) that agree, in order, from Myers' diff of the
+/// lines that occur in both windows.
+fn matching_pairs(lwin: &VecDeque<Line>, rwin: &VecDeque<Line>) -> Vec<(usize, usize)> {
+    if lwin.is_empty() || rwin.is_empty() {
+        return Vec::new();
+    }
+    let in_left: HashSet<&Key> = lwin.iter().map(|l| &l.key).collect();
+    let in_right: HashSet<&Key> = rwin.iter().map(|l| &l.key).collect();
+    let (lidx, lkeys): (Vec<usize>, Vec<&Key>) = lwin
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| in_right.contains(&l.key))
+        .map(|(i, l)| (i, &l.key))
+        .unzip();
+    let (ridx, rkeys): (Vec<usize>, Vec<&Key>) = rwin
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| in_left.contains(&l.key))
+        .map(|(i, l)| (i, &l.key))
+        .unzip();
+    let ops = similar::capture_diff_slices_deadline(
+        Algorithm::Myers,
+        &lkeys,
+        &rkeys,
+        Some(Instant::now() + DIFF_DEADLINE),
+    );
+    let mut pairs = Vec::new();
+    for op in ops {
+        if let DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } = op
+        {
+            pairs.extend((0..len).map(|k| (lidx[old_index + k], ridx[new_index + k])));
+        }
+    }
+    pairs
+}
+
+/// What a line is compared as.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    /// Valid UTF-8, folded and normalised.
+    Text(Box<str>),
+    /// Not valid UTF-8: its escaped form, folded and normalised (never equal to a `Text`).
+    NotUtf8(Box<str>),
+    /// Longer than [`LONG_LINE`]: its length and hash.
+    Long(u64, [u8; 32]),
+}
+
+/// One line as read: its number, what it is compared as, and what is shown of it.
+#[derive(Debug)]
+struct Line {
+    /// 1-based.
+    number: usize,
+    key: Key,
+    /// The line as shown (escaped when not UTF-8), cut to [`VALUE_LIMIT`].
+    shown: String,
+    /// Bytes of the line as shown, whole.
+    len: u64,
+    /// Hash of the whole shown line, when `shown` was cut.
+    hash: Option<blake3::Hash>,
+}
+
+impl Line {
+    fn weight(&self) -> usize {
+        let key = match &self.key {
+            Key::Text(k) | Key::NotUtf8(k) => k.len(),
+            Key::Long(..) => 40,
+        };
+        key + self.shown.len() + 64
+    }
+}
+
+/// Reads lines one at a time, in bounded memory even when a line is huge.
+struct Lines<'s, R> {
+    reader: R,
+    spec: &'s DiffSpec,
+    placeholders: Placeholders,
+    number: usize,
+    final_newline: bool,
+    done: bool,
+    long_lines: bool,
+    peeked: Option<Line>,
+}
+
+impl<'s, R: BufRead> Lines<'s, R> {
+    fn new(reader: R, spec: &'s DiffSpec) -> Self {
+        Lines {
+            reader,
+            spec,
+            placeholders: Placeholders::default(),
+            number: 0,
+            final_newline: false,
+            done: false,
+            long_lines: false,
+            peeked: None,
+        }
+    }
+
+    /// Adds lines to `window` until it holds [`WINDOW_LINES`] lines or [`WINDOW_BYTES`] bytes.
+    fn fill(
+        &mut self,
+        window: &mut VecDeque<Line>,
+        findings: &mut Findings<'_>,
+    ) -> std::io::Result<()> {
+        let mut weight: usize = window.iter().map(Line::weight).sum();
+        if let Some(line) = self.peeked.take() {
+            weight += line.weight();
+            window.push_back(line);
+        }
+        while window.len() < WINDOW_LINES && weight < WINDOW_BYTES {
+            let Some(line) = self.next_line(findings)? else {
+                break;
+            };
+            weight += line.weight();
+            window.push_back(line);
+        }
+        Ok(())
+    }
+
+    fn next_line(&mut self, findings: &mut Findings<'_>) -> std::io::Result<Option<Line>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut raw: Vec<u8> = Vec::new();
+        let mut long: Option<(blake3::Hasher, u64)> = None;
+        let mut ended = false;
+        let mut read_any = false;
+        loop {
+            let buffer = self.reader.fill_buf()?;
+            if buffer.is_empty() {
+                break;
+            }
+            read_any = true;
+            let (chunk, newline) = match memchr::memchr(b'\n', buffer) {
+                Some(at) => (&buffer[..at], true),
+                None => (buffer, false),
+            };
+            match &mut long {
+                Some((hasher, len)) => {
+                    hasher.update(chunk);
+                    *len += chunk.len() as u64;
+                }
+                None if raw.len() + chunk.len() > LONG_LINE => {
+                    let mut hasher = blake3::Hasher::new();
+                    hasher.update(&raw);
+                    hasher.update(chunk);
+                    let len = (raw.len() + chunk.len()) as u64;
+                    if raw.len() < VALUE_LIMIT {
+                        let room = VALUE_LIMIT - raw.len();
+                        raw.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                    }
+                    raw.truncate(VALUE_LIMIT);
+                    long = Some((hasher, len));
+                }
+                None => raw.extend_from_slice(chunk),
+            }
+            let used = chunk.len() + usize::from(newline);
+            self.reader.consume(used);
+            if newline {
+                ended = true;
+                break;
+            }
+        }
+        if !read_any {
+            self.done = true;
+            return Ok(None);
+        }
+        self.final_newline = ended;
+        self.number += 1;
+        Ok(Some(match long {
+            Some((hasher, len)) => {
+                self.long_lines = true;
+                let shown = display_bytes(&raw).into_owned();
+                Line {
+                    number: self.number,
+                    key: Key::Long(len, *hasher.finalize().as_bytes()),
+                    shown: format!("{}…", cut_at(&shown, VALUE_LIMIT)),
+                    len,
+                    hash: Some(hasher.finalize()),
+                }
+            }
+            None => self.line(&raw, findings),
+        }))
+    }
+
+    /// A line of ordinary length: folded and normalised for comparison, cut for showing.
+    fn line(&mut self, raw: &[u8], findings: &mut Findings<'_>) -> Line {
+        let (text, utf8) = match std::str::from_utf8(raw) {
+            Ok(text) => (Cow::Borrowed(text), true),
+            Err(_) => (display_bytes(raw), false),
+        };
+        let mut key = fold(&text, self.spec.text);
+        if self.spec.rules.has_normalize() {
+            let (normalised, hits) = self.spec.rules.normalize(&[], &key, &mut self.placeholders);
+            for rule in hits {
+                findings.rule_hit(rule);
+            }
+            key = Cow::Owned(normalised.into_owned());
+        }
+        let key: Box<str> = key.into();
+        let len = text.len() as u64;
+        let (shown, hash) = if text.len() > VALUE_LIMIT {
+            (
+                format!("{}…", cut_at(&text, VALUE_LIMIT)),
+                Some(blake3::hash(text.as_bytes())),
+            )
+        } else {
+            (text.into_owned(), None)
+        };
+        Line {
+            number: self.number,
+            key: if utf8 {
+                Key::Text(key)
+            } else {
+                Key::NotUtf8(key)
+            },
+            shown,
+            len,
+            hash,
+        }
+    }
+}
+
+/// Hunks as they are found, a hunk that continues the previous one (across windows) merged
+/// into it.
+#[derive(Default)]
+struct Hunks {
+    open: Option<Hunk>,
+}
+
+/// One hunk being built: where it is on each side and the text of each side, cut.
+struct Hunk {
+    /// First line (1-based) and line count on each side; an empty side's "first line" is the
+    /// line it sits before.
+    old: (usize, usize),
+    new: (usize, usize),
+    left: Shown,
+    right: Shown,
+}
+
+impl Hunks {
+    /// Records that the lines `left` (starting at line `old_start`) were replaced by `right`
+    /// (starting at `new_start`).
+    fn add<'a>(
+        &mut self,
+        (old_start, left): (usize, impl Iterator<Item = &'a Line>),
+        (new_start, right): (usize, impl Iterator<Item = &'a Line>),
+        findings: &mut Findings<'_>,
+    ) {
+        let (left, right): (Vec<&Line>, Vec<&Line>) = (left.collect(), right.collect());
+        if left.is_empty() && right.is_empty() {
+            return;
+        }
+        let continues = self
+            .open
+            .as_ref()
+            .is_some_and(|h| h.old.0 + h.old.1 == old_start && h.new.0 + h.new.1 == new_start);
+        if !continues {
+            self.flush(findings);
+        }
+        let hunk = self.open.get_or_insert_with(|| Hunk {
+            old: (old_start, 0),
+            new: (new_start, 0),
+            left: Shown::default(),
+            right: Shown::default(),
+        });
+        hunk.old.1 += left.len();
+        hunk.new.1 += right.len();
+        left.into_iter().for_each(|line| hunk.left.push(line));
+        right.into_iter().for_each(|line| hunk.right.push(line));
+    }
+
+    fn flush(&mut self, findings: &mut Findings<'_>) {
+        let Some(hunk) = self.open.take() else {
+            return;
+        };
+        let kind = match (hunk.old.1, hunk.new.1) {
+            (_, 0) => DiffKind::Removed,
+            (0, _) => DiffKind::Added,
+            _ => DiffKind::Changed,
+        };
+        let (left, left_clip) = hunk.left.finish();
+        let (right, right_clip) = hunk.right.finish();
+        let mut difference = Difference::new(hunk_header(hunk.old, hunk.new), kind)
+            .left(left)
+            .right(right);
+        difference.left_clip = left_clip;
+        difference.right_clip = right_clip;
+        findings.push(difference);
+    }
+}
+
+/// The text of one side of a hunk: lines joined by `\n`, cut to [`VALUE_LIMIT`], with the whole
+/// text's size and a hash when it was cut.
+#[derive(Default)]
+struct Shown {
+    text: String,
+    bytes: u64,
+    lines: usize,
+    hasher: blake3::Hasher,
+    cut: bool,
+}
+
+impl Shown {
+    fn push(&mut self, line: &Line) {
+        let separator = if self.lines > 0 { "\n" } else { "" };
+        self.lines += 1;
+        self.bytes += separator.len() as u64 + line.len;
+        self.hasher.update(separator.as_bytes());
+        // A line cut on reading is hashed by its own hash: as unique, and all that is left.
+        match &line.hash {
+            Some(hash) => self.hasher.update(hash.as_bytes()),
+            None => self.hasher.update(line.shown.as_bytes()),
+        };
+        if self.cut {
+            return;
+        }
+        let fits = line.hash.is_none()
+            && self.text.len() + separator.len() + line.shown.len() <= VALUE_LIMIT;
+        self.text.push_str(separator);
+        if fits {
+            self.text.push_str(&line.shown);
+        } else {
+            let room = VALUE_LIMIT.saturating_sub(self.text.len());
+            self.text
+                .push_str(cut_at(line.shown.trim_end_matches('…'), room));
+            self.text.push('…');
+            self.cut = true;
+        }
+    }
+
+    fn finish(self) -> (Option<serde_json::Value>, Option<Clip>) {
+        if self.lines == 0 {
+            return (None, None);
+        }
+        let clip = self.cut.then(|| Clip {
+            bytes: self.bytes,
+            blake3: self.hasher.finalize().to_hex().to_string(),
+        });
+        (Some(serde_json::Value::String(self.text)), clip)
+    }
+}
+
+/// `bytes` as text: itself when it is valid UTF-8; otherwise each invalid byte as `\xNN` and
+/// each backslash doubled, so different bytes never show as the same text.
+pub fn display_bytes(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(bytes.len() + 16);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Applies the whitespace and case options to one line.
@@ -140,11 +550,11 @@ pub fn fold(line: &str, options: TextOptions) -> Cow<'_, str> {
     text
 }
 
-/// `@@ -start,len +start,len @@` with 1-based starts, as unified diffs print it.
-fn hunk_header(old: &std::ops::Range<usize>, new: &std::ops::Range<usize>) -> String {
-    let side = |r: &std::ops::Range<usize>| {
-        let len = r.end - r.start;
-        let start = if len == 0 { r.start } else { r.start + 1 };
+/// `@@ -start,len +start,len @@` with 1-based starts, as unified diffs print it (an empty side
+/// names the line before it).
+fn hunk_header(old: (usize, usize), new: (usize, usize)) -> String {
+    let side = |(start, len): (usize, usize)| {
+        let start = if len == 0 { start - 1 } else { start };
         if len == 1 {
             format!("{start}")
         } else {
@@ -159,21 +569,25 @@ mod tests {
     use super::*;
     use crate::diff::NoWaivers;
 
-    fn diff(left: &str, right: &str) -> Vec<Difference> {
+    fn diff_bytes(left: &[u8], right: &[u8]) -> Vec<Difference> {
         let mut findings = Findings::new("t.txt", &NoWaivers, 100);
         let l = Input {
             side: "legacy",
             name: "t.txt",
-            bytes: left.as_bytes(),
+            bytes: left,
         };
         let r = Input {
             side: "candidate",
             name: "t.txt",
-            bytes: right.as_bytes(),
+            bytes: right,
         };
         let spec = DiffSpec::default();
         TextDiffer.diff(Format::Text, &l, &r, &spec, &mut findings);
         findings.finish().differences
+    }
+
+    fn diff(left: &str, right: &str) -> Vec<Difference> {
+        diff_bytes(left.as_bytes(), right.as_bytes())
     }
 
     #[test]
@@ -201,5 +615,69 @@ mod tests {
         );
         let found = diff("a\r\n", "a\n");
         assert_eq!(found[0].kind, DiffKind::Changed);
+    }
+
+    #[test]
+    fn removals_name_the_line_before() {
+        let found = diff("a\nb\nc\n", "a\nc\n");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].path, "@@ -2 +1,0 @@");
+        assert_eq!(found[0].kind, DiffKind::Removed);
+        let found = diff("x\na\n", "a\n");
+        assert_eq!(found[0].path, "@@ -1 +0,0 @@");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_compared_and_shown_escaped() {
+        let found = diff_bytes(b"caf\xe9\n", b"caf\xe8\n");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].left, Some("caf\\xe9".into()));
+        assert_eq!(found[0].right, Some("caf\\xe8".into()));
+        assert!(diff_bytes(b"caf\xe9\n", b"caf\xe9\n").is_empty());
+        // The escaped form of a byte never equals text that spells the escape.
+        assert_eq!(diff_bytes(b"caf\xe9\n", b"caf\\xe9\n").len(), 1);
+        assert_eq!(display_bytes(b"a\\b\xff"), "a\\\\b\\xff");
+    }
+
+    #[test]
+    fn long_inputs_are_aligned_across_windows() {
+        let left: String = (0..3 * WINDOW_LINES)
+            .map(|i| format!("line {i}\n"))
+            .collect();
+        let mut right = left.replace("line 100\n", "line one hundred\n");
+        right = right.replace(&format!("line {}\n", 2 * WINDOW_LINES + 5), "");
+        let found = diff(&left, &right);
+        let paths: Vec<&str> = found.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "@@ -101 +101 @@",
+                &format!(
+                    "@@ -{} +{},0 @@",
+                    2 * WINDOW_LINES + 6,
+                    2 * WINDOW_LINES + 5
+                )
+            ]
+        );
+    }
+
+    #[test]
+    fn a_large_removal_is_one_hunk_with_its_size() {
+        let left: String = (0..50_000).map(|i| format!("{i:0>60}\n")).collect();
+        let found = diff(&left, "a\nb\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "@@ -1,50000 +1,2 @@");
+        let clip = found[0].left_clip.as_ref().expect("cut");
+        assert_eq!(clip.bytes, 50_000 * 61 - 1);
+        assert!(found[0].left.as_ref().unwrap().as_str().unwrap().len() <= VALUE_LIMIT + 4);
+    }
+
+    #[test]
+    fn a_huge_line_is_compared_by_hash() {
+        let a = format!("{}\n", "x".repeat(LONG_LINE + 10));
+        let b = format!("{}y\n", "x".repeat(LONG_LINE + 9));
+        let found = diff(&a, &b);
+        assert_eq!(found.len(), 1);
+        assert!(diff(&a, &a.clone()).is_empty());
     }
 }

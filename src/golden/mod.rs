@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use crate::compare::block_for;
 use crate::config::{Config, OutputSelector};
+use crate::diff::dir::Entry;
 use crate::diff::{DiffSpec, Format};
 use crate::fixture::Case;
 use crate::runner::{Artifacts, SideResult, SideRun};
@@ -238,9 +239,31 @@ impl GoldenStore {
             .tempdir_in(parent)
             .map_err(error(parent))?;
         let mut outputs = Vec::new();
-        for (relative, source) in crate::diff::dir::list_files(&run.artifacts.out_dir)
-            .map_err(error(&run.artifacts.out_dir))?
-        {
+        for (relative, entry) in crate::diff::dir::list_entries(&run.artifacts.out_dir) {
+            let source = match entry {
+                Entry::File(path) => path,
+                Entry::Symlink { path, .. } => {
+                    // A link is stored as a link (its target), never followed.
+                    let dest = staging.path().join("out").join(&relative);
+                    let target = std::fs::read_link(&path).map_err(error(&path))?;
+                    if let Some(dir) = dest.parent() {
+                        std::fs::create_dir_all(dir).map_err(error(dir))?;
+                    }
+                    std::os::unix::fs::symlink(&target, &dest).map_err(error(&dest))?;
+                    outputs.push(relative);
+                    continue;
+                }
+                other => {
+                    let why = match &other {
+                        Entry::Unreadable { error, .. } => error.clone(),
+                        _ => format!("it is a {}, which a golden cannot store", other.kind()),
+                    };
+                    return Err(GoldenError::Write {
+                        path: other.path().to_owned(),
+                        source: std::io::Error::other(why),
+                    });
+                }
+            };
             let block = block_for(config, &relative);
             let bytes = std::fs::read(&source).map_err(error(&source))?;
             let stored = normalized(
@@ -345,21 +368,19 @@ impl GoldenStore {
 /// when their origin does (the date and tool versions do not count).
 fn changed_files(old: &Golden, fresh: &Path) -> std::io::Result<Vec<String>> {
     let mut changed = Vec::new();
-    let listing = |dir: &Path| -> std::io::Result<std::collections::BTreeMap<String, PathBuf>> {
-        Ok(crate::diff::dir::list_files(dir)?
-            .into_iter()
-            .filter(|(name, _)| name != PROVENANCE_FILE)
-            .collect())
-    };
-    let (before, after) = (listing(&old.dir)?, listing(fresh)?);
-    let names: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-    for name in names {
-        let same = match (before.get(name), after.get(name)) {
-            (Some(a), Some(b)) => std::fs::read(a)? == std::fs::read(b)?,
+    for pair in crate::diff::dir::pair_files(&old.dir, fresh) {
+        if pair.relative == PROVENANCE_FILE {
+            continue;
+        }
+        let same = match (&pair.left, &pair.right) {
+            (Some(Entry::File(a)), Some(Entry::File(b))) => crate::diff::files_equal(a, b)?,
+            (Some(Entry::Symlink { target: a, .. }), Some(Entry::Symlink { target: b, .. })) => {
+                a == b
+            }
             _ => false,
         };
         if !same {
-            changed.push(name.clone());
+            changed.push(pair.relative);
         }
     }
     let new = Golden::read(fresh)

@@ -57,30 +57,73 @@ pub struct Provenance {
 }
 
 /// `blake3:<hex>` over every file under `path` (or the file itself): relative path, length and
-/// bytes of each, in sorted order, so renaming or editing any input changes it.
+/// bytes of each, in sorted order, so renaming or editing any input changes it. Inputs are the
+/// user's own: a link to a file counts as that file (linked directories are not entered).
 pub fn hash_inputs(path: &Path) -> std::io::Result<String> {
     if path.is_file() {
         let mut hasher = blake3::Hasher::new();
-        hasher.update(&std::fs::read(path)?);
+        hasher.update_reader(std::fs::File::open(path)?)?;
         return Ok(format!("blake3:{}", hasher.finalize().to_hex()));
     }
-    hash_files(path, |_| true)
+    let mut hasher = blake3::Hasher::new();
+    for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+        let entry = entry.map_err(std::io::Error::other)?;
+        let is_file =
+            entry.file_type().is_file() || (entry.path_is_symlink() && entry.path().is_file());
+        if is_file {
+            hash_file(&mut hasher, &relative(path, entry.path()), entry.path())?;
+        }
+    }
+    Ok(format!("blake3:{}", hasher.finalize().to_hex()))
 }
 
-/// The same hash over the files under `root` that `keep` accepts (by relative path).
+/// The same hash over the stored outputs under `root` that `keep` accepts (by relative path):
+/// outputs of a program, so links are hashed as links (by target), never followed, and
+/// anything else that is not a regular file is an error.
 pub fn hash_files(root: &Path, keep: impl Fn(&str) -> bool) -> std::io::Result<String> {
+    use crate::diff::dir::Entry;
     let mut hasher = blake3::Hasher::new();
-    for (relative, file) in crate::diff::dir::list_files(root)? {
+    for (relative, entry) in crate::diff::dir::list_entries(root) {
         if !keep(&relative) {
             continue;
         }
-        let bytes = std::fs::read(&file)?;
-        hasher.update(relative.as_bytes());
-        hasher.update(&[0]);
-        hasher.update(&(bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
+        match entry {
+            Entry::File(file) => hash_file(&mut hasher, &relative, &file)?,
+            Entry::Symlink { target, .. } => {
+                hasher.update(relative.as_bytes());
+                hasher.update(b"\0symlink\0");
+                hasher.update(target.as_bytes());
+                hasher.update(&[0]);
+            }
+            other => {
+                return Err(std::io::Error::other(format!(
+                    "`{relative}` is a {}, not a stored output",
+                    other.kind()
+                )));
+            }
+        }
     }
     Ok(format!("blake3:{}", hasher.finalize().to_hex()))
+}
+
+/// Adds one file: its relative path, length and bytes (read in chunks).
+fn hash_file(hasher: &mut blake3::Hasher, relative: &str, file: &Path) -> std::io::Result<()> {
+    let len = std::fs::metadata(file)?.len();
+    hasher.update(relative.as_bytes());
+    hasher.update(&[0]);
+    hasher.update(&len.to_le_bytes());
+    hasher.update_reader(std::fs::File::open(file)?)?;
+    Ok(())
+}
+
+/// `path` relative to `root`, `/`-separated.
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]

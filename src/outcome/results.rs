@@ -225,11 +225,15 @@ impl RunResults {
                 summary.failed += 1;
             }
         }
-        let all_errors = !self.cases.is_empty()
-            && self
-                .cases
-                .iter()
-                .all(|c| matches!(c.verdict, Verdict::Error { .. }));
+        let errors: Vec<&str> = self
+            .cases
+            .iter()
+            .filter_map(|c| match &c.verdict {
+                Verdict::Error { message } => Some(message.as_str()),
+                _ => None,
+            })
+            .collect();
+        let all_errors = !self.cases.is_empty() && errors.len() == self.cases.len();
         (summary.exit_code, summary.headline) = if self.interrupted {
             (
                 exit_code::TROUBLE,
@@ -253,10 +257,20 @@ impl RunResults {
                 exit_code::TROUBLE,
                 format!("no case could be run: {message}"),
             )
-        } else if summary.failed > 0 {
+        } else if summary.failed > errors.len() {
             (
                 exit_code::DIFFERENT,
                 format!("{} of {} cases failed", summary.failed, summary.cases),
+            )
+        } else if let Some(first) = errors.first() {
+            // Only parity's own trouble: nothing differs, but nothing can be vouched for.
+            (
+                exit_code::TROUBLE,
+                format!(
+                    "{} of {} cases could not be judged: {first}",
+                    errors.len(),
+                    summary.cases
+                ),
             )
         } else if let Some(expired) = self.expired_exceptions().first() {
             (

@@ -8,6 +8,7 @@
 //! + $.advisories[?@.advisory_id=='A-9']  added  {"advisory_id":"A-9",…}
 //! ```
 
+use super::inert::inert_line;
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
@@ -29,7 +30,11 @@ fn mark(kind: DiffKind) -> (char, Style) {
     match kind {
         DiffKind::Added | DiffKind::ExtraFile => ('+', GREEN),
         DiffKind::Removed | DiffKind::MissingFile => ('-', RED),
-        DiffKind::ParseError | DiffKind::DuplicateKey | DiffKind::Truncated => ('!', YELLOW),
+        DiffKind::ParseError
+        | DiffKind::DuplicateKey
+        | DiffKind::Truncated
+        | DiffKind::Unreadable
+        | DiffKind::SpecialFile => ('!', YELLOW),
         DiffKind::Changed
         | DiffKind::TypeChanged
         | DiffKind::OverTolerance
@@ -80,13 +85,14 @@ fn note(d: &Difference) -> String {
     if let Some(n) = &d.note {
         parts.push(n.clone());
     }
+    parts.extend(d.clip_note());
     if let Some(w) = d.waiver {
         parts.push(format!("waived by #{}", w + 1));
     }
     if parts.is_empty() {
         String::new()
     } else {
-        format!(" {DIM}({}){DIM:#}", parts.join("; "))
+        format!(" {DIM}({}){DIM:#}", inert_line(&parts.join("; ")))
     }
 }
 
@@ -98,12 +104,13 @@ pub fn write_differences(w: &mut dyn Write, differences: &[Difference]) -> io::R
         match split_record(&d.path) {
             Some((record, field)) => {
                 if current.as_deref() != Some(record.as_str()) {
-                    writeln!(w, "{CYAN}~{CYAN:#} {record}")?;
+                    writeln!(w, "{CYAN}~{CYAN:#} {}", inert_line(&record))?;
                     current = Some(record);
                 }
                 writeln!(
                     w,
-                    "    {style}{symbol}{style:#} {field}  {DIM}{}{DIM:#}  {}{}",
+                    "    {style}{symbol}{style:#} {}  {DIM}{}{DIM:#}  {}{}",
+                    inert_line(&field),
                     d.kind,
                     values(d),
                     note(d)
@@ -114,7 +121,7 @@ pub fn write_differences(w: &mut dyn Write, differences: &[Difference]) -> io::R
                 writeln!(
                     w,
                     "{style}{symbol}{style:#} {}  {DIM}{}{DIM:#}  {}{}",
-                    d.path,
+                    inert_line(&d.path),
                     d.kind,
                     values(d),
                     note(d)

@@ -171,9 +171,11 @@ fn failure_text(case: &CaseOutcome) -> String {
                 short_value(difference.right.as_ref(), 200),
                 difference
                     .note
-                    .as_ref()
+                    .iter()
+                    .cloned()
+                    .chain(difference.clip_note())
                     .map(|n| format!(" ({n})"))
-                    .unwrap_or_default()
+                    .collect::<String>()
             ));
         }
     }

@@ -487,6 +487,12 @@ fn output_table(out: &mut String, compared: &Compared, output: &OutputComparison
 
 fn difference_row(out: &mut String, d: &Difference) -> fmt::Result {
     let mut note = d.note.clone().unwrap_or_default();
+    if let Some(clip) = d.clip_note() {
+        if !note.is_empty() {
+            note.push_str("; ");
+        }
+        note.push_str(&clip);
+    }
     if let Some(w) = d.waiver {
         if !note.is_empty() {
             note.push_str("; ");

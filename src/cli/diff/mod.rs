@@ -6,16 +6,13 @@
 mod flags;
 mod print;
 
-use std::path::Path;
-
 use anyhow::{Context, bail};
 
 use super::{DiffArgs, DiffOutput};
-use crate::compare::block_for;
+use crate::compare::{How, Labels, block_for, compare_entries};
 use crate::config;
-use crate::diff::dir::pair_files;
-use crate::diff::stream::StreamInput;
-use crate::diff::{self, DiffKind, Findings, FindingsSummary, Format, NoWaivers, OutputStatus};
+use crate::diff::dir::{Entry, pair_files};
+use crate::diff::{DiffKind, Findings, FindingsSummary, Format, NoWaivers, OutputStatus};
 use crate::exit_code;
 use flags::Flags;
 use print::{print_human, print_json};
@@ -27,8 +24,6 @@ struct Compared {
     format: Option<Format>,
     status: OutputStatus,
     summary: FindingsSummary,
-    /// Both texts, kept for a unified diff when the format is text.
-    texts: Option<(String, String)>,
 }
 
 pub fn diff(args: DiffArgs) -> anyhow::Result<i32> {
@@ -49,11 +44,10 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<i32> {
             &flags,
             None,
             None,
-            Some(&args.left),
-            Some(&args.right),
+            Some(&Entry::File(args.left.clone())),
+            Some(&Entry::File(args.right.clone())),
         )?],
         (true, true) => pair_files(&args.left, &args.right)
-            .context("cannot list the directories")?
             .iter()
             .map(|p| {
                 let block = config.as_ref().and_then(|c| block_for(c, &p.relative));
@@ -62,8 +56,8 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<i32> {
                     &flags,
                     block,
                     Some(p.relative.clone()),
-                    p.left.as_deref(),
-                    p.right.as_deref(),
+                    p.left.as_ref(),
+                    p.right.as_ref(),
                 )
             })
             .collect::<anyhow::Result<_>>()?,
@@ -72,7 +66,12 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<i32> {
     let malformed: Vec<String> = compared
         .iter()
         .flat_map(|c| &c.summary.differences)
-        .filter(|d| d.kind == DiffKind::ParseError)
+        .filter(|d| {
+            matches!(
+                d.kind,
+                DiffKind::ParseError | DiffKind::Unreadable | DiffKind::SpecialFile
+            )
+        })
         .filter_map(|d| d.note.clone())
         .collect();
     match args.output {
@@ -81,7 +80,7 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<i32> {
     }
     if !malformed.is_empty() {
         for note in &malformed {
-            anstream::eprintln!("error: {note}");
+            anstream::eprintln!("error: {}", crate::report::inert::inert_line(note));
         }
         return Ok(exit_code::TROUBLE);
     }
@@ -98,73 +97,54 @@ fn compare_file(
     flags: &Flags,
     block: Option<&config::CompareBlock>,
     name: Option<String>,
-    left: Option<&Path>,
-    right: Option<&Path>,
+    left: Option<&Entry>,
+    right: Option<&Entry>,
 ) -> anyhow::Result<Compared> {
-    let mut findings = Findings::new(
-        name.clone().unwrap_or_default(),
-        &NoWaivers,
-        args.max_differences,
-    );
-    let (Some(left), Some(right)) = (left, right) else {
-        let (kind, side) = if left.is_some() {
-            (DiffKind::MissingFile, "left")
-        } else {
-            (DiffKind::ExtraFile, "right")
-        };
-        findings
-            .push(diff::Difference::new("$", kind).note(format!("only in the {side} directory")));
-        return Ok(Compared {
-            name,
-            format: None,
-            status: OutputStatus::Different,
-            summary: findings.finish(),
-            texts: None,
-        });
+    let (lname, rname) = match &name {
+        Some(name) => (name.clone(), name.clone()),
+        None => (
+            args.left.to_string_lossy().into_owned(),
+            args.right.to_string_lossy().into_owned(),
+        ),
     };
-    let (lname, rname) = (left.to_string_lossy(), right.to_string_lossy());
-    let format = match block.and_then(|b| b.format).or(flags.format) {
-        Some(format) => format,
-        None => {
-            Format::detect_file(&lname, left).with_context(|| format!("cannot read `{lname}`"))?
-        }
+    let format = match (left, block.and_then(|b| b.format).or(flags.format)) {
+        (_, Some(format)) => Some(format),
+        (Some(Entry::File(path)), None) if matches!(right, Some(Entry::File(_))) => Some(
+            Format::detect_file(&lname, path).with_context(|| format!("cannot read `{lname}`"))?,
+        ),
+        _ => None,
     };
     let flag_spec;
     let spec = match block {
         Some(block) => &block.spec,
         None => {
-            flag_spec = flags.spec(format)?;
+            flag_spec = flags.spec(format.unwrap_or(Format::Bytes))?;
             &flag_spec
         }
     };
-    let (_, status) = diff::compare_files(
-        Some(format),
+    let findings = Findings::new(lname.clone(), &NoWaivers, args.max_differences);
+    let how = How {
+        name: &lname,
+        files: Some((&lname, &rname)),
+        compare: block.map(|b| b.index),
+        format,
         spec,
-        &StreamInput {
-            side: "left",
-            name: &lname,
-            path: left,
-        },
-        &StreamInput {
-            side: "right",
-            name: &rname,
-            path: right,
-        },
-        &mut findings,
-    )
-    .with_context(|| format!("cannot compare `{lname}` and `{rname}`"))?;
-    let read_text =
-        |path: &Path| std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned());
-    let texts = if format == Format::Text && status == OutputStatus::Different {
-        Some((read_text(left)?, read_text(right)?))
-    } else {
-        None
     };
+    let labels = Labels {
+        left: "left",
+        right: "right",
+    };
+    let (output, mut summary, trouble) = compare_entries(labels, how, left, right, findings);
+    if let Some(trouble) = trouble {
+        bail!("cannot compare `{lname}` and `{rname}`: {trouble}");
+    }
+    // The stored differences and notes moved into the output record.
+    summary.differences = output.differences;
+    summary.notes = output.notes;
     Ok(Compared {
         name,
-        format: Some(format),
-        status,
-        summary: findings.finish(),
-        texts,
+        format: output.format.or(format),
+        status: output.status,
+        summary,
     })
 }

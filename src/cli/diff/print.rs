@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use super::super::DiffArgs;
 use super::Compared;
+use crate::diff::{Difference, Format};
+use crate::report::inert::inert;
 use crate::report::{human, plural};
 
 const BOLD: Style = Style::new().bold();
@@ -30,9 +32,10 @@ pub(super) fn print_human(args: &DiffArgs, compared: &[Compared]) -> std::io::Re
             ),
         };
         writeln!(out, "{BOLD}--- {lname}\n+++ {rname}{BOLD:#}")?;
-        match &file.texts {
-            Some((l, r)) => write_unified(&mut out, l, r)?,
-            None => human::write_differences(&mut out, &file.summary.differences)?,
+        if file.format == Some(Format::Text) {
+            write_hunks(&mut out, &file.summary.differences)?;
+        } else {
+            human::write_differences(&mut out, &file.summary.differences)?;
         }
         if file.summary.total > file.summary.differences.len() {
             writeln!(
@@ -51,7 +54,7 @@ pub(super) fn print_human(args: &DiffArgs, compared: &[Compared]) -> std::io::Re
             writeln!(out, "{DIM}= {count} ({kind}){example}{DIM:#}")?;
         }
         for note in &file.summary.notes {
-            writeln!(out, "{DIM}note: {note}{DIM:#}")?;
+            writeln!(out, "{DIM}note: {}{DIM:#}", inert(note))?;
         }
     }
     let different = compared.iter().filter(|c| !c.status.is_success()).count();
@@ -67,22 +70,31 @@ pub(super) fn print_human(args: &DiffArgs, compared: &[Compared]) -> std::io::Re
     Ok(())
 }
 
-/// A unified diff of two texts, coloured by line kind.
-fn write_unified(out: &mut dyn Write, left: &str, right: &str) -> std::io::Result<()> {
-    let text_diff = similar::TextDiff::from_lines(left, right);
-    for line in text_diff
-        .unified_diff()
-        .context_radius(3)
-        .to_string()
-        .lines()
-    {
-        let style = match line.chars().next() {
-            Some('-') => anstyle::AnsiColor::Red.on_default(),
-            Some('+') => anstyle::AnsiColor::Green.on_default(),
-            Some('@') => anstyle::AnsiColor::Cyan.on_default(),
-            _ => Style::new(),
-        };
-        writeln!(out, "{style}{line}{style:#}")?;
+/// Text differences as unified-diff hunks (without context lines), coloured by line kind;
+/// values cut to their limit say so.
+fn write_hunks(out: &mut dyn Write, differences: &[Difference]) -> std::io::Result<()> {
+    let (red, green, cyan) = (
+        anstyle::AnsiColor::Red.on_default(),
+        anstyle::AnsiColor::Green.on_default(),
+        anstyle::AnsiColor::Cyan.on_default(),
+    );
+    for d in differences {
+        if !d.path.starts_with("@@") {
+            human::write_differences(out, std::slice::from_ref(d))?;
+            continue;
+        }
+        writeln!(out, "{cyan}{}{cyan:#}", d.path)?;
+        for (value, mark, style) in [(&d.left, '-', red), (&d.right, '+', green)] {
+            let Some(text) = value.as_ref().and_then(|v| v.as_str()) else {
+                continue;
+            };
+            for line in text.split('\n') {
+                writeln!(out, "{style}{mark}{}{style:#}", inert(line))?;
+            }
+        }
+        if let Some(clip) = d.clip_note() {
+            writeln!(out, "{DIM}({}){DIM:#}", clip)?;
+        }
     }
     Ok(())
 }
