@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::CaseOutcome;
+use crate::diff::DiffKind;
 use crate::diff::model::{EXAMPLES, fold_path};
-use crate::diff::{DiffKind, Difference};
 
 /// One cause of differences across the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,12 +34,16 @@ impl Cluster {
     }
 }
 
-/// An example difference and the case it came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Where an example difference is: the case, and its index among the stored differences of
+/// the cluster's output in that case. Values are stored once, in the case; see
+/// [`super::RunResults::example`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterExample {
     /// `suite/fixture` or `suite/fixture[variant]`.
     pub case: String,
-    pub difference: Difference,
+    pub path: String,
+    /// Index into the case's `outputs[…].differences` of the cluster's output.
+    pub difference: usize,
 }
 
 /// Clusters of every case's differences, the most unwaived first.
@@ -68,14 +72,15 @@ pub fn clusters(cases: &[CaseOutcome]) -> Vec<Cluster> {
                 cluster.cases += 1;
                 // Examples from the stored differences, one per case first, so they show spread.
                 if cluster.examples.len() < EXAMPLES
-                    && let Some(d) = output
-                        .differences
-                        .iter()
-                        .find(|d| d.kind == tally.kind && fold_path(&d.path) == tally.pattern)
+                    && let Some((index, d)) =
+                        output.differences.iter().enumerate().find(|(_, d)| {
+                            d.kind == tally.kind && fold_path(&d.path) == tally.pattern
+                        })
                 {
                     cluster.examples.push(ClusterExample {
                         case: label.clone(),
-                        difference: d.clone(),
+                        path: d.path.clone(),
+                        difference: index,
                     });
                 }
             }

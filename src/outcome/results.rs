@@ -183,6 +183,22 @@ pub struct RunResults {
 }
 
 impl RunResults {
+    /// The difference an example of `cluster` points at.
+    pub fn example(
+        &self,
+        cluster: &Cluster,
+        example: &super::ClusterExample,
+    ) -> Option<&crate::diff::Difference> {
+        let case = self.cases.iter().find(|c| c.label() == example.case)?;
+        case.comparisons().into_iter().find_map(|compared| {
+            compared
+                .outputs
+                .iter()
+                .find(|o| compared.name(&o.output) == cluster.output)
+                .and_then(|o| o.differences.get(example.difference))
+        })
+    }
+
     /// Rules and waivers past their `expires` date, described for people; any fails the gate.
     pub fn expired_exceptions(&self) -> Vec<String> {
         let rules = self.rules.iter().filter(|r| r.expired).map(|r| {

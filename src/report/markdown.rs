@@ -141,8 +141,8 @@ fn causes(out: &mut String, r: &RunResults) -> fmt::Result {
         let example = cluster
             .examples
             .first()
-            .map(|e| {
-                let d = &e.difference;
+            .and_then(|e| Some((e, r.example(cluster, e)?)))
+            .map(|(e, d)| {
                 format!(
                     "{}: {} → {}",
                     code(&e.case),
