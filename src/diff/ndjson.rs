@@ -2,7 +2,8 @@
 
 use serde_json::Value;
 
-use super::{DiffSpec, Differ, Findings, Format, Input, ParseFailure, json, parse_both, value};
+use super::json::Parsed;
+use super::{DiffSpec, Differ, Findings, Format, Input, ParseFailure, json};
 
 pub struct NdjsonDiffer;
 
@@ -15,23 +16,47 @@ impl Differ for NdjsonDiffer {
         spec: &DiffSpec,
         findings: &mut Findings<'_>,
     ) {
-        if let Some((l, r)) = parse_both(format, left, right, findings, parse) {
-            value::diff_values(&l, &r, &spec.rules, findings);
-        }
+        let l = parse_document(left.bytes);
+        let r = parse_document(right.bytes);
+        json::diff_parsed(
+            format,
+            (left.side, left.name, l),
+            (right.side, right.name, r),
+            spec,
+            findings,
+        );
     }
 }
 
 /// Parses every non-blank line; the records become one array.
 pub fn parse(bytes: &[u8]) -> Result<Value, ParseFailure> {
+    parse_document(bytes).map(|p| p.value)
+}
+
+/// Parses every non-blank line into one array, noting members a record holds twice (at
+/// `$[i].member`, `i` counting records).
+pub fn parse_document(bytes: &[u8]) -> Result<Parsed, ParseFailure> {
     let mut records = Vec::new();
+    let mut duplicates = Vec::new();
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let record = serde_json::from_slice(line).map_err(|e| json::failure(&e, i))?;
-        records.push(record);
+        let parsed = json::parse_document(line).map_err(|mut failure| {
+            failure.line += i;
+            failure
+        })?;
+        for mut duplicate in parsed.duplicates {
+            let within = duplicate.path.strip_prefix('$').unwrap_or(&duplicate.path);
+            duplicate.path = format!("$[{}]{within}", records.len());
+            duplicates.push(duplicate);
+        }
+        records.push(parsed.value);
     }
-    Ok(Value::Array(records))
+    Ok(Parsed {
+        value: Value::Array(records),
+        duplicates,
+    })
 }
 
 #[cfg(test)]

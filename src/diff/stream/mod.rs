@@ -140,13 +140,19 @@ fn stream(
     };
     // Pass 2: each partition pair on its own.
     let (waivers, cap) = (findings.waivers(), findings.cap());
+    let sides = [left.side, right.side];
     // Reduced as they finish, so only a few partitions' stored differences exist at once.
     let (summary, malformed) = (0..partitions)
         .into_par_iter()
         .map(|p| -> io::Result<(FindingsSummary, Malformed)> {
             let mut part = Findings::new(findings.output(), waivers, cap);
-            let compared =
-                compare_partition(spec, layout.as_ref(), &lparts[p], &rparts[p], &mut part)?;
+            let compared = compare_partition(
+                spec,
+                layout.as_ref(),
+                [&lparts[p], &rparts[p]],
+                sides,
+                &mut part,
+            )?;
             let mut summary = part.finish();
             summary.differences.sort_by(|a, b| a.path.cmp(&b.path));
             Ok((summary, compared.err().unwrap_or([None, None])))
@@ -242,15 +248,22 @@ fn split(
                 match reader.read_byte_record(&mut record) {
                     Ok(true) => {
                         let line = record.position().map_or(0, |p| p.line());
-                        let key: Vec<Value> = layout.keys[side]
-                            .iter()
-                            .map(|i| match i.and_then(|i| record.get(i)) {
-                                Some(field) => {
-                                    Value::String(String::from_utf8_lossy(field).into_owned())
-                                }
+                        let mut key: Vec<Value> = Vec::with_capacity(layout.keys[side].len());
+                        for (k, i) in layout.keys[side].iter().enumerate() {
+                            key.push(match i.and_then(|i| record.get(i).map(|f| (i, f))) {
+                                Some((i, field)) => match std::str::from_utf8(field) {
+                                    Ok(text) => Value::String(text.to_owned()),
+                                    Err(_) => {
+                                        let name = fields.get(k).map_or("", String::as_str);
+                                        let failure = not_utf8(line, i + 1, name);
+                                        return Err(Stop::from(
+                                            failure.into_difference(format, &as_input(input)),
+                                        ));
+                                    }
+                                },
                                 None => Value::Null,
-                            })
-                            .collect();
+                            });
+                        }
                         route(
                             line,
                             key_hash(&key, &mut key_text),
@@ -277,8 +290,8 @@ type Malformed = [Option<ParseFailure>; 2];
 fn compare_partition(
     spec: &DiffSpec,
     layout: Option<&CsvLayout>,
-    lpath: &Path,
-    rpath: &Path,
+    [lpath, rpath]: [&Path; 2],
+    sides: [&str; 2],
     findings: &mut Findings<'_>,
 ) -> io::Result<Result<(), Malformed>> {
     let parts = [Partition::read(lpath)?, Partition::read(rpath)?];
@@ -328,18 +341,36 @@ fn compare_partition(
             }
         }
     }
-    let parsed = |side: usize| -> Result<Value, ParseFailure> {
+    let fields = root_key(spec);
+    let parsed = |side: usize| -> Result<(Value, Vec<Difference>), ParseFailure> {
         let part = &parts[side];
         let mut records: Vec<(u64, Value)> = Vec::new();
+        let mut duplicates = Vec::new();
         for i in (0..part.records.len()).filter(|&i| keep[side][i]) {
             let line = part.records[i].line;
-            records.push((line, parse_record(layout, line, part.bytes(i))?));
+            let (record, found) = parse_record(layout, line, part.bytes(i))?;
+            for duplicate in found {
+                duplicates.push(record_duplicate(
+                    &fields,
+                    &record,
+                    line,
+                    duplicate,
+                    sides[side],
+                ));
+            }
+            records.push((line, record));
         }
         records.sort_by_key(|(line, _)| *line);
-        Ok(Value::Array(records.into_iter().map(|(_, v)| v).collect()))
+        Ok((
+            Value::Array(records.into_iter().map(|(_, v)| v).collect()),
+            duplicates,
+        ))
     };
     match (parsed(0), parsed(1)) {
-        (Ok(l), Ok(r)) => {
+        (Ok((l, ldup)), Ok((r, rdup))) => {
+            for difference in ldup.into_iter().chain(rdup) {
+                findings.push(difference);
+            }
             value::diff_values(&l, &r, &spec.rules, findings);
             Ok(Ok(()))
         }
@@ -369,16 +400,54 @@ fn parse_record(
     layout: Option<&CsvLayout>,
     line: u64,
     bytes: &[u8],
-) -> Result<Value, ParseFailure> {
+) -> Result<(Value, Vec<json::Duplicate>), ParseFailure> {
     match layout {
-        Some(layout) => Ok(Value::Object(decode_fields(bytes, &layout.common))),
-        None => serde_json::from_slice(bytes).map_err(|e| {
-            // serde_json counts lines within the record; the record starts at `line`.
-            let offset = usize::try_from(line)
-                .unwrap_or(usize::MAX)
-                .saturating_sub(1);
-            json::failure(&e, offset)
-        }),
+        Some(layout) => decode_fields(bytes, &layout.common)
+            .map(|fields| (Value::Object(fields), Vec::new()))
+            .map_err(|position| not_utf8(line, position + 1, &layout.common[position])),
+        None => json::parse_document(bytes)
+            .map(|parsed| (parsed.value, parsed.duplicates))
+            .map_err(|mut failure| {
+                // The parser counts lines within the record; the record starts at `line`.
+                let offset = usize::try_from(line)
+                    .unwrap_or(usize::MAX)
+                    .saturating_sub(1);
+                failure.line += offset;
+                failure
+            }),
+    }
+}
+
+/// A member duplicated inside a keyed record, at the record's keyed path (as the walker names
+/// the record), with its line.
+fn record_duplicate(
+    fields: &[String],
+    record: &Value,
+    line: u64,
+    duplicate: json::Duplicate,
+    side: &str,
+) -> Difference {
+    let values: Vec<Value> = fields
+        .iter()
+        .map(|f| record.get(f).cloned().unwrap_or(Value::Null))
+        .collect();
+    let mut path = super::JsonPath::root();
+    path.push(super::path::key_filter(fields, &values));
+    let within = duplicate.path.strip_prefix('$').unwrap_or(&duplicate.path);
+    let mut difference = duplicate.difference(side);
+    difference.path = format!("{path}{within}");
+    if let Some(note) = &mut difference.note {
+        note.push_str(&format!(" (line {line})"));
+    }
+    difference
+}
+
+/// A CSV field that is not valid UTF-8, as a failure (the in-memory reader refuses it too).
+fn not_utf8(line: u64, column: usize, name: &str) -> ParseFailure {
+    ParseFailure {
+        line: usize::try_from(line).unwrap_or(usize::MAX),
+        column,
+        message: format!("field `{name}` is not valid UTF-8"),
     }
 }
 

@@ -85,21 +85,22 @@ pub(super) fn encode_fields(record: &csv::ByteRecord, positions: &[usize]) -> Ve
     out
 }
 
-pub(super) fn decode_fields(bytes: &[u8], columns: &[String]) -> Map<String, Value> {
+/// The fields of an encoded record by column. A field that is not valid UTF-8 is an error
+/// holding its column's position (never decoded lossily: two different bytes must not compare
+/// equal).
+pub(super) fn decode_fields(bytes: &[u8], columns: &[String]) -> Result<Map<String, Value>, usize> {
     let mut map = Map::new();
     let mut rest = bytes;
-    for column in columns {
+    for (position, column) in columns.iter().enumerate() {
         let len = rest
             .get(..4)
             .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
         let field = rest.get(4..4 + len).unwrap_or_default();
-        map.insert(
-            column.clone(),
-            Value::String(String::from_utf8_lossy(field).into_owned()),
-        );
+        let text = std::str::from_utf8(field).map_err(|_| position)?;
+        map.insert(column.clone(), Value::String(text.to_owned()));
         rest = rest.get(4 + len..).unwrap_or_default();
     }
-    map
+    Ok(map)
 }
 
 /// A `Hasher` for keys that are already xxh3 hashes: passes them through.
