@@ -319,16 +319,17 @@ pub enum Recorded {
 }
 
 impl GoldenStore {
-    /// Records `run` as the golden of `case`: written beside it, then compared with the stored
-    /// one, which is replaced only if anything but the recording date and tool versions differ
-    /// (so recording twice leaves git clean). A pending change of the case is superseded.
-    pub fn record(
+    /// Writes `run` as the golden of `case` beside the stored one and compares the two; the
+    /// stored golden is not touched until [`GoldenStore::apply`] (after the change is logged).
+    /// A golden is changed only if anything but the recording date and tool versions differ,
+    /// so recording twice leaves git clean.
+    pub fn stage(
         &self,
         config: &Config,
         case: &Case,
         run: &SideResult,
         provenance: Provenance,
-    ) -> Result<Recorded, GoldenError> {
+    ) -> Result<Staged, GoldenError> {
         let target = self.case_dir(case);
         let parent = target.parent().unwrap_or(&self.dir).to_owned();
         let error = |path: &Path| {
@@ -353,15 +354,42 @@ impl GoldenStore {
                 }
             }
         };
-        if outcome != Recorded::Unchanged {
-            replace_dir(&fresh, &target).map_err(error(&target))?;
+        Ok(Staged {
+            _scratch: scratch,
+            fresh,
+            target,
+            label: self.label(case),
+            outcome,
+        })
+    }
+
+    /// Puts a staged recording in place (when it changed anything) and removes the case's
+    /// pending change, which it supersedes. Call it only once the change is logged.
+    pub fn apply(&self, staged: Staged) -> Result<(), GoldenError> {
+        let error = |path: &Path| {
+            let path = path.to_owned();
+            move |source| GoldenError::Write { path, source }
+        };
+        if staged.outcome != Recorded::Unchanged {
+            replace_dir(&staged.fresh, &staged.target).map_err(error(&staged.target))?;
         }
-        let pending = pending_of(&target);
+        let pending = pending_of(&staged.target);
         if pending.exists() {
             std::fs::remove_dir_all(&pending).map_err(error(&pending))?;
         }
-        Ok(outcome)
+        Ok(())
     }
+}
+
+/// A recording written beside its golden, not yet in place; dropped, it leaves no trace.
+#[derive(Debug)]
+pub struct Staged {
+    _scratch: tempfile::TempDir,
+    fresh: PathBuf,
+    target: PathBuf,
+    /// The case, as the review log names it.
+    pub label: String,
+    pub outcome: Recorded,
 }
 
 /// The stored files that differ between a golden and a fresh recording, and `provenance.json`

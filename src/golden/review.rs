@@ -91,6 +91,8 @@ pub enum Decision {
     Record,
     Accept,
     Reject,
+    /// Goldens removed because their fixture is gone (`parity golden prune`).
+    Prune,
 }
 
 /// One line of the review log.
@@ -103,26 +105,29 @@ pub struct LogEntry {
     pub cases: Vec<String>,
 }
 
-/// Applies `decision` to every case in `cases` and logs it as one entry.
+/// Logs `decision` over every case in `cases` as one entry, then applies it (nothing is
+/// applied when the log cannot be written).
 pub fn decide(
     store: &GoldenStore,
     cases: &[Pending],
     decision: Decision,
     reason: &str,
 ) -> Result<(), GoldenError> {
+    // The log entry comes first: a golden never changes without its record.
+    let labels: Vec<String> = cases.iter().map(|p| p.label.clone()).collect();
+    log(store, decision, reason, &labels)?;
     for pending in cases {
         let result = match decision {
             Decision::Accept => replace_dir(&pending.pending_dir, &pending.golden_dir),
             Decision::Reject => std::fs::remove_dir_all(&pending.pending_dir),
-            Decision::Record => Ok(()),
+            Decision::Record | Decision::Prune => Ok(()),
         };
         result.map_err(|source| GoldenError::Write {
             path: pending.golden_dir.clone(),
             source,
         })?;
     }
-    let labels: Vec<String> = cases.iter().map(|p| p.label.clone()).collect();
-    log(store, decision, reason, &labels)
+    Ok(())
 }
 
 /// Appends one decision over `cases` (labels) to the log; nothing when `cases` is empty.

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::exit_code;
 use crate::fixture::{self, Case, Selection};
 use crate::golden::review::{self, Decision};
-use crate::golden::{Golden, GoldenStore, Recorded, Stored};
+use crate::golden::{Golden, GoldenStore, Recorded, Staged, Stored};
 use crate::judge::{self, in_ci};
 use crate::runner::{self, Cancel, CaseRuns, Plan, RunStatus, Sides};
 
@@ -165,7 +165,7 @@ fn shown(config: &Config, path: &Path) -> String {
 /// What happened to one case in `record`.
 enum RecordOutcome {
     Recorded {
-        outcome: Recorded,
+        staged: Box<Staged>,
         status: RunStatus,
     },
     Failed(String),
@@ -236,7 +236,7 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
         },
     ));
     runtime.shutdown_background();
-    summarise_recording(&config, &store, &cases, &outcomes, args.reason.as_deref())
+    summarise_recording(&config, &store, outcomes, args.reason.as_deref())
 }
 
 fn record_case(
@@ -261,12 +261,15 @@ fn record_case(
         .map(|inputs| judge::provenance(config, case, &legacy, "legacy", version, inputs))
         .and_then(|p| {
             store
-                .record(config, case, &legacy, p)
+                .stage(config, case, &legacy, p)
                 .map_err(|e| e.detail())
         });
     let _ = std::fs::remove_dir_all(&runs.dir);
     match recorded {
-        Ok(outcome) => RecordOutcome::Recorded { outcome, status },
+        Ok(staged) => RecordOutcome::Recorded {
+            staged: Box::new(staged),
+            status,
+        },
         Err(message) => RecordOutcome::Failed(message),
     }
 }
@@ -280,7 +283,8 @@ fn print_recorded(
 ) -> std::io::Result<()> {
     let dir = shown(config, &store.case_dir(case));
     match outcome {
-        RecordOutcome::Recorded { outcome, status } => {
+        RecordOutcome::Recorded { staged, status } => {
+            let outcome = &staged.outcome;
             let failed = if status.is_success() {
                 String::new()
             } else {
@@ -309,37 +313,49 @@ fn print_recorded(
     }
 }
 
+/// Logs every change the recording staged as one entry, then puts them in place: a golden
+/// never changes before its log entry exists (when the log cannot be written, none does).
 fn summarise_recording(
     config: &Config,
     store: &GoldenStore,
-    cases: &[Case],
-    outcomes: &[Option<RecordOutcome>],
+    outcomes: Vec<Option<RecordOutcome>>,
     reason: Option<&str>,
 ) -> anyhow::Result<i32> {
     let (mut new, mut unchanged, mut updated, mut failed, mut not_run) = (0, 0, 0, 0, 0);
-    let mut changed_labels = Vec::new();
-    for (case, outcome) in cases.iter().zip(outcomes) {
+    let mut staged = Vec::new();
+    for outcome in outcomes {
         match outcome {
-            Some(RecordOutcome::Recorded { outcome, .. }) => {
-                match outcome {
+            Some(RecordOutcome::Recorded { staged: change, .. }) => {
+                match change.outcome {
                     Recorded::New => new += 1,
                     Recorded::Unchanged => unchanged += 1,
                     Recorded::Updated { .. } => updated += 1,
                 }
-                if *outcome != Recorded::Unchanged {
-                    changed_labels.push(store.label(case));
-                }
+                staged.push(*change);
             }
             Some(RecordOutcome::Failed(_)) => failed += 1,
             None => not_run += 1,
         }
     }
+    let changed: Vec<String> = staged
+        .iter()
+        .filter(|s| s.outcome != Recorded::Unchanged)
+        .map(|s| s.label.clone())
+        .collect();
     review::log(
         store,
         Decision::Record,
         reason.unwrap_or("recorded from the legacy"),
-        &changed_labels,
-    )?;
+        &changed,
+    )
+    .context("nothing was recorded: every change of a golden is logged first")?;
+    for change in staged {
+        let label = change.label.clone();
+        if let Err(e) = store.apply(change) {
+            eprintln!("error: {label}: {}", e.detail());
+            failed += 1;
+        }
+    }
     writeln!(
         crate::cli::output::stdout(),
         "{new} new, {updated} updated, {unchanged} unchanged, {failed} failed{} in {}",
@@ -571,6 +587,17 @@ fn prune(args: PruneArgs) -> anyhow::Result<i32> {
     } else {
         "removed"
     };
+    // Removing a golden changes the reference: it is logged first, like any other change.
+    let removed_goldens: Vec<String> = findings.orphans.iter().map(|d| shown(&config, d)).collect();
+    if !args.dry_run {
+        review::log(
+            &store,
+            Decision::Prune,
+            "its fixture no longer exists",
+            &removed_goldens,
+        )
+        .context("nothing was pruned: every removal of a golden is logged first")?;
+    }
     for (why, dir) in &doomed {
         if !args.dry_run {
             std::fs::remove_dir_all(dir)
