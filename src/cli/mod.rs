@@ -94,11 +94,18 @@ impl CaseArgs {
         }
     }
 
-    /// `--jobs`, or the number of cores.
+    /// `--jobs`, or the number of cores; fewer, with a warning, when the file descriptor limit
+    /// cannot hold that many runs at once.
     pub fn jobs(&self) -> usize {
-        self.jobs
+        let wanted = self
+            .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1)
+            .max(1);
+        let (jobs, why) = crate::runner::limits::fit_jobs(wanted);
+        if let Some(why) = why {
+            anstream::eprintln!("warning: {why}");
+        }
+        jobs
     }
 }
 

@@ -7,6 +7,7 @@
 //! [`schedule`]), which runs every case with bounded parallelism.
 
 pub mod capture;
+pub mod limits;
 pub mod measure;
 mod process;
 mod schedule;
