@@ -9,3 +9,4 @@ mod golden;
 mod measure;
 mod run;
 mod support;
+mod trust;
