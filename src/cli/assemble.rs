@@ -120,6 +120,7 @@ pub fn assemble(
         environment: Environment::capture(),
         measurement: Measurement {
             helper_floor_kib: info.floor,
+            parity_peak_rss_kib: crate::outcome::own_peak_rss_kib(),
         },
         selection: SelectionInfo {
             suites,

@@ -45,7 +45,7 @@ mod results;
 
 pub use cluster::{Cluster, ClusterExample};
 pub use results::{
-    ConfigInfo, Environment, Measurement, NotRun, RuleUsage, RunResults, SelectionInfo, Summary,
+    ConfigInfo, Environment, Measurement, NotRun, RuleUsage, own_peak_rss_kib, RunResults, SelectionInfo, Summary,
     ToolInfo, WaiverUsage,
 };
 

@@ -74,6 +74,19 @@ pub struct Measurement {
     /// Peak RSS reported for `true` run through the measuring helper: the floor below which no
     /// peak RSS figure can go.
     pub helper_floor_kib: Option<u64>,
+    /// parity's own peak resident set size until the results were assembled (its memory
+    /// bound is a measured figure; sides are not included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parity_peak_rss_kib: Option<u64>,
+}
+
+/// The peak resident set size of this process so far, in KiB.
+pub fn own_peak_rss_kib() -> Option<u64> {
+    // SAFETY: rusage is plain old data; getrusage only writes it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid out-pointer.
+    let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0;
+    ok.then(|| u64::try_from(usage.ru_maxrss).unwrap_or(0))
 }
 
 /// What was asked for.

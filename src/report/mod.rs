@@ -355,6 +355,7 @@ pub(crate) mod tests {
             },
             measurement: Measurement {
                 helper_floor_kib: Some(1900),
+                parity_peak_rss_kib: None,
             },
             selection: SelectionInfo {
                 suites: vec!["main".into()],

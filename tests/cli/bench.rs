@@ -25,18 +25,22 @@ fn identical_sides_are_within_budget() {
     let output = bench(&project, &["--seed", "11"]);
     assert_exit(&output, 0);
     let bench = case_bench(&project, "same");
-    assert_eq!(bench["verdict"], "within", "{bench}");
+    // Identical sides are never over budget. Whether 60 pairs suffice to call them within
+    // depends on the machine's noise (on a shared 2-core VM, ±25% between runs of the same
+    // work): inconclusive is then the honest answer. scripts/validate_gate.py measures how
+    // often each verdict comes, over many runs.
+    assert!(
+        bench["verdict"] == "within" || bench["verdict"] == "inconclusive",
+        "{bench}"
+    );
     assert_eq!(bench["metrics"]["cpu"]["gating"], true);
     assert_eq!(bench["metrics"]["wall"]["gating"], false);
     assert!(bench["valid_pairs"].as_u64().unwrap() >= 10);
     let results = project.results();
     assert_eq!(results["bench"]["seed"], 11);
-    assert_eq!(results["bench"]["verdict"], "within");
-    assert!(
-        stdout(&output).contains("performance within"),
-        "{}",
-        stdout(&output)
-    );
+    assert_eq!(results["bench"]["verdict"], bench["verdict"]);
+    let said = format!("performance {}", bench["verdict"].as_str().unwrap_or(""));
+    assert!(stdout(&output).contains(&said), "{}", stdout(&output));
     assert!(project.report_md().contains("## Performance"));
 }
 
