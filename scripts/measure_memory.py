@@ -35,6 +35,12 @@ CASES = [
         "",
     ),
     (
+        "text vs an edited copy",
+        'seq 1 200000000 | head -c "$SIZE" > "$1/big.txt"',
+        'seq 1 200000000 | sed "s/77$/seventy-seven/" | head -c "$SIZE" > "$1/big.txt"',
+        "",
+    ),
+    (
         "binary vs 3 bytes",
         'head -c "$SIZE" /dev/zero > "$1/blob.bin"',
         'printf "abc" > "$1/blob.bin"',
@@ -56,6 +62,7 @@ CASES = [
 
 FULL_SIZES = {
     "text vs 2 lines": [64 * MIB, 256 * MIB, GIB],
+    "text vs an edited copy": [64 * MIB, 256 * MIB, GIB],
     "binary vs 3 bytes": [64 * MIB, GIB, 5 * 10**9],
     "one JSON string vs a short one": [64 * MIB, 256 * MIB, 10**9],
     "stdout flood vs 2 lines": [GIB, 5 * 10**9],
@@ -64,6 +71,8 @@ QUICK_SIZES = {name: [16 * MIB, 128 * MIB] for name, *_ in CASES}
 
 
 def human(n):
+    if n >= 10**9 and n % 10**9 == 0:
+        return f"{n // 10**9} GB"
     for unit, size in (("GiB", GIB), ("MiB", MIB), ("KiB", 1024)):
         if n >= size:
             return f"{n / size:.1f} {unit}" if n % size else f"{n // size} {unit}"

@@ -62,8 +62,32 @@ impl Differ for TextDiffer {
     }
 }
 
+/// How much of each side is held while aligning.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub lines: usize,
+    pub bytes: usize,
+}
+
+/// The window every comparison uses.
+pub const WINDOW: Window = Window {
+    lines: WINDOW_LINES,
+    bytes: WINDOW_BYTES,
+};
+
 /// Compares two texts read from `left` and `right` (each with its side's name for notes).
 pub fn diff_streams(
+    left: (&str, impl BufRead),
+    right: (&str, impl BufRead),
+    spec: &DiffSpec,
+    findings: &mut Findings<'_>,
+) -> std::io::Result<()> {
+    diff_streams_in(WINDOW, left, right, spec, findings)
+}
+
+/// [`diff_streams`] with a chosen window (tests use tiny ones to cross many windows).
+pub fn diff_streams_in(
+    window: Window,
     (left_side, left): (&str, impl BufRead),
     (right_side, right): (&str, impl BufRead),
     spec: &DiffSpec,
@@ -75,8 +99,8 @@ pub fn diff_streams(
     skip_common_start(&mut l, &mut r, findings)?;
     let (mut lwin, mut rwin) = (VecDeque::new(), VecDeque::new());
     loop {
-        l.fill(&mut lwin, findings)?;
-        r.fill(&mut rwin, findings)?;
+        l.fill(&mut lwin, window, findings)?;
+        r.fill(&mut rwin, window, findings)?;
         if lwin.is_empty() && rwin.is_empty() {
             break;
         }
@@ -275,10 +299,11 @@ impl<'s, R: BufRead> Lines<'s, R> {
         }
     }
 
-    /// Adds lines to `window` until it holds [`WINDOW_LINES`] lines or [`WINDOW_BYTES`] bytes.
+    /// Adds lines to `window` until it holds `size.lines` lines or `size.bytes` bytes.
     fn fill(
         &mut self,
         window: &mut VecDeque<Line>,
+        size: Window,
         findings: &mut Findings<'_>,
     ) -> std::io::Result<()> {
         let mut weight: usize = window.iter().map(Line::weight).sum();
@@ -286,7 +311,7 @@ impl<'s, R: BufRead> Lines<'s, R> {
             weight += line.weight();
             window.push_back(line);
         }
-        while window.len() < WINDOW_LINES && weight < WINDOW_BYTES {
+        while window.len() < size.lines && weight < size.bytes {
             let Some(line) = self.next_line(findings)? else {
                 break;
             };
@@ -670,6 +695,48 @@ mod tests {
         let clip = found[0].left_clip.as_ref().expect("cut");
         assert_eq!(clip.bytes, 50_000 * 61 - 1);
         assert!(found[0].left.as_ref().unwrap().as_str().unwrap().len() <= VALUE_LIMIT + 4);
+    }
+
+    /// Applies text hunks to `left`: what the right side must be.
+    fn apply(left: &str, hunks: &[Difference]) -> String {
+        let lines: Vec<&str> = left.lines().collect();
+        let mut out: Vec<String> = Vec::new();
+        let mut next = 0;
+        for d in hunks.iter().filter(|d| d.path.starts_with("@@")) {
+            let old = d.path.split(' ').nth(1).unwrap().trim_start_matches('-');
+            let (start, len) = match old.split_once(',') {
+                Some((s, l)) => (s.parse::<usize>().unwrap(), l.parse::<usize>().unwrap()),
+                None => (old.parse::<usize>().unwrap(), 1),
+            };
+            let first = if len == 0 { start } else { start - 1 };
+            out.extend(lines[next..first].iter().map(|l| (*l).to_owned()));
+            if let Some(text) = d.right.as_ref().and_then(|v| v.as_str()) {
+                out.extend(text.split('\n').map(str::to_owned));
+            }
+            next = first + len;
+        }
+        out.extend(lines[next..].iter().map(|l| (*l).to_owned()));
+        out.iter().map(|l| format!("{l}\n")).collect()
+    }
+
+    proptest::proptest! {
+        /// Across windows of any size, the hunks found turn the left text into the right one,
+        /// and texts differ exactly when a difference is found.
+        #[test]
+        fn hunks_rebuild_the_right_side_across_windows(
+            left in proptest::collection::vec("[abc]{0,2}", 0..40),
+            right in proptest::collection::vec("[abc]{0,2}", 0..40),
+            lines in 1usize..6,
+        ) {
+            let join = |ls: &[String]| ls.iter().map(|l| format!("{l}\n")).collect::<String>();
+            let (l, r) = (join(&left), join(&right));
+            let mut findings = Findings::new("t", &NoWaivers, 10_000);
+            let window = Window { lines, bytes: usize::MAX };
+            diff_streams_in(window, ("l", l.as_bytes()), ("r", r.as_bytes()), &DiffSpec::default(), &mut findings).unwrap();
+            let found = findings.finish();
+            proptest::prop_assert_eq!(found.total == 0, l == r);
+            proptest::prop_assert_eq!(apply(&l, &found.differences), r);
+        }
     }
 
     #[test]
