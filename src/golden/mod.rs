@@ -265,18 +265,23 @@ impl GoldenStore {
                 }
             };
             let block = block_for(config, &relative);
-            let bytes = std::fs::read(&source).map_err(error(&source))?;
-            let stored = normalized(
-                &relative,
-                block.and_then(|b| b.format),
-                block.map(|b| &b.spec),
-                &bytes,
-            );
             let dest = staging.path().join("out").join(&relative);
             if let Some(dir) = dest.parent() {
                 std::fs::create_dir_all(dir).map_err(error(dir))?;
             }
-            std::fs::write(&dest, stored).map_err(error(&dest))?;
+            let format = match block.and_then(|b| b.format) {
+                Some(format) => format,
+                None => Format::detect_file(&relative, &source).map_err(error(&source))?,
+            };
+            let rewrites_text = block.is_some_and(|b| b.spec.rules.has_normalize());
+            if format == Format::Bytes || (format == Format::Text && !rewrites_text) {
+                // Stored as written: copied, never held in memory.
+                std::fs::copy(&source, &dest).map_err(error(&dest))?;
+            } else {
+                let bytes = std::fs::read(&source).map_err(error(&source))?;
+                let stored = normalized(&relative, Some(format), block.map(|b| &b.spec), &bytes);
+                std::fs::write(&dest, stored).map_err(error(&dest))?;
+            }
             outputs.push(relative);
         }
         for block in &config.compares {
