@@ -204,19 +204,20 @@ fn matching_pairs(lwin: &VecDeque<Line>, rwin: &VecDeque<Line>) -> Vec<(usize, u
     if lwin.is_empty() || rwin.is_empty() {
         return Vec::new();
     }
-    let in_left: HashSet<&Key> = lwin.iter().map(|l| &l.key).collect();
-    let in_right: HashSet<&Key> = rwin.iter().map(|l| &l.key).collect();
-    let (lidx, lkeys): (Vec<usize>, Vec<&Key>) = lwin
+    // Filtering by hash only lets a colliding line through to Myers, which compares keys.
+    let in_left: Hashes = lwin.iter().map(|l| l.hashed).collect();
+    let in_right: Hashes = rwin.iter().map(|l| l.hashed).collect();
+    let (lidx, lkeys): (Vec<usize>, Vec<Compared<'_>>) = lwin
         .iter()
         .enumerate()
-        .filter(|(_, l)| in_right.contains(&l.key))
-        .map(|(i, l)| (i, &l.key))
+        .filter(|(_, l)| in_right.contains(&l.hashed))
+        .map(|(i, l)| (i, Compared(l)))
         .unzip();
-    let (ridx, rkeys): (Vec<usize>, Vec<&Key>) = rwin
+    let (ridx, rkeys): (Vec<usize>, Vec<Compared<'_>>) = rwin
         .iter()
         .enumerate()
-        .filter(|(_, l)| in_left.contains(&l.key))
-        .map(|(i, l)| (i, &l.key))
+        .filter(|(_, l)| in_left.contains(&l.hashed))
+        .map(|(i, l)| (i, Compared(l)))
         .unzip();
     let ops = similar::capture_diff_slices_deadline(
         Algorithm::Myers,
@@ -238,6 +239,26 @@ fn matching_pairs(lwin: &VecDeque<Line>, rwin: &VecDeque<Line>) -> Vec<(usize, u
     pairs
 }
 
+/// Line hashes of a window (already hashes: not hashed again).
+type Hashes = HashSet<u64, std::hash::BuildHasherDefault<super::stream::partition::Prehashed>>;
+
+/// A line as Myers sees it: equal when the keys are, hash first.
+struct Compared<'a>(&'a Line);
+
+impl PartialEq for Compared<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.hashed == other.0.hashed && self.0.key == other.0.key
+    }
+}
+
+impl Eq for Compared<'_> {}
+
+impl std::hash::Hash for Compared<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.hashed);
+    }
+}
+
 /// What a line is compared as.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
@@ -255,8 +276,11 @@ struct Line {
     /// 1-based.
     number: usize,
     key: Key,
-    /// The line as shown (escaped when not UTF-8), cut to [`VALUE_LIMIT`].
-    shown: String,
+    /// A hash of `key`, to filter and compare lines quickly.
+    hashed: u64,
+    /// The line as shown (escaped when not UTF-8), cut to [`VALUE_LIMIT`]; `None` when it is
+    /// its key (nothing folded or rewritten).
+    shown: Option<String>,
     /// Bytes of the line as shown, whole.
     len: u64,
     /// Hash of the whole shown line, when `shown` was cut.
@@ -264,12 +288,42 @@ struct Line {
 }
 
 impl Line {
+    fn new(
+        number: usize,
+        key: Key,
+        shown: Option<String>,
+        len: u64,
+        hash: Option<blake3::Hash>,
+    ) -> Self {
+        let hashed = match &key {
+            Key::Text(k) => xxhash_rust::xxh3::xxh3_64_with_seed(k.as_bytes(), 1),
+            Key::NotUtf8(k) => xxhash_rust::xxh3::xxh3_64_with_seed(k.as_bytes(), 2),
+            Key::Long(len, hash) => xxhash_rust::xxh3::xxh3_64_with_seed(hash, *len),
+        };
+        Line {
+            number,
+            key,
+            hashed,
+            shown,
+            len,
+            hash,
+        }
+    }
+
+    fn shown(&self) -> &str {
+        match (&self.shown, &self.key) {
+            (Some(shown), _) => shown,
+            (None, Key::Text(k) | Key::NotUtf8(k)) => k,
+            (None, Key::Long(..)) => "",
+        }
+    }
+
     fn weight(&self) -> usize {
         let key = match &self.key {
             Key::Text(k) | Key::NotUtf8(k) => k.len(),
             Key::Long(..) => 40,
         };
-        key + self.shown.len() + 64
+        key + self.shown.as_ref().map_or(0, String::len) + 72
     }
 }
 
@@ -283,6 +337,8 @@ struct Lines<'s, R> {
     done: bool,
     long_lines: bool,
     peeked: Option<Line>,
+    /// The line being read, reused from line to line.
+    buffer: Vec<u8>,
 }
 
 impl<'s, R: BufRead> Lines<'s, R> {
@@ -296,6 +352,7 @@ impl<'s, R: BufRead> Lines<'s, R> {
             done: false,
             long_lines: false,
             peeked: None,
+            buffer: Vec::new(),
         }
     }
 
@@ -325,7 +382,8 @@ impl<'s, R: BufRead> Lines<'s, R> {
         if self.done {
             return Ok(None);
         }
-        let mut raw: Vec<u8> = Vec::new();
+        let mut raw = std::mem::take(&mut self.buffer);
+        raw.clear();
         let mut long: Option<(blake3::Hasher, u64)> = None;
         let mut ended = false;
         let mut read_any = false;
@@ -371,20 +429,22 @@ impl<'s, R: BufRead> Lines<'s, R> {
         }
         self.final_newline = ended;
         self.number += 1;
-        Ok(Some(match long {
+        let line = match long {
             Some((hasher, len)) => {
                 self.long_lines = true;
                 let shown = display_bytes(&raw).into_owned();
-                Line {
-                    number: self.number,
-                    key: Key::Long(len, *hasher.finalize().as_bytes()),
-                    shown: format!("{}…", cut_at(&shown, VALUE_LIMIT)),
+                Line::new(
+                    self.number,
+                    Key::Long(len, *hasher.finalize().as_bytes()),
+                    Some(format!("{}…", cut_at(&shown, VALUE_LIMIT))),
                     len,
-                    hash: Some(hasher.finalize()),
-                }
+                    Some(hasher.finalize()),
+                )
             }
             None => self.line(&raw, findings),
-        }))
+        };
+        self.buffer = raw;
+        Ok(Some(line))
     }
 
     /// A line of ordinary length: folded and normalised for comparison, cut for showing.
@@ -399,29 +459,28 @@ impl<'s, R: BufRead> Lines<'s, R> {
             for rule in hits {
                 findings.rule_hit(rule);
             }
-            key = Cow::Owned(normalised.into_owned());
+            if let Cow::Owned(normalised) = normalised {
+                key = Cow::Owned(normalised);
+            }
         }
-        let key: Box<str> = key.into();
         let len = text.len() as u64;
         let (shown, hash) = if text.len() > VALUE_LIMIT {
             (
-                format!("{}…", cut_at(&text, VALUE_LIMIT)),
+                Some(format!("{}…", cut_at(&text, VALUE_LIMIT))),
                 Some(blake3::hash(text.as_bytes())),
             )
+        } else if *key != *text {
+            (Some(text.clone().into_owned()), None)
         } else {
-            (text.into_owned(), None)
+            (None, None)
         };
-        Line {
-            number: self.number,
-            key: if utf8 {
-                Key::Text(key)
-            } else {
-                Key::NotUtf8(key)
-            },
-            shown,
-            len,
-            hash,
-        }
+        let key: Box<str> = key.into();
+        let key = if utf8 {
+            Key::Text(key)
+        } else {
+            Key::NotUtf8(key)
+        };
+        Line::new(self.number, key, shown, len, hash)
     }
 }
 
@@ -514,20 +573,20 @@ impl Shown {
         // A line cut on reading is hashed by its own hash: as unique, and all that is left.
         match &line.hash {
             Some(hash) => self.hasher.update(hash.as_bytes()),
-            None => self.hasher.update(line.shown.as_bytes()),
+            None => self.hasher.update(line.shown().as_bytes()),
         };
         if self.cut {
             return;
         }
         let fits = line.hash.is_none()
-            && self.text.len() + separator.len() + line.shown.len() <= VALUE_LIMIT;
+            && self.text.len() + separator.len() + line.shown().len() <= VALUE_LIMIT;
         self.text.push_str(separator);
         if fits {
-            self.text.push_str(&line.shown);
+            self.text.push_str(line.shown());
         } else {
             let room = VALUE_LIMIT.saturating_sub(self.text.len());
             self.text
-                .push_str(cut_at(line.shown.trim_end_matches('…'), room));
+                .push_str(cut_at(line.shown().trim_end_matches('…'), room));
             self.text.push('…');
             self.cut = true;
         }

@@ -18,7 +18,7 @@
 //! (the in-memory path lists them in order of first appearance); the findings are the same.
 
 mod layout;
-mod partition;
+pub(crate) mod partition;
 mod probe;
 
 use std::collections::HashMap;

@@ -105,7 +105,7 @@ pub(super) fn decode_fields(bytes: &[u8], columns: &[String]) -> Result<Map<Stri
 
 /// A `Hasher` for keys that are already xxh3 hashes: passes them through.
 #[derive(Default)]
-pub(super) struct Prehashed(u64);
+pub(crate) struct Prehashed(u64);
 
 impl std::hash::Hasher for Prehashed {
     fn finish(&self) -> u64 {
