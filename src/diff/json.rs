@@ -119,7 +119,7 @@ pub fn parse(bytes: &[u8]) -> Result<Value, ParseFailure> {
 
 /// Parses one JSON document held in memory.
 pub fn parse_document(bytes: &[u8]) -> Result<Parsed, ParseFailure> {
-    if bytes.len() <= LONG_STRING {
+    if bytes.len() <= LONG_STRING || !may_hold_a_long_string(bytes) {
         let mut deserializer = serde_json::Deserializer::from_slice(bytes);
         let parsed = parse_with(&mut deserializer)?;
         deserializer.end().map_err(|e| failure(&e, 0))?;
@@ -128,6 +128,34 @@ pub fn parse_document(bytes: &[u8]) -> Result<Parsed, ParseFailure> {
         read_document(bytes)
     }
 }
+
+/// False when no string can be longer than [`LONG_STRING`]: no two quotes are that far apart.
+fn may_hold_a_long_string(bytes: &[u8]) -> bool {
+    let mut last = 0;
+    for at in memchr::memchr_iter(b'"', bytes) {
+        if at - last > LONG_STRING {
+            return true;
+        }
+        last = at;
+    }
+    bytes.len() - last > LONG_STRING
+}
+
+/// Reads a JSON file: in memory when it is small, else streamed (see [`read_document`]).
+pub fn read_file(path: &std::path::Path) -> std::io::Result<Result<Parsed, ParseFailure>> {
+    if std::fs::metadata(path)?.len() <= IN_MEMORY as u64 {
+        return Ok(parse_document(&std::fs::read(path)?));
+    }
+    let file = std::fs::File::open(path)?;
+    Ok(read_document(std::io::BufReader::with_capacity(
+        256 * 1024,
+        file,
+    )))
+}
+
+/// JSON files up to this size are read whole before parsing (parsing from memory is faster;
+/// the parsed tree is several times larger anyway).
+const IN_MEMORY: usize = 16 << 20;
 
 /// Parses one JSON document from `reader`, in memory proportional to its structure (long
 /// strings are held as their start, length and hash).
@@ -330,6 +358,8 @@ struct LongStrings<R> {
     held: Vec<u8>,
     long: Option<Long>,
     eof: bool,
+    /// Strings longer than `.0` bytes are held as their first `.1` bytes, length and hash.
+    limits: (usize, usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,7 +381,12 @@ struct Long {
 
 impl<R: Read> LongStrings<R> {
     fn new(reader: R) -> Self {
+        Self::with_limits(reader, (LONG_STRING, VALUE_LIMIT))
+    }
+
+    fn with_limits(reader: R, limits: (usize, usize)) -> Self {
         LongStrings {
+            limits,
             reader,
             input: vec![0; 64 * 1024],
             out: Vec::new(),
@@ -377,41 +412,88 @@ impl<R: Read> LongStrings<R> {
             }
             return Ok(());
         }
-        for i in 0..n {
-            let byte = self.input[i];
+        let input = std::mem::take(&mut self.input);
+        let mut i = 0;
+        while i < n {
+            let rest = &input[i..n];
             match self.state {
-                State::Outside => {
-                    self.out.push(byte);
-                    if byte == b'"' {
+                State::Outside => match memchr::memchr(b'"', rest) {
+                    Some(k) => {
+                        self.out.extend_from_slice(&rest[..=k]);
                         self.state = State::Inside;
+                        i += k + 1;
                     }
-                }
+                    None => {
+                        self.out.extend_from_slice(rest);
+                        i = n;
+                    }
+                },
                 State::Escape => {
+                    let byte = rest[0];
                     let valid = matches!(
                         byte,
                         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u'
                     );
                     self.state = State::Inside;
                     self.content(byte, (!valid).then_some(&[b'\\', byte][..]));
+                    i += 1;
                 }
-                State::Inside => match byte {
-                    b'"' => {
-                        self.close();
-                        self.out.push(byte);
-                        self.state = State::Outside;
+                State::Inside => match memchr::memchr2(b'"', b'\\', rest) {
+                    Some(k) => {
+                        self.content_run(&rest[..k]);
+                        if rest[k] == b'"' {
+                            self.close();
+                            self.out.push(b'"');
+                            self.state = State::Outside;
+                        } else {
+                            self.state = State::Escape;
+                            self.content(b'\\', None);
+                        }
+                        i += k + 1;
                     }
-                    b'\\' => {
-                        self.state = State::Escape;
-                        self.content(byte, None);
+                    None => {
+                        self.content_run(rest);
+                        i = n;
                     }
-                    _ => self.content(byte, (byte < 0x20).then_some(&[byte][..])),
                 },
             }
         }
+        self.input = input;
         if let Some(long) = &mut self.long {
             validate_utf8(long);
         }
         Ok(())
+    }
+
+    /// String content without quotes or backslashes: held while the string is short, hashed
+    /// once it is long (a raw control character is a fault the parser must see).
+    fn content_run(&mut self, mut run: &[u8]) {
+        while !run.is_empty() {
+            let Some(long) = &mut self.long else {
+                let take = (self.limits.0 + 1 - self.held.len()).min(run.len());
+                self.held.extend_from_slice(&run[..take]);
+                run = &run[take..];
+                if self.held.len() > self.limits.0 {
+                    self.start_long();
+                }
+                continue;
+            };
+            let control = run.iter().position(|&b| b < 0x20);
+            let clean = &run[..control.unwrap_or(run.len())];
+            long.hasher.update(clean);
+            long.bytes += clean.len() as u64;
+            long.carry.extend_from_slice(clean);
+            if long.carry.len() >= 4096 {
+                validate_utf8(long);
+            }
+            match control {
+                Some(at) => {
+                    self.content(run[at], Some(&run[at..=at]));
+                    run = &run[at + 1..];
+                }
+                None => return,
+            }
+        }
     }
 
     /// One byte of string content; `fault` holds what the parser must see when it would not
@@ -420,7 +502,7 @@ impl<R: Read> LongStrings<R> {
         match &mut self.long {
             None => {
                 self.held.push(byte);
-                if self.held.len() > LONG_STRING {
+                if self.held.len() > self.limits.0 {
                     self.start_long();
                 }
             }
@@ -446,7 +528,7 @@ impl<R: Read> LongStrings<R> {
     /// does not straddle the cut), hash it all.
     fn start_long(&mut self) {
         let held = std::mem::take(&mut self.held);
-        let cut = prefix_end(&held, VALUE_LIMIT);
+        let cut = prefix_end(&held, self.limits.1);
         let mut hasher = blake3::Hasher::new();
         hasher.update(&held);
         let mut long = Long {
@@ -612,6 +694,48 @@ mod tests {
         }
         let escaped = format!("[\"{}\\\"\\u00e9\"]", "y".repeat(LONG_STRING));
         assert!(read_all(escaped.as_bytes()).is_ok());
+    }
+
+    /// Parses `json` through a compactor with tiny limits.
+    fn compacted(json: &[u8]) -> Result<Value, serde_json::Error> {
+        serde_json::from_reader(LongStrings::with_limits(json, (6, 3)))
+    }
+
+    proptest::proptest! {
+        /// Compaction never changes whether a document parses, leaves short strings and
+        /// everything else as they are, and keeps two long strings equal exactly when they
+        /// are.
+        #[test]
+        fn compaction_keeps_validity_and_equality(
+            a in "[ab\\\\\"\u{e9}\u{1}]{0,12}",
+            b in "[ab\\\\\"\u{e9}\u{1}]{0,12}",
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..24),
+        ) {
+            for text in [
+                format!("[{}, {}]", serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap()),
+                format!("{{\"k\": \"{a}\"}}"),
+            ] {
+                let plain: Result<Value, _> = serde_json::from_str(&text);
+                let short = compacted(text.as_bytes());
+                proptest::prop_assert_eq!(plain.is_ok(), short.is_ok(), "{}", text);
+                if let (Ok(plain), Ok(short)) = (plain, short) {
+                    if let (Some(p), Some(c)) = (plain.as_array(), short.as_array()) {
+                        proptest::prop_assert_eq!(p[0] == p[1], c[0] == c[1], "{}", text);
+                        for (p, c) in p.iter().zip(c) {
+                            let len = serde_json::to_string(p).unwrap().len() - 2;
+                            if len <= 6 {
+                                proptest::prop_assert_eq!(p, c);
+                            }
+                        }
+                    }
+                }
+            }
+            let mut bytes = b"[\"".to_vec();
+            bytes.extend(&raw);
+            bytes.extend(b"\"]");
+            let plain = serde_json::from_slice::<Value>(&bytes);
+            proptest::prop_assert_eq!(plain.is_ok(), compacted(&bytes).is_ok(), "{:?}", raw);
+        }
     }
 
     #[test]

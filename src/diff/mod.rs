@@ -352,9 +352,7 @@ pub fn compare_files(
         )?,
         Format::Bytes => bytes::diff_streams(open(left.path)?, open(right.path)?, findings)?,
         Format::Json => {
-            let read = |input: &stream::StreamInput<'_>| -> std::io::Result<_> {
-                Ok(json::read_document(open(input.path)?))
-            };
+            let read = |input: &stream::StreamInput<'_>| json::read_file(input.path);
             json::diff_parsed(
                 format,
                 (left.side, left.name, read(left)?),
