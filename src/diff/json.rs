@@ -718,14 +718,14 @@ mod tests {
                 let plain: Result<Value, _> = serde_json::from_str(&text);
                 let short = compacted(text.as_bytes());
                 proptest::prop_assert_eq!(plain.is_ok(), short.is_ok(), "{}", text);
-                if let (Ok(plain), Ok(short)) = (plain, short) {
-                    if let (Some(p), Some(c)) = (plain.as_array(), short.as_array()) {
-                        proptest::prop_assert_eq!(p[0] == p[1], c[0] == c[1], "{}", text);
-                        for (p, c) in p.iter().zip(c) {
-                            let len = serde_json::to_string(p).unwrap().len() - 2;
-                            if len <= 6 {
-                                proptest::prop_assert_eq!(p, c);
-                            }
+                if let (Ok(plain), Ok(short)) = (plain, short)
+                    && let (Some(p), Some(c)) = (plain.as_array(), short.as_array())
+                {
+                    proptest::prop_assert_eq!(p[0] == p[1], c[0] == c[1], "{}", text);
+                    for (p, c) in p.iter().zip(c) {
+                        let len = serde_json::to_string(p).unwrap().len() - 2;
+                        if len <= 6 {
+                            proptest::prop_assert_eq!(p, c);
                         }
                     }
                 }
