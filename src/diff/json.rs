@@ -360,6 +360,10 @@ struct LongStrings<R> {
     eof: bool,
     /// Strings longer than `.0` bytes are held as their first `.1` bytes, length and hash.
     limits: (usize, usize),
+    /// The current string holds a fault (it will not parse): it is passed on as it is.
+    faulty: bool,
+    /// The current string is being passed on as it is.
+    passthrough: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -387,6 +391,8 @@ impl<R: Read> LongStrings<R> {
     fn with_limits(reader: R, limits: (usize, usize)) -> Self {
         LongStrings {
             limits,
+            faulty: false,
+            passthrough: false,
             reader,
             input: vec![0; 64 * 1024],
             out: Vec::new(),
@@ -468,9 +474,14 @@ impl<R: Read> LongStrings<R> {
     /// String content without quotes or backslashes: held while the string is short, hashed
     /// once it is long (a raw control character is a fault the parser must see).
     fn content_run(&mut self, mut run: &[u8]) {
+        if self.passthrough {
+            self.out.extend_from_slice(run);
+            return;
+        }
         while !run.is_empty() {
             let Some(long) = &mut self.long else {
                 let take = (self.limits.0 + 1 - self.held.len()).min(run.len());
+                self.faulty |= run[..take].iter().any(|&b| b < 0x20);
                 self.held.extend_from_slice(&run[..take]);
                 run = &run[take..];
                 if self.held.len() > self.limits.0 {
@@ -499,6 +510,13 @@ impl<R: Read> LongStrings<R> {
     /// One byte of string content; `fault` holds what the parser must see when it would not
     /// parse (the byte, or an invalid escape).
     fn content(&mut self, byte: u8, fault: Option<&[u8]>) {
+        if self.passthrough {
+            self.out.push(byte);
+            return;
+        }
+        if fault.is_some() && self.long.is_none() {
+            self.faulty = true;
+        }
         match &mut self.long {
             None => {
                 self.held.push(byte);
@@ -521,12 +539,19 @@ impl<R: Read> LongStrings<R> {
             // Give up on holding it short: the parser must see the fault.
             self.out.append(&mut long.prefix);
             self.out.extend_from_slice(fault);
+            self.passthrough = true;
         }
     }
 
     /// The held string turned out long: keep its start (cut where an escape or a character
     /// does not straddle the cut), hash it all.
     fn start_long(&mut self) {
+        if self.faulty {
+            // It will not parse: let the parser see it as it is.
+            self.out.append(&mut self.held);
+            self.passthrough = true;
+            return;
+        }
         let held = std::mem::take(&mut self.held);
         let cut = prefix_end(&held, self.limits.1);
         let mut hasher = blake3::Hasher::new();
@@ -543,6 +568,10 @@ impl<R: Read> LongStrings<R> {
 
     /// The string closed: pass on what is held, or the kept start and the marker.
     fn close(&mut self) {
+        self.faulty = false;
+        if std::mem::take(&mut self.passthrough) {
+            return;
+        }
         match self.long.take() {
             None => self.out.append(&mut self.held),
             Some(mut long) => {
