@@ -200,25 +200,23 @@ fn half(len: usize) -> usize {
 
 /// The line pairs (left index, right index) that agree, in order, from Myers' diff of the
 /// lines that occur in both windows.
-fn matching_pairs(lwin: &VecDeque<Line>, rwin: &VecDeque<Line>) -> Vec<(usize, usize)> {
+fn matching_pairs<'w>(lwin: &'w VecDeque<Line>, rwin: &'w VecDeque<Line>) -> Vec<(usize, usize)> {
     if lwin.is_empty() || rwin.is_empty() {
         return Vec::new();
     }
     // Filtering by hash only lets a colliding line through to Myers, which compares keys.
-    let in_left: Hashes = lwin.iter().map(|l| l.hashed).collect();
-    let in_right: Hashes = rwin.iter().map(|l| l.hashed).collect();
-    let (lidx, lkeys): (Vec<usize>, Vec<Compared<'_>>) = lwin
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| in_right.contains(&l.hashed))
-        .map(|(i, l)| (i, Compared(l)))
-        .unzip();
-    let (ridx, rkeys): (Vec<usize>, Vec<Compared<'_>>) = rwin
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| in_left.contains(&l.hashed))
-        .map(|(i, l)| (i, Compared(l)))
-        .unzip();
+    let hashes = |win: &VecDeque<Line>| -> Hashes { win.iter().map(|l| l.hashed).collect() };
+    let (in_left, in_right) = (hashes(lwin), hashes(rwin));
+    // The lines of `win` that `other` may hold, with their positions in `win`.
+    let shared = |win: &'w VecDeque<Line>, other: &Hashes| -> (Vec<usize>, Vec<Compared<'w>>) {
+        win.iter()
+            .enumerate()
+            .filter(|(_, l)| other.contains(&l.hashed))
+            .map(|(i, l)| (i, Compared(l)))
+            .unzip()
+    };
+    let (lidx, lkeys) = shared(lwin, &in_right);
+    let (ridx, rkeys) = shared(rwin, &in_left);
     let ops = similar::capture_diff_slices_deadline(
         Algorithm::Myers,
         &lkeys,

@@ -104,16 +104,22 @@ impl Project {
 
     /// The outcome of one fixture in results.json.
     pub fn case(&self, id: &str) -> Value {
-        self.results()["cases"]
-            .as_array()
-            .and_then(|cases| {
-                cases
-                    .iter()
-                    .find(|c| c["fixture"] == format!("{id}.json"))
-                    .cloned()
-            })
-            .unwrap_or_else(|| panic!("no case {id} in results"))
+        case_in(&self.results(), id)
     }
+}
+
+/// The outcome of fixture `id` (`id.json`) in a results.json.
+#[track_caller]
+pub fn case_in(results: &Value, id: &str) -> Value {
+    results["cases"]
+        .as_array()
+        .and_then(|cases| {
+            cases
+                .iter()
+                .find(|c| c["fixture"] == format!("{id}.json"))
+                .cloned()
+        })
+        .unwrap_or_else(|| panic!("no case {id} in {results}"))
 }
 
 /// One compared output of a case in results.json, by name (`exit`, `stdout`, `result.json`).

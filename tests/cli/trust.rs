@@ -91,16 +91,7 @@ impl Scripted {
     }
 
     fn case(&self, id: &str) -> Value {
-        let results = self.results();
-        results["cases"]
-            .as_array()
-            .and_then(|cases| {
-                cases
-                    .iter()
-                    .find(|c| c["fixture"] == format!("{id}.json"))
-                    .cloned()
-            })
-            .unwrap_or_else(|| panic!("no case {id} in {results}"))
+        crate::support::case_in(&self.results(), id)
     }
 
     /// Processes running under the sleeper's name.
