@@ -46,7 +46,8 @@ pub fn render(calibration: &Calibration) -> String {
     out.push_str(&calibration.proposed_toml);
     out.push('\n');
     let _ = writeln!(out, "{}", verdict(calibration));
-    out
+    // What the programs wrote (values, file names) reaches a terminal: keep it inert.
+    crate::report::inert::inert(&out).into_owned()
 }
 
 fn side_section(out: &mut String, name: &str, side: &SideCalibration) {

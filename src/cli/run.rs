@@ -422,7 +422,7 @@ fn report_progress(progress: &ProgressBar, case: &Case, finished: &Finished) {
     if !outcome.verdict.is_success() {
         progress.println(format!(
             "✗ {}  {}",
-            case.label(),
+            crate::report::inert::inert_line(&case.label()),
             outcome.verdict.describe()
         ));
     } else if let Some(bench) = &outcome.bench
@@ -430,7 +430,7 @@ fn report_progress(progress: &ProgressBar, case: &Case, finished: &Finished) {
     {
         progress.println(format!(
             "⚠ {}  performance {}",
-            case.label(),
+            crate::report::inert::inert_line(&case.label()),
             bench.verdict.as_str()
         ));
     }
