@@ -302,9 +302,7 @@ fn killed_notes(end: End, usage: &Usage) -> Vec<String> {
     if !killed.is_empty() {
         let when = match end {
             End::Exited => "still running after it exited",
-            End::TimedOut | End::Cancelled => {
-                "running when it was stopped, outside its process group,"
-            }
+            End::TimedOut | End::Cancelled => "left outside its process group when it was stopped",
         };
         notes.push(format!(
             "parity killed {} {when}: {}",
