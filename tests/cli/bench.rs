@@ -38,8 +38,12 @@ fn identical_sides_are_within_budget() {
     assert!(bench["valid_pairs"].as_u64().unwrap() >= 10);
     let results = project.results();
     assert_eq!(results["bench"]["seed"], 11);
-    assert_eq!(results["bench"]["verdict"], bench["verdict"]);
-    let said = format!("performance {}", bench["verdict"].as_str().unwrap_or(""));
+    let overall = results["bench"]["verdict"].as_str().unwrap_or("");
+    assert!(
+        overall == "within" || overall == "inconclusive",
+        "{overall}"
+    );
+    let said = format!("performance {overall}");
     assert!(stdout(&output).contains(&said), "{}", stdout(&output));
     assert!(project.report_md().contains("## Performance"));
 }
