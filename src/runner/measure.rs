@@ -126,7 +126,7 @@ pub fn measure_main(args: &[OsString]) -> i32 {
             wait_with_usage(child.id() as libc::pid_t, started)
         }
     };
-    let (mut found, survivors) = kill_descendants(REAP_LIMIT);
+    let (mut found, survivors) = kill_descendants(REAP_LIMIT, Reap::Yes);
     let mut all = killed.lock().map(|k| k.clone()).unwrap_or_default();
     all.append(&mut found);
     all.sort_by_key(|k| k.pid);
@@ -198,20 +198,10 @@ fn watch_for_stop(killed: Arc<Mutex<Vec<Killed>>>) {
         if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
             return;
         }
-        let me = std::process::id() as libc::pid_t;
-        for _ in 0..50 {
-            let found = descendants(me);
-            if found.is_empty() {
-                break;
-            }
-            for process in &found {
-                // SAFETY: kill has no memory-safety preconditions.
-                unsafe { libc::kill(process.pid, libc::SIGKILL) };
-            }
-            if let Ok(mut list) = killed.lock() {
-                list.extend(found);
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        // No reaping here: the main thread's `wait4` must see the command's own status.
+        let (found, _) = kill_descendants(REAP_LIMIT, Reap::No);
+        if let Ok(mut list) = killed.lock() {
+            list.extend(found);
         }
     });
 }
@@ -249,14 +239,24 @@ fn wait_with_usage(pid: libc::pid_t, started: Instant) -> Usage {
     }
 }
 
-/// Kills every descendant still running and reaps what is reparented to this process, until
-/// none is left or `limit` has passed. Returns those killed and those that survived.
-fn kill_descendants(limit: Duration) -> (Vec<Killed>, Vec<Killed>) {
+/// Whether [`kill_descendants`] reaps what ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reap {
+    Yes,
+    No,
+}
+
+/// Kills every descendant still running (and, with [`Reap::Yes`], reaps what is reparented to
+/// this process) until none is left alive or `limit` has passed. Returns those killed and those
+/// that survived.
+fn kill_descendants(limit: Duration, reap: Reap) -> (Vec<Killed>, Vec<Killed>) {
     let me = std::process::id() as libc::pid_t;
     let deadline = Instant::now() + limit;
     let mut killed: Vec<Killed> = Vec::new();
     loop {
-        reap_children();
+        if reap == Reap::Yes {
+            reap_children();
+        }
         let found = descendants(me);
         if found.is_empty() {
             return (killed, Vec::new());
