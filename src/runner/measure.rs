@@ -198,11 +198,13 @@ fn watch_for_stop(killed: Arc<Mutex<Vec<Killed>>>) {
         if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
             return;
         }
-        // No reaping here: the main thread's `wait4` must see the command's own status.
+        // The list is held while killing: the main thread, woken by the kill, reads it only
+        // once it is complete. No reaping here: `wait4` must see the command's own status.
+        let Ok(mut list) = killed.lock() else {
+            return;
+        };
         let (found, _) = kill_descendants(REAP_LIMIT, Reap::No);
-        if let Ok(mut list) = killed.lock() {
-            list.extend(found);
-        }
+        list.extend(found);
     });
 }
 
