@@ -116,7 +116,8 @@ pub fn diff_streams_in(
         rwin.drain(..rcut);
     }
     hunks.flush(findings);
-    if l.long_lines && (spec.rules.has_normalize() || spec.text != TextOptions::default()) {
+    let long_lines = l.long_lines || r.long_lines;
+    if long_lines && (spec.rules.has_normalize() || spec.text != TextOptions::default()) {
         findings.note(format!(
             "lines longer than {} MiB are compared exactly, without whitespace or case options \
              and normalisation rules",
@@ -172,7 +173,7 @@ fn align_window(
         _ if at_end => (lwin.len(), rwin.len()),
         Some(&(i, j)) => (i + 1, j + 1),
         // Nothing agrees in these windows: settle half of each and look further.
-        None => (half(lwin.len()), half(rwin.len())),
+        None => (lwin.len().div_ceil(2), rwin.len().div_ceil(2)),
     };
     // The number of the line at `at` in a window, or of the line after it.
     let number = |win: &VecDeque<Line>, next: usize, at: usize| match (win.get(at), win.back()) {
@@ -192,10 +193,6 @@ fn align_window(
         ri = j + 1;
     }
     (lcut, rcut)
-}
-
-fn half(len: usize) -> usize {
-    if len == 0 { 0 } else { len.div_ceil(2) }
 }
 
 /// The line pairs (left index, right index) that agree, in order, from Myers' diff of the
