@@ -263,8 +263,7 @@ pub fn compare_entries(
         }
     }
     if faulty {
-        let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
-        return finish(how, None, status, findings);
+        return finish_found(how, findings);
     }
     match (left, right) {
         (Some(Entry::File(l)), Some(Entry::File(r))) => {
@@ -280,8 +279,7 @@ pub fn compare_entries(
                     .right(serde_json::json!({ "symlink": r }))
                     .note("the symbolic links point elsewhere (links are compared by target, never followed)"),
             );
-            let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
-            finish(how, None, status, findings)
+            finish_found(how, findings)
         }
         (Some(l), Some(r)) => {
             findings.push(
@@ -296,8 +294,7 @@ pub fn compare_entries(
                         r.kind()
                     )),
             );
-            let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
-            finish(how, None, status, findings)
+            finish_found(how, findings)
         }
         (Some(l), None) => {
             findings.push(
@@ -305,8 +302,7 @@ pub fn compare_entries(
                     .left(l.describe())
                     .note(format!("the {} side did not write `{name}`", labels.right)),
             );
-            let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
-            finish(how, None, status, findings)
+            finish_found(how, findings)
         }
         (None, Some(r)) => {
             findings.push(
@@ -314,8 +310,7 @@ pub fn compare_entries(
                     .right(r.describe())
                     .note(format!("only the {} side wrote `{name}`", labels.right)),
             );
-            let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
-            finish(how, None, status, findings)
+            finish_found(how, findings)
         }
         (None, None) => finish(how, None, OutputStatus::Identical, findings),
     }
@@ -340,8 +335,7 @@ fn compare_files(
                 Difference::new("$", DiffKind::Unreadable)
                     .note(format!("the {side} side's `{name}` cannot be read: {e}")),
             );
-            let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
-            return finish(how, None, status, findings);
+            return finish_found(how, findings);
         }
     }
     let truncated = findings.total() > 0;
@@ -391,6 +385,12 @@ fn side_fault(error: &std::io::Error) -> bool {
             | std::io::ErrorKind::NotFound
             | std::io::ErrorKind::IsADirectory
     )
+}
+
+/// Finishes an output that was not compared by content, with the status its findings give.
+fn finish_found(how: How<'_>, findings: Findings<'_>) -> Compared {
+    let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
+    finish(how, None, status, findings)
 }
 
 fn finish(
