@@ -101,6 +101,13 @@ pub struct Duplicate {
 }
 
 impl Duplicate {
+    /// The same member seen from a document that holds this one at `prefix` (`$[3]`).
+    pub fn under(mut self, prefix: &str) -> Self {
+        let within = self.path.strip_prefix('$').unwrap_or(&self.path);
+        self.path = format!("{prefix}{within}");
+        self
+    }
+
     /// The `duplicate_key` difference for `side`.
     pub fn difference(&self, side: &str) -> Difference {
         Difference::new(self.path.clone(), DiffKind::DuplicateKey).note(format!(

@@ -16,8 +16,9 @@ impl Differ for NdjsonDiffer {
         spec: &DiffSpec,
         findings: &mut Findings<'_>,
     ) {
-        let l = parse_document(left.bytes);
-        let r = parse_document(right.bytes);
+        let key = super::stream::root_key(spec);
+        let l = parse_document(left.bytes, &key);
+        let r = parse_document(right.bytes, &key);
         json::diff_parsed(
             format,
             (left.side, left.name, l),
@@ -30,12 +31,13 @@ impl Differ for NdjsonDiffer {
 
 /// Parses every non-blank line; the records become one array.
 pub fn parse(bytes: &[u8]) -> Result<Value, ParseFailure> {
-    parse_document(bytes).map(|p| p.value)
+    parse_document(bytes, &[]).map(|p| p.value)
 }
 
-/// Parses every non-blank line into one array, noting members a record holds twice (at
-/// `$[i].member`, `i` counting records).
-pub fn parse_document(bytes: &[u8]) -> Result<Parsed, ParseFailure> {
+/// Parses every non-blank line into one array, noting members a record holds twice: at the
+/// record's path as the walker names it (`$[?@.id==1].member` when records are matched by
+/// `key`, else `$[i].member`, `i` counting records).
+pub fn parse_document(bytes: &[u8], key: &[String]) -> Result<Parsed, ParseFailure> {
     let mut records = Vec::new();
     let mut duplicates = Vec::new();
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
@@ -46,10 +48,13 @@ pub fn parse_document(bytes: &[u8]) -> Result<Parsed, ParseFailure> {
             failure.line += i;
             failure
         })?;
-        for mut duplicate in parsed.duplicates {
-            let within = duplicate.path.strip_prefix('$').unwrap_or(&duplicate.path);
-            duplicate.path = format!("$[{}]{within}", records.len());
-            duplicates.push(duplicate);
+        if !parsed.duplicates.is_empty() {
+            let at = if key.is_empty() {
+                format!("$[{}]", records.len())
+            } else {
+                super::stream::record_path(key, &parsed.value)
+            };
+            duplicates.extend(parsed.duplicates.into_iter().map(|d| d.under(&at)));
         }
         records.push(parsed.value);
     }

@@ -390,7 +390,7 @@ fn root_rule(spec: &DiffSpec) -> Option<(usize, Vec<String>)> {
         })
 }
 
-fn root_key(spec: &DiffSpec) -> Vec<String> {
+pub(super) fn root_key(spec: &DiffSpec) -> Vec<String> {
     root_rule(spec)
         .map(|(_, fields)| fields)
         .unwrap_or_default()
@@ -427,19 +427,24 @@ fn record_duplicate(
     duplicate: json::Duplicate,
     side: &str,
 ) -> Difference {
+    let mut difference = duplicate
+        .under(&record_path(fields, record))
+        .difference(side);
+    if let Some(note) = &mut difference.note {
+        note.push_str(&format!(" (line {line})"));
+    }
+    difference
+}
+
+/// The path of a record keyed by `fields`, as the walker names it: `$[?@.id==1]`.
+pub(super) fn record_path(fields: &[String], record: &Value) -> String {
     let values: Vec<Value> = fields
         .iter()
         .map(|f| record.get(f).cloned().unwrap_or(Value::Null))
         .collect();
     let mut path = super::JsonPath::root();
     path.push(super::path::key_filter(fields, &values));
-    let within = duplicate.path.strip_prefix('$').unwrap_or(&duplicate.path);
-    let mut difference = duplicate.difference(side);
-    difference.path = format!("{path}{within}");
-    if let Some(note) = &mut difference.note {
-        note.push_str(&format!(" (line {line})"));
-    }
-    difference
+    path.to_string()
 }
 
 /// A CSV field that is not valid UTF-8, as a failure (the in-memory reader refuses it too).
@@ -545,6 +550,21 @@ mod tests {
                 ("$[?@.id==2].v", DiffKind::Changed),
                 ("$[?@.id==4]", DiffKind::Added)
             ]
+        );
+    }
+
+    #[test]
+    fn a_member_twice_in_a_record_is_named_alike_streaming_and_in_memory() {
+        let left = b"{\"id\":1,\"v\":1,\"v\":2}\n{\"id\":2,\"v\":3}\n";
+        let right = b"{\"id\":2,\"v\":3}\n{\"id\":1,\"v\":2}\n";
+        let (streamed, memory) = both(Format::Ndjson, &keyed_spec(&["id"]), left, right);
+        assert_eq!(sorted(&streamed), sorted(&memory));
+        assert_eq!(
+            sorted(&streamed)
+                .iter()
+                .map(|(p, k, _, _)| (p.as_str(), *k))
+                .collect::<Vec<_>>(),
+            [("$[?@.id==1].v", DiffKind::DuplicateKey)]
         );
     }
 
