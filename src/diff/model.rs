@@ -136,18 +136,17 @@ impl Clip {
     }
 }
 
-/// `812 B`, `4.0 KiB`, `64.0 MiB`, `1.00 GiB`.
+/// Sizes for people: `812 B`, `4 KiB`, `64.0 MiB`, `1.00 GiB` (reports' `format_kib` too).
 pub fn human_bytes(bytes: u64) -> String {
-    const KIB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b < KIB {
+    const KIB: u64 = 1024;
+    if bytes < KIB {
         format!("{bytes} B")
-    } else if b < KIB * KIB {
-        format!("{:.1} KiB", b / KIB)
-    } else if b < KIB * KIB * KIB {
-        format!("{:.1} MiB", b / (KIB * KIB))
+    } else if bytes < KIB * KIB {
+        format!("{} KiB", bytes / KIB)
+    } else if bytes < KIB * KIB * KIB {
+        format!("{:.1} MiB", bytes as f64 / (KIB * KIB) as f64)
     } else {
-        format!("{:.2} GiB", b / (KIB * KIB * KIB))
+        format!("{:.2} GiB", bytes as f64 / (KIB * KIB * KIB) as f64)
     }
 }
 

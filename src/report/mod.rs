@@ -131,13 +131,7 @@ pub fn read_results(path: &Path) -> Result<RunResults, ReportError> {
 
 /// Formats KiB for people: `812 KiB`, `52.1 MiB`.
 pub fn format_kib(kib: u64) -> String {
-    if kib < 1024 {
-        format!("{kib} KiB")
-    } else if kib < 1024 * 1024 {
-        format!("{:.1} MiB", kib as f64 / 1024.0)
-    } else {
-        format!("{:.2} GiB", kib as f64 / (1024.0 * 1024.0))
-    }
+    crate::diff::model::human_bytes(kib.saturating_mul(1024))
 }
 
 /// Where a case's golden came from, on one line: `golden/main/small, recorded
