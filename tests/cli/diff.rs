@@ -235,6 +235,30 @@ fn directories_pair_files_and_report_missing_and_extra_ones() {
 }
 
 #[test]
+fn a_file_on_one_side_is_a_difference_whatever_the_rule_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (left, right) = (dir.path().join("left"), dir.path().join("right"));
+    write(&left, "a.json", r#"{"t": 1}"#);
+    write(&right, "a.json", r#"{"t": 2}"#);
+    write(&left, "gone.json", "{}");
+    std::os::unix::fs::symlink("elsewhere", right.join("link")).unwrap();
+    let (output, parsed) = diff_json(&[
+        left.to_str().unwrap(),
+        right.to_str().unwrap(),
+        "--ignore",
+        "$.t",
+    ]);
+    assert_exit(&output, 1);
+    assert_eq!(
+        field_and_kind(&parsed, "file"),
+        [
+            ("gone.json".to_owned(), "missing_file".to_owned()),
+            ("link".to_owned(), "extra_file".to_owned()),
+        ]
+    );
+}
+
+#[test]
 fn a_missing_file_is_trouble() {
     let output = parity()
         .args(["diff", "/no/such/left.json", "/no/such/right.json"])

@@ -12,7 +12,7 @@ use super::{DiffArgs, DiffOutput};
 use crate::compare::{How, Labels, block_for, compare_entries};
 use crate::config;
 use crate::diff::dir::{Entry, pair_files};
-use crate::diff::{DiffKind, Findings, FindingsSummary, Format, NoWaivers, OutputStatus};
+use crate::diff::{DiffKind, DiffSpec, Findings, FindingsSummary, Format, NoWaivers, OutputStatus};
 use crate::exit_code;
 use flags::Flags;
 use print::{print_human, print_json};
@@ -118,7 +118,12 @@ fn compare_file(
     let spec = match block {
         Some(block) => &block.spec,
         None => {
-            flag_spec = flags.spec(format.unwrap_or(Format::Bytes))?;
+            // Without a format nothing is compared by content (a file on one side only, a
+            // link): the flags' rules have nothing to apply to.
+            flag_spec = match format {
+                Some(format) => flags.spec(format)?,
+                None => DiffSpec::default(),
+            };
             &flag_spec
         }
     };
