@@ -153,7 +153,7 @@ pub fn list_entries(root: &Path) -> Vec<(String, Entry)> {
 }
 
 /// `path` relative to `root`, with `/` separators and non-UTF-8 bytes escaped.
-fn relative(root: &Path, path: &Path) -> String {
+pub fn relative(root: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(root).unwrap_or(path);
     let parts: Vec<String> = relative
         .components()

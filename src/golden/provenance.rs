@@ -71,7 +71,11 @@ pub fn hash_inputs(path: &Path) -> std::io::Result<String> {
         let is_file =
             entry.file_type().is_file() || (entry.path_is_symlink() && entry.path().is_file());
         if is_file {
-            hash_file(&mut hasher, &relative(path, entry.path()), entry.path())?;
+            hash_file(
+                &mut hasher,
+                &crate::diff::dir::relative(path, entry.path()),
+                entry.path(),
+            )?;
         }
     }
     Ok(format!("blake3:{}", hasher.finalize().to_hex()))
@@ -114,16 +118,6 @@ fn hash_file(hasher: &mut blake3::Hasher, relative: &str, file: &Path) -> std::i
     hasher.update(&len.to_le_bytes());
     hasher.update_reader(std::fs::File::open(file)?)?;
     Ok(())
-}
-
-/// `path` relative to `root`, `/`-separated.
-fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 #[cfg(test)]
