@@ -6,6 +6,7 @@
 //! file, and the line and column, so a run keeps going and `parity diff` can map it to exit 2.
 
 pub mod bytes;
+pub mod cell;
 pub mod csv;
 pub mod dir;
 pub mod fingerprint;

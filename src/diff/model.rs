@@ -49,6 +49,9 @@ pub enum DiffKind {
     NumberFormat,
     /// Numbers that differ within a tolerance rule: always an equivalence.
     WithinTolerance,
+    /// An element of an array compared as a set (`as = "set"`) occurs a different number of
+    /// times on each side: always an equivalence (as a multiset it is a difference).
+    Multiplicity,
 }
 
 impl DiffKind {
@@ -71,6 +74,7 @@ impl DiffKind {
             DiffKind::OrderChanged => "order_changed",
             DiffKind::NumberFormat => "number_format",
             DiffKind::WithinTolerance => "within_tolerance",
+            DiffKind::Multiplicity => "multiplicity",
         }
     }
 }
@@ -273,7 +277,8 @@ impl Difference {
             | DiffKind::NullVsMissing
             | DiffKind::OrderChanged
             | DiffKind::NumberFormat
-            | DiffKind::WithinTolerance) => other,
+            | DiffKind::WithinTolerance
+            | DiffKind::Multiplicity) => other,
         };
         self
     }

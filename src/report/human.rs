@@ -42,7 +42,8 @@ fn mark(kind: DiffKind) -> (char, Style) {
         | DiffKind::NullVsMissing
         | DiffKind::OrderChanged
         | DiffKind::NumberFormat
-        | DiffKind::WithinTolerance => ('~', CYAN),
+        | DiffKind::WithinTolerance
+        | DiffKind::Multiplicity => ('~', CYAN),
     }
 }
 
