@@ -10,3 +10,4 @@ mod measure;
 mod run;
 mod support;
 mod trust;
+mod verdicts;
