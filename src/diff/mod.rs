@@ -21,7 +21,7 @@ pub mod value;
 
 use serde::{Deserialize, Serialize};
 
-pub use model::{DiffKind, Difference, Findings, FindingsSummary, NoWaivers, Waive};
+pub use model::{DiffKind, Difference, Findings, FindingsSummary, NoWaivers, RuleUse, Waive};
 pub use path::{JsonPath, PathError, Segment};
 pub use rules::{
     ArrayMatch, Normalize, Placeholders, Rename, Replacement, Rule, Rules, Tolerance, ValueMap,

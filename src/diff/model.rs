@@ -299,6 +299,23 @@ impl Waive for NoWaivers {
     }
 }
 
+/// How one rule was used by a comparison.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuleUse {
+    /// Values it suppressed or rewrote (arrays it paired, for match rules).
+    pub applied: u64,
+    /// Values at its path it judged and let stand as differences (a tolerance exceeded, a
+    /// normalisation that still left the texts apart).
+    pub judged: u64,
+}
+
+impl std::ops::AddAssign for RuleUse {
+    fn add_assign(&mut self, other: RuleUse) {
+        self.applied += other.applied;
+        self.judged += other.judged;
+    }
+}
+
 /// Examples kept per cluster or equivalence kind.
 pub const EXAMPLES: usize = 3;
 
@@ -356,7 +373,7 @@ pub struct Findings<'w> {
     stored: Vec<Difference>,
     total: usize,
     unwaived: usize,
-    rule_hits: BTreeMap<usize, u64>,
+    rule_hits: BTreeMap<usize, RuleUse>,
     waiver_hits: BTreeMap<usize, u64>,
     clusters: BTreeMap<(String, DiffKind), Tally>,
     equivalences: BTreeMap<DiffKind, Tally>,
@@ -415,7 +432,13 @@ impl<'w> Findings<'w> {
 
     /// Records that rule `id` suppressed or rewrote a value.
     pub fn rule_hit(&mut self, id: usize) {
-        *self.rule_hits.entry(id).or_default() += 1;
+        self.rule_hits.entry(id).or_default().applied += 1;
+    }
+
+    /// Records that rule `id` judged a value at its path and let the difference stand (a
+    /// tolerance exceeded): the rule is in use, even though it allowed nothing.
+    pub fn rule_judged(&mut self, id: usize) {
+        self.rule_hits.entry(id).or_default().judged += 1;
     }
 
     pub fn total(&self) -> usize {
@@ -483,7 +506,7 @@ pub struct FindingsSummary {
     pub differences: Vec<Difference>,
     pub total: usize,
     pub unwaived: usize,
-    pub rule_hits: BTreeMap<usize, u64>,
+    pub rule_hits: BTreeMap<usize, RuleUse>,
     pub waiver_hits: BTreeMap<usize, u64>,
     /// Differences per (path pattern, kind).
     pub clusters: BTreeMap<(String, DiffKind), Tally>,

@@ -199,6 +199,7 @@ impl Walker<'_, '_, '_> {
                     self.findings.rule_hit(rule);
                     self.findings.equivalent(difference);
                 } else {
+                    self.findings.rule_judged(rule);
                     self.findings.push(difference);
                 }
             }
@@ -218,14 +219,17 @@ impl Walker<'_, '_, '_> {
             let [lstate, rstate] = &mut self.placeholders;
             let (ln, lhits) = self.rules.normalize(self.path.segments(), l, lstate);
             let (rn, rhits) = self.rules.normalize(self.path.segments(), r, rstate);
+            let hits: BTreeSet<usize> = lhits.into_iter().chain(rhits).collect();
             if ln == rn {
                 if l != r {
-                    let hits: BTreeSet<usize> = lhits.into_iter().chain(rhits).collect();
                     for rule in hits {
                         self.findings.rule_hit(rule);
                     }
                 }
                 return;
+            }
+            for rule in hits {
+                self.findings.rule_judged(rule);
             }
         } else if l == r {
             return;
@@ -864,12 +868,24 @@ mod tests {
         let right = json!({"ts": 3, "deep": {"ts": 2}, "score": 0.1 + 1e-12, "msg": "took 15 ms"});
         let summary = run(&left, &right, &rules);
         assert!(summary.differences.is_empty(), "{:?}", summary.differences);
+        let applied = |n| crate::diff::RuleUse {
+            applied: n,
+            judged: 0,
+        };
         assert_eq!(
             summary.rule_hits.into_iter().collect::<Vec<_>>(),
-            [(0, 1), (1, 1), (2, 1)]
+            [(0, applied(1)), (1, applied(1)), (2, applied(1))]
         );
+        // A tolerance exceeded is judged by the rule, not applied: the rule is in use.
         let over = run(&json!({"score": 1.0}), &json!({"score": 1.1}), &rules);
         assert_eq!(over.differences[0].kind, DiffKind::OverTolerance);
+        assert_eq!(
+            over.rule_hits[&1],
+            crate::diff::RuleUse {
+                applied: 0,
+                judged: 1
+            }
+        );
     }
 
     #[test]

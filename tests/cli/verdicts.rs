@@ -343,3 +343,38 @@ fn unordered_arrays_are_multisets_and_sets_list_multiplicity() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_rule_that_judged_values_but_allowed_none_is_not_stale() {
+    let project = copy_project(
+        "csv",
+        "[[compare]]\noutput = \"out.csv\"\nformat = \"csv\"\ntolerance = [{ path = \"score\", abs = 1e-12 }]\n",
+    );
+    copy_fixture(
+        project.path(),
+        "over",
+        "csv",
+        "id,score\n1,0.5\n2,0.25\n",
+        "id,score\n1,0.6\n2,0.35\n",
+    );
+    let output = run(project.path(), &[]);
+    assert_exit(&output, 1);
+    let (found, _) = run_differences(project.path(), "over", "out.csv");
+    assert!(
+        found.iter().all(|(_, k)| k == "over_tolerance"),
+        "{found:?}"
+    );
+    let rule = results(project.path())["rules"][0].clone();
+    assert_eq!(
+        (&rule["applied"], &rule["judged"], &rule["stale"]),
+        (&Value::from(0), &Value::from(2), &Value::from(false)),
+        "{rule}"
+    );
+    assert!(
+        !stderr(&output).contains("still needed"),
+        "{}",
+        stderr(&output)
+    );
+    let report = std::fs::read_to_string(project.path().join("reports/latest/report.md")).unwrap();
+    assert!(report.contains("0 (judged 2, allowed none)"), "{report}");
+}
