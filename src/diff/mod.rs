@@ -10,6 +10,7 @@ pub mod cell;
 pub mod csv;
 pub mod dir;
 pub mod fingerprint;
+pub mod fold;
 pub mod json;
 pub mod model;
 pub mod ndjson;

@@ -3,13 +3,13 @@
 //! each showing the same wrong `state` are one cluster, so an engineer sees "412 differences,
 //! 3 causes" rather than 412 lines.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::CaseOutcome;
-use crate::diff::DiffKind;
+use super::{CaseOutcome, OutputComparison};
 use crate::diff::model::{EXAMPLES, fold_path};
+use crate::diff::{DiffKind, fold};
 
 /// One cause of differences across the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,35 +46,75 @@ pub struct ClusterExample {
     pub difference: usize,
 }
 
-/// Clusters of every case's differences, the most unwaived first.
+/// Clusters of every case's differences, the most unwaived first. Waived and unwaived
+/// differences never share a cluster (a waived example must not stand for a real bug), and
+/// member names that are data fold to `.*` over the whole run ([`crate::diff::fold`]).
 pub fn clusters(cases: &[CaseOutcome]) -> Vec<Cluster> {
-    let mut by_key: BTreeMap<(String, String, DiffKind), Cluster> = BTreeMap::new();
-    for case in cases {
-        let label = case.label();
-        let comparisons = case.comparisons();
-        let outputs = comparisons
-            .iter()
-            .flat_map(|c| c.outputs.iter().map(move |o| (c.name(&o.output), o)));
-        for (name, output) in outputs {
-            for tally in &output.clusters {
-                let key = (name.clone(), tally.pattern.clone(), tally.kind);
+    let outputs: Vec<(String, String, &OutputComparison)> = cases
+        .iter()
+        .flat_map(|case| {
+            let label = case.label();
+            case.comparisons()
+                .into_iter()
+                .flat_map(|c| c.outputs.iter().map(move |o| (c.name(&o.output), o)))
+                .map(move |(name, o)| (label.clone(), name, o))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // Each output's patterns, folded over every case.
+    let mut patterns: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (_, name, output) in &outputs {
+        let set = patterns.entry(name.as_str()).or_default();
+        set.extend(output.clusters.iter().map(|t| t.pattern.as_str()));
+    }
+    let folded: BTreeMap<&str, BTreeMap<String, String>> = patterns
+        .into_iter()
+        .map(|(name, set)| (name, fold::data_keys(set)))
+        .collect();
+    let mut by_key: BTreeMap<(String, String, DiffKind, bool), Cluster> = BTreeMap::new();
+    let mut last_case: BTreeMap<(String, String, DiffKind, bool), String> = BTreeMap::new();
+    for (label, name, output) in &outputs {
+        let fold = &folded[name.as_str()];
+        let pattern_of = |raw: &str| fold.get(raw).cloned().unwrap_or_else(|| raw.to_owned());
+        for tally in &output.clusters {
+            let pattern = pattern_of(&tally.pattern);
+            let parts = [(false, tally.count - tally.waived), (true, tally.waived)];
+            for (waived, count) in parts.into_iter().filter(|(_, n)| *n > 0) {
+                let key = (name.clone(), pattern.clone(), tally.kind, waived);
                 let cluster = by_key.entry(key).or_insert_with(|| Cluster {
                     output: name.clone(),
-                    pattern: tally.pattern.clone(),
+                    pattern: pattern.clone(),
                     kind: tally.kind,
                     count: 0,
                     waived: 0,
                     cases: 0,
                     examples: Vec::new(),
                 });
-                cluster.count += tally.count;
-                cluster.waived += tally.waived;
-                cluster.cases += 1;
-                // Examples from the stored differences, one per case first, so they show spread.
+                cluster.count += count;
+                if waived {
+                    cluster.waived += count;
+                }
+                // Several raw patterns of one case may fold into this cluster: count it once
+                // (cases come one after another).
+                let key = (name.clone(), pattern.clone(), tally.kind, waived);
+                if last_case.get(&key) != Some(label) {
+                    cluster.cases += 1;
+                    last_case.insert(key, label.clone());
+                }
+                // Examples from the stored differences, in case order.
+                let taken = |index: usize| {
+                    cluster
+                        .examples
+                        .iter()
+                        .any(|e| &e.case == label && e.difference == index)
+                };
                 if cluster.examples.len() < EXAMPLES
                     && let Some((index, d)) =
-                        output.differences.iter().enumerate().find(|(_, d)| {
-                            d.kind == tally.kind && fold_path(&d.path) == tally.pattern
+                        output.differences.iter().enumerate().find(|(i, d)| {
+                            d.kind == tally.kind
+                                && d.waiver.is_some() == waived
+                                && !taken(*i)
+                                && pattern_of(&fold_path(&d.path)) == pattern
                         })
                 {
                     cluster.examples.push(ClusterExample {

@@ -464,6 +464,101 @@ pub(crate) mod tests {
         });
     }
 
+    /// Thirty dates of one map changed in one case and two in another; the same `state` bug
+    /// waived in one case and not in another.
+    fn clustered_sample() -> RunResults {
+        let ok = side(100.0, RunStatus::Exited { code: 0 }, "");
+        let day = |d: u32| {
+            Difference::new(
+                format!("$.by_day['2024-01-{d:02}'].total"),
+                DiffKind::Changed,
+            )
+            .left(json!(d))
+            .right(json!(d + 1))
+        };
+        let daily = |days: std::ops::RangeInclusive<u32>| {
+            output(
+                "daily.json",
+                OutputStatus::Different,
+                days.map(day).collect(),
+            )
+        };
+        let state = |waiver: Option<usize>, right: &str| {
+            let mut d = Difference::new("$.items[?@.id==1].state", DiffKind::Changed)
+                .left(json!("open"))
+                .right(json!(right));
+            d.waiver = waiver;
+            output("daily.json", OutputStatus::Different, vec![d])
+        };
+        let mut results = sample();
+        results.cases = vec![
+            case(
+                "january",
+                Verdict::Different,
+                vec![daily(1..=30)],
+                ok.clone(),
+            ),
+            case(
+                "two-days",
+                Verdict::Different,
+                vec![daily(4..=5)],
+                ok.clone(),
+            ),
+            case(
+                "known",
+                Verdict::Waived,
+                vec![state(Some(0), "closed")],
+                ok.clone(),
+            ),
+            case(
+                "bug",
+                Verdict::Different,
+                vec![state(None, "lost")],
+                ok.clone(),
+            ),
+        ];
+        results.summarise();
+        results
+    }
+
+    #[test]
+    fn causes_fold_data_keys_and_never_mix_waived_with_unwaived() {
+        let results = clustered_sample();
+        let rows: Vec<(String, DiffKind, usize, usize, usize)> = results
+            .clusters
+            .iter()
+            .map(|c| (c.pattern.clone(), c.kind, c.count, c.waived, c.cases))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("$.by_day.*.total".to_owned(), DiffKind::Changed, 32, 0, 2),
+                ("$.items[*].state".to_owned(), DiffKind::Changed, 1, 0, 1),
+                ("$.items[*].state".to_owned(), DiffKind::Changed, 1, 1, 1),
+            ]
+        );
+        // The unwaived cluster's example is the unwaived difference.
+        let bug = &results.clusters[1];
+        let example = results.example(bug, &bug.examples[0]).expect("example");
+        assert_eq!(
+            (bug.examples[0].case.as_str(), example.waiver),
+            ("main/bug", None)
+        );
+        let markdown = markdown::Markdown.render(&results).unwrap();
+        let causes = markdown
+            .split("## Differences by cause")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .unwrap_or_default();
+        let mut terminal = Vec::new();
+        terminal::write_summary(&mut terminal, &results, &[]).unwrap();
+        let terminal =
+            anstream::adapter::strip_str(&String::from_utf8(terminal).unwrap()).to_string();
+        insta::assert_snapshot!(format!(
+            "=== report.md causes{causes}\n=== terminal\n{terminal}"
+        ));
+    }
+
     #[test]
     fn results_round_trip() {
         let results = sample();
