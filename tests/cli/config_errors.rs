@@ -36,7 +36,8 @@ fn an_unknown_key_names_line_column_and_valid_keys() {
     let message = stderr(&output);
     assert!(message.contains("parity.toml:"), "{message}");
     assert!(
-        message.contains("unknown field `max_diffs`, expected `dir` or `max_differences`"),
+        message
+            .contains("unknown key `max_diffs` in `report`; expected `dir` or `max_differences`"),
         "{message}"
     );
 }
