@@ -6,6 +6,8 @@
 //! each located by file, line and column, and report them together in file order. Only a TOML
 //! syntax error stops at once. Code outside this module sees only the validated types.
 
+#[cfg(test)]
+mod all_errors;
 mod bench;
 mod compare;
 mod error;
