@@ -18,20 +18,12 @@ impl Validator<'_> {
         rules: &mut Vec<RuleInfo>,
     ) -> Option<CompareBlock> {
         let raw = block.into_inner();
-        let output_text = raw.output.get_ref().clone();
-        let output = match output_text.as_str() {
-            "stdout" => OutputSelector::Stdout,
-            "stderr" => OutputSelector::Stderr,
-            "exit" => OutputSelector::Exit,
-            pattern => {
-                let literal = !pattern.contains(['*', '?', '[', '{']);
-                OutputSelector::Files {
-                    pattern: pattern.to_owned(),
-                    matcher: self.output_glob(&raw.output)?,
-                    literal,
-                }
-            }
-        };
+        // Without a usable `output` (already reported) the rest of the block is still checked.
+        let output_text = raw
+            .output
+            .as_ref()
+            .map_or_else(String::new, |o| o.get_ref().clone());
+        let output = raw.output.as_ref().and_then(|o| self.output(o));
         let format = match raw.format.as_ref().map(|f| *f.get_ref()) {
             None | Some(RawFormat::Auto) => None,
             Some(RawFormat::Json) => Some(Format::Json),
@@ -41,7 +33,7 @@ impl Validator<'_> {
             Some(RawFormat::Text) => Some(Format::Text),
             Some(RawFormat::Bytes) => Some(Format::Bytes),
         };
-        if let OutputSelector::Exit = output {
+        if let (Some(OutputSelector::Exit), Some(output)) = (&output, &raw.output) {
             let has_rules = raw.format.is_some()
                 || !raw.ignore.is_empty()
                 || !raw.matching.is_empty()
@@ -50,7 +42,7 @@ impl Validator<'_> {
                 || !raw.normalize.is_empty();
             if has_rules {
                 self.error(
-                    raw.output.span(),
+                    output.span(),
                     "the exit status is always compared and takes no format or rules; remove them from this block",
                 );
             }
@@ -68,7 +60,7 @@ impl Validator<'_> {
         let text = self.text_options(&raw, format);
         Some(CompareBlock {
             index,
-            output,
+            output: output?,
             format,
             spec: DiffSpec {
                 rules: ctx.rules,
@@ -137,6 +129,20 @@ impl Validator<'_> {
                 .map_or(Whitespace::Exact, |w| *w.get_ref()),
             ignore_case: raw.ignore_case.as_ref().is_some_and(|c| *c.get_ref()),
         }
+    }
+
+    /// `output = ...`: a stream, the exit status, or a glob over files under `{out}`.
+    fn output(&mut self, output: &Spanned<String>) -> Option<OutputSelector> {
+        Some(match output.get_ref().as_str() {
+            "stdout" => OutputSelector::Stdout,
+            "stderr" => OutputSelector::Stderr,
+            "exit" => OutputSelector::Exit,
+            pattern => OutputSelector::Files {
+                pattern: pattern.to_owned(),
+                matcher: self.output_glob(output)?,
+                literal: !pattern.contains(['*', '?', '[', '{']),
+            },
+        })
     }
 
     fn output_glob(&mut self, output: &Spanned<String>) -> Option<GlobMatcher> {

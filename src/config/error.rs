@@ -74,8 +74,22 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("invalid configuration:\n{}", join(.0))]
+    /// The file is not TOML: nothing after the first syntax error can be trusted, so it is the
+    /// only error reported.
+    #[error(
+        "invalid configuration (a TOML syntax error; the rest of the file is checked once it is fixed):\n{0}"
+    )]
+    Syntax(Located),
+    /// Every problem of a file that is TOML, in file order.
+    #[error("invalid configuration ({}):\n{}", count(.0), join(.0))]
     Invalid(Vec<Located>),
+}
+
+fn count(errors: &[Located]) -> String {
+    match errors.len() {
+        1 => "1 error".to_owned(),
+        n => format!("{n} errors"),
+    }
 }
 
 fn join(errors: &[Located]) -> String {

@@ -1,61 +1,148 @@
-//! The raw serde mirror of `parity.toml`: field names and shapes exactly as users write them,
-//! with spans kept for every value validation may complain about. Unknown keys are errors.
-//! Nothing outside `config` reads these types; [`super::Config`] is the validated form.
+//! The raw mirror of `parity.toml`: field names and shapes exactly as users write them, with
+//! spans kept for every value validation may complain about. Each type reads itself from the
+//! parsed TOML tree through [`super::read`], which reports every wrong type, unknown key and
+//! missing key (not just the first) and keeps reading. Nothing outside `config` reads these
+//! types; [`super::Config`] is the validated form.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::marker::PhantomData;
 
 use serde::Deserialize;
-use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+use super::read::{Node, Reader, Table};
+
+/// Keys of a table that were present but could not be read (already reported): validation does
+/// not also call them missing.
+pub type Broken = Vec<&'static str>;
+
+#[derive(Debug)]
 pub struct RawConfig {
     pub legacy: Option<Spanned<RawSide>>,
     pub candidate: Option<Spanned<RawSide>>,
-    #[serde(default)]
     pub suites: BTreeMap<String, Spanned<RawSuite>>,
-    #[serde(default)]
     pub variants: BTreeMap<String, Spanned<RawVariant>>,
-    #[serde(default)]
     pub compare: Vec<Spanned<RawCompare>>,
-    #[serde(default)]
     pub waiver: Vec<Spanned<RawWaiver>>,
-    #[serde(default)]
     pub report: RawReport,
-    #[serde(default)]
     pub bench: RawBench,
-    #[serde(default)]
     pub golden: RawGolden,
+    pub broken: Broken,
+}
+
+impl RawConfig {
+    pub fn read(r: &mut Reader, t: &mut Table<'_>) -> RawConfig {
+        RawConfig {
+            legacy: t.get(r, "legacy", side),
+            candidate: t.get(r, "candidate", side),
+            suites: t
+                .get(r, "suites", |r, p, n| {
+                    r.entries(p, n, |r, p, n| r.table(p, n, RawSuite::read))
+                })
+                .map(Spanned::into_inner)
+                .unwrap_or_default(),
+            variants: t
+                .get(r, "variants", |r, p, n| {
+                    r.entries(p, n, |r, p, n| r.table(p, n, RawVariant::read))
+                })
+                .map(Spanned::into_inner)
+                .unwrap_or_default(),
+            compare: t
+                .get(r, "compare", |r, p, n| {
+                    r.elements(p, n, "an array of tables `[[compare]]`", |r, p, n| {
+                        r.table(p, n, RawCompare::read)
+                    })
+                })
+                .unwrap_or_default(),
+            waiver: t
+                .get(r, "waiver", |r, p, n| {
+                    r.elements(p, n, "an array of tables `[[waiver]]`", |r, p, n| {
+                        r.table(p, n, RawWaiver::read)
+                    })
+                })
+                .unwrap_or_default(),
+            report: section(t, r, "report", RawReport::read),
+            bench: section(t, r, "bench", RawBench::read),
+            golden: section(t, r, "golden", RawGolden::read),
+            broken: t.broken(),
+        }
+    }
+}
+
+fn side(r: &mut Reader, path: &str, node: Node<'_>) -> Option<Spanned<RawSide>> {
+    r.table(path, node, RawSide::read)
+}
+
+/// A table that may be left out (`[report]`, `[bench]`, `[golden]`).
+fn section<'i, T: Default>(
+    t: &mut Table<'i>,
+    r: &mut Reader,
+    key: &'static str,
+    read: fn(&mut Reader, &mut Table<'i>) -> Option<T>,
+) -> T {
+    t.get(r, key, |r, p, n| r.table(p, n, read))
+        .map(Spanned::into_inner)
+        .unwrap_or_default()
+}
+
+/// An array of strings: `cmd = ["python3", "x.py"]`.
+fn strings(r: &mut Reader, path: &str, node: Node<'_>) -> Option<Spanned<Vec<Spanned<String>>>> {
+    r.array(path, node, "an array of strings", Reader::string)
+}
+
+/// `env = { TZ = "UTC" }`.
+fn env(
+    r: &mut Reader,
+    path: &str,
+    node: Node<'_>,
+) -> Option<Spanned<BTreeMap<String, Spanned<String>>>> {
+    r.entries(path, node, Reader::string)
 }
 
 /// `[golden]`: where goldens live.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawGolden {
     pub dir: Option<Spanned<String>>,
 }
 
+impl RawGolden {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        Some(RawGolden {
+            dir: t.get(r, "dir", Reader::string),
+        })
+    }
+}
+
 /// `[bench]`: the performance gate.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawBench {
     pub runs: Option<Spanned<i64>>,
     pub max_runs: Option<Spanned<i64>>,
     pub warmup: Option<Spanned<i64>>,
-    pub budget: Option<Spanned<std::collections::BTreeMap<String, Spanned<String>>>>,
+    pub budget: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     pub confidence: Option<Spanned<f64>>,
     pub gate: Option<Spanned<Vec<Spanned<String>>>>,
     pub seed: Option<Spanned<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl RawBench {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        Some(RawBench {
+            runs: t.get(r, "runs", Reader::integer),
+            max_runs: t.get(r, "max_runs", Reader::integer),
+            warmup: t.get(r, "warmup", Reader::integer),
+            budget: t.get(r, "budget", |r, p, n| {
+                r.entries(p, n, |r, p, n| r.text(p, n, "a percentage such as \"5%\""))
+            }),
+            confidence: t.get(r, "confidence", Reader::number),
+            gate: t.get(r, "gate", strings),
+            seed: t.get(r, "seed", Reader::integer),
+        })
+    }
+}
+
+#[derive(Debug)]
 pub struct RawSide {
     pub cmd: Option<Spanned<Vec<Spanned<String>>>>,
-    #[serde(default)]
     pub env: BTreeMap<String, Spanned<String>>,
     pub cwd: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
@@ -63,25 +150,79 @@ pub struct RawSide {
     pub retired: Option<Spanned<bool>>,
     /// Legacy only: a command whose output names the legacy's version (e.g. a commit).
     pub version_cmd: Option<Spanned<Vec<Spanned<String>>>>,
+    pub broken: Broken,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl RawSide {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        Some(RawSide {
+            cmd: t.get(r, "cmd", strings),
+            env: t
+                .get(r, "env", env)
+                .map(Spanned::into_inner)
+                .unwrap_or_default(),
+            cwd: t.get(r, "cwd", Reader::string),
+            timeout: t.get(r, "timeout", |r, p, n| {
+                r.text(p, n, "a duration such as \"30s\" or \"2m\"")
+            }),
+            retired: t.get(r, "retired", Reader::boolean),
+            version_cmd: t.get(r, "version_cmd", strings),
+            broken: t.broken(),
+        })
+    }
+}
+
+#[derive(Debug)]
 pub struct RawSuite {
-    pub root: Spanned<String>,
+    /// Required; `None` only when reading already reported it.
+    pub root: Option<Spanned<String>>,
     pub include: Option<Spanned<Vec<Spanned<String>>>>,
-    #[serde(default)]
     pub exclude: Vec<Spanned<String>>,
     pub default: Option<bool>,
+    pub broken: Broken,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl RawSuite {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        Some(RawSuite {
+            root: t.required(
+                r,
+                "root",
+                "the directory holding the fixtures, e.g. `root = \"fixtures\"`",
+                Reader::string,
+            ),
+            include: t.get(r, "include", strings),
+            exclude: t
+                .get(r, "exclude", strings)
+                .map(Spanned::into_inner)
+                .unwrap_or_default(),
+            default: t
+                .get(r, "default", Reader::boolean)
+                .map(Spanned::into_inner),
+            broken: t.broken(),
+        })
+    }
+}
+
+#[derive(Debug)]
 pub struct RawVariant {
-    #[serde(default)]
     pub args: Vec<Spanned<String>>,
-    #[serde(default)]
     pub env: BTreeMap<String, Spanned<String>>,
+}
+
+impl RawVariant {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        Some(RawVariant {
+            args: t
+                .get(r, "args", strings)
+                .map(Spanned::into_inner)
+                .unwrap_or_default(),
+            env: t
+                .get(r, "env", env)
+                .map(Spanned::into_inner)
+                .unwrap_or_default(),
+        })
+    }
 }
 
 /// `format = ...` in a `[[compare]]` block.
@@ -97,21 +238,16 @@ pub enum RawFormat {
     Bytes,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct RawCompare {
-    pub output: Spanned<String>,
+    /// Required; `None` only when reading already reported it.
+    pub output: Option<Spanned<String>>,
     pub format: Option<Spanned<RawFormat>>,
-    #[serde(default)]
     pub ignore: Vec<Spanned<RawIgnore>>,
-    #[serde(default, rename = "match")]
     pub matching: Vec<Spanned<RawMatch>>,
     pub key: Option<Spanned<OneOrMany>>,
-    #[serde(default)]
     pub tolerance: Vec<Spanned<RawTolerance>>,
-    #[serde(default)]
     pub normalize: Vec<Spanned<RawNormalize>>,
-    #[serde(default)]
     pub map: Vec<Spanned<RawMap>>,
     pub strict_numbers: Option<bool>,
     pub whitespace: Option<Spanned<crate::diff::Whitespace>>,
@@ -121,7 +257,47 @@ pub struct RawCompare {
     pub escape: Option<Spanned<String>>,
 }
 
+/// The rules of one kind in a block: `ignore = [...]`; each rule with a mistake is reported and
+/// left out, the others are kept.
+fn rules<'i, T>(
+    t: &mut Table<'i>,
+    r: &mut Reader,
+    key: &'static str,
+    rule: fn(&mut Reader, &str, Node<'i>) -> Option<Spanned<T>>,
+) -> Vec<Spanned<T>> {
+    t.get(r, key, |r, p, n| {
+        r.elements(p, n, "an array of rules `[{ ... }]`", rule)
+    })
+    .unwrap_or_default()
+}
+
 impl RawCompare {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        Some(RawCompare {
+            output: t.required(
+                r,
+                "output",
+                "`stdout`, `stderr`, `exit` or a path glob under `{out}`, e.g. `output = \"*.json\"`",
+                Reader::string,
+            ),
+            format: t.get(r, "format", Reader::name),
+            ignore: rules(t, r, "ignore", RawIgnore::read),
+            matching: rules(t, r, "match", |r, p, n| r.rule(p, n, RawMatch::read)),
+            key: t.get(r, "key", OneOrMany::read),
+            tolerance: rules(t, r, "tolerance", |r, p, n| r.rule(p, n, RawTolerance::read)),
+            normalize: rules(t, r, "normalize", |r, p, n| r.rule(p, n, RawNormalize::read)),
+            map: rules(t, r, "map", |r, p, n| r.rule(p, n, RawMap::read)),
+            strict_numbers: t
+                .get(r, "strict_numbers", Reader::boolean)
+                .map(Spanned::into_inner),
+            whitespace: t.get(r, "whitespace", Reader::name),
+            ignore_case: t.get(r, "ignore_case", Reader::boolean),
+            delimiter: t.get(r, "delimiter", Reader::string),
+            quote: t.get(r, "quote", Reader::string),
+            escape: t.get(r, "escape", Reader::string),
+        })
+    }
+
     /// Spans of the keys that only make sense for text outputs.
     pub fn text_options(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
         self.whitespace
@@ -140,16 +316,36 @@ impl RawCompare {
 }
 
 /// `map = [{ path, values = { "Y" = true } }]` or `[{ path, rename = { old = "new" } }]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct RawMap {
     pub path: Spanned<String>,
-    pub values: Option<Spanned<std::collections::BTreeMap<String, toml::Value>>>,
-    pub rename: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+    pub values: Option<Spanned<BTreeMap<String, toml::Value>>>,
+    pub rename: Option<Spanned<BTreeMap<String, String>>>,
     pub reason: Option<String>,
     pub owner: Option<String>,
     pub expires: Option<Spanned<String>>,
 }
+
+impl RawMap {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        let path = t.required(r, "path", PATH_HINT, Reader::string);
+        let values = t.get(r, "values", |r, p, n| r.entries(p, n, Reader::value));
+        let rename = t.get(r, "rename", |r, p, n| {
+            r.entries(p, n, |r, p, n| r.string(p, n).map(Spanned::into_inner))
+        });
+        let meta = RawMeta::read(r, t);
+        Some(RawMap {
+            path: path?,
+            values,
+            rename,
+            reason: meta.reason,
+            owner: meta.owner,
+            expires: meta.expires,
+        })
+    }
+}
+
+const PATH_HINT: &str = "the JSONPath it applies to, e.g. `path = \"$.items\"`";
 
 /// Who stands behind a rule or waiver, and until when.
 #[derive(Debug, Default, Clone)]
@@ -159,6 +355,16 @@ pub struct RawMeta {
     pub expires: Option<Spanned<String>>,
 }
 
+impl RawMeta {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Self {
+        RawMeta {
+            reason: t.get(r, "reason", Reader::string).map(Spanned::into_inner),
+            owner: t.get(r, "owner", Reader::string).map(Spanned::into_inner),
+            expires: t.get(r, "expires", Reader::date),
+        }
+    }
+}
+
 /// `ignore = ["$.a", { path = "$.b", reason = "..." }]`.
 #[derive(Debug)]
 pub struct RawIgnore {
@@ -166,44 +372,28 @@ pub struct RawIgnore {
     pub meta: RawMeta,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawIgnoreTable {
-    path: Spanned<String>,
-    reason: Option<String>,
-    owner: Option<String>,
-    expires: Option<Spanned<String>>,
-}
-
-impl<'de> Deserialize<'de> for RawIgnore {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct IgnoreVisitor;
-        impl<'de> Visitor<'de> for IgnoreVisitor {
-            type Value = RawIgnore;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a path string or a table { path, reason, owner, expires }")
-            }
-            fn visit_str<E: de::Error>(self, path: &str) -> Result<RawIgnore, E> {
-                // The span of a bare string is the array element's span, kept by the caller.
-                Ok(RawIgnore {
-                    path: Spanned::new(0..0, path.to_owned()),
-                    meta: RawMeta::default(),
-                })
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawIgnore, A::Error> {
-                let table =
-                    RawIgnoreTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(RawIgnore {
-                    path: table.path,
-                    meta: RawMeta {
-                        reason: table.reason,
-                        owner: table.owner,
-                        expires: table.expires,
-                    },
-                })
-            }
+impl RawIgnore {
+    /// A bare path string, or a table with `path` and the rule's `reason`, `owner`, `expires`.
+    fn read(r: &mut Reader, path: &str, node: Node<'_>) -> Option<Spanned<RawIgnore>> {
+        let span = node.span();
+        if node.get_ref().is_str() {
+            let path = r.string(path, node)?;
+            let meta = RawMeta::default();
+            return Some(Spanned::new(span, RawIgnore { path, meta }));
         }
-        deserializer.deserialize_any(IgnoreVisitor)
+        if !node.get_ref().is_table() {
+            r.wrong_type(
+                path,
+                &node,
+                "a path string or a table `{ path = \"$.a\", reason = \"...\" }`",
+            );
+            return None;
+        }
+        r.rule(path, node, |r, t| {
+            let path = t.required(r, "path", PATH_HINT, Reader::string);
+            let meta = RawMeta::read(r, t);
+            Some(RawIgnore { path: path?, meta })
+        })
     }
 }
 
@@ -219,20 +409,34 @@ pub enum RawMatchMode {
     Unordered,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct RawMatch {
     pub path: Spanned<String>,
     pub by: Option<Spanned<OneOrMany>>,
-    #[serde(rename = "as")]
     pub mode: Option<Spanned<RawMatchMode>>,
     pub reason: Option<String>,
     pub owner: Option<String>,
     pub expires: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl RawMatch {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        let path = t.required(r, "path", PATH_HINT, Reader::string);
+        let by = t.get(r, "by", OneOrMany::read);
+        let mode = t.get(r, "as", Reader::name);
+        let meta = RawMeta::read(r, t);
+        Some(RawMatch {
+            path: path?,
+            by,
+            mode,
+            reason: meta.reason,
+            owner: meta.owner,
+            expires: meta.expires,
+        })
+    }
+}
+
+#[derive(Debug)]
 pub struct RawTolerance {
     pub path: Spanned<String>,
     pub abs: Option<Spanned<f64>>,
@@ -242,8 +446,24 @@ pub struct RawTolerance {
     pub expires: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl RawTolerance {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        let path = t.required(r, "path", PATH_HINT, Reader::string);
+        let abs = t.get(r, "abs", Reader::number);
+        let rel = t.get(r, "rel", Reader::number);
+        let meta = RawMeta::read(r, t);
+        Some(RawTolerance {
+            path: path?,
+            abs,
+            rel,
+            reason: meta.reason,
+            owner: meta.owner,
+            expires: meta.expires,
+        })
+    }
+}
+
+#[derive(Debug)]
 pub struct RawNormalize {
     pub path: Option<Spanned<String>>,
     pub pattern: Spanned<String>,
@@ -254,23 +474,82 @@ pub struct RawNormalize {
     pub expires: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl RawNormalize {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        let path = t.get(r, "path", Reader::string);
+        let pattern = t.required(
+            r,
+            "pattern",
+            "the regex to rewrite, e.g. `pattern = '^Run id: .*$'`",
+            Reader::string,
+        );
+        let replace = t.get(r, "replace", Reader::string).map(Spanned::into_inner);
+        let placeholder = t.get(r, "placeholder", Reader::string);
+        let meta = RawMeta::read(r, t);
+        Some(RawNormalize {
+            path,
+            pattern: pattern?,
+            replace,
+            placeholder,
+            reason: meta.reason,
+            owner: meta.owner,
+            expires: meta.expires,
+        })
+    }
+}
+
+#[derive(Debug)]
 pub struct RawWaiver {
     pub path: Option<Spanned<String>>,
     pub output: Option<Spanned<String>>,
     pub fixture: Option<Spanned<String>>,
     pub value: Option<Spanned<String>>,
-    pub reason: Spanned<String>,
-    pub owner: Spanned<String>,
+    /// Required; `None` only when reading already reported it.
+    pub reason: Option<Spanned<String>>,
+    /// Required; `None` only when reading already reported it.
+    pub owner: Option<Spanned<String>>,
     pub expires: Option<Spanned<String>>,
+    pub broken: Broken,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl RawWaiver {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        Some(RawWaiver {
+            path: t.get(r, "path", Reader::string),
+            output: t.get(r, "output", Reader::string),
+            fixture: t.get(r, "fixture", Reader::string),
+            value: t.get(r, "value", Reader::string),
+            reason: t.required(
+                r,
+                "reason",
+                "why the difference is accepted, e.g. `reason = \"reworded, see ticket 123\"`",
+                Reader::string,
+            ),
+            owner: t.required(
+                r,
+                "owner",
+                "who accepted it, e.g. `owner = \"jane\"`",
+                Reader::string,
+            ),
+            expires: t.get(r, "expires", Reader::date),
+            broken: t.broken(),
+        })
+    }
+}
+
+#[derive(Debug, Default)]
 pub struct RawReport {
     pub dir: Option<Spanned<String>>,
     pub max_differences: Option<Spanned<i64>>,
+}
+
+impl RawReport {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        Some(RawReport {
+            dir: t.get(r, "dir", Reader::string),
+            max_differences: t.get(r, "max_differences", Reader::integer),
+        })
+    }
 }
 
 /// `reason`, `owner` and `expires` of a rule table, as one value.
@@ -294,25 +573,19 @@ meta_accessor!(RawMatch, RawTolerance, RawNormalize, RawMap);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OneOrMany(pub Vec<String>);
 
-impl<'de> Deserialize<'de> for OneOrMany {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct OneOrManyVisitor(PhantomData<()>);
-        impl<'de> Visitor<'de> for OneOrManyVisitor {
-            type Value = OneOrMany;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name or an array of field names")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMany, E> {
-                Ok(OneOrMany(vec![v.to_owned()]))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
-                let mut names = Vec::new();
-                while let Some(name) = seq.next_element::<String>()? {
-                    names.push(name);
-                }
-                Ok(OneOrMany(names))
-            }
+impl OneOrMany {
+    fn read(r: &mut Reader, path: &str, node: Node<'_>) -> Option<Spanned<OneOrMany>> {
+        let span = node.span();
+        if node.get_ref().is_str() {
+            let name = r.string(path, node)?.into_inner();
+            return Some(Spanned::new(span, OneOrMany(vec![name])));
         }
-        deserializer.deserialize_any(OneOrManyVisitor(PhantomData))
+        let names = r.array(
+            path,
+            node,
+            "a field name or an array of field names",
+            |r, p, n| r.string(p, n).map(Spanned::into_inner),
+        )?;
+        Some(Spanned::new(span, OneOrMany(names.into_inner())))
     }
 }

@@ -12,11 +12,14 @@ use regex::Regex;
 use toml::Spanned;
 
 use super::raw::{RawConfig, RawSide, RawSuite, RawWaiver};
+use super::read::Problem;
 use super::*;
 
-/// Validates `raw`, read from `file` (absolute) whose text is `source`.
+/// Validates `raw`, read from `file` (absolute) whose text is `source`; `problems` are what
+/// reading it found. Every error comes out in file order, each once.
 pub(super) fn validate(
     raw: RawConfig,
+    problems: Vec<Problem>,
     file: &std::path::Path,
     source: &str,
 ) -> Result<Config, Vec<Located>> {
@@ -31,10 +34,22 @@ pub(super) fn validate(
         errors: Vec::new(),
         today: chrono::Utc::now().date_naive(),
     };
+    for problem in problems {
+        validator.error(problem.span, problem.message);
+    }
     match validator.config(raw, file.to_owned(), base_dir) {
         Some(config) if validator.errors.is_empty() => Ok(config),
-        _ => Err(validator.errors),
+        _ => Err(in_file_order(validator.errors)),
     }
+}
+
+/// Sorts errors by position (stable, so one place keeps the order they were found in) and
+/// drops repeats.
+fn in_file_order(mut errors: Vec<Located>) -> Vec<Located> {
+    errors.sort_by_key(|e| (e.line, e.column));
+    let mut seen = std::collections::BTreeSet::new();
+    errors.retain(|e| seen.insert((e.line, e.column, e.message.clone())));
+    errors
 }
 
 pub(super) struct Validator<'s> {
@@ -59,13 +74,16 @@ impl Validator<'_> {
         base_dir: PathBuf,
     ) -> Option<Config> {
         let (legacy, legacy_retired, legacy_version_cmd) = self.legacy(raw.legacy);
-        let candidate = self.required_side(raw.candidate, "candidate");
+        let candidate = match raw.candidate {
+            None if raw.broken.contains(&"candidate") => None,
+            side => self.required_side(side, "candidate"),
+        };
         let golden_dir = raw
             .golden
             .dir
             .as_ref()
             .map_or_else(|| base_dir.join("golden"), |d| base_dir.join(d.get_ref()));
-        if raw.suites.is_empty() {
+        if raw.suites.is_empty() && !raw.broken.contains(&"suites") {
             self.error(
                 0..0,
                 "no suites: add a `[suites.NAME]` table with `root` and `include`",
@@ -196,29 +214,7 @@ impl Validator<'_> {
     }
 
     fn side(&mut self, raw: RawSide, table: Range<usize>, name: &str) -> Option<SideSpec> {
-        let Some(cmd) = &raw.cmd else {
-            let hint = if name == "legacy" {
-                " (only a retired legacy, `retired = true`, may leave it out)"
-            } else {
-                ""
-            };
-            self.error(
-                table,
-                format!("`[{name}]` needs `cmd = [\"program\", \"arg\", ...]`{hint}"),
-            );
-            return None;
-        };
-        if cmd.get_ref().is_empty() {
-            self.error(
-                cmd.span(),
-                "`cmd` must name a program: `cmd = [\"program\", \"arg\", ...]`",
-            );
-        }
-        let cmd = cmd
-            .get_ref()
-            .iter()
-            .filter_map(|a| self.template(a))
-            .collect();
+        let cmd = self.command(&raw, table, name);
         let env = self.env(&raw.env);
         let cwd = raw.cwd.as_ref().and_then(|c| self.template(c));
         let timeout = match &raw.timeout {
@@ -241,11 +237,41 @@ impl Validator<'_> {
             None => DEFAULT_TIMEOUT,
         };
         Some(SideSpec {
-            cmd,
+            cmd: cmd?,
             env,
             cwd,
             timeout,
         })
+    }
+
+    /// `cmd`: the program and its arguments, each a template.
+    fn command(&mut self, raw: &RawSide, table: Range<usize>, name: &str) -> Option<Vec<Template>> {
+        let Some(cmd) = &raw.cmd else {
+            if !raw.broken.contains(&"cmd") {
+                let hint = if name == "legacy" {
+                    " (only a retired legacy, `retired = true`, may leave it out)"
+                } else {
+                    ""
+                };
+                self.error(
+                    table,
+                    format!("`[{name}]` needs `cmd = [\"program\", \"arg\", ...]`{hint}"),
+                );
+            }
+            return None;
+        };
+        if cmd.get_ref().is_empty() {
+            self.error(
+                cmd.span(),
+                "`cmd` must name a program: `cmd = [\"program\", \"arg\", ...]`",
+            );
+        }
+        Some(
+            cmd.get_ref()
+                .iter()
+                .filter_map(|a| self.template(a))
+                .collect(),
+        )
     }
 
     fn template(&mut self, text: &Spanned<String>) -> Option<Template> {
@@ -267,22 +293,32 @@ impl Validator<'_> {
     fn suite(&mut self, name: String, suite: Spanned<RawSuite>) -> Option<Suite> {
         let span = suite.span();
         let raw = suite.into_inner();
-        let root = self.base_dir.join(raw.root.get_ref());
-        if !root.is_dir() {
-            self.error(
-                raw.root.span(),
-                format!(
-                    "suite `{name}`: root `{}` is not a directory (resolved to {})",
-                    raw.root.get_ref(),
-                    root.display()
-                ),
-            );
-        }
+        let root = raw.root.as_ref().map(|text| {
+            let root = self.base_dir.join(text.get_ref());
+            if !root.is_dir() {
+                self.error(
+                    text.span(),
+                    format!(
+                        "suite `{name}`: root `{}` is not a directory (resolved to {})",
+                        text.get_ref(),
+                        root.display()
+                    ),
+                );
+            }
+            root
+        });
+        let exclude = raw
+            .exclude
+            .iter()
+            .filter_map(|p| self.entry_pattern(p))
+            .collect();
         let Some(include) = raw.include else {
-            self.error(
-                span,
-                format!("suite `{name}` needs `include`: e.g. `include = [\"*/\"]` (each directory is a fixture) or `[\"*.json\"]` (each file is one)"),
-            );
+            if !raw.broken.contains(&"include") {
+                self.error(
+                    span,
+                    format!("suite `{name}` needs `include`: e.g. `include = [\"*/\"]` (each directory is a fixture) or `[\"*.json\"]` (each file is one)"),
+                );
+            }
             return None;
         };
         if include.get_ref().is_empty() {
@@ -296,14 +332,9 @@ impl Validator<'_> {
             .iter()
             .filter_map(|p| self.entry_pattern(p))
             .collect();
-        let exclude = raw
-            .exclude
-            .iter()
-            .filter_map(|p| self.entry_pattern(p))
-            .collect();
         Some(Suite {
             name,
-            root,
+            root: root?,
             include,
             exclude,
             default: raw.default.unwrap_or(true),
@@ -379,64 +410,68 @@ impl Validator<'_> {
     fn waiver(&mut self, index: usize, waiver: Spanned<RawWaiver>) -> Option<Waiver> {
         let span = waiver.span();
         let raw = waiver.into_inner();
-        if raw.path.is_none() && raw.output.is_none() && raw.value.is_none() {
+        let scope = ["path", "output", "value"];
+        let unscoped = raw.path.is_none() && raw.output.is_none() && raw.value.is_none();
+        if unscoped && !scope.iter().any(|key| raw.broken.contains(key)) {
             self.error(span, "a waiver must say what it covers: give `path`, `output` or `value` (and `fixture` to narrow it)");
-            return None;
         }
         for (field, text) in [("reason", &raw.reason), ("owner", &raw.owner)] {
-            if text.get_ref().trim().is_empty() {
+            if let Some(text) = text
+                && text.get_ref().trim().is_empty()
+            {
                 self.error(
                     text.span(),
                     format!("a waiver's `{field}` must not be empty"),
                 );
             }
         }
-        let path = match &raw.path {
-            Some(p) => Some(self.selector(p.get_ref(), p.span(), None)?),
-            None => None,
-        };
-        let glob = |g: &Option<Spanned<String>>,
-                    this: &mut Self|
-         -> Option<Option<(String, GlobMatcher)>> {
-            match g {
-                None => Some(None),
-                Some(text) => match Glob::new(text.get_ref()) {
-                    Ok(glob) => Some(Some((text.get_ref().clone(), glob.compile_matcher()))),
-                    Err(e) => {
-                        this.error(
-                            text.span(),
-                            format!("invalid glob `{}`: {}", text.get_ref(), e.kind()),
-                        );
-                        None
-                    }
-                },
+        // Each part is `None` when it is wrong (and reported), `Some(None)` when it is absent;
+        // every part is checked before giving up on the waiver.
+        let path = checked(&raw.path, |p| self.selector(p.get_ref(), p.span(), None));
+        let output = checked(&raw.output, |g| self.glob(g));
+        let fixture = checked(&raw.fixture, |g| self.glob(g));
+        let value = checked(&raw.value, |text| match Regex::new(text.get_ref()) {
+            Ok(regex) => Some(regex),
+            Err(e) => {
+                self.error(text.span(), format!("invalid regex: {e}"));
+                None
             }
-        };
-        let output = glob(&raw.output, self)?;
-        let fixture = glob(&raw.fixture, self)?;
-        let value = match &raw.value {
-            Some(text) => match Regex::new(text.get_ref()) {
-                Ok(regex) => Some(regex),
-                Err(e) => {
-                    self.error(text.span(), format!("invalid regex: {e}"));
-                    return None;
-                }
-            },
-            None => None,
-        };
-        let expires = match &raw.expires {
-            Some(text) => Some(self.date(text)?),
-            None => None,
-        };
+        });
+        let expires = checked(&raw.expires, |text| self.date(text));
+        if unscoped {
+            return None;
+        }
         Some(Waiver {
             index,
-            path,
-            output,
-            fixture,
-            value,
-            reason: raw.reason.into_inner(),
-            owner: raw.owner.into_inner(),
-            expires,
+            path: path?,
+            output: output?,
+            fixture: fixture?,
+            value: value?,
+            reason: raw.reason?.into_inner(),
+            owner: raw.owner?.into_inner(),
+            expires: expires?,
         })
+    }
+
+    /// A glob over output names or fixture ids, kept with its text.
+    fn glob(&mut self, text: &Spanned<String>) -> Option<(String, GlobMatcher)> {
+        match Glob::new(text.get_ref()) {
+            Ok(glob) => Some((text.get_ref().clone(), glob.compile_matcher())),
+            Err(e) => {
+                self.error(
+                    text.span(),
+                    format!("invalid glob `{}`: {}", text.get_ref(), e.kind()),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// An optional value through `check`: `Some(None)` when absent, `None` when `check` rejects it.
+fn checked<T, U>(value: &Option<T>, check: impl FnOnce(&T) -> Option<U>) -> Option<Option<U>> {
+    match value {
+        None => Some(None),
+        Some(value) => check(value).map(Some),
     }
 }
