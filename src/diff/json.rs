@@ -978,6 +978,68 @@ mod tests {
         }
     }
 
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i32>().prop_map(Value::from),
+            "[a-c\u{1e} ]{0,4}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-c]{1,2}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn found(summary: crate::diff::FindingsSummary) -> Vec<(String, DiffKind)> {
+        summary
+            .differences
+            .iter()
+            .map(|d| (d.path.clone(), d.kind))
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// A document of one value gives exactly the findings the walker gives on the values,
+        /// pretty-printed or not; several values are the walker's findings on their arrays.
+        #[test]
+        fn one_value_keeps_todays_findings_and_several_are_a_sequence(
+            left in json_value(),
+            right in json_value(),
+            more in json_value(),
+        ) {
+            let walked = |l: &Value, r: &Value| {
+                let mut findings = Findings::new("x", &NoWaivers, usize::MAX);
+                value::diff_values(l, r, &crate::diff::Rules::default(), &mut findings);
+                found(findings.finish())
+            };
+            let parsed = |l: &str, r: &str| {
+                let mut findings = Findings::new("x", &NoWaivers, usize::MAX);
+                diff_parsed(
+                    Format::Json,
+                    ("left", "x", parse_sequence(l.as_bytes())),
+                    ("right", "x", parse_sequence(r.as_bytes())),
+                    &DiffSpec::default(),
+                    &mut findings,
+                );
+                found(findings.finish())
+            };
+            let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap();
+            proptest::prop_assert_eq!(parsed(&left.to_string(), &pretty(&right)), walked(&left, &right));
+            let stream = |a: &Value, b: &Value| format!("{}\n{}", pretty(a), b);
+            let rs = |a: &Value, b: &Value| format!("\u{1e}{a}\n\u{1e}{}\n", pretty(b));
+            let sequence = |a: &Value, b: &Value| Value::Array(vec![a.clone(), b.clone()]);
+            proptest::prop_assert_eq!(
+                parsed(&stream(&left, &more), &rs(&right, &more)),
+                walked(&sequence(&left, &more), &sequence(&right, &more))
+            );
+        }
+    }
+
     #[test]
     fn cuts_never_split_an_escape_or_a_character() {
         assert_eq!(prefix_end(b"abc", 2), 2);

@@ -378,3 +378,30 @@ fn a_rule_that_judged_values_but_allowed_none_is_not_stale() {
     let report = std::fs::read_to_string(project.path().join("reports/latest/report.md")).unwrap();
     assert!(report.contains("0 (judged 2, allowed none)"), "{report}");
 }
+
+#[test]
+fn a_run_compares_json_streams_value_by_value() {
+    let project = copy_project("json", "");
+    let legacy =
+        "{\n  \"id\": 1,\n  \"state\": \"open\"\n}\n{\n  \"id\": 2,\n  \"state\": \"open\"\n}\n";
+    copy_fixture(
+        project.path(),
+        "same",
+        "json",
+        legacy,
+        "{\"id\": 1, \"state\": \"open\"}\n{\"id\": 2, \"state\": \"open\"}\n",
+    );
+    copy_fixture(
+        project.path(),
+        "changed",
+        "json",
+        legacy,
+        "\u{1e}{\"id\": 1, \"state\": \"open\"}\n\u{1e}{\"id\": 2, \"state\": \"shut\"}\n",
+    );
+    let output = run(project.path(), &[]);
+    assert_exit(&output, 1);
+    let (found, _) = run_differences(project.path(), "same", "out.json");
+    assert!(found.is_empty(), "{found:?}");
+    let (found, _) = run_differences(project.path(), "changed", "out.json");
+    assert_eq!(found, [("$[1].state".to_owned(), "changed".to_owned())]);
+}
