@@ -1,28 +1,5 @@
 //! `parity diff`: the engine on two files or directories, exit codes like diff(1).
-
-use std::path::Path;
-
-use crate::support::{assert_exit, parity, stderr, stdout};
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
-}
-
-fn diff_json(args: &[&str]) -> (std::process::Output, serde_json::Value) {
-    let output = parity()
-        .arg("diff")
-        .args(args)
-        .args(["--output", "json"])
-        .output()
-        .unwrap();
-    let parsed = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
-    (output, parsed)
-}
+use crate::support::{assert_exit, diff_json, parity, stderr, stdout, write};
 
 /// Each difference's `field` (`path` or `file`) and `kind`, in order.
 fn field_and_kind(parsed: &serde_json::Value, field: &str) -> Vec<(String, String)> {

@@ -168,3 +168,26 @@ pub fn read_pids(path: &Path) -> Vec<u32> {
         .filter_map(|l| l.trim().parse().ok())
         .collect()
 }
+
+/// Writes `text` to `dir/name` (parents created) and returns the path as a string.
+pub fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("parent dir");
+    }
+    std::fs::write(&path, text).expect("write file");
+    path.to_string_lossy().into_owned()
+}
+
+/// `parity diff ARGS --output json`: the process output and the parsed report (`null` when
+/// stdout is not JSON).
+pub fn diff_json(args: &[&str]) -> (Output, Value) {
+    let output = parity()
+        .arg("diff")
+        .args(args)
+        .args(["--output", "json"])
+        .output()
+        .expect("parity runs");
+    let parsed = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    (output, parsed)
+}

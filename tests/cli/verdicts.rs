@@ -7,25 +7,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{assert_exit, parity, stderr, stdout};
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
-}
-
-/// `parity diff` with `--output json`: the exit status and the parsed report.
-fn diff(args: &[&str]) -> (Output, Value) {
-    let output = parity()
-        .arg("diff")
-        .args(args)
-        .args(["--output", "json"])
-        .output()
-        .unwrap();
-    let parsed = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-    (output, parsed)
-}
+use crate::support::{assert_exit, diff_json as diff, parity, stderr, stdout, write};
 
 fn kinds(parsed: &Value) -> Vec<(String, String)> {
     parsed["differences"]
