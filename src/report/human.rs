@@ -13,7 +13,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use super::short_value;
+use super::{moved_summary, short_value};
 use crate::diff::{DiffKind, Difference, JsonPath, Segment};
 
 const RED: Style = AnsiColor::Red.on_default();
@@ -41,6 +41,7 @@ fn mark(kind: DiffKind) -> (char, Style) {
         | DiffKind::ExitStatus
         | DiffKind::NullVsMissing
         | DiffKind::OrderChanged
+        | DiffKind::Moved
         | DiffKind::NumberFormat
         | DiffKind::WithinTolerance => ('~', CYAN),
     }
@@ -67,6 +68,9 @@ fn split_record(path: &str) -> Option<(String, String)> {
 }
 
 fn values(d: &Difference) -> String {
+    if let Some(moved) = moved_summary(d, VALUE_WIDTH) {
+        return moved;
+    }
     let show = |v| short_value(v, VALUE_WIDTH);
     match (&d.left, &d.right) {
         (Some(_), Some(_)) => format!(
