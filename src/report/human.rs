@@ -162,4 +162,23 @@ mod tests {
             "~ $.a[?@.id=='x']\n    ~ .state  changed  \"open\" → \"closed\"\n    - .tags[?@=='t']  removed  \"t\"\n+ $.a[?@.id=='y']  added  {\"id\":\"y\"}\n~ $.total  changed  1 → 2\n"
         );
     }
+
+    #[test]
+    fn a_moved_line_says_where_it_was_and_is() {
+        let differences = vec![
+            Difference::new("@@ -2 +5 @@", DiffKind::Moved)
+                .left(json!("run 1"))
+                .right(json!("run 1")),
+            Difference::new("@@ -3 +1 @@", DiffKind::Moved)
+                .left(json!("id 7"))
+                .right(json!("id  7")),
+        ];
+        let mut out = Vec::new();
+        write_differences(&mut out, &differences).unwrap();
+        let text = anstream::adapter::strip_str(&String::from_utf8(out).unwrap()).to_string();
+        assert_eq!(
+            text,
+            "~ @@ -2 +5 @@  moved  line 2 → line 5: \"run 1\"\n~ @@ -3 +1 @@  moved  line 3 → line 1: \"id 7\", as \"id  7\"\n"
+        );
+    }
 }
