@@ -13,7 +13,9 @@ use rayon::prelude::*;
 use crate::config::{CompareBlock, Config, OutputSelector, Waiver};
 use crate::diff::dir::{Entry, pair_files};
 use crate::diff::stream::StreamInput;
-use crate::diff::{self, DiffKind, DiffSpec, Difference, Findings, Format, OutputStatus, Waive};
+use crate::diff::{
+    self, DiffKind, DiffSpec, Difference, Findings, Format, OutputStatus, RuleUse, Waive,
+};
 use crate::outcome::{Equivalence, OutputCluster, OutputComparison};
 use crate::runner::SideResult;
 
@@ -25,7 +27,7 @@ pub struct CaseComparison {
     /// Where parity itself failed to compare (out of file descriptors, disk or memory): the
     /// case is then an `error`, never a difference of the programs.
     pub trouble: Vec<String>,
-    pub rule_hits: BTreeMap<usize, u64>,
+    pub rule_hits: BTreeMap<usize, RuleUse>,
     pub waiver_hits: BTreeMap<usize, u64>,
 }
 

@@ -10,6 +10,7 @@ use chrono::{NaiveDate, SecondsFormat, Utc};
 
 use crate::compare::{CaseComparison, compare_case};
 use crate::config::Config;
+use crate::diff::RuleUse;
 use crate::fixture::Case;
 use crate::golden::{Golden, GoldenStore, Provenance, provenance::PROVENANCE_VERSION};
 use crate::outcome::{CaseOutcome, GoldenCheck, Reference, Verdict};
@@ -73,14 +74,14 @@ pub struct Judge<'a> {
 /// A judged case with the rule and waiver usage it contributed.
 pub struct Judged {
     pub outcome: CaseOutcome,
-    pub rule_hits: BTreeMap<usize, u64>,
+    pub rule_hits: BTreeMap<usize, RuleUse>,
     pub waiver_hits: BTreeMap<usize, u64>,
 }
 
 impl Judged {
     fn absorb(&mut self, comparison: &CaseComparison) {
         for (id, n) in &comparison.rule_hits {
-            *self.rule_hits.entry(*id).or_default() += n;
+            *self.rule_hits.entry(*id).or_default() += *n;
         }
         for (id, n) in &comparison.waiver_hits {
             *self.waiver_hits.entry(*id).or_default() += n;

@@ -167,9 +167,13 @@ impl<'a> Documents<'a> {
 
     /// Both documents compared in memory under `rules`.
     fn diff(&mut self, rules: &Rules) -> Option<Vec<Difference>> {
+        let leaves = match self.format {
+            Some(Format::Csv | Format::Tsv) => crate::diff::value::Leaves::Cells,
+            _ => crate::diff::value::Leaves::Json,
+        };
         let (left, right) = self.both()?;
         let mut findings = Findings::new("", &NoWaivers, EVIDENCE_CAP);
-        crate::diff::value::diff_values(left, right, rules, &mut findings);
+        crate::diff::value::diff_values_as(leaves, left, right, rules, &mut findings);
         Some(findings.finish().differences)
     }
 }

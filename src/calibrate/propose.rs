@@ -224,7 +224,8 @@ fn unanswerable(kind: DiffKind) -> Option<&'static str> {
         | DiffKind::OverTolerance
         | DiffKind::NullVsMissing
         | DiffKind::OrderChanged
-        | DiffKind::WithinTolerance => None,
+        | DiffKind::WithinTolerance
+        | DiffKind::Multiplicity => None,
     }
 }
 

@@ -7,6 +7,7 @@ use chrono::{NaiveDate, SecondsFormat, Utc};
 
 use super::RunArgs;
 use crate::config::Config;
+use crate::diff::RuleUse;
 use crate::fixture::Case;
 use crate::outcome::{
     ConfigInfo, Environment, FORMAT_VERSION, Measurement, NotRun, RuleUsage, RunResults,
@@ -35,7 +36,7 @@ pub fn assemble(
     outcomes: Vec<Option<Finished>>,
     info: RunInfo,
 ) -> RunResults {
-    let mut rule_hits: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut rule_hits: BTreeMap<usize, RuleUse> = BTreeMap::new();
     let mut waiver_hits: BTreeMap<usize, u64> = BTreeMap::new();
     let mut finished = Vec::new();
     let mut not_run = Vec::new();
@@ -64,11 +65,19 @@ pub fn assemble(
             .iter()
             .any(|c| c.outputs.iter().any(|o| o.format.is_some()))
     });
+    // Only the whole configured run can show that a rule is not needed: a selection of it
+    // (or an interrupted run) merely did not exercise it.
+    let whole_run = args.cases.suites.is_empty()
+        && args.cases.fixtures.is_empty()
+        && args.cases.variants.is_empty()
+        && not_run.is_empty()
+        && !info.interrupted;
     let rules = config
         .rules
         .iter()
         .map(|r| {
-            let applied = rule_hits.get(&r.id).copied().unwrap_or(0);
+            let used = rule_hits.get(&r.id).copied().unwrap_or_default();
+            let unused = used == RuleUse::default() && !r.expired && compared_any;
             RuleUsage {
                 id: r.id,
                 compare: r.compare,
@@ -79,8 +88,10 @@ pub fn assemble(
                 reason: r.reason.clone(),
                 owner: r.owner.clone(),
                 expires: r.expires.clone(),
-                applied,
-                stale: applied == 0 && !r.expired && compared_any,
+                applied: used.applied,
+                judged: used.judged,
+                stale: unused && whole_run,
+                not_exercised: unused && !whole_run,
                 expired: r.expired,
             }
         })

@@ -209,6 +209,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     });
     results.summarise();
     let files = report::write_all(&session.report_dir, &results)?;
+    terminal::write_rule_warnings(&mut anstream::stderr().lock(), &results)?;
     match args.format {
         Printed::Human => {
             terminal::write_summary(&mut crate::cli::output::stdout(), &results, &files)?

@@ -215,6 +215,8 @@ pub enum RawMatchMode {
     Aligned,
     Set,
     Multiset,
+    /// Order does not matter, how often each element occurs does: a multiset.
+    Unordered,
 }
 
 #[derive(Debug, Deserialize)]

@@ -148,9 +148,10 @@ impl Validator<'_> {
                 RawMatchMode::Aligned => (ArrayMatch::Aligned, "as aligned".to_owned()),
                 RawMatchMode::Set => (ArrayMatch::Set, "as set".to_owned()),
                 RawMatchMode::Multiset => (ArrayMatch::Multiset, "as multiset".to_owned()),
+                RawMatchMode::Unordered => (ArrayMatch::Multiset, "as unordered".to_owned()),
             },
             _ => {
-                self.error(spanned.span(), "a match rule needs exactly one of `by = \"field\"` (or `[\"f1\", \"f2\"]`) and `as = \"set\" | \"multiset\" | \"aligned\" | \"positional\"`");
+                self.error(spanned.span(), "a match rule needs exactly one of `by = \"field\"` (or `[\"f1\", \"f2\"]`) and `as = \"unordered\" | \"set\" | \"multiset\" | \"aligned\" | \"positional\"`");
                 return;
             }
         };

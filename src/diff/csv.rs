@@ -47,7 +47,13 @@ impl Differ for CsvDiffer {
         let to_array = |rows: Vec<Map<String, Value>>| {
             Value::Array(rows.into_iter().map(Value::Object).collect())
         };
-        value::diff_values(&to_array(l.rows), &to_array(r.rows), &spec.rules, findings);
+        value::diff_values_as(
+            value::Leaves::Cells,
+            &to_array(l.rows),
+            &to_array(r.rows),
+            &spec.rules,
+            findings,
+        );
     }
 }
 

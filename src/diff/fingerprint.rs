@@ -11,22 +11,31 @@
 use serde_json::Value;
 use xxhash_rust::xxh3::Xxh3;
 
+use super::cell::CellNumber;
 use super::path::{JsonPath, Segment};
 use super::rules::{ArrayMatch, Rules};
+use super::value::Leaves;
 
-/// The fingerprint of `value` as plain JSON.
-pub fn exact(value: &Value) -> u128 {
+/// The fingerprint of `value` as plain JSON (or cells).
+pub fn exact(value: &Value, leaves: Leaves) -> u128 {
     Fingerprinter {
         rules: None,
+        leaves,
         left: false,
     }
     .value(value, &mut JsonPath::root())
 }
 
 /// The fingerprint of `value` at `path` under `rules`, seen from the left side when `left`.
-pub fn under_rules(value: &Value, path: &mut JsonPath, rules: &Rules, left: bool) -> u128 {
+pub fn under_rules(
+    value: &Value,
+    path: &mut JsonPath,
+    (rules, leaves): (&Rules, Leaves),
+    left: bool,
+) -> u128 {
     Fingerprinter {
         rules: Some(rules),
+        leaves,
         left,
     }
     .value(value, path)
@@ -34,10 +43,17 @@ pub fn under_rules(value: &Value, path: &mut JsonPath, rules: &Rules, left: bool
 
 struct Fingerprinter<'r> {
     rules: Option<&'r Rules>,
+    leaves: Leaves,
     left: bool,
 }
 
 impl Fingerprinter<'_> {
+    /// Whether a tolerance rule covers `path`: such numbers hash alike, the walker decides.
+    fn tolerated(&self, path: &JsonPath) -> bool {
+        self.rules
+            .is_some_and(|r| r.tolerance(path.segments()).is_some())
+    }
+
     fn value(&self, value: &Value, path: &mut JsonPath) -> u128 {
         let mut hasher = Xxh3::new();
         if let Some(rules) = self.rules
@@ -47,6 +63,7 @@ impl Fingerprinter<'_> {
             let mapped = mapped.clone();
             return Fingerprinter {
                 rules: self.rules,
+                leaves: self.leaves,
                 left: false,
             }
             .value(&mapped, path);
@@ -54,12 +71,19 @@ impl Fingerprinter<'_> {
         match value {
             Value::Null => hasher.update(b"n"),
             Value::Bool(b) => hasher.update(if *b { b"t" } else { b"f" }),
+            Value::String(s)
+                if self.leaves == Leaves::Cells
+                    && let Some(number) = CellNumber::parse(s) =>
+            {
+                // A number cell hashes as its value, as the walker compares it.
+                hasher.update(b"#");
+                if !self.tolerated(path) {
+                    hasher.update(&number.canonical());
+                }
+            }
             Value::Number(n) => {
                 hasher.update(b"#");
-                let tolerated = self
-                    .rules
-                    .is_some_and(|r| r.tolerance(path.segments()).is_some());
-                if !tolerated {
+                if !self.tolerated(path) {
                     // By value, so 1 and 1.0 agree; -0.0 and 0.0 too.
                     let f = n.as_f64().unwrap_or(f64::NAN);
                     let f = if f == 0.0 { 0.0 } else { f };
@@ -143,12 +167,29 @@ mod tests {
     #[test]
     fn exact_fingerprints_follow_json_equality() {
         assert_eq!(
-            exact(&json!({"a": 1, "b": [1, 2]})),
-            exact(&json!({"b": [1.0, 2], "a": 1.0}))
+            exact(&json!({"a": 1, "b": [1, 2]}), Leaves::Json),
+            exact(&json!({"b": [1.0, 2], "a": 1.0}), Leaves::Json)
         );
-        assert_ne!(exact(&json!([1, 2])), exact(&json!([2, 1])));
-        assert_ne!(exact(&json!("1")), exact(&json!(1)));
-        assert_ne!(exact(&json!({"a": null})), exact(&json!({})));
+        assert_ne!(
+            exact(&json!([1, 2]), Leaves::Json),
+            exact(&json!([2, 1]), Leaves::Json)
+        );
+        assert_ne!(
+            exact(&json!("1"), Leaves::Json),
+            exact(&json!(1), Leaves::Json)
+        );
+        assert_ne!(
+            exact(&json!({"a": null}), Leaves::Json),
+            exact(&json!({}), Leaves::Json)
+        );
+        assert_eq!(
+            exact(&json!(["1.0", "x"]), Leaves::Cells),
+            exact(&json!(["1", "x"]), Leaves::Cells)
+        );
+        assert_ne!(
+            exact(&json!(["1.0"]), Leaves::Json),
+            exact(&json!(["1"]), Leaves::Json)
+        );
     }
 
     #[test]
@@ -173,19 +214,19 @@ mod tests {
         let a = under_rules(
             &json!({"id": 1, "ts": 5, "score": 0.5}),
             &mut at(0),
-            &rules,
+            (&rules, Leaves::Json),
             true,
         );
         let b = under_rules(
             &json!({"id": 1, "ts": 9, "score": 0.55}),
             &mut at(3),
-            &rules,
+            (&rules, Leaves::Json),
             false,
         );
         let c = under_rules(
             &json!({"id": 2, "ts": 5, "score": 0.5}),
             &mut at(0),
-            &rules,
+            (&rules, Leaves::Json),
             false,
         );
         assert_eq!(a, b);

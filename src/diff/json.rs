@@ -37,8 +37,8 @@ impl Differ for JsonDiffer {
         spec: &DiffSpec,
         findings: &mut Findings<'_>,
     ) {
-        let l = parse_document(left.bytes);
-        let r = parse_document(right.bytes);
+        let l = parse_sequence(left.bytes);
+        let r = parse_sequence(right.bytes);
         diff_parsed(
             format,
             (left.side, left.name, l),
@@ -59,7 +59,12 @@ pub fn diff_parsed(
     findings: &mut Findings<'_>,
 ) {
     match (left, right) {
-        (Ok(l), Ok(r)) => {
+        (Ok(mut l), Ok(mut r)) => {
+            // A stream of several values against one value: both are sequences.
+            if l.several != r.several {
+                l = l.into_sequence();
+                r = r.into_sequence();
+            }
             for (side, parsed) in [(lside, &l), (rside, &r)] {
                 for duplicate in &parsed.duplicates {
                     findings.push(duplicate.difference(side));
@@ -87,9 +92,66 @@ pub fn diff_parsed(
 /// A parsed document and the members it holds more than once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
+    /// The value; for a stream of several values, the array of them.
     pub value: Value,
     pub duplicates: Vec<Duplicate>,
+    /// The document was a stream of several values (`value` is their array).
+    pub several: bool,
 }
+
+impl Parsed {
+    /// The document as a sequence of values: one value becomes a sequence of one (`$[0]`).
+    pub fn into_sequence(self) -> Parsed {
+        if self.several {
+            return self;
+        }
+        Parsed {
+            value: Value::Array(vec![self.value]),
+            duplicates: self
+                .duplicates
+                .into_iter()
+                .map(|d| d.under("$[0]"))
+                .collect(),
+            several: true,
+        }
+    }
+
+    /// Several values as one sequence; one value as itself.
+    fn sequence(mut values: Vec<Parsed>) -> Parsed {
+        if values.len() == 1
+            && let Some(one) = values.pop()
+        {
+            return one;
+        }
+        let mut duplicates = Vec::new();
+        let mut items = Vec::with_capacity(values.len());
+        for (i, parsed) in values.into_iter().enumerate() {
+            let prefix = format!("$[{i}]");
+            duplicates.extend(parsed.duplicates.into_iter().map(|d| d.under(&prefix)));
+            items.push(parsed.value);
+        }
+        Parsed {
+            value: Value::Array(items),
+            duplicates,
+            several: true,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Parsed {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let found = RefCell::new(Vec::new());
+        let value = ValueSeed { found: &found }.deserialize(deserializer)?;
+        Ok(Parsed {
+            value,
+            duplicates: duplicates(found.into_inner()),
+            several: false,
+        })
+    }
+}
+
+/// The ASCII record separator that starts each value of an RFC 7464 JSON text sequence.
+const RS: u8 = 0x1e;
 
 /// A member name that appears more than once in one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,13 +180,74 @@ impl Duplicate {
     }
 }
 
-/// Parses one JSON document held in memory (duplicate members are dropped silently: for
-/// readers that only need the value).
+/// Parses a JSON document held in memory (duplicate members are dropped silently: for readers
+/// that only need the value). A stream of several values is their array.
 pub fn parse(bytes: &[u8]) -> Result<Value, ParseFailure> {
-    parse_document(bytes).map(|p| p.value)
+    parse_sequence(bytes).map(|p| p.value)
 }
 
-/// Parses one JSON document held in memory.
+/// Parses a JSON document held in memory that may be a stream of values: whitespace-separated
+/// (what jq, kubectl and many loggers print) or an RFC 7464 text sequence (each value after a
+/// `0x1E` record separator). One value is that value; several are their array, `several` set.
+pub fn parse_sequence(bytes: &[u8]) -> Result<Parsed, ParseFailure> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(no_value());
+    }
+    if memchr::memchr(RS, bytes).is_some() || may_hold_a_long_string(bytes) {
+        return read_sequence(bytes);
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let first = parse_with(&mut deserializer)?;
+    if deserializer.end().is_ok() {
+        return Ok(first);
+    }
+    // More after the first value: read the whole stream.
+    collect(serde_json::Deserializer::from_slice(bytes).into_iter::<Parsed>())
+}
+
+/// Reads a JSON document that may be a stream of values (see [`parse_sequence`]) from
+/// `reader`, in memory proportional to its structure (long strings are held as their start,
+/// length and hash).
+pub fn read_sequence(reader: impl Read) -> Result<Parsed, ParseFailure> {
+    collect(serde_json::Deserializer::from_reader(LongStrings::new(reader)).into_iter::<Parsed>())
+}
+
+/// Every value of a stream, as one value or a sequence.
+fn collect(
+    values: impl Iterator<Item = Result<Parsed, serde_json::Error>>,
+) -> Result<Parsed, ParseFailure> {
+    let values = values
+        .collect::<Result<Vec<Parsed>, _>>()
+        .map_err(|e| failure(&e, 0))?;
+    if values.is_empty() {
+        return Err(no_value());
+    }
+    Ok(Parsed::sequence(values))
+}
+
+fn no_value() -> ParseFailure {
+    ParseFailure {
+        line: 1,
+        column: 1,
+        message: "no JSON value: the output is empty or holds only whitespace".to_owned(),
+    }
+}
+
+/// Whether `reader` holds JSON: one value or a stream of values (see [`parse_sequence`]).
+pub fn is_json(reader: impl Read) -> bool {
+    let mut values = serde_json::Deserializer::from_reader(LongStrings::new(reader))
+        .into_iter::<serde::de::IgnoredAny>();
+    let mut any = false;
+    for value in values.by_ref() {
+        if value.is_err() {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
+/// Parses exactly one JSON value held in memory (an NDJSON line, a stream's record).
 pub fn parse_document(bytes: &[u8]) -> Result<Parsed, ParseFailure> {
     if bytes.len() <= LONG_STRING || !may_hold_a_long_string(bytes) {
         let mut deserializer = serde_json::Deserializer::from_slice(bytes);
@@ -148,13 +271,14 @@ fn may_hold_a_long_string(bytes: &[u8]) -> bool {
     bytes.len() - last > LONG_STRING
 }
 
-/// Reads a JSON file: in memory when it is small, else streamed (see [`read_document`]).
+/// Reads a JSON file (one value or a stream of them): in memory when it is small, else
+/// streamed (see [`read_sequence`]).
 pub fn read_file(path: &std::path::Path) -> std::io::Result<Result<Parsed, ParseFailure>> {
     if std::fs::metadata(path)?.len() <= IN_MEMORY as u64 {
-        return Ok(parse_document(&std::fs::read(path)?));
+        return Ok(parse_sequence(&std::fs::read(path)?));
     }
     let file = std::fs::File::open(path)?;
-    Ok(read_document(std::io::BufReader::with_capacity(
+    Ok(read_sequence(std::io::BufReader::with_capacity(
         256 * 1024,
         file,
     )))
@@ -177,14 +301,7 @@ fn parse_with<'de, D>(deserializer: D) -> Result<Parsed, ParseFailure>
 where
     D: Deserializer<'de, Error = serde_json::Error>,
 {
-    let found = RefCell::new(Vec::new());
-    let value = ValueSeed { found: &found }
-        .deserialize(deserializer)
-        .map_err(|e| failure(&e, 0))?;
-    Ok(Parsed {
-        value,
-        duplicates: duplicates(found.into_inner()),
-    })
+    <Parsed as serde::Deserialize>::deserialize(deserializer).map_err(|e| failure(&e, 0))
 }
 
 /// A duplicate as found: the key, the path to its object in reverse (filled in while the
@@ -430,7 +547,13 @@ impl<R: Read> LongStrings<R> {
         while i < n {
             let rest = &input[i..n];
             match self.state {
-                State::Outside => match memchr::memchr(b'"', rest) {
+                State::Outside => match memchr::memchr2(b'"', RS, rest) {
+                    Some(k) if rest[k] == RS => {
+                        // A record separator between values (RFC 7464) reads as whitespace.
+                        self.out.extend_from_slice(&rest[..k]);
+                        self.out.push(b' ');
+                        i += k + 1;
+                    }
                     Some(k) => {
                         self.out.extend_from_slice(&rest[..=k]);
                         self.state = State::Inside;
@@ -659,6 +782,87 @@ impl<R: Read> Read for LongStrings<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diff::NoWaivers;
+
+    fn differences(left: &[u8], right: &[u8]) -> Vec<(String, &'static str)> {
+        let mut findings = Findings::new("x", &NoWaivers, usize::MAX);
+        diff_parsed(
+            Format::Json,
+            ("left", "x", parse_sequence(left)),
+            ("right", "x", parse_sequence(right)),
+            &DiffSpec::default(),
+            &mut findings,
+        );
+        findings
+            .finish()
+            .differences
+            .iter()
+            .map(|d| (d.path.clone(), d.kind.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_stream_of_values_is_a_sequence() {
+        let pretty = b"{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n[3]\n";
+        let parsed = parse_sequence(pretty).unwrap();
+        assert!(parsed.several);
+        assert_eq!(parsed.value, serde_json::json!([{"a": 1}, {"a": 2}, [3]]));
+        // RFC 7464: a record separator before each value (and a newline after).
+        let seq = b"\x1e{\"a\":1}\n\x1e{\"a\":2}\n\x1e[3]\n";
+        assert_eq!(parse_sequence(seq).unwrap(), parsed);
+        // A separator inside a string is not one: the string holds a raw control character.
+        assert!(parse_sequence(b"\x1e\"a\x1eb\"").is_err());
+        // One value keeps its paths.
+        let one = parse_sequence(b" {\"a\": 1} ").unwrap();
+        assert!(!one.several);
+        assert_eq!(
+            differences(b"{\"a\":1}{\"a\":2}", b"{\"a\":1} {\"a\":3}"),
+            [("$[1].a".to_owned(), "changed")]
+        );
+        assert_eq!(
+            differences(b"{\"a\":1}", b"{\"a\":2}"),
+            [("$.a".to_owned(), "changed")]
+        );
+        // One value against several: both are sequences.
+        assert_eq!(
+            differences(b"{\"a\":1}", b"{\"a\":1}\n{\"a\":2}"),
+            [("$[1]".to_owned(), "added")]
+        );
+    }
+
+    #[test]
+    fn a_stream_keeps_positions_and_duplicates() {
+        let failure = parse_sequence(b"{\"a\":1}\n{\"a\":}\n").unwrap_err();
+        assert_eq!((failure.line, failure.column), (2, 6), "{failure:?}");
+        let parsed = parse_sequence(b"{\"a\":1}\n{\"x\":1,\"x\":2}\n").unwrap();
+        assert_eq!(parsed.duplicates[0].path, "$[1].x");
+        assert_eq!(
+            parse_sequence(b"  \n").unwrap_err().message,
+            "no JSON value: the output is empty or holds only whitespace"
+        );
+        // Streams read from a reader (large files) agree with streams held in memory.
+        let text = b"{\"a\":[1,2]}\n\x1e{\"b\":{\"c\":1,\"c\":2}} 3";
+        assert_eq!(
+            read_sequence(&text[..]).unwrap(),
+            parse_sequence(text).unwrap()
+        );
+        // An NDJSON line or a stream's record is exactly one value.
+        assert!(parse_document(b"{\"a\":1} {\"a\":2}").is_err());
+    }
+
+    #[test]
+    fn auto_detection_knows_streams() {
+        assert_eq!(
+            Format::detect("out", b"{\"a\":1}\n{\"a\":2}\n"),
+            Format::Json
+        );
+        assert_eq!(Format::detect("out", b"\x1e[1]\n\x1e[2]\n"), Format::Json);
+        assert_eq!(
+            Format::detect("out", b"{\"a\":1} trailing words"),
+            Format::Text
+        );
+        assert_eq!(Format::detect("out", b"1 2 3"), Format::Text);
+    }
 
     #[test]
     fn reports_line_and_column() {

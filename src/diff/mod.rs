@@ -6,6 +6,7 @@
 //! file, and the line and column, so a run keeps going and `parity diff` can map it to exit 2.
 
 pub mod bytes;
+pub mod cell;
 pub mod csv;
 pub mod dir;
 pub mod fingerprint;
@@ -20,7 +21,7 @@ pub mod value;
 
 use serde::{Deserialize, Serialize};
 
-pub use model::{DiffKind, Difference, Findings, FindingsSummary, NoWaivers, Waive};
+pub use model::{DiffKind, Difference, Findings, FindingsSummary, NoWaivers, RuleUse, Waive};
 pub use path::{JsonPath, PathError, Segment};
 pub use rules::{
     ArrayMatch, Normalize, Placeholders, Rename, Replacement, Rule, Rules, Tolerance, ValueMap,
@@ -92,10 +93,8 @@ impl Format {
             return format;
         }
         match std::str::from_utf8(content) {
-            Ok(text) => {
-                let trimmed = text.trim_start();
-                let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
-                if looks_json && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+            Ok(_) => {
+                if looks_like_json(content) && json::is_json(content) {
                     Format::Json
                 } else {
                     Format::Text
@@ -127,15 +126,15 @@ impl Format {
         if !utf8 {
             return Ok(Format::Bytes);
         }
-        let trimmed = start.trim_ascii_start();
-        if !(trimmed.starts_with(b"{") || trimmed.starts_with(b"[")) {
+        if !looks_like_json(&start) {
             return Ok(Format::Text);
         }
         let reader = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(path)?);
-        let mut deserializer = serde_json::Deserializer::from_reader(reader);
-        let valid = serde::de::IgnoredAny::deserialize(&mut deserializer).is_ok()
-            && deserializer.end().is_ok();
-        Ok(if valid { Format::Json } else { Format::Text })
+        Ok(if json::is_json(reader) {
+            Format::Json
+        } else {
+            Format::Text
+        })
     }
 
     pub fn differ(self) -> &'static dyn Differ {
@@ -169,6 +168,16 @@ pub struct Input<'a> {
 const SNIFF_LIMIT: u64 = 64 * 1024 * 1024;
 /// Bytes read from the start of a file with no telling extension to guess its format.
 const SNIFF_BYTES: usize = 1 << 20;
+
+/// Content that may be JSON: an object or array first (after whitespace and RFC 7464 record
+/// separators), so a bare number or word is text.
+fn looks_like_json(content: &[u8]) -> bool {
+    let start = content
+        .iter()
+        .position(|b| !(b.is_ascii_whitespace() || *b == 0x1e))
+        .map_or(&[][..], |at| &content[at..]);
+    start.starts_with(b"{") || start.starts_with(b"[")
+}
 
 /// How one output is compared: its rules and format options.
 #[derive(Debug, Clone, Default)]

@@ -50,6 +50,9 @@ pub enum DiffKind {
     NumberFormat,
     /// Numbers that differ within a tolerance rule: always an equivalence.
     WithinTolerance,
+    /// An element of an array compared as a set (`as = "set"`) occurs a different number of
+    /// times on each side: always an equivalence (as a multiset it is a difference).
+    Multiplicity,
     // Last, so adding it kept the order of the kinds before it (clusters sort by kind).
     /// A text line one side has at one place and the other at another (`@@ -12 +40 @@`: left
     /// line 12 is right line 40), instead of a removed line and an added one.
@@ -76,6 +79,7 @@ impl DiffKind {
             DiffKind::OrderChanged => "order_changed",
             DiffKind::NumberFormat => "number_format",
             DiffKind::WithinTolerance => "within_tolerance",
+            DiffKind::Multiplicity => "multiplicity",
             DiffKind::Moved => "moved",
         }
     }
@@ -284,7 +288,8 @@ impl Difference {
             | DiffKind::OrderChanged
             | DiffKind::Moved
             | DiffKind::NumberFormat
-            | DiffKind::WithinTolerance) => other,
+            | DiffKind::WithinTolerance
+            | DiffKind::Multiplicity) => other,
         };
         self
     }
@@ -309,6 +314,23 @@ pub struct NoWaivers;
 impl Waive for NoWaivers {
     fn waiver_for(&self, _: &str, _: &Difference) -> Option<usize> {
         None
+    }
+}
+
+/// How one rule was used by a comparison.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuleUse {
+    /// Values it suppressed or rewrote (arrays it paired, for match rules).
+    pub applied: u64,
+    /// Values at its path it judged and let stand as differences (a tolerance exceeded, a
+    /// normalisation that still left the texts apart).
+    pub judged: u64,
+}
+
+impl std::ops::AddAssign for RuleUse {
+    fn add_assign(&mut self, other: RuleUse) {
+        self.applied += other.applied;
+        self.judged += other.judged;
     }
 }
 
@@ -369,7 +391,7 @@ pub struct Findings<'w> {
     stored: Vec<Difference>,
     total: usize,
     unwaived: usize,
-    rule_hits: BTreeMap<usize, u64>,
+    rule_hits: BTreeMap<usize, RuleUse>,
     waiver_hits: BTreeMap<usize, u64>,
     clusters: BTreeMap<(String, DiffKind), Tally>,
     equivalences: BTreeMap<DiffKind, Tally>,
@@ -428,7 +450,13 @@ impl<'w> Findings<'w> {
 
     /// Records that rule `id` suppressed or rewrote a value.
     pub fn rule_hit(&mut self, id: usize) {
-        *self.rule_hits.entry(id).or_default() += 1;
+        self.rule_hits.entry(id).or_default().applied += 1;
+    }
+
+    /// Records that rule `id` judged a value at its path and let the difference stand (a
+    /// tolerance exceeded): the rule is in use, even though it allowed nothing.
+    pub fn rule_judged(&mut self, id: usize) {
+        self.rule_hits.entry(id).or_default().judged += 1;
     }
 
     pub fn total(&self) -> usize {
@@ -496,7 +524,7 @@ pub struct FindingsSummary {
     pub differences: Vec<Difference>,
     pub total: usize,
     pub unwaived: usize,
-    pub rule_hits: BTreeMap<usize, u64>,
+    pub rule_hits: BTreeMap<usize, RuleUse>,
     pub waiver_hits: BTreeMap<usize, u64>,
     /// Differences per (path pattern, kind).
     pub clusters: BTreeMap<(String, DiffKind), Tally>,

@@ -59,6 +59,7 @@ pub fn parse_document(bytes: &[u8], key: &[String]) -> Result<Parsed, ParseFailu
         records.push(parsed.value);
     }
     Ok(Parsed {
+        several: false,
         value: Value::Array(records),
         duplicates,
     })

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use serde_json::{Number, Value};
 use similar::{Algorithm, DiffOp};
 
+use super::cell::CellNumber;
 use super::fingerprint;
 use super::model::{DiffKind, Difference, Findings};
 use super::path::{JsonPath, Segment, key_filter, value_filter};
@@ -20,10 +21,33 @@ use super::rules::{ArrayMatch, Placeholders, Rules};
 /// and suffix are set aside) arrays are compared by position instead, deterministically.
 pub const ALIGN_LIMIT: usize = 5_000;
 
+/// What the strings of a document are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Leaves {
+    /// JSON: a string is text, a number is a number.
+    #[default]
+    Json,
+    /// Table cells (CSV, TSV): every value is a string, and two that both read as decimal
+    /// numbers compare as numbers (see [`super::cell`]).
+    Cells,
+}
+
 /// Compares two values and records what differs.
 pub fn diff_values(left: &Value, right: &Value, rules: &Rules, findings: &mut Findings<'_>) {
+    diff_values_as(Leaves::Json, left, right, rules, findings);
+}
+
+/// Compares two values whose strings are `leaves`, and records what differs.
+pub fn diff_values_as(
+    leaves: Leaves,
+    left: &Value,
+    right: &Value,
+    rules: &Rules,
+    findings: &mut Findings<'_>,
+) {
     let mut walker = Walker {
         rules,
+        leaves,
         findings,
         path: JsonPath::root(),
         placeholders: [Placeholders::default(), Placeholders::default()],
@@ -34,6 +58,7 @@ pub fn diff_values(left: &Value, right: &Value, rules: &Rules, findings: &mut Fi
 
 struct Walker<'r, 'f, 'w> {
     rules: &'r Rules,
+    leaves: Leaves,
     findings: &'f mut Findings<'w>,
     path: JsonPath,
     /// Placeholder numbering of the left and right sides.
@@ -135,7 +160,14 @@ impl Walker<'_, '_, '_> {
         if l == r {
             return;
         }
-        if numbers_equal(l, r) {
+        self.numbers(numbers_equal(l, r), l.as_f64().zip(r.as_f64()), left, right);
+    }
+
+    /// Two numbers that are not spelled alike: the same value (`same`) is a `number_format`
+    /// equivalence; different values are within or over a tolerance rule, measured as floats,
+    /// or `changed`.
+    fn numbers(&mut self, same: bool, floats: Option<(f64, f64)>, left: &Value, right: &Value) {
+        if same {
             let difference = Difference::new(self.here(), DiffKind::NumberFormat)
                 .left(left.clone())
                 .right(right.clone());
@@ -146,7 +178,7 @@ impl Walker<'_, '_, '_> {
             }
             return;
         }
-        let (Some(lf), Some(rf)) = (l.as_f64(), r.as_f64()) else {
+        let Some((lf, rf)) = floats.filter(|(l, r)| l.is_finite() && r.is_finite()) else {
             return self.emit(DiffKind::Changed, Some(left), Some(right));
         };
         match self.rules.tolerance(self.path.segments()) {
@@ -167,6 +199,7 @@ impl Walker<'_, '_, '_> {
                     self.findings.rule_hit(rule);
                     self.findings.equivalent(difference);
                 } else {
+                    self.findings.rule_judged(rule);
                     self.findings.push(difference);
                 }
             }
@@ -175,18 +208,28 @@ impl Walker<'_, '_, '_> {
     }
 
     fn string(&mut self, l: &str, r: &str, left: &Value, right: &Value) {
+        if self.leaves == Leaves::Cells
+            && l != r
+            && let (Some(a), Some(b)) = (CellNumber::parse(l), CellNumber::parse(r))
+        {
+            let floats = Some((a.to_f64(), b.to_f64()));
+            return self.numbers(a == b, floats, left, right);
+        }
         if self.rules.has_normalize() {
             let [lstate, rstate] = &mut self.placeholders;
             let (ln, lhits) = self.rules.normalize(self.path.segments(), l, lstate);
             let (rn, rhits) = self.rules.normalize(self.path.segments(), r, rstate);
+            let hits: BTreeSet<usize> = lhits.into_iter().chain(rhits).collect();
             if ln == rn {
                 if l != r {
-                    let hits: BTreeSet<usize> = lhits.into_iter().chain(rhits).collect();
                     for rule in hits {
                         self.findings.rule_hit(rule);
                     }
                 }
                 return;
+            }
+            for rule in hits {
+                self.findings.rule_judged(rule);
             }
         } else if l == r {
             return;
@@ -218,31 +261,40 @@ impl Walker<'_, '_, '_> {
         if l.len() != r.len() || l.len() < 2 || self.visit_equal {
             return false;
         }
+        let leaves = self.leaves;
         let mut lf: Vec<(u128, usize)> = l
             .iter()
             .enumerate()
-            .map(|(i, v)| (fingerprint::exact(v), i))
+            .map(|(i, v)| (fingerprint::exact(v, leaves), i))
             .collect();
         let mut rf: Vec<(u128, usize)> = r
             .iter()
             .enumerate()
-            .map(|(i, v)| (fingerprint::exact(v), i))
+            .map(|(i, v)| (fingerprint::exact(v, leaves), i))
             .collect();
         lf.sort_unstable();
         rf.sort_unstable();
-        // Same multiset of fingerprints, and each pair really equal (no collision can hide a change).
+        // Same multiset of fingerprints, and each pair really equal (no collision can hide a
+        // change; under `strict_numbers` a respelled number is not equal).
+        let equal = |a: &Value, b: &Value| {
+            if self.rules.strict_numbers {
+                a == b
+            } else {
+                equal_as(leaves, a, b)
+            }
+        };
         let same = lf
             .iter()
             .zip(&rf)
-            .all(|((a, i), (b, j))| a == b && values_equal(&l[*i], &r[*j]));
+            .all(|((a, i), (b, j))| a == b && equal(&l[*i], &r[*j]));
         if !same {
             return false;
         }
-        let first = l
-            .iter()
-            .zip(r)
-            .position(|(a, b)| !values_equal(a, b))
-            .unwrap_or(0);
+        // Equal element by element (numbers spelled differently): not another order at all; the
+        // walk reports the spellings.
+        let Some(first) = l.iter().zip(r).position(|(a, b)| !equal(a, b)) else {
+            return false;
+        };
         let difference = Difference::new(self.here(), DiffKind::OrderChanged).note(format!(
             "the same {} elements in another order; first difference at index {first}",
             l.len()
@@ -271,7 +323,7 @@ impl Walker<'_, '_, '_> {
                     fingerprint::under_rules(
                         v,
                         &mut path.child(Segment::Index(i)),
-                        self.rules,
+                        (self.rules, self.leaves),
                         is_left,
                     )
                 })
@@ -395,7 +447,7 @@ impl Walker<'_, '_, '_> {
                 let fp = fingerprint::under_rules(
                     v,
                     &mut path.child(Segment::Index(i)),
-                    self.rules,
+                    (self.rules, self.leaves),
                     is_left,
                 );
                 buckets.entry(fp).or_default().push(i);
@@ -427,15 +479,19 @@ impl Walker<'_, '_, '_> {
                 self.child(segment.clone(), Some(&l[lidx[k]]), Some(&r[ridx[k]]));
             }
             let (lc, rc) = (lidx.len(), ridx.len());
-            let differs = if counted {
-                lc != rc
-            } else {
-                (lc == 0) != (rc == 0)
-            };
-            if !differs {
+            if lc == rc {
                 continue;
             }
             self.path.push(segment);
+            if !counted && lc > 0 && rc > 0 {
+                // A set holds each element once: how often it is written is an equivalence.
+                let difference = Difference::new(self.here(), DiffKind::Multiplicity)
+                    .left(value.clone())
+                    .note(occurrences(lc, rc));
+                self.findings.equivalent(difference);
+                self.path.pop();
+                continue;
+            }
             let kind = if lc > rc {
                 DiffKind::Removed
             } else {
@@ -444,14 +500,26 @@ impl Walker<'_, '_, '_> {
             let mut difference = Difference::new(self.here(), kind)
                 .left((lc > rc).then(|| value.clone()))
                 .right((rc > lc).then(|| value.clone()));
-            if counted && lc > 0 && rc > 0 {
-                difference =
-                    difference.note(format!("occurs {lc} times on the left, {rc} on the right"));
+            if lc > 0 && rc > 0 {
+                difference = difference.note(occurrences(lc, rc));
             }
             self.findings.push(difference);
             self.path.pop();
         }
     }
+}
+
+/// "occurs 2 times on the left, once on the right".
+fn occurrences(left: usize, right: usize) -> String {
+    let times = |n: usize| match n {
+        1 => "once".to_owned(),
+        n => format!("{n} times"),
+    };
+    format!(
+        "occurs {} on the left, {} on the right",
+        times(left),
+        times(right)
+    )
 }
 
 /// Integers compare exactly; anything else by value as f64, so `1.0` equals `1`.
@@ -470,15 +538,23 @@ pub fn numbers_equal(l: &Number, r: &Number) -> bool {
 
 /// JSON equality with numbers compared by value.
 pub fn values_equal(l: &Value, r: &Value) -> bool {
+    equal_as(Leaves::Json, l, r)
+}
+
+/// Equality with numbers compared by value (number cells too, for [`Leaves::Cells`]).
+fn equal_as(leaves: Leaves, l: &Value, r: &Value) -> bool {
     match (l, r) {
         (Value::Number(a), Value::Number(b)) => numbers_equal(a, b),
+        (Value::String(a), Value::String(b)) if leaves == Leaves::Cells && a != b => {
+            matches!((CellNumber::parse(a), CellNumber::parse(b)), (Some(x), Some(y)) if x == y)
+        }
         (Value::Array(a), Value::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| values_equal(x, y))
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equal_as(leaves, x, y))
         }
         (Value::Object(a), Value::Object(b)) => {
             a.len() == b.len()
                 && a.iter()
-                    .all(|(k, v)| b.get(k).is_some_and(|w| values_equal(v, w)))
+                    .all(|(k, v)| b.get(k).is_some_and(|w| equal_as(leaves, v, w)))
         }
         _ => l == r,
     }
@@ -748,7 +824,10 @@ mod tests {
             matching: vec![rule(0, "$.s", ArrayMatch::Set)],
             ..Rules::default()
         };
-        assert!(found(json!({"s": [1, 2, 2]}), json!({"s": [2, 1]}), &set).is_empty());
+        let summary = run(&json!({"s": [1, 2, 2]}), &json!({"s": [2, 1]}), &set);
+        assert!(summary.differences.is_empty());
+        // Never silent: the multiplicity is listed as an equivalence.
+        assert_eq!(summary.equivalences[&DiffKind::Multiplicity].count, 1);
         assert_eq!(
             found(json!({"s": ["a"]}), json!({"s": ["b"]}), &set),
             pairs(&[("$.s[?@=='a']", "removed"), ("$.s[?@=='b']", "added")])
@@ -789,12 +868,98 @@ mod tests {
         let right = json!({"ts": 3, "deep": {"ts": 2}, "score": 0.1 + 1e-12, "msg": "took 15 ms"});
         let summary = run(&left, &right, &rules);
         assert!(summary.differences.is_empty(), "{:?}", summary.differences);
+        let applied = |n| crate::diff::RuleUse {
+            applied: n,
+            judged: 0,
+        };
         assert_eq!(
             summary.rule_hits.into_iter().collect::<Vec<_>>(),
-            [(0, 1), (1, 1), (2, 1)]
+            [(0, applied(1)), (1, applied(1)), (2, applied(1))]
         );
+        // A tolerance exceeded is judged by the rule, not applied: the rule is in use.
         let over = run(&json!({"score": 1.0}), &json!({"score": 1.1}), &rules);
         assert_eq!(over.differences[0].kind, DiffKind::OverTolerance);
+        assert_eq!(
+            over.rule_hits[&1],
+            crate::diff::RuleUse {
+                applied: 0,
+                judged: 1
+            }
+        );
+    }
+
+    #[test]
+    fn respelled_numbers_in_the_same_order_are_equivalences_not_a_reordering() {
+        let summary = run(
+            &json!([5, 3.5, 3, 0.125]),
+            &json!([5.0, 3.5, 3.0, 0.125]),
+            &Rules::default(),
+        );
+        assert!(summary.differences.is_empty(), "{:?}", summary.differences);
+        assert_eq!(summary.equivalences[&DiffKind::NumberFormat].count, 2);
+        // Reordered and respelled: the order is what a reader must see.
+        assert_eq!(
+            found(json!([1, 2.0, 3]), json!([3, 1, 2]), &Rules::default()),
+            pairs(&[("$", "order_changed")])
+        );
+        // Under strict numbers a respelling is never hidden behind a reordering.
+        let strict = Rules {
+            strict_numbers: true,
+            ..Rules::default()
+        };
+        let kinds: Vec<_> = found(json!([1, 2.0]), json!([2, 1]), &strict)
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect();
+        assert!(
+            !kinds.is_empty() && !kinds.contains(&"order_changed"),
+            "{kinds:?}"
+        );
+    }
+
+    #[test]
+    fn negative_zero_is_zero_spelled_differently() {
+        let summary = run(
+            &json!({"a": [0, 1]}),
+            &serde_json::from_str::<Value>(r#"{"a": [-0, 1]}"#).unwrap(),
+            &Rules::default(),
+        );
+        assert!(summary.differences.is_empty(), "{:?}", summary.differences);
+        assert_eq!(summary.equivalences[&DiffKind::NumberFormat].count, 1);
+        let left: Value = serde_json::from_str("[-0.0, 2]").unwrap();
+        let summary = run(&left, &json!([2, 0]), &Rules::default());
+        assert_eq!(summary.differences[0].kind, DiffKind::OrderChanged);
+    }
+
+    /// Every array matcher, at every depth.
+    fn matchers() -> Vec<Rules> {
+        [
+            ArrayMatch::Aligned,
+            ArrayMatch::Positional,
+            ArrayMatch::Set,
+            ArrayMatch::Multiset,
+        ]
+        .into_iter()
+        .map(|mode| Rules {
+            matching: vec![rule(0, "$..*", mode.clone()), rule(1, "$", mode)],
+            ..Rules::default()
+        })
+        .collect()
+    }
+
+    /// The same value with every integer written as a float (`5` → `5.0`).
+    fn respelled(value: &Value) -> Value {
+        match value {
+            Value::Number(n) if n.is_i64() || n.is_u64() => n
+                .as_f64()
+                .and_then(serde_json::Number::from_f64)
+                .map_or_else(|| value.clone(), Value::Number),
+            Value::Array(items) => Value::Array(items.iter().map(respelled).collect()),
+            Value::Object(map) => {
+                Value::Object(map.iter().map(|(k, v)| (k.clone(), respelled(v))).collect())
+            }
+            other => other.clone(),
+        }
     }
 
     fn json_value() -> impl Strategy<Value = Value> {
@@ -836,7 +1001,22 @@ mod tests {
     proptest! {
         #[test]
         fn a_value_never_differs_from_itself(value in json_value()) {
-            prop_assert!(run(&value, &value, &Rules::default()).differences.is_empty());
+            for rules in matchers() {
+                prop_assert!(run(&value, &value, &rules).differences.is_empty());
+            }
+        }
+
+        #[test]
+        fn respelled_numbers_are_only_ever_equivalences(value in json_value()) {
+            // The matchers' fingerprints and the value comparison agree on which numbers are equal.
+            let other = respelled(&value);
+            for rules in matchers() {
+                let summary = run(&value, &other, &rules);
+                prop_assert!(summary.differences.is_empty(), "{} vs {}: {:?}", value, other, summary.differences);
+                let strict = Rules { strict_numbers: true, ..rules };
+                let summary = run(&value, &other, &strict);
+                prop_assert!(summary.differences.iter().all(|d| d.kind == DiffKind::NumberFormat), "{:?}", summary.differences);
+            }
         }
 
         #[test]

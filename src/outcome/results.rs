@@ -112,8 +112,17 @@ pub struct RuleUsage {
     pub expires: Option<String>,
     /// Values the rule suppressed or rewrote (arrays it paired, for match rules).
     pub applied: u64,
-    /// True when it applied nowhere in this run.
+    /// Values at its path it judged and let stand (a tolerance exceeded): not stale, though it
+    /// allowed nothing.
+    #[serde(default)]
+    pub judged: u64,
+    /// True when the whole configured run compared outputs and no value at the rule's path
+    /// differed: the rule is probably not needed.
     pub stale: bool,
+    /// True when a selection of the run (`--suite`, `--fixture`, `--variant`, or an
+    /// interrupted run) did not exercise the rule: nothing is known about the whole run.
+    #[serde(default)]
+    pub not_exercised: bool,
     /// Past its `expires` date: not applied, and the run fails until it is renewed or removed.
     #[serde(default)]
     pub expired: bool,

@@ -43,7 +43,8 @@ fn mark(kind: DiffKind) -> (char, Style) {
         | DiffKind::OrderChanged
         | DiffKind::Moved
         | DiffKind::NumberFormat
-        | DiffKind::WithinTolerance => ('~', CYAN),
+        | DiffKind::WithinTolerance
+        | DiffKind::Multiplicity => ('~', CYAN),
     }
 }
 

@@ -574,7 +574,7 @@ fn rules(out: &mut String, r: &RunResults) -> fmt::Result {
         };
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {expires} | {}{} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {expires} | {} |",
             rule.id + 1,
             code(&rule.output),
             rule.kind,
@@ -582,12 +582,7 @@ fn rules(out: &mut String, r: &RunResults) -> fmt::Result {
             cell(&rule.detail),
             cell(rule.reason.as_deref().unwrap_or("")),
             cell(rule.owner.as_deref().unwrap_or("")),
-            rule.applied,
-            if rule.stale {
-                " (**stale**: applied nowhere)"
-            } else {
-                ""
-            }
+            super::rule_use(rule, "**stale**"),
         )?;
     }
     writeln!(out)

@@ -158,6 +158,20 @@ pub fn golden_origin(golden: &GoldenCheck) -> String {
 }
 
 /// `1 difference`, `3 differences`.
+/// How a rule was used, for a table cell: `12`, `0 (**stale**: no value at its path differed)`,
+/// `0 (judged 4, allowed none)`, `0 (not exercised by this selection)`.
+pub fn rule_use(rule: &crate::outcome::RuleUsage, stale: &str) -> String {
+    if rule.stale {
+        format!("0 ({stale}: no value at its path differed)")
+    } else if rule.not_exercised {
+        "0 (not exercised by this selection)".to_owned()
+    } else if rule.applied == 0 && rule.judged > 0 {
+        format!("0 (judged {}, allowed none)", rule.judged)
+    } else {
+        rule.applied.to_string()
+    }
+}
+
 pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
@@ -387,7 +401,9 @@ pub(crate) mod tests {
                     owner: Some("data-eng".into()),
                     expires: None,
                     applied: 4,
+                    judged: 0,
                     stale: false,
+                    not_exercised: false,
                     expired: false,
                 },
                 RuleUsage {
@@ -401,7 +417,9 @@ pub(crate) mod tests {
                     owner: None,
                     expires: None,
                     applied: 0,
+                    judged: 0,
                     stale: true,
+                    not_exercised: false,
                     expired: false,
                 },
             ],
@@ -470,6 +488,7 @@ pub(crate) mod tests {
     #[test]
     fn terminal_summary() {
         let mut out = Vec::new();
+        terminal::write_rule_warnings(&mut out, &sample()).unwrap();
         terminal::write_summary(
             &mut out,
             &sample(),

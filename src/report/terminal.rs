@@ -50,6 +50,38 @@ fn where_the_rest_is(case: &crate::outcome::CaseOutcome, unwaived: usize) -> Str
     }
 }
 
+/// Writes what the run found about its rules (for stderr: it is advice, not the result): rules
+/// the whole run never exercised, and, for a selection, how many it did not.
+pub fn write_rule_warnings(w: &mut dyn Write, results: &RunResults) -> io::Result<()> {
+    for rule in results.rules.iter().filter(|r| r.stale) {
+        writeln!(
+            w,
+            "{YELLOW}warning{YELLOW:#}: rule {} ({} {} on `{}`) matched no value that differed in \
+             this run; is it still needed?",
+            rule.id + 1,
+            rule.kind,
+            rule.path.as_deref().unwrap_or(""),
+            rule.output
+        )?;
+    }
+    let idle: Vec<String> = results
+        .rules
+        .iter()
+        .filter(|r| r.not_exercised)
+        .map(|r| (r.id + 1).to_string())
+        .collect();
+    if !idle.is_empty() {
+        writeln!(
+            w,
+            "{DIM}note: {} not exercised by this selection (only a whole run can tell whether a \
+             rule is still needed): {}{DIM:#}",
+            plural(idle.len(), "rule"),
+            idle.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
 /// Writes the summary of `results`; `reports` are the files written.
 pub fn write_summary(
     w: &mut dyn Write,
@@ -131,16 +163,6 @@ pub fn write_summary(
                 where_the_rest_is(case, unwaived)
             )?;
         }
-    }
-    for rule in results.rules.iter().filter(|r| r.stale) {
-        writeln!(
-            w,
-            "{YELLOW}warning{YELLOW:#}: rule {} ({} {} on `{}`) applied nowhere in this run; is it still needed?",
-            rule.id + 1,
-            rule.kind,
-            rule.path.as_deref().unwrap_or(""),
-            rule.output
-        )?;
     }
     for expired in results.expired_exceptions() {
         writeln!(

@@ -11,3 +11,4 @@ mod moved;
 mod run;
 mod support;
 mod trust;
+mod verdicts;

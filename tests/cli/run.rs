@@ -303,11 +303,25 @@ expires = "2099-01-01"
     let results = project.results();
     assert_eq!(results["waivers"][0]["applied"], 1);
     assert_eq!(results["rules"][0]["stale"], true);
+    // Advice about rules goes to stderr, not into the result on stdout.
     assert!(
-        stdout(&output).contains("applied nowhere"),
+        stderr(&output).contains("matched no value that differed"),
         "{}",
-        stdout(&output)
+        stderr(&output)
     );
+    assert!(!stdout(&output).contains("matched no value"));
+    // A selection of the run cannot tell that a rule is not needed.
+    let output = project.run(&["--fixture", "not-waived*"]);
+    assert_exit(&output, 1);
+    let results = project.results();
+    assert_eq!(results["rules"][0]["stale"], false);
+    assert_eq!(results["rules"][0]["not_exercised"], true);
+    assert!(
+        stderr(&output).contains("1 rule not exercised by this selection"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!stderr(&output).contains("still needed?"));
     assert!(project.report_md().contains("reworded on purpose"));
 }
 

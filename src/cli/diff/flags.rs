@@ -50,17 +50,17 @@ impl Flags {
         let mut matching: Vec<(String, ArrayMatch)> = args
             .unordered
             .iter()
-            .map(|p| (p.clone(), ArrayMatch::Set))
+            .map(|p| (p.clone(), ArrayMatch::Multiset))
             .collect();
         for spec in &args.matching {
             let (path, mode) = split_last(spec, '=', "--match", "PATH=MODE, e.g. '$.tags=set'")?;
             let mode = match mode {
                 "set" => ArrayMatch::Set,
-                "multiset" => ArrayMatch::Multiset,
+                "multiset" | "unordered" => ArrayMatch::Multiset,
                 "aligned" => ArrayMatch::Aligned,
                 "positional" => ArrayMatch::Positional,
                 other => bail!(
-                    "--match `{spec}`: unknown mode `{other}`; use set, multiset, aligned or positional (by key: --key PATH=FIELD)"
+                    "--match `{spec}`: unknown mode `{other}`; use unordered (a multiset), set, multiset, aligned or positional (by key: --key PATH=FIELD)"
                 ),
             };
             matching.push((path.to_owned(), mode));

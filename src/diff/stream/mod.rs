@@ -371,7 +371,11 @@ fn compare_partition(
             for difference in ldup.into_iter().chain(rdup) {
                 findings.push(difference);
             }
-            value::diff_values(&l, &r, &spec.rules, findings);
+            let leaves = match layout {
+                Some(_) => value::Leaves::Cells,
+                None => value::Leaves::Json,
+            };
+            value::diff_values_as(leaves, &l, &r, &spec.rules, findings);
             Ok(Ok(()))
         }
         (l, r) => Ok(Err([l.err(), r.err()])),
