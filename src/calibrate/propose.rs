@@ -216,6 +216,7 @@ fn unanswerable(kind: DiffKind) -> Option<&'static str> {
         DiffKind::NumberFormat => {
             Some("numbers are spelled differently between runs; `strict_numbers` makes that count")
         }
+        DiffKind::Moved => Some(TEXT_ORDER),
         DiffKind::Changed
         | DiffKind::TypeChanged
         | DiffKind::Added
@@ -255,13 +256,19 @@ impl Seen {
     }
 }
 
+/// Why lines that come in another order between runs get no rule.
+const TEXT_ORDER: &str =
+    "its lines come in another order in some runs; no text rule ignores line order";
+
 fn text_rule(
     kinds: &BTreeSet<DiffKind>,
     evidence: &Evidence,
     seen: &Seen,
 ) -> Result<(Rule, String), String> {
     let Some(line) = evidence.line.as_ref().filter(|_| kinds.len() == 1) else {
-        return Err(if kinds.contains(&DiffKind::Changed) {
+        return Err(if kinds.contains(&DiffKind::OrderChanged) {
+            TEXT_ORDER.into()
+        } else if kinds.contains(&DiffKind::Changed) {
             "the final newline varies".into()
         } else {
             "lines appear or disappear between runs".into()

@@ -42,7 +42,8 @@ pub enum DiffKind {
     ExitStatus,
     /// One side has `null` where the other has no member at all.
     NullVsMissing,
-    /// The same elements in another order, in an array compared by position.
+    /// The same elements in another order: in an array compared by position, or the same lines
+    /// of a text in another order (one difference for the whole file).
     OrderChanged,
     /// Equal numbers spelled differently (`1.0` and `1`, `1e3` and `1000`): an equivalence by
     /// default, a difference with `strict_numbers`.
@@ -52,6 +53,10 @@ pub enum DiffKind {
     /// An element of an array compared as a set (`as = "set"`) occurs a different number of
     /// times on each side: always an equivalence (as a multiset it is a difference).
     Multiplicity,
+    // Last, so adding it kept the order of the kinds before it (clusters sort by kind).
+    /// A text line one side has at one place and the other at another (`@@ -12 +40 @@`: left
+    /// line 12 is right line 40), instead of a removed line and an added one.
+    Moved,
 }
 
 impl DiffKind {
@@ -75,6 +80,7 @@ impl DiffKind {
             DiffKind::NumberFormat => "number_format",
             DiffKind::WithinTolerance => "within_tolerance",
             DiffKind::Multiplicity => "multiplicity",
+            DiffKind::Moved => "moved",
         }
     }
 }
@@ -256,10 +262,14 @@ impl Difference {
         self
     }
 
-    /// The difference seen from the other side: left and right swapped.
+    /// The difference seen from the other side: left and right swapped, and so are the sides of
+    /// a text hunk's header (a line moved from 12 to 40 moves from 40 to 12).
     pub fn swapped(mut self) -> Self {
         std::mem::swap(&mut self.left, &mut self.right);
         std::mem::swap(&mut self.left_clip, &mut self.right_clip);
+        if let Some(path) = swap_hunk_header(&self.path) {
+            self.path = path;
+        }
         self.kind = match self.kind {
             DiffKind::Added => DiffKind::Removed,
             DiffKind::Removed => DiffKind::Added,
@@ -276,12 +286,20 @@ impl Difference {
             | DiffKind::ExitStatus
             | DiffKind::NullVsMissing
             | DiffKind::OrderChanged
+            | DiffKind::Moved
             | DiffKind::NumberFormat
             | DiffKind::WithinTolerance
             | DiffKind::Multiplicity) => other,
         };
         self
     }
+}
+
+/// `@@ -a +b @@` as `@@ -b +a @@`; `None` for paths that are not a text hunk's header.
+fn swap_hunk_header(path: &str) -> Option<String> {
+    let sides = path.strip_prefix("@@ -")?.strip_suffix(" @@")?;
+    let (old, new) = sides.split_once(" +")?;
+    Some(format!("@@ -{new} +{old} @@"))
 }
 
 /// Decides whether a waiver covers a difference; the run's waivers implement it.
@@ -626,6 +644,27 @@ mod tests {
         let back = d.clone().swapped().swapped();
         assert_eq!(back, d);
         assert_eq!(d.swapped().kind, DiffKind::Removed);
+    }
+
+    #[test]
+    fn swapping_a_text_finding_swaps_its_lines() {
+        let moved = Difference::new("@@ -12 +40 @@", DiffKind::Moved)
+            .left(json!("x"))
+            .right(json!("x"));
+        let back = moved.clone().swapped();
+        assert_eq!(back.path, "@@ -40 +12 @@");
+        assert_eq!(back.kind, DiffKind::Moved);
+        assert_eq!(back.swapped(), moved);
+        let removed = Difference::new("@@ -2,3 +1,0 @@", DiffKind::Removed).swapped();
+        assert_eq!(
+            (removed.path.as_str(), removed.kind),
+            ("@@ -1,0 +2,3 @@", DiffKind::Added)
+        );
+        // Other paths stay as they are.
+        assert_eq!(
+            Difference::new("$.a", DiffKind::Changed).swapped().path,
+            "$.a"
+        );
     }
 
     #[test]

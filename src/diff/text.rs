@@ -4,6 +4,9 @@
 //! (`@@ -3,2 +3,2 @@`); values hold the original (not normalised) lines, cut to
 //! [`VALUE_LIMIT`](super::model::VALUE_LIMIT) with their size and hash. Line endings are kept,
 //! so a CRLF/LF change is a difference, and a missing final newline is reported on its own.
+//! A line one side has at one place and the other at another is one `moved` difference
+//! (`@@ -12 +40 @@`), and two texts of the same lines in another order are one `order_changed`
+//! for the whole file (see the `moved` submodule).
 //!
 //! Bytes are compared, not decoded: a line that is not valid UTF-8 is compared byte for byte and
 //! shown with its invalid bytes as `\xNN` (and its backslashes doubled, so the shown text stays
@@ -18,13 +21,17 @@
 //! the size, every difference is found; only the alignment of changes larger than a window may
 //! be coarser than a whole-file diff would give.
 
+mod moved;
+
 use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 use std::io::BufRead;
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use similar::{Algorithm, DiffOp};
 
+use self::moved::{Held, MOVE_LIMIT, MoveLimit, Moves, Piece};
 use super::model::{Clip, VALUE_LIMIT, cut_at};
 use super::{
     DiffKind, DiffSpec, Differ, Difference, Findings, Format, Input, Placeholders, TextOptions,
@@ -88,6 +95,18 @@ pub fn diff_streams(
 /// [`diff_streams`] with a chosen window (tests use tiny ones to cross many windows).
 pub fn diff_streams_in(
     window: Window,
+    left: (&str, impl BufRead),
+    right: (&str, impl BufRead),
+    spec: &DiffSpec,
+    findings: &mut Findings<'_>,
+) -> std::io::Result<()> {
+    diff_with(window, MOVE_LIMIT, left, right, spec, findings)
+}
+
+/// [`diff_streams_in`] with a chosen limit on the lines held to pair moved lines.
+fn diff_with(
+    window: Window,
+    limit: MoveLimit,
     (left_side, left): (&str, impl BufRead),
     (right_side, right): (&str, impl BufRead),
     spec: &DiffSpec,
@@ -95,7 +114,11 @@ pub fn diff_streams_in(
 ) -> std::io::Result<()> {
     let mut l = Lines::new(left, spec);
     let mut r = Lines::new(right, spec);
+    // Hunks wait here until the end, when moved lines are paired or the whole text turns out
+    // to be the same lines in another order; rule hits and notes go to `findings` at once.
+    let mut pending = Findings::new(findings.output(), findings.waivers(), findings.cap());
     let mut hunks = Hunks::default();
+    let mut moves = Moves::new(limit);
     skip_common_start(&mut l, &mut r, findings)?;
     let (mut lwin, mut rwin) = (VecDeque::new(), VecDeque::new());
     loop {
@@ -105,17 +128,21 @@ pub fn diff_streams_in(
             break;
         }
         let at_end = l.done && r.done;
-        let (lcut, rcut) = align_window(
-            (&lwin, l.number + 1),
-            (&rwin, r.number + 1),
-            at_end,
-            &mut hunks,
-            findings,
-        );
-        lwin.drain(..lcut);
-        rwin.drain(..rcut);
+        let pieces = align_window((&mut lwin, l.number + 1), (&mut rwin, r.number + 1), at_end);
+        for piece in pieces {
+            moves.add(piece, &mut hunks, &mut pending);
+        }
     }
-    hunks.flush(findings);
+    match moves.reordered(l.number) {
+        Some(reordered) => findings.push(reordered),
+        None => {
+            if let Some(note) = moves.finish(&mut hunks, &mut pending) {
+                findings.note(note);
+            }
+            hunks.flush(&mut pending);
+            findings.absorb(pending.finish());
+        }
+    }
     let long_lines = l.long_lines || r.long_lines;
     if long_lines && (spec.rules.has_normalize() || spec.text != TextOptions::default()) {
         findings.note(format!(
@@ -158,16 +185,15 @@ fn skip_common_start(
     }
 }
 
-/// Aligns the two windows, records the hunks that are final, and returns how many lines of
-/// each window they used up. At the end of both inputs everything is final. `next` is the
-/// number each side's next line would have, were its window empty.
+/// Aligns the two windows and takes out of them the lines that are settled: returns the hunks
+/// (as pieces, which may continue in the next window) up to the last line pair that agrees. At
+/// the end of both inputs everything is settled. `next` is the number each side's next line
+/// would have, were its window empty.
 fn align_window(
-    (lwin, lnext): (&VecDeque<Line>, usize),
-    (rwin, rnext): (&VecDeque<Line>, usize),
+    (lwin, lnext): (&mut VecDeque<Line>, usize),
+    (rwin, rnext): (&mut VecDeque<Line>, usize),
     at_end: bool,
-    hunks: &mut Hunks,
-    findings: &mut Findings<'_>,
-) -> (usize, usize) {
+) -> Vec<Piece> {
     let pairs = matching_pairs(lwin, rwin);
     let (lcut, rcut) = match pairs.last() {
         _ if at_end => (lwin.len(), rwin.len()),
@@ -181,18 +207,48 @@ fn align_window(
         (None, Some(last)) => last.number + 1,
         (None, None) => next,
     };
+    // The stretches between agreeing lines: where each starts, and its lines in each window.
+    let mut gaps: Vec<(usize, Range<usize>, usize, Range<usize>)> = Vec::new();
     let (mut li, mut ri) = (0, 0);
     let agreeing = pairs.iter().take_while(|(i, j)| *i < lcut && *j < rcut);
     for &(i, j) in agreeing.chain(std::iter::once(&(lcut, rcut))) {
-        hunks.add(
-            (number(lwin, lnext, li), lwin.range(li..i)),
-            (number(rwin, rnext, ri), rwin.range(ri..j)),
-            findings,
-        );
+        if li < i || ri < j {
+            gaps.push((
+                number(lwin, lnext, li),
+                li..i,
+                number(rwin, rnext, ri),
+                ri..j,
+            ));
+        }
         li = i + 1;
         ri = j + 1;
     }
-    (lcut, rcut)
+    let (mut left, mut right) = (
+        lwin.drain(..lcut).enumerate().peekable(),
+        rwin.drain(..rcut).enumerate().peekable(),
+    );
+    gaps.into_iter()
+        .map(|(old, lrange, new, rrange)| Piece {
+            old,
+            new,
+            left: take(&mut left, lrange),
+            right: take(&mut right, rrange),
+        })
+        .collect()
+}
+
+/// The lines at `range` of a window being drained (in order), dropping the agreeing lines
+/// before them.
+fn take(
+    lines: &mut std::iter::Peekable<impl Iterator<Item = (usize, Line)>>,
+    range: Range<usize>,
+) -> Vec<Held> {
+    while lines.next_if(|(at, _)| *at < range.start).is_some() {}
+    let mut taken = Vec::with_capacity(range.len());
+    while let Some((_, line)) = lines.next_if(|(at, _)| *at < range.end) {
+        taken.push(line.held());
+    }
+    taken
 }
 
 /// The line pairs (left index, right index) that agree, in order, from Myers' diff of the
@@ -202,13 +258,13 @@ fn matching_pairs<'w>(lwin: &'w VecDeque<Line>, rwin: &'w VecDeque<Line>) -> Vec
         return Vec::new();
     }
     // Filtering by hash only lets a colliding line through to Myers, which compares keys.
-    let hashes = |win: &VecDeque<Line>| -> Hashes { win.iter().map(|l| l.hashed).collect() };
+    let hashes = |win: &VecDeque<Line>| -> Hashes { win.iter().map(Line::short_hash).collect() };
     let (in_left, in_right) = (hashes(lwin), hashes(rwin));
     // The lines of `win` that `other` may hold, with their positions in `win`.
     let shared = |win: &'w VecDeque<Line>, other: &Hashes| -> (Vec<usize>, Vec<Compared<'w>>) {
         win.iter()
             .enumerate()
-            .filter(|(_, l)| other.contains(&l.hashed))
+            .filter(|(_, l)| other.contains(&l.short_hash()))
             .map(|(i, l)| (i, Compared(l)))
             .unzip()
     };
@@ -250,7 +306,7 @@ impl Eq for Compared<'_> {}
 
 impl std::hash::Hash for Compared<'_> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64(self.0.hashed);
+        state.write_u64(self.0.short_hash());
     }
 }
 
@@ -271,8 +327,8 @@ struct Line {
     /// 1-based.
     number: usize,
     key: Key,
-    /// A hash of `key`, to filter and compare lines quickly.
-    hashed: u64,
+    /// A hash of `key`, to filter and compare lines quickly, and to pair moved lines.
+    hashed: u128,
     /// The line as shown (escaped when not UTF-8), cut to [`VALUE_LIMIT`]; `None` when it is
     /// its key (nothing folded or rewritten).
     shown: Option<String>,
@@ -291,9 +347,9 @@ impl Line {
         hash: Option<blake3::Hash>,
     ) -> Self {
         let hashed = match &key {
-            Key::Text(k) => xxhash_rust::xxh3::xxh3_64_with_seed(k.as_bytes(), 1),
-            Key::NotUtf8(k) => xxhash_rust::xxh3::xxh3_64_with_seed(k.as_bytes(), 2),
-            Key::Long(len, hash) => xxhash_rust::xxh3::xxh3_64_with_seed(hash, *len),
+            Key::Text(k) => xxhash_rust::xxh3::xxh3_128_with_seed(k.as_bytes(), 1),
+            Key::NotUtf8(k) => xxhash_rust::xxh3::xxh3_128_with_seed(k.as_bytes(), 2),
+            Key::Long(len, hash) => xxhash_rust::xxh3::xxh3_128_with_seed(hash, *len),
         };
         Line {
             number,
@@ -305,11 +361,24 @@ impl Line {
         }
     }
 
-    fn shown(&self) -> &str {
-        match (&self.shown, &self.key) {
-            (Some(shown), _) => shown,
+    /// The low half of its hash, for hash sets.
+    fn short_hash(&self) -> u64 {
+        self.hashed as u64
+    }
+
+    /// The line as hunks and moves report it, without its compared form.
+    fn held(self) -> Held {
+        let shown = match (self.shown, self.key) {
+            (Some(shown), _) => shown.into_boxed_str(),
             (None, Key::Text(k) | Key::NotUtf8(k)) => k,
-            (None, Key::Long(..)) => "",
+            (None, Key::Long(..)) => Box::default(),
+        };
+        Held {
+            number: self.number,
+            hashed: self.hashed,
+            shown,
+            len: self.len,
+            hash: self.hash,
         }
     }
 
@@ -501,11 +570,11 @@ impl Hunks {
     /// (starting at `new_start`).
     fn add<'a>(
         &mut self,
-        (old_start, left): (usize, impl Iterator<Item = &'a Line>),
-        (new_start, right): (usize, impl Iterator<Item = &'a Line>),
+        (old_start, left): (usize, impl Iterator<Item = &'a Held>),
+        (new_start, right): (usize, impl Iterator<Item = &'a Held>),
         findings: &mut Findings<'_>,
     ) {
-        let (left, right): (Vec<&Line>, Vec<&Line>) = (left.collect(), right.collect());
+        let (left, right): (Vec<&Held>, Vec<&Held>) = (left.collect(), right.collect());
         if left.is_empty() && right.is_empty() {
             return;
         }
@@ -560,7 +629,7 @@ struct Shown {
 }
 
 impl Shown {
-    fn push(&mut self, line: &Line) {
+    fn push(&mut self, line: &Held) {
         let separator = if self.lines > 0 { "\n" } else { "" };
         self.lines += 1;
         self.bytes += separator.len() as u64 + line.len;
@@ -568,20 +637,20 @@ impl Shown {
         // A line cut on reading is hashed by its own hash: as unique, and all that is left.
         match &line.hash {
             Some(hash) => self.hasher.update(hash.as_bytes()),
-            None => self.hasher.update(line.shown().as_bytes()),
+            None => self.hasher.update(line.shown.as_bytes()),
         };
         if self.cut {
             return;
         }
         let fits = line.hash.is_none()
-            && self.text.len() + separator.len() + line.shown().len() <= VALUE_LIMIT;
+            && self.text.len() + separator.len() + line.shown.len() <= VALUE_LIMIT;
         self.text.push_str(separator);
         if fits {
-            self.text.push_str(line.shown());
+            self.text.push_str(&line.shown);
         } else {
             let room = VALUE_LIMIT.saturating_sub(self.text.len());
             self.text
-                .push_str(cut_at(line.shown().trim_end_matches('…'), room));
+                .push_str(cut_at(line.shown.trim_end_matches('…'), room));
             self.text.push('…');
             self.cut = true;
         }
@@ -629,6 +698,17 @@ pub fn fold(line: &str, options: TextOptions) -> Cow<'_, str> {
     text
 }
 
+/// Where a `moved` difference's line was and is: (left line, right line), from its
+/// `@@ -12 +40 @@` path; `None` for other differences.
+pub fn moved_lines(difference: &Difference) -> Option<(usize, usize)> {
+    if difference.kind != DiffKind::Moved {
+        return None;
+    }
+    let sides = difference.path.strip_prefix("@@ -")?.strip_suffix(" @@")?;
+    let (old, new) = sides.split_once(" +")?;
+    Some((old.parse().ok()?, new.parse().ok()?))
+}
+
 /// `@@ -start,len +start,len @@` with 1-based starts, as unified diffs print it (an empty side
 /// names the line before it).
 fn hunk_header(old: (usize, usize), new: (usize, usize)) -> String {
@@ -645,8 +725,10 @@ fn hunk_header(old: (usize, usize), new: (usize, usize)) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::{Just, Strategy};
+
     use super::*;
-    use crate::diff::NoWaivers;
+    use crate::diff::{FindingsSummary, NoWaivers};
 
     fn diff_bytes(left: &[u8], right: &[u8]) -> Vec<Difference> {
         let mut findings = Findings::new("t.txt", &NoWaivers, 100);
@@ -751,46 +833,404 @@ mod tests {
         assert!(found[0].left.as_ref().unwrap().as_str().unwrap().len() <= VALUE_LIMIT + 4);
     }
 
-    /// Applies text hunks to `left`: what the right side must be.
-    fn apply(left: &str, hunks: &[Difference]) -> String {
-        let lines: Vec<&str> = left.lines().collect();
-        let mut out: Vec<String> = Vec::new();
-        let mut next = 0;
-        for d in hunks.iter().filter(|d| d.path.starts_with("@@")) {
-            let old = d.path.split(' ').nth(1).unwrap().trim_start_matches('-');
-            let (start, len) = match old.split_once(',') {
-                Some((s, l)) => (s.parse::<usize>().unwrap(), l.parse::<usize>().unwrap()),
-                None => (old.parse::<usize>().unwrap(), 1),
-            };
-            let first = if len == 0 { start } else { start - 1 };
-            out.extend(lines[next..first].iter().map(|l| (*l).to_owned()));
-            if let Some(text) = d.right.as_ref().and_then(|v| v.as_str()) {
-                out.extend(text.split('\n').map(str::to_owned));
+    /// A hunk header's sides as (first line, count) each.
+    type Header = ((usize, usize), (usize, usize));
+
+    /// A hunk header's sides; an empty side's first line is the line after the one it names.
+    fn header(path: &str) -> Header {
+        let side = |text: &str| match text.split_once(',') {
+            Some((s, l)) => {
+                let (s, l) = (s.parse::<usize>().unwrap(), l.parse::<usize>().unwrap());
+                (if l == 0 { s + 1 } else { s }, l)
             }
-            next = first + len;
+            None => (text.parse::<usize>().unwrap(), 1),
+        };
+        let sides = path
+            .strip_prefix("@@ -")
+            .unwrap()
+            .strip_suffix(" @@")
+            .unwrap();
+        let (old, new) = sides.split_once(" +").unwrap();
+        (side(old), side(new))
+    }
+
+    /// Checks that `found` accounts for every line of `left` and `right` exactly once: each
+    /// hunk holds the lines its header names, each moved line is the same text at both of its
+    /// places, the lines no finding names are the same on both sides in the same order, and a
+    /// reordering is one `order_changed` of texts holding the same lines.
+    fn accounts_for_every_line(
+        left: &str,
+        right: &str,
+        found: &[Difference],
+    ) -> Result<(), String> {
+        let (l, r): (Vec<&str>, Vec<&str>) = (left.lines().collect(), right.lines().collect());
+        if found.iter().any(|d| d.kind == DiffKind::OrderChanged) {
+            let (mut ls, mut rs) = (l.clone(), r.clone());
+            ls.sort_unstable();
+            rs.sort_unstable();
+            return match found {
+                [d] if d.path == "$" && ls == rs && l != r => Ok(()),
+                _ => Err(format!(
+                    "order_changed for texts that are not reordered: {found:?}"
+                )),
+            };
         }
-        out.extend(lines[next..].iter().map(|l| (*l).to_owned()));
-        out.iter().map(|l| format!("{l}\n")).collect()
+        let (mut lseen, mut rseen) = (vec![false; l.len()], vec![false; r.len()]);
+        let cover = |seen: &mut Vec<bool>, lines: &[&str], (start, len): (usize, usize)| {
+            let range = start - 1..start - 1 + len;
+            if range.end > lines.len() || seen[range.clone()].iter().any(|s| *s) {
+                return Err(format!("lines {range:?} named twice or past the end"));
+            }
+            seen[range.clone()].iter_mut().for_each(|s| *s = true);
+            Ok((len > 0).then(|| lines[range].join("\n")))
+        };
+        for d in found.iter().filter(|d| d.path.starts_with("@@")) {
+            let (old, new) = header(&d.path);
+            let shown = |v: &Option<serde_json::Value>| {
+                v.as_ref()
+                    .map(|v| v.as_str().unwrap_or_default().to_owned())
+            };
+            let (lt, rt) = (cover(&mut lseen, &l, old)?, cover(&mut rseen, &r, new)?);
+            if (lt.as_ref(), rt.as_ref()) != (shown(&d.left).as_ref(), shown(&d.right).as_ref()) {
+                return Err(format!("{d:?} does not show lines {lt:?} and {rt:?}"));
+            }
+            let kind = match (old.1, new.1) {
+                (1, 1) if lt == rt => DiffKind::Moved,
+                (_, 0) => DiffKind::Removed,
+                (0, _) => DiffKind::Added,
+                _ => DiffKind::Changed,
+            };
+            if d.kind != kind {
+                return Err(format!("{d:?} should be {kind}"));
+            }
+        }
+        let rest = |lines: &[&str], seen: &[bool]| -> Vec<String> {
+            lines
+                .iter()
+                .zip(seen)
+                .filter(|(_, s)| !**s)
+                .map(|(l, _)| (*l).to_owned())
+                .collect()
+        };
+        let (lrest, rrest) = (rest(&l, &lseen), rest(&r, &rseen));
+        if lrest != rrest {
+            return Err(format!(
+                "lines no finding names differ: {lrest:?} vs {rrest:?}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Lines as a text, each ending in a newline.
+    fn join(lines: &[String]) -> String {
+        lines.iter().map(|l| format!("{l}\n")).collect()
+    }
+
+    /// Every finding of comparing `left` with `right` through windows of `lines` lines,
+    /// holding at most `held` lines to pair moved lines.
+    fn diff_in(left: &str, right: &str, lines: usize, held: usize) -> FindingsSummary {
+        let mut findings = Findings::new("t", &NoWaivers, 10_000);
+        let window = Window {
+            lines,
+            bytes: usize::MAX,
+        };
+        let limit = MoveLimit {
+            lines: held,
+            bytes: MOVE_LIMIT.bytes,
+        };
+        diff_with(
+            window,
+            limit,
+            ("l", left.as_bytes()),
+            ("r", right.as_bytes()),
+            &DiffSpec::default(),
+            &mut findings,
+        )
+        .unwrap();
+        findings.finish()
+    }
+
+    fn kinds(found: &[Difference]) -> Vec<(&str, DiffKind)> {
+        found.iter().map(|d| (d.path.as_str(), d.kind)).collect()
+    }
+
+    /// `n` distinct lines, to move about.
+    fn distinct(n: usize) -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::btree_set("[a-z]{1,6}", n).prop_map(|s| s.into_iter().collect())
     }
 
     proptest::proptest! {
-        /// Across windows of any size, the hunks found turn the left text into the right one,
-        /// and texts differ exactly when a difference is found.
+        /// Across windows of any size, and whether moved lines are paired or not, the findings
+        /// account for every line of both texts, and texts differ exactly when a difference is
+        /// found.
         #[test]
-        fn hunks_rebuild_the_right_side_across_windows(
+        fn findings_account_for_every_line_across_windows(
             left in proptest::collection::vec("[abc]{0,2}", 0..40),
             right in proptest::collection::vec("[abc]{0,2}", 0..40),
             lines in 1usize..6,
+            held in proptest::sample::select(vec![0usize, 3, 10, usize::MAX]),
         ) {
-            let join = |ls: &[String]| ls.iter().map(|l| format!("{l}\n")).collect::<String>();
             let (l, r) = (join(&left), join(&right));
-            let mut findings = Findings::new("t", &NoWaivers, 10_000);
-            let window = Window { lines, bytes: usize::MAX };
-            diff_streams_in(window, ("l", l.as_bytes()), ("r", r.as_bytes()), &DiffSpec::default(), &mut findings).unwrap();
-            let found = findings.finish();
+            let found = diff_in(&l, &r, lines, held);
             proptest::prop_assert_eq!(found.total == 0, l == r);
-            proptest::prop_assert_eq!(apply(&l, &found.differences), r);
+            if let Err(why) = accounts_for_every_line(&l, &r, &found.differences) {
+                return Err(proptest::test_runner::TestCaseError::fail(why));
+            }
         }
+
+        /// A text never differs from itself.
+        #[test]
+        fn a_text_equals_itself(
+            lines in proptest::collection::vec("[ab]{0,2}", 0..40),
+            window in 1usize..6,
+        ) {
+            let text = join(&lines);
+            proptest::prop_assert_eq!(diff_in(&text, &text, window, usize::MAX), FindingsSummary::default());
+        }
+
+        /// The same lines in another order are one `order_changed` for the whole text and
+        /// nothing else, past the pairing limit too.
+        #[test]
+        fn a_permutation_is_exactly_one_order_changed(
+            (left, right) in proptest::collection::vec("[abcd]{1,2}", 2..40)
+                .prop_flat_map(|v| (Just(v.clone()), Just(v).prop_shuffle())),
+            lines in 1usize..8,
+            held in proptest::sample::select(vec![0usize, 5, usize::MAX]),
+        ) {
+            proptest::prop_assume!(left != right);
+            let found = diff_in(&join(&left), &join(&right), lines, held);
+            proptest::prop_assert_eq!(kinds(&found.differences), [("$", DiffKind::OrderChanged)]);
+            let note = found.differences[0].note.clone().unwrap_or_default();
+            let same = format!("the same {} lines in another order", left.len());
+            proptest::prop_assert!(note.starts_with(&same), "{}", note);
+            let first = left.iter().zip(&right).position(|(a, b)| a != b).unwrap_or(0) + 1;
+            let at = format!("first difference at line {first};");
+            proptest::prop_assert!(note.contains(&at), "{}", note);
+        }
+
+        /// Swapping the sides swaps the findings: removed and added lines trade places, moves
+        /// go the other way, and as many lines move.
+        #[test]
+        fn swapping_sides_swaps_the_findings(
+            left in proptest::collection::vec("[abc]{0,2}", 0..30),
+            right in proptest::collection::vec("[abc]{0,2}", 0..30),
+        ) {
+            let (l, r) = (join(&left), join(&right));
+            let forward = diff_in(&l, &r, WINDOW_LINES, usize::MAX).differences;
+            let backward = diff_in(&r, &l, WINDOW_LINES, usize::MAX).differences;
+            let swapped: Vec<Difference> = forward.iter().cloned().map(Difference::swapped).collect();
+            if let Err(why) = accounts_for_every_line(&r, &l, &swapped) {
+                return Err(proptest::test_runner::TestCaseError::fail(why));
+            }
+            let count = |found: &[Difference], kind| found.iter().filter(|d| d.kind == kind).count();
+            let lines = |found: &[Difference], side: fn(&Header) -> usize| -> usize {
+                found.iter().filter(|d| d.path.starts_with("@@") && d.kind != DiffKind::Moved).map(|d| side(&header(&d.path))).sum()
+            };
+            proptest::prop_assert_eq!(count(&forward, DiffKind::Moved), count(&backward, DiffKind::Moved));
+            proptest::prop_assert_eq!(count(&forward, DiffKind::OrderChanged), count(&backward, DiffKind::OrderChanged));
+            proptest::prop_assert_eq!(lines(&forward, |h| h.0.1), lines(&backward, |h| h.1.1));
+            proptest::prop_assert_eq!(lines(&forward, |h| h.1.1), lines(&backward, |h| h.0.1));
+        }
+
+        /// Moving k distinct lines elsewhere (in a text that also gained a line, so it is not
+        /// only reordered) is k `moved` findings when a window holds the texts, and no line of
+        /// theirs is added or removed.
+        #[test]
+        fn moving_k_distinct_lines_is_k_moved(
+            (lines, k) in (3usize..30).prop_flat_map(|n| (distinct(n), 1..n)),
+            window in proptest::sample::select(vec![2usize, 7, WINDOW_LINES]),
+        ) {
+            // The first k lines go to the end in reverse order: no two of them keep their order,
+            // so exactly k lines are out of place.
+            let mut right: Vec<String> = lines[k..].to_vec();
+            right.extend(lines[..k].iter().rev().cloned());
+            right.push("NEW".to_owned());
+            let (l, r) = (join(&lines), join(&right));
+            let found = diff_in(&l, &r, window, usize::MAX).differences;
+            if let Err(why) = accounts_for_every_line(&l, &r, &found) {
+                return Err(proptest::test_runner::TestCaseError::fail(why));
+            }
+            let moved: Vec<&Difference> = found.iter().filter(|d| d.kind == DiffKind::Moved).collect();
+            let others: Vec<&Difference> = found.iter().filter(|d| d.kind != DiffKind::Moved).collect();
+            if window > right.len() {
+                proptest::prop_assert_eq!(moved.len(), k);
+            } else {
+                // Aligned window by window, more lines than needed may be out of place.
+                proptest::prop_assert!(moved.len() >= k);
+            }
+            // Where the new line sits on the left depends on which lines the alignment kept.
+            proptest::prop_assert_eq!(others.len(), 1, "{:?}", found);
+            proptest::prop_assert_eq!(others[0].kind, DiffKind::Added);
+            proptest::prop_assert_eq!(header(&others[0].path).1, (lines.len() + 1, 1));
+        }
+    }
+
+    #[test]
+    fn a_line_moved_elsewhere_is_one_moved_finding() {
+        let (l, r) = ("a\nb\nc\nd\ne\n", "b\nc\nd\na\ne\nX\n");
+        let found = diff(l, r);
+        assert_eq!(
+            kinds(&found),
+            [
+                ("@@ -1 +4 @@", DiffKind::Moved),
+                ("@@ -5,0 +6 @@", DiffKind::Added)
+            ]
+        );
+        assert_eq!(
+            (found[0].left.clone(), found[0].right.clone()),
+            (Some("a".into()), Some("a".into()))
+        );
+        // The other way round, the line moves back and the added line is removed.
+        let swapped: Vec<Difference> = found.into_iter().map(Difference::swapped).collect();
+        assert_eq!(diff(r, l), swapped);
+        assert_eq!(
+            kinds(&swapped),
+            [
+                ("@@ -4 +1 @@", DiffKind::Moved),
+                ("@@ -6 +5,0 @@", DiffKind::Removed)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reordered_text_is_one_order_changed_with_where_it_starts() {
+        // `sort` in the C locale and in en_US: the same lines in another order.
+        let found = diff("Banana\napple\ncherry\n", "apple\nBanana\ncherry\n");
+        assert_eq!(kinds(&found), [("$", DiffKind::OrderChanged)]);
+        assert_eq!(
+            found[0].note.as_deref(),
+            Some(
+                "the same 3 lines in another order; first difference at line 1; 1 line out of place"
+            )
+        );
+        let found = diff("x\na\nb\nc\n", "x\nc\nb\na\n");
+        assert_eq!(
+            found[0].note.as_deref(),
+            Some(
+                "the same 4 lines in another order; first difference at line 2; 2 lines out of place"
+            )
+        );
+        // One more line on one side: no longer a reordering.
+        let found = diff("a\nb\nc\n", "c\nb\na\nd\n");
+        assert!(
+            found.iter().all(|d| d.kind != DiffKind::OrderChanged),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn what_is_left_of_a_hunk_around_a_moved_line_stays_a_hunk() {
+        // `b` moved from line 2 to line 5; `B` took its place.
+        let found = diff("a\nb\nc\nd\n", "a\nB\nc\nd\nb\n");
+        assert_eq!(
+            kinds(&found),
+            [
+                ("@@ -1,0 +2 @@", DiffKind::Added),
+                ("@@ -2 +5 @@", DiffKind::Moved)
+            ]
+        );
+        // Changed lines next to a moved one stay changed.
+        let found = diff("a\nm\np\nz\ny\n", "a\nP\nz\ny\nm\n");
+        assert_eq!(
+            kinds(&found),
+            [
+                ("@@ -2 +5 @@", DiffKind::Moved),
+                ("@@ -3 +2 @@", DiffKind::Changed)
+            ]
+        );
+    }
+
+    #[test]
+    fn rules_apply_before_lines_are_paired_or_found_reordered() {
+        let compare = |spec: &DiffSpec, l: &str, r: &str| {
+            let mut findings = Findings::new("t", &NoWaivers, 100);
+            diff_streams(
+                ("l", l.as_bytes()),
+                ("r", r.as_bytes()),
+                spec,
+                &mut findings,
+            )
+            .unwrap();
+            findings.finish()
+        };
+        let spaces = DiffSpec {
+            text: TextOptions {
+                whitespace: Whitespace::Change,
+                ignore_case: false,
+            },
+            ..DiffSpec::default()
+        };
+        let found = compare(&spaces, "a  b\nc\n", "c\na b\n").differences;
+        assert_eq!(kinds(&found), [("$", DiffKind::OrderChanged)]);
+        // A moved line shows as each side wrote it.
+        let found = compare(&spaces, "x  1\ny\nz\n", "y\nz\nx 1\nw\n").differences;
+        assert_eq!(
+            kinds(&found),
+            [
+                ("@@ -1 +3 @@", DiffKind::Moved),
+                ("@@ -3,0 +4 @@", DiffKind::Added)
+            ]
+        );
+        assert_eq!(
+            (found[0].left.clone(), found[0].right.clone()),
+            (Some("x  1".into()), Some("x 1".into()))
+        );
+        let ids = DiffSpec {
+            rules: crate::diff::Rules {
+                normalize: vec![crate::diff::Rule {
+                    id: 4,
+                    path: None,
+                    action: crate::diff::rules::Normalize {
+                        regex: regex::Regex::new(r"\d+").unwrap(),
+                        replace: crate::diff::rules::Replacement::Text("<n>".into()),
+                    },
+                }],
+                ..crate::diff::Rules::default()
+            },
+            ..DiffSpec::default()
+        };
+        let summary = compare(&ids, "run 1\nok\n", "ok\nrun 2\n");
+        assert_eq!(kinds(&summary.differences), [("$", DiffKind::OrderChanged)]);
+        assert_eq!(summary.rule_hits.get(&4).map(|used| used.applied), Some(2));
+    }
+
+    #[test]
+    fn past_the_limit_moved_lines_are_not_paired_and_a_note_says_so() {
+        let (l, r) = ("a\nb\nc\nd\ne\n", "b\nc\nd\na\ne\nX\n");
+        let found = diff_in(l, r, WINDOW_LINES, 1);
+        assert_eq!(
+            kinds(&found.differences),
+            [
+                ("@@ -1 +0,0 @@", DiffKind::Removed),
+                ("@@ -4,0 +4 @@", DiffKind::Added),
+                ("@@ -5,0 +6 @@", DiffKind::Added)
+            ]
+        );
+        assert_eq!(
+            found.notes,
+            [
+                "moved lines were not looked for: more than 1 lines (or 16 MiB) differ, so a moved line shows as removed and added"
+            ]
+        );
+        // Being reordered is still found: it needs no line held.
+        let found = diff_in("a\nb\nc\n", "c\nb\na\n", WINDOW_LINES, 0);
+        assert_eq!(kinds(&found.differences), [("$", DiffKind::OrderChanged)]);
+    }
+
+    #[test]
+    fn a_huge_moved_line_is_paired_by_hash_and_shown_cut() {
+        let huge = "x".repeat(LONG_LINE + 10);
+        let found = diff(&format!("{huge}\na\nb\n"), &format!("a\nb\n{huge}\nc\n"));
+        assert_eq!(
+            kinds(&found),
+            [
+                ("@@ -1 +3 @@", DiffKind::Moved),
+                ("@@ -3,0 +4 @@", DiffKind::Added)
+            ]
+        );
+        let clip = found[0].left_clip.as_ref().expect("cut");
+        assert_eq!(clip.bytes, huge.len() as u64);
+        assert_eq!(found[0].left_clip, found[0].right_clip);
     }
 
     #[test]

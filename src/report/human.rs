@@ -13,7 +13,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use super::short_value;
+use super::{moved_summary, short_value};
 use crate::diff::{DiffKind, Difference, JsonPath, Segment};
 
 const RED: Style = AnsiColor::Red.on_default();
@@ -41,6 +41,7 @@ fn mark(kind: DiffKind) -> (char, Style) {
         | DiffKind::ExitStatus
         | DiffKind::NullVsMissing
         | DiffKind::OrderChanged
+        | DiffKind::Moved
         | DiffKind::NumberFormat
         | DiffKind::WithinTolerance
         | DiffKind::Multiplicity => ('~', CYAN),
@@ -68,6 +69,9 @@ fn split_record(path: &str) -> Option<(String, String)> {
 }
 
 fn values(d: &Difference) -> String {
+    if let Some(moved) = moved_summary(d, VALUE_WIDTH) {
+        return moved;
+    }
     let show = |v| short_value(v, VALUE_WIDTH);
     match (&d.left, &d.right) {
         (Some(_), Some(_)) => format!(
@@ -157,6 +161,25 @@ mod tests {
         assert_eq!(
             text,
             "~ $.a[?@.id=='x']\n    ~ .state  changed  \"open\" → \"closed\"\n    - .tags[?@=='t']  removed  \"t\"\n+ $.a[?@.id=='y']  added  {\"id\":\"y\"}\n~ $.total  changed  1 → 2\n"
+        );
+    }
+
+    #[test]
+    fn a_moved_line_says_where_it_was_and_is() {
+        let differences = vec![
+            Difference::new("@@ -2 +5 @@", DiffKind::Moved)
+                .left(json!("run 1"))
+                .right(json!("run 1")),
+            Difference::new("@@ -3 +1 @@", DiffKind::Moved)
+                .left(json!("id 7"))
+                .right(json!("id  7")),
+        ];
+        let mut out = Vec::new();
+        write_differences(&mut out, &differences).unwrap();
+        let text = anstream::adapter::strip_str(&String::from_utf8(out).unwrap()).to_string();
+        assert_eq!(
+            text,
+            "~ @@ -2 +5 @@  moved  line 2 → line 5: \"run 1\"\n~ @@ -3 +1 @@  moved  line 3 → line 1: \"id 7\", as \"id  7\"\n"
         );
     }
 }

@@ -486,7 +486,13 @@ fn output_table(out: &mut String, compared: &Compared, output: &OutputComparison
 }
 
 fn difference_row(out: &mut String, d: &Difference) -> fmt::Result {
-    let mut note = d.note.clone().unwrap_or_default();
+    let moved =
+        crate::diff::text::moved_lines(d).map(|(from, to)| format!("line {from} → line {to}"));
+    let mut note = moved
+        .into_iter()
+        .chain(d.note.clone())
+        .collect::<Vec<_>>()
+        .join("; ");
     if let Some(clip) = d.clip_note() {
         if !note.is_empty() {
             note.push_str("; ");

@@ -195,6 +195,20 @@ pub fn short_value(value: Option<&serde_json::Value>, max: usize) -> String {
     format!("{cut}…")
 }
 
+/// A moved text line for people, its text shortened to about `max` characters: `line 12 → line
+/// 40: "text"` (with the right side's text too when the rules made two texts equal); `None`
+/// for any other difference.
+pub fn moved_summary(d: &crate::diff::Difference, max: usize) -> Option<String> {
+    let (from, to) = crate::diff::text::moved_lines(d)?;
+    let text = short_value(d.left.as_ref(), max);
+    Some(if d.left == d.right {
+        format!("line {from} → line {to}: {text}")
+    } else {
+        let right = short_value(d.right.as_ref(), max);
+        format!("line {from} → line {to}: {text}, as {right}")
+    })
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use std::collections::BTreeMap;

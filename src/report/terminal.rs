@@ -144,12 +144,15 @@ pub fn write_summary(
         for (output, d) in differences.take(SHOWN) {
             writeln!(
                 w,
-                "    {DIM}{}{DIM:#} {} {DIM}{}{DIM:#}: {} → {}",
+                "    {DIM}{}{DIM:#} {} {DIM}{}{DIM:#}: {}",
                 shown(&output),
                 shown(&d.path),
                 d.kind,
-                short_value(d.left.as_ref(), 60),
-                short_value(d.right.as_ref(), 60)
+                super::moved_summary(d, 60).unwrap_or_else(|| format!(
+                    "{} → {}",
+                    short_value(d.left.as_ref(), 60),
+                    short_value(d.right.as_ref(), 60)
+                ))
             )?;
         }
         if unwaived > SHOWN {

@@ -7,6 +7,7 @@ mod diff;
 mod example;
 mod golden;
 mod measure;
+mod moved;
 mod run;
 mod support;
 mod trust;

@@ -70,8 +70,8 @@ pub(super) fn print_human(args: &DiffArgs, compared: &[Compared]) -> std::io::Re
     Ok(())
 }
 
-/// Text differences as unified-diff hunks (without context lines), coloured by line kind;
-/// values cut to their limit say so.
+/// Text differences as unified-diff hunks (without context lines), coloured by line kind, and
+/// moved lines as `moved line 12 → line 40: text`; values cut to their limit say so.
 fn write_hunks(out: &mut dyn Write, differences: &[Difference]) -> std::io::Result<()> {
     let (red, green, cyan) = (
         anstyle::AnsiColor::Red.on_default(),
@@ -81,6 +81,23 @@ fn write_hunks(out: &mut dyn Write, differences: &[Difference]) -> std::io::Resu
     for d in differences {
         if !d.path.starts_with("@@") {
             human::write_differences(out, std::slice::from_ref(d))?;
+            continue;
+        }
+        if let Some((from, to)) = crate::diff::text::moved_lines(d) {
+            let text = |value: &Option<Value>| {
+                inert(value.as_ref().and_then(Value::as_str).unwrap_or_default()).into_owned()
+            };
+            writeln!(
+                out,
+                "{cyan}moved line {from} → line {to}:{cyan:#} {}",
+                text(&d.left)
+            )?;
+            if d.right != d.left {
+                writeln!(out, "{DIM}  (line {to} reads: {}){DIM:#}", text(&d.right))?;
+            }
+            if let Some(clip) = d.clip_note() {
+                writeln!(out, "{DIM}({}){DIM:#}", clip)?;
+            }
             continue;
         }
         writeln!(out, "{cyan}{}{cyan:#}", d.path)?;
