@@ -32,6 +32,25 @@ pub fn diff_values(left: &Value, right: &Value, rules: &Rules, findings: &mut Fi
     walker.node(left, right);
 }
 
+/// Compares two arrays at `path` as the walker compares arrays that differ, even when these two
+/// are equal: for parts of larger arrays that differ, compared piece by piece (streaming).
+pub fn diff_arrays_at(
+    path: JsonPath,
+    left: &[Value],
+    right: &[Value],
+    rules: &Rules,
+    findings: &mut Findings<'_>,
+) {
+    let mut walker = Walker {
+        rules,
+        findings,
+        path,
+        placeholders: [Placeholders::default(), Placeholders::default()],
+        visit_equal: rules.has_placeholders(),
+    };
+    walker.array(left, right);
+}
+
 struct Walker<'r, 'f, 'w> {
     rules: &'r Rules,
     findings: &'f mut Findings<'w>,

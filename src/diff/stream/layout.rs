@@ -14,7 +14,9 @@ pub(super) struct CsvLayout {
     pub common: Vec<String>,
     /// Per side, for each common column, its position in that side's header.
     pub positions: [Vec<usize>; 2],
-    /// Per side, for each key field, its position in that side's header (if it has it).
+    /// Per side, for each key field, its position in that side's header, if both sides have
+    /// the column (a column on one side only is left out of every row, so its key is `null`,
+    /// as in memory).
     pub keys: [Vec<Option<usize>>; 2],
     /// Columns one side has and the other not, with `true` for the left.
     pub one_sided: Vec<(String, bool)>,
@@ -46,7 +48,12 @@ pub(super) fn csv_layout(
     let keys = |cols: &[String]| {
         fields
             .iter()
-            .map(|f| cols.iter().position(|c| c == f))
+            .map(|f| {
+                common
+                    .contains(f)
+                    .then(|| cols.iter().position(|c| c == f))
+                    .flatten()
+            })
             .collect()
     };
     let one_sided = csv::one_sided_columns(&l, &r);
