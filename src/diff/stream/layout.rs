@@ -5,7 +5,6 @@ use std::fs::File;
 use std::io::BufReader;
 
 use super::{Stop, StreamInput, as_input};
-use crate::diff::model::Difference;
 use crate::diff::{DiffSpec, Format, csv};
 
 /// The columns every CSV record is re-encoded in, and which are present on one side only.
@@ -63,13 +62,4 @@ pub(super) fn csv_layout(
         common,
         one_sided,
     })
-}
-
-/// A CSV error while streaming one side, as a `parse_error` difference.
-pub(super) fn csv_failure(
-    format: Format,
-    input: &StreamInput<'_>,
-    error: ::csv::Error,
-) -> Difference {
-    csv::failure(error).into_difference(format, &as_input(input))
 }

@@ -32,6 +32,7 @@ mod layout;
 pub(crate) mod partition;
 mod plan;
 mod record;
+mod rows;
 mod split;
 #[cfg(test)]
 mod tests;
@@ -51,8 +52,9 @@ use plan::Plan;
 use record::key_hash;
 use split::Partitions;
 
-/// Target size of one partition on one side.
-pub const PARTITION_BYTES: u64 = 4 * 1024 * 1024;
+/// Target size of one partition on one side: small enough that cancelling a partition's
+/// records (sorting them, comparing pairs in random order) works within the CPU's cache.
+pub const PARTITION_BYTES: u64 = 512 * 1024;
 /// Most partitions per side (each open file has a write buffer during the first pass).
 const MAX_PARTITIONS: u64 = 256;
 /// Write buffer per partition file.
@@ -143,7 +145,7 @@ fn records_in(
     let split_side = |input: &StreamInput<'_>, side: usize| -> Result<_, Stop> {
         let parts = Partitions::create(scratch.path(), side, partitions)?;
         match &layout {
-            Some(layout) => split::csv(format, spec, input, (layout, side), parts),
+            Some(layout) => rows::split(format, spec, input, (layout, side), parts),
             None => split::ndjson(input, &plan.fields, parts),
         }
     };
@@ -365,7 +367,7 @@ fn both_layouts(
         Err(Stop::Malformed(_)) => {
             let mut failures = Vec::new();
             for input in [left, right] {
-                failures.extend(split::first_csv_failure(format, spec, input)?);
+                failures.extend(rows::first_csv_failure(format, spec, input)?);
             }
             Ok(Err(failures))
         }

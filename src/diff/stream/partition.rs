@@ -97,16 +97,6 @@ pub(super) fn write_record(out: &mut impl Write, meta: &Meta, bytes: &[u8]) -> i
     out.write_all(bytes)
 }
 
-/// A CSV record's common fields as one byte string in `out`: `[len u32][bytes]` per field.
-pub(super) fn encode_fields(record: &csv::ByteRecord, positions: &[usize], out: &mut Vec<u8>) {
-    out.clear();
-    for &i in positions {
-        let field = record.get(i).unwrap_or_default();
-        out.extend_from_slice(&(field.len() as u32).to_le_bytes());
-        out.extend_from_slice(field);
-    }
-}
-
 /// The fields of an encoded record by column. A field that is not valid UTF-8 is an error
 /// holding its column's position (never decoded lossily: two different bytes must not compare
 /// equal).
@@ -119,7 +109,7 @@ pub(super) fn decode_fields(bytes: &[u8], columns: &[String]) -> Result<Map<Stri
             .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
         let field = rest.get(4..4 + len).unwrap_or_default();
         let text = std::str::from_utf8(field).map_err(|_| position)?;
-        map.insert(column.clone(), super::split::cell(text));
+        map.insert(column.clone(), super::rows::cell(text));
         rest = rest.get(4 + len..).unwrap_or_default();
     }
     Ok(map)

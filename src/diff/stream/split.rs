@@ -1,18 +1,17 @@
-//! Pass 1 for record files: every NDJSON line or CSV row of one side read once, checked as the
-//! in-memory parse checks it, and appended to the partition file its key's hash chooses.
+//! Pass 1 for record files: every NDJSON line of one side read once, checked as the in-memory
+//! parse checks it, and appended to the partition file its key's hash chooses (CSV rows: see
+//! [`super::rows`]).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::layout::{CsvLayout, csv_failure};
-use super::partition::{MUST_PARSE, Meta, encode_fields, write_record};
+use super::partition::{MUST_PARSE, Meta, write_record};
 use super::record::{self, key_hash};
 use super::{Stop, StreamInput, WRITE_BUFFER, as_input};
-use crate::diff::{DiffSpec, Difference, Format, ParseFailure, csv, json};
+use crate::diff::{Format, json};
 
 /// One side's partition files while they are written.
 pub(super) struct Partitions {
@@ -98,82 +97,6 @@ pub(super) fn ndjson(
         parts.write(number, key_hash(&key, &mut key_text), flags, record)?;
     }
     Ok(parts.finish()?)
-}
-
-/// A CSV cell as the in-memory table holds it.
-pub(super) fn cell(text: &str) -> Value {
-    Value::String(text.to_owned())
-}
-
-/// Splits one CSV or TSV file, its rows re-encoded in the layout's column order. The first row
-/// that does not read ends it with the failure the in-memory reader reports.
-pub(super) fn csv(
-    format: Format,
-    spec: &DiffSpec,
-    input: &StreamInput<'_>,
-    (layout, side): (&CsvLayout, usize),
-    mut parts: Partitions,
-) -> Result<(Vec<PathBuf>, u64), Stop> {
-    let file = File::open(input.path)?;
-    let mut reader = csv::reader_builder(format, &spec.csv)
-        .from_reader(BufReader::with_capacity(256 * 1024, file));
-    let mut record = ::csv::ByteRecord::new();
-    let (mut key_text, mut encoded) = (Vec::new(), Vec::new());
-    let mut key: Vec<Value> = Vec::with_capacity(layout.keys[side].len());
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_failure(format, input, e).into()),
-        }
-        // As the text reader checks it: all ASCII, or each field UTF-8 on its own.
-        let text = record.as_slice().is_ascii()
-            || record
-                .iter()
-                .all(|field| std::str::from_utf8(field).is_ok());
-        if !text {
-            return Err(match first_csv_failure(format, spec, input)? {
-                Some(failure) => failure.into(),
-                None => changed(input).into(),
-            });
-        }
-        key.clear();
-        for position in &layout.keys[side] {
-            key.push(match position.and_then(|i| record.get(i)) {
-                // Checked above: every field is UTF-8.
-                Some(field) => cell(std::str::from_utf8(field).unwrap_or_default()),
-                None => Value::Null,
-            });
-        }
-        encode_fields(&record, &layout.positions[side], &mut encoded);
-        let line = record.position().map_or(0, |p| p.line());
-        parts.write(line, key_hash(&key, &mut key_text), 0, &encoded)?;
-    }
-    Ok(parts.finish()?)
-}
-
-/// The failure the in-memory reader reports for this file, if any, found by reading it as that
-/// reader does (the header, then rows as text), one row at a time.
-pub(super) fn first_csv_failure(
-    format: Format,
-    spec: &DiffSpec,
-    input: &StreamInput<'_>,
-) -> io::Result<Option<Difference>> {
-    let failure = |failure: ParseFailure| Some(failure.into_difference(format, &as_input(input)));
-    let file = File::open(input.path)?;
-    let mut reader = csv::reader_builder(format, &spec.csv)
-        .from_reader(BufReader::with_capacity(256 * 1024, file));
-    if let Err(f) = csv::header(&mut reader) {
-        return Ok(failure(f));
-    }
-    let mut row = ::csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut row) {
-            Ok(true) => {}
-            Ok(false) => return Ok(None),
-            Err(e) => return Ok(failure(csv::failure(e))),
-        }
-    }
 }
 
 /// A file that read one way and then another: parity cannot promise anything about it.
