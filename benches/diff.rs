@@ -1,36 +1,38 @@
-//! Throughput of the in-process diff engines, per format, at three sizes, so the cost's growth
-//! with input size is visible (`cargo bench --bench diff`). Inputs: N records, the right side
-//! shuffled (or, for text, unchanged order) with 1% of the records changed, compared keyed
-//! where the format has records. Whole-program timing of legacy and candidate is not criterion's
-//! job; that is the performance gate's.
+//! Throughput of the diff engines at growing sizes, so the cost's growth with input size is
+//! visible (`cargo bench --bench diff`). Inputs: N records, the right side shuffled (or, for
+//! text, in the same order) with 1% of the records changed, compared keyed where the format has
+//! records. Keyed files go through `diff::compare_files` as `parity run` and `parity diff` use
+//! it (keyed JSON, CSV and NDJSON stream through partitions on disk); the in-memory JSON walk is
+//! measured beside them for reference. Whole-program timing of legacy and candidate is not
+//! criterion's job; that is the performance gate's.
+
+use std::path::Path;
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use parity::diff::stream::StreamInput;
 use parity::diff::{
     self, ArrayMatch, DiffSpec, Findings, Format, Input, JsonPath, NoWaivers, Rule, Rules,
 };
-use serde_json::{Value, json};
 
-const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+/// Records per side for the keyed engines.
+const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
+/// Lines for the text engine (held in memory by the bench, so smaller).
+const TEXT_SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 
-fn record(i: usize) -> Value {
-    let state = ["affected", "fixed", "not_affected"][i % 3];
-    json!({
-        "id": i,
-        "package": format!("pkg-{}", i % 500),
-        "state": state,
-        "confidence": (i % 97) as f64 / 97.0,
-        "sources": ["nvd", "osv", "grype"],
-    })
+/// One record's fields: id, package, state, confidence (changed records have another state).
+fn fields(i: usize, changed: bool) -> (usize, String, &'static str, f64) {
+    let state = if changed {
+        "changed"
+    } else {
+        ["affected", "fixed", "not_affected"][i % 3]
+    };
+    (i, format!("pkg-{}", i % 500), state, (i % 97) as f64 / 97.0)
 }
 
-/// Left and right records; the right side shuffled deterministically with 1% changed.
-fn records(n: usize) -> (Vec<Value>, Vec<Value>) {
-    let left: Vec<Value> = (0..n).map(record).collect();
-    let mut right = left.clone();
-    for i in (0..n).step_by(100) {
-        right[i]["state"] = json!("changed");
-    }
+/// Left and right record order: the right side shuffled deterministically, 1% changed.
+fn order(n: usize) -> Vec<(usize, bool)> {
+    let mut right: Vec<(usize, bool)> = (0..n).map(|i| (i, i % 100 == 0)).collect();
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
     for i in (1..n).rev() {
         state ^= state << 13;
@@ -38,7 +40,64 @@ fn records(n: usize) -> (Vec<Value>, Vec<Value>) {
         state ^= state << 17;
         right.swap(i, (state % (i as u64 + 1)) as usize);
     }
-    (left, right)
+    right
+}
+
+fn json_record(out: &mut String, (i, changed): (usize, bool)) {
+    let (id, package, state, confidence) = fields(i, changed);
+    out.push_str(&format!(
+        r#"{{"id":{id},"package":"{package}","state":"{state}","confidence":{confidence},"sources":["nvd","osv","grype"]}}"#
+    ));
+}
+
+/// Both sides' contents in `format`, written without building values (1M records fit).
+fn inputs(format: Format, n: usize) -> (Vec<u8>, Vec<u8>) {
+    let left: Vec<(usize, bool)> = (0..n).map(|i| (i, false)).collect();
+    let right = order(n);
+    let render = |records: &[(usize, bool)]| -> Vec<u8> {
+        let mut out = String::new();
+        match format {
+            Format::Json => {
+                out.push_str("{\"generated_at\":\"x\",\"advisories\":[");
+                for (k, &r) in records.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    json_record(&mut out, r);
+                }
+                out.push_str("]}");
+            }
+            Format::Ndjson => {
+                for &r in records {
+                    json_record(&mut out, r);
+                    out.push('\n');
+                }
+            }
+            Format::Csv => {
+                out.push_str("id,package,state,confidence\n");
+                for &(i, changed) in records {
+                    let (id, package, state, confidence) = fields(i, changed);
+                    out.push_str(&format!("{id},{package},{state},{confidence}\n"));
+                }
+            }
+            Format::Text => {
+                // Text keeps line order: a log or report with 1% of lines edited.
+                for &(i, changed) in records {
+                    let (id, package, state, _) = fields(i, changed);
+                    out.push_str(&format!("{id} {package} {state}\n"));
+                }
+            }
+            Format::Tsv | Format::Bytes => unreachable!("not benchmarked"),
+        }
+        out.into_bytes()
+    };
+    match format {
+        Format::Text => {
+            let edited: Vec<(usize, bool)> = (0..n).map(|i| (i, i % 100 == 0)).collect();
+            (render(&left), render(&edited))
+        }
+        _ => (render(&left), render(&right)),
+    }
 }
 
 fn keyed_spec(path: &str) -> DiffSpec {
@@ -56,66 +115,75 @@ fn keyed_spec(path: &str) -> DiffSpec {
     }
 }
 
-fn inputs(format: Format, n: usize) -> (Vec<u8>, Vec<u8>) {
-    let (left, right) = records(n);
-    match format {
-        Format::Json => (
-            serde_json::to_vec(&json!({ "advisories": left })).unwrap(),
-            serde_json::to_vec(&json!({ "advisories": right })).unwrap(),
-        ),
-        Format::Ndjson => {
-            let lines = |rs: &[Value]| {
-                rs.iter()
-                    .map(|r| r.to_string() + "\n")
-                    .collect::<String>()
-                    .into_bytes()
-            };
-            (lines(&left), lines(&right))
-        }
-        Format::Csv => {
-            let rows = |rs: &[Value]| {
-                let mut out = String::from("id,package,state,confidence\n");
-                for r in rs {
-                    out.push_str(&format!(
-                        "{},{},{},{}\n",
-                        r["id"],
-                        r["package"].as_str().unwrap(),
-                        r["state"].as_str().unwrap(),
-                        r["confidence"]
-                    ));
-                }
-                out.into_bytes()
-            };
-            (rows(&left), rows(&right))
-        }
-        Format::Text => {
-            // Text keeps line order: a log or report with 1% of lines edited.
-            let lines = |rs: &[Value]| {
-                rs.iter()
-                    .map(|r| format!("{} {} {}\n", r["id"], r["package"], r["state"]))
-                    .collect::<String>()
-                    .into_bytes()
-            };
-            let (l, mut r) = (lines(&left), left.clone());
-            for i in (0..n).step_by(100) {
-                r[i]["state"] = json!("changed");
+/// Keyed files as `parity run` and `parity diff` compare them.
+fn bench_files(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, format, path) in [
+        ("keyed-json", Format::Json, "$.advisories"),
+        ("keyed-csv", Format::Csv, "$"),
+        ("keyed-ndjson", Format::Ndjson, "$"),
+    ] {
+        let mut group = c.benchmark_group(name);
+        group.sample_size(10);
+        let spec = keyed_spec(path);
+        for n in SIZES {
+            if n >= 1_000_000 {
+                group.warm_up_time(Duration::from_secs(1));
+                group.measurement_time(Duration::from_secs(10));
             }
-            (l, lines(&r))
+            let (left, right) = inputs(format, n);
+            let ext = format.as_str();
+            let (lp, rp) = (
+                dir.path().join(format!("l{n}.{ext}")),
+                dir.path().join(format!("r{n}.{ext}")),
+            );
+            std::fs::write(&lp, &left).unwrap();
+            std::fs::write(&rp, &right).unwrap();
+            group.throughput(Throughput::Bytes((left.len() + right.len()) as u64));
+            drop((left, right));
+            group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+                b.iter(|| compare_files(format, &spec, &lp, &rp))
+            });
+            std::fs::remove_file(&lp).unwrap();
+            std::fs::remove_file(&rp).unwrap();
         }
-        Format::Tsv | Format::Bytes => unreachable!("not benchmarked"),
+        group.finish();
     }
 }
 
-fn bench(c: &mut Criterion) {
-    for (format, spec) in [
-        (Format::Json, keyed_spec("$.advisories")),
-        (Format::Ndjson, keyed_spec("$")),
-        (Format::Csv, keyed_spec("$")),
-        (Format::Text, DiffSpec::default()),
+fn compare_files(format: Format, spec: &DiffSpec, left: &Path, right: &Path) -> usize {
+    let mut findings = Findings::new("bench", &NoWaivers, 1000);
+    let input = |side, path| StreamInput {
+        side,
+        name: "bench",
+        path,
+    };
+    diff::compare_files(
+        Some(format),
+        spec,
+        &input("left", left),
+        &input("right", right),
+        &mut findings,
+    )
+    .unwrap();
+    findings.total()
+}
+
+/// In memory: a JSON document walked whole (what documents the splitter cannot take cost),
+/// and text lines.
+fn bench_in_memory(c: &mut Criterion) {
+    for (name, format, spec, sizes) in [
+        (
+            "json-in-memory",
+            Format::Json,
+            keyed_spec("$.advisories"),
+            &SIZES[..2],
+        ),
+        ("text", Format::Text, DiffSpec::default(), &TEXT_SIZES[..]),
     ] {
-        let mut group = c.benchmark_group(format.as_str());
+        let mut group = c.benchmark_group(name);
         group.sample_size(10);
-        for n in SIZES {
+        for &n in sizes {
             let (left, right) = inputs(format, n);
             group.throughput(Throughput::Bytes((left.len() + right.len()) as u64));
             group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
@@ -139,41 +207,5 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-/// The streaming keyed path (`diff::compare_files` on NDJSON files, partitions on disk), as
-/// `parity run` and `parity diff` use it for record files past 4 MiB.
-fn bench_streaming(c: &mut Criterion) {
-    let mut group = c.benchmark_group("ndjson-streaming");
-    group.sample_size(10);
-    let dir = tempfile::tempdir().unwrap();
-    for n in SIZES {
-        let (left, right) = inputs(Format::Ndjson, n);
-        let (lp, rp) = (
-            dir.path().join(format!("l{n}.ndjson")),
-            dir.path().join(format!("r{n}.ndjson")),
-        );
-        std::fs::write(&lp, &left).unwrap();
-        std::fs::write(&rp, &right).unwrap();
-        let spec = DiffSpec { ..keyed_spec("$") };
-        group.throughput(Throughput::Bytes((left.len() + right.len()) as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-            b.iter(|| {
-                let mut findings = Findings::new("bench", &NoWaivers, 1000);
-                let l = StreamInput {
-                    side: "left",
-                    name: "l.ndjson",
-                    path: &lp,
-                };
-                let r = StreamInput {
-                    side: "right",
-                    name: "r.ndjson",
-                    path: &rp,
-                };
-                diff::compare_files(Some(Format::Ndjson), &spec, &l, &r, &mut findings).unwrap()
-            })
-        });
-    }
-    group.finish();
-}
-
-criterion_group!(benches, bench, bench_streaming);
+criterion_group!(benches, bench_files, bench_in_memory);
 criterion_main!(benches);

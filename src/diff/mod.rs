@@ -322,9 +322,10 @@ impl OutputStatus {
 /// Compares two files into `findings` (which holds this output only), in `format` or the one
 /// detected from the left file's name and content. Byte-identical files are recognised without
 /// parsing; keyed record files (NDJSON, CSV, TSV) stream through partitions (see [`stream`]),
-/// which finds what the in-memory walk finds in bounded memory, and faster at every size; text
-/// and bytes stream too, and JSON is read in memory proportional to its structure (see
-/// [`json`]). Unkeyed NDJSON and CSV are compared in memory. Returns the format used and the
+/// which finds what the in-memory walk finds in bounded memory, and faster at every size; so do
+/// large JSON documents whose keyed array is at a plain path (`$.advisories`) when the
+/// splitter can promise the same findings; text and bytes stream too, and other JSON is read
+/// in memory proportional to its structure (see [`json`]). Unkeyed NDJSON and CSV are compared in memory. Returns the format used and the
 /// status. An error is parity failing to read (not a fault of the files' content).
 pub fn compare_files(
     format: Option<Format>,
@@ -361,6 +362,10 @@ pub fn compare_files(
             findings,
         )?,
         Format::Bytes => bytes::diff_streams(open(left.path)?, open(right.path)?, findings)?,
+        Format::Json
+            if size >= stream::SPLIT_JSON_BYTES
+                && stream::diff_keyed_json(spec, left, right, findings)? == stream::Split::Done => {
+        }
         Format::Json => {
             let read = |input: &stream::StreamInput<'_>| json::read_file(input.path);
             json::diff_parsed(

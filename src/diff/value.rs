@@ -56,6 +56,27 @@ pub fn diff_values_as(
     walker.node(left, right);
 }
 
+/// Compares two arrays at `path` as the walker compares arrays that differ, even when these two
+/// are equal: for parts of larger arrays that differ, compared piece by piece (streaming).
+pub fn diff_arrays_at(
+    leaves: Leaves,
+    path: JsonPath,
+    left: &[Value],
+    right: &[Value],
+    rules: &Rules,
+    findings: &mut Findings<'_>,
+) {
+    let mut walker = Walker {
+        rules,
+        leaves,
+        findings,
+        path,
+        placeholders: [Placeholders::default(), Placeholders::default()],
+        visit_equal: rules.has_placeholders(),
+    };
+    walker.array(left, right);
+}
+
 struct Walker<'r, 'f, 'w> {
     rules: &'r Rules,
     leaves: Leaves,

@@ -480,3 +480,80 @@ fn directories_use_the_compare_blocks_of_a_config() {
         .unwrap();
     assert_exit(&with, 0);
 }
+
+/// A keyed JSON document large enough to be split (`parity diff` streams it through
+/// partitions) reports what the in-memory walk reports; a numbered redaction, which streaming
+/// does not honour, sends the same files through the in-memory path.
+#[test]
+fn large_keyed_json_is_split_with_the_findings_of_the_in_memory_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = |i: usize, state: &str| {
+        format!(
+            r#"{{"id": {i}, "package": "pkg-{}", "state": "{state}", "score": {}.5, "sources": ["nvd", "osv"]}}"#,
+            i % 97,
+            i % 13
+        )
+    };
+    let n = 20_000;
+    let left: Vec<String> = (0..n).map(|i| record(i, "affected")).collect();
+    let mut right: Vec<String> = (0..n)
+        .map(|i| match i % 500 {
+            0 => record(i, "fixed"),
+            1 => r#"{"id": 1, "state": "twice", "state": "again"}"#.to_owned(),
+            _ => record(i, "affected"),
+        })
+        .collect();
+    right.reverse();
+    right.push(record(n + 1, "new"));
+    let doc = |records: &[String], at: &str| {
+        format!(
+            "{{\"generated_at\": \"{at}\", \"items\": [\n{}\n]}}",
+            records.join(",\n")
+        )
+    };
+    let l = write(dir.path(), "l.json", &doc(&left, "2026-01-01"));
+    let r = write(dir.path(), "r.json", &doc(&right, "2026-01-02"));
+    assert!(std::fs::metadata(&l).unwrap().len() > 1 << 20);
+    let found = |extra: &[&str]| {
+        let mut args = vec![l.as_str(), r.as_str(), "--key", "$.items=id"];
+        args.extend(extra);
+        let (output, parsed) = diff_json(&args);
+        assert_exit(&output, 1);
+        let mut items: Vec<String> = parsed["differences"]
+            .as_array()
+            .expect("a differences array")
+            .iter()
+            .map(|d| format!("{} {} {} {}", d["path"], d["kind"], d["left"], d["right"]))
+            .collect();
+        items.sort();
+        (parsed["total"].clone(), items)
+    };
+    let split = found(&[]);
+    let in_memory = found(&["--redact", "never=a pattern no value has"]);
+    assert_eq!(split, in_memory);
+    // 40 changed states, 39 removed records, id 1 forty times on the right (a duplicate key,
+    // its first copy changed in four members, 39 added, each holding `state` twice), one added
+    // record and the timestamp.
+    assert_eq!(
+        split.0,
+        40 + 39 + (1 + 4 + 39 + 40) + 1 + 1,
+        "{:?}",
+        split.1
+    );
+    // A large document that does not parse is reported as the in-memory parse reports it.
+    let broken = write(
+        dir.path(),
+        "b.json",
+        &doc(&left, "x").replace("\"id\": 7,", "\"id\": 7"),
+    );
+    let output = parity()
+        .args(["diff", &l, &broken, "--key", "$.items=id"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains("b.json` is not valid json: line 9, column"),
+        "{}",
+        stderr(&output)
+    );
+}

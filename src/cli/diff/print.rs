@@ -158,8 +158,10 @@ pub(super) fn print_json(args: &DiffArgs, compared: &[Compared]) -> anyhow::Resu
         "equivalences": equivalences,
         "differences": differences,
     });
-    let mut out = crate::cli::output::raw_stdout();
+    // Buffered: standard output writes each line on its own, thousands for one report.
+    let mut out = std::io::BufWriter::new(crate::cli::output::raw_stdout());
     serde_json::to_writer_pretty(&mut out, &document)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }

@@ -5,7 +5,6 @@ use std::fs::File;
 use std::io::BufReader;
 
 use super::{Stop, StreamInput, as_input};
-use crate::diff::model::Difference;
 use crate::diff::{DiffSpec, Format, csv};
 
 /// The columns every CSV record is re-encoded in, and which are present on one side only.
@@ -14,7 +13,9 @@ pub(super) struct CsvLayout {
     pub common: Vec<String>,
     /// Per side, for each common column, its position in that side's header.
     pub positions: [Vec<usize>; 2],
-    /// Per side, for each key field, its position in that side's header (if it has it).
+    /// Per side, for each key field, its position in that side's header, if both sides have
+    /// the column (a column on one side only is left out of every row, so its key is `null`,
+    /// as in memory).
     pub keys: [Vec<Option<usize>>; 2],
     /// Columns one side has and the other not, with `true` for the left.
     pub one_sided: Vec<(String, bool)>,
@@ -46,7 +47,12 @@ pub(super) fn csv_layout(
     let keys = |cols: &[String]| {
         fields
             .iter()
-            .map(|f| cols.iter().position(|c| c == f))
+            .map(|f| {
+                common
+                    .contains(f)
+                    .then(|| cols.iter().position(|c| c == f))
+                    .flatten()
+            })
             .collect()
     };
     let one_sided = csv::one_sided_columns(&l, &r);
@@ -56,13 +62,4 @@ pub(super) fn csv_layout(
         common,
         one_sided,
     })
-}
-
-/// A CSV error while streaming one side, as a `parse_error` difference.
-pub(super) fn csv_failure(
-    format: Format,
-    input: &StreamInput<'_>,
-    error: ::csv::Error,
-) -> Difference {
-    csv::failure(error).into_difference(format, &as_input(input))
 }

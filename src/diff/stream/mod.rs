@@ -1,47 +1,67 @@
-//! Keyed comparison of large NDJSON and CSV files with memory bounded by partition size, not by
-//! file size, and the same findings as the in-memory walk.
+//! Keyed comparison of large NDJSON, CSV and JSON files with memory bounded by partition size,
+//! not by file size, and the same findings as the in-memory walk.
 //!
-//! 1. **Partition by key.** Each side is read once. Only each record's key is read (NDJSON: a
-//!    deserializer that keeps the key fields and skips the rest without building values; CSV:
-//!    the key columns), and the record is appended, with its line and key hash, to one of `P`
-//!    temporary files chosen by that hash. Every record with a given key, on either side, lands
-//!    in the same partition. CSV records are re-encoded in one canonical column order, so column
+//! 1. **Partition by key.** Each side is read once, record by record (NDJSON lines, CSV rows,
+//!    the elements of a JSON document's keyed array, found by [`document`] without building
+//!    them). Each record is checked as the in-memory parse checks it, without building values
+//!    (see [`record`]): only its key is kept, and whether it names a member twice. It is
+//!    appended, with its line, position, key hash and content hash, to one of `P` temporary
+//!    files chosen by the key hash, so every record with a given key, on either side, lands in
+//!    the same partition. CSV rows are re-encoded in one canonical column order, so column
 //!    order never matters.
-//! 2. **Compare each partition** (in parallel, rayon): keys are counted per side; among keys
-//!    that occur once per side, byte-identical records cancel without being parsed (sorted
-//!    hashes merged, then bytes compared). What is left, including every record of a duplicated
-//!    key, is parsed and compared by the structural walker under the same rules as the in-memory
-//!    path, so duplicate keys are reported as `duplicate_key` there too.
+//! 2. **Compare each partition** (in parallel, rayon; see [`cancel`]): records are sorted by
+//!    key hash; a key held by one record on each side whose bytes are the same cancels without
+//!    being parsed. Everything else, including every record of a duplicated key and every
+//!    record holding a member twice, is parsed and compared by the structural walker under the
+//!    same rules as the in-memory path, so it reports what the in-memory walk reports.
+//!
+//! What streaming cannot promise, it does not try: [`plan`] refuses rules that would make the
+//! walker see the keyed array differently (numbered placeholders, a rule that ignores, renames
+//! or maps the array or an object holding it), and a JSON document the splitter is unsure of
+//! is compared in memory. A file that does not parse ends the comparison with the failure the
+//! in-memory parse reports, for each side.
 //!
 //! `P` grows with the input so that a partition holds about [`PARTITION_BYTES`] a side; peak
 //! memory is about two partitions, whatever the file size. Differences come out sorted by path
-//! (the in-memory path lists them in order of first appearance); the findings are the same.
+//! (the in-memory path lists them in order of first appearance); the findings, their counts,
+//! clusters and rule usage are the same (a cluster's examples may be others).
 
+mod cancel;
+mod document;
 mod layout;
 pub(crate) mod partition;
-mod probe;
+mod plan;
+mod record;
+mod rows;
+mod split;
+#[cfg(test)]
+mod tests;
 
-use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde_json::Value;
-use xxhash_rust::xxh3::xxh3_64;
 
 use super::model::{Difference, Findings, FindingsSummary};
-use super::{DiffSpec, Format, ParseFailure, json, value};
-use layout::{CsvLayout, csv_failure, csv_layout};
-use partition::{Partition, Prehashed, decode_fields, encode_fields, write_record};
-use probe::{key_hash, probe_key};
+use super::{DiffSpec, Format, json, value};
+use document::Bail;
+use layout::{CsvLayout, csv_layout};
+use plan::Plan;
+use record::key_hash;
+use split::Partitions;
 
-/// Target size of one partition on one side.
-pub const PARTITION_BYTES: u64 = 16 * 1024 * 1024;
+/// Target size of one partition on one side: small enough that cancelling a partition's
+/// records (sorting them, comparing pairs in random order) works within the CPU's cache.
+pub const PARTITION_BYTES: u64 = 512 * 1024;
 /// Most partitions per side (each open file has a write buffer during the first pass).
 const MAX_PARTITIONS: u64 = 256;
 /// Write buffer per partition file.
 const WRITE_BUFFER: usize = 32 * 1024;
+/// Keyed JSON documents are split when both files together are at least this large; smaller
+/// ones are parsed whole, which is as fast and lists differences in document order.
+pub const SPLIT_JSON_BYTES: u64 = 2 << 20;
 
 /// One side of a streamed comparison.
 #[derive(Debug, Clone, Copy)]
@@ -70,6 +90,22 @@ impl From<Difference> for Stop {
     }
 }
 
+/// How the records of one comparison are read and named.
+enum Shape<'a> {
+    /// NDJSON lines keyed by these fields.
+    Ndjson(&'a [String]),
+    /// CSV or TSV rows in this layout.
+    Csv(&'a CsvLayout),
+    /// The elements of the array at these member names in a JSON document.
+    Json(&'a [String]),
+}
+
+/// Whether a comparison can stream: a record format keyed at the root, under rules streaming
+/// honours exactly.
+pub fn can_stream(format: Format, spec: &DiffSpec) -> bool {
+    matches!(format, Format::Ndjson | Format::Csv | Format::Tsv) && plan::root(spec).is_some()
+}
+
 /// Compares two record files keyed by the root key rule. Parse errors end the comparison with a
 /// `parse_error` difference naming the side, line and column, as on the in-memory path.
 pub fn diff_keyed_files(
@@ -79,110 +115,263 @@ pub fn diff_keyed_files(
     right: &StreamInput<'_>,
     findings: &mut Findings<'_>,
 ) -> io::Result<()> {
-    match stream(format, spec, left, right, findings) {
-        Ok(()) => Ok(()),
-        Err(Stop::Io(error)) => Err(error),
-        Err(Stop::Malformed(difference)) => {
-            findings.push(*difference);
-            Ok(())
-        }
-    }
+    let partitions = partition_count(left, right)?;
+    records_in(format, spec, [left, right], findings, partitions)
 }
 
-fn stream(
+/// [`diff_keyed_files`] with `partitions` partitions per side.
+fn records_in(
     format: Format,
     spec: &DiffSpec,
-    left: &StreamInput<'_>,
-    right: &StreamInput<'_>,
+    [left, right]: [&StreamInput<'_>; 2],
     findings: &mut Findings<'_>,
-) -> Result<(), Stop> {
-    let Some((rule, fields)) = root_rule(spec) else {
-        return Err(io::Error::other("streaming needs a key at the root").into());
+    partitions: usize,
+) -> io::Result<()> {
+    let Some(plan) = plan::root(spec) else {
+        return Err(io::Error::other("streaming needs a key at the root"));
     };
-    // The key pairs every record, whether or not any differ.
-    findings.rule_hit(rule);
-    let size = std::fs::metadata(left.path)?
-        .len()
-        .max(std::fs::metadata(right.path)?.len());
-    let partitions = size.div_ceil(PARTITION_BYTES).clamp(1, MAX_PARTITIONS) as usize;
-    let scratch = tempfile::Builder::new()
-        .prefix("parity-stream-")
-        .tempdir()?;
+    let scratch = scratch()?;
     let layout = match format {
-        Format::Csv | Format::Tsv => Some(csv_layout(format, spec, &fields, left, right)?),
+        Format::Csv | Format::Tsv => match both_layouts(format, spec, &plan, left, right)? {
+            Ok(layout) => Some(layout),
+            Err(failures) => {
+                failures.into_iter().for_each(|d| findings.push(d));
+                return Ok(());
+            }
+        },
         _ => None,
+    };
+    // Pass 1: both sides at once, each into its key partitions.
+    let split_side = |input: &StreamInput<'_>, side: usize| -> Result<_, Stop> {
+        let parts = Partitions::create(scratch.path(), side, partitions)?;
+        match &layout {
+            Some(layout) => rows::split(format, spec, input, (layout, side), parts),
+            None => split::ndjson(input, &plan.fields, parts),
+        }
+    };
+    let (l, r) = rayon::join(|| split_side(left, 0), || split_side(right, 1));
+    let (l, r) = match (l, r) {
+        (Ok(l), Ok(r)) => (l, r),
+        (Err(Stop::Io(e)), _) | (_, Err(Stop::Io(e))) => return Err(e),
+        (l, r) => {
+            // Each side's first failure, as the in-memory parse reports both.
+            for stop in [l.err(), r.err()].into_iter().flatten() {
+                if let Stop::Malformed(difference) = stop {
+                    findings.push(*difference);
+                }
+            }
+            return Ok(());
+        }
     };
     if let Some(layout) = &layout {
         super::csv::report_one_sided(&layout.one_sided, spec, findings);
     }
-    // Pass 1: both sides at once, each into its key partitions.
-    let split_side = |input: &StreamInput<'_>, side: usize| {
-        split(
-            format,
-            spec,
-            &fields,
-            input,
-            layout.as_ref().map(|l| (l, side)),
-            scratch.path(),
-            side,
-            partitions,
-        )
+    let shape = match &layout {
+        Some(layout) => Shape::Csv(layout),
+        None => Shape::Ndjson(&plan.fields),
     };
-    let (lparts, rparts) = rayon::join(|| split_side(left, 0), || split_side(right, 1));
-    let (lparts, rparts) = match (lparts, rparts) {
-        (Ok(l), Ok(r)) => (l, r),
-        (Err(Stop::Malformed(l)), Err(Stop::Malformed(r))) => {
-            // Both sides malformed: report both, as the in-memory path does.
-            findings.push(*l);
-            return Err(Stop::Malformed(r));
-        }
-        (Err(e), _) | (_, Err(e)) => return Err(e),
-    };
-    // Pass 2: each partition pair on its own.
-    let (waivers, cap) = (findings.waivers(), findings.cap());
-    let sides = [left.side, right.side];
-    // Reduced as they finish, so only a few partitions' stored differences exist at once.
-    let (summary, malformed) = (0..partitions)
-        .into_par_iter()
-        .map(|p| -> io::Result<(FindingsSummary, Malformed)> {
-            let mut part = Findings::new(findings.output(), waivers, cap);
-            let compared = compare_partition(
-                spec,
-                layout.as_ref(),
-                [&lparts[p], &rparts[p]],
-                sides,
-                &mut part,
-            )?;
-            let mut summary = part.finish();
-            summary.differences.sort_by(|a, b| a.path.cmp(&b.path));
-            Ok((summary, compared.err().unwrap_or([None, None])))
-        })
-        .try_reduce(
-            || (FindingsSummary::default(), [None, None]),
-            |(a, amal), (b, bmal)| Ok((a.merge_sorted(b, cap), earliest(amal, bmal))),
-        )?;
-    if malformed.iter().any(Option::is_some) {
-        // The first failure per side, as the in-memory parser would have stopped there.
-        for (failure, input) in malformed.into_iter().zip([left, right]) {
-            if let Some(failure) = failure {
-                findings.push(failure.into_difference(format, &as_input(input)));
-            }
-        }
-        return Ok(());
-    }
+    let summary = compare_partitions(&shape, spec, &plan, [&l, &r], [left, right], findings)?;
     findings.absorb(summary);
     Ok(())
 }
 
-/// The earlier failure per side.
-fn earliest(a: Malformed, b: Malformed) -> Malformed {
-    let [al, ar] = a;
-    let [bl, br] = b;
-    let pick = |x: Option<ParseFailure>, y: Option<ParseFailure>| match (x, y) {
-        (Some(x), Some(y)) => Some(if y.line < x.line { y } else { x }),
-        (x, y) => x.or(y),
+/// Whether a JSON comparison was split, or must be done in memory (and why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    Done,
+    InMemory(&'static str),
+}
+
+/// Compares two JSON documents whose keyed array is split into partitions, when the rules allow
+/// it. Returns [`Split::InMemory`], having recorded nothing, when the comparison must be done in
+/// memory instead: no plain key rule, rules streaming does not honour, or a document the
+/// splitter is unsure of (one that does not parse among them, so its failure is reported as the
+/// in-memory parse reports it).
+pub fn diff_keyed_json(
+    spec: &DiffSpec,
+    left: &StreamInput<'_>,
+    right: &StreamInput<'_>,
+    findings: &mut Findings<'_>,
+) -> io::Result<Split> {
+    if plan::document(spec).is_none() {
+        return Ok(Split::InMemory(
+            "no key rule at a plain path that streaming honours",
+        ));
+    }
+    let partitions = partition_count(left, right)?;
+    document_in(spec, [left, right], findings, partitions)
+}
+
+/// [`diff_keyed_json`] with `partitions` partitions per side.
+fn document_in(
+    spec: &DiffSpec,
+    [left, right]: [&StreamInput<'_>; 2],
+    findings: &mut Findings<'_>,
+    partitions: usize,
+) -> io::Result<Split> {
+    let Some(plan) = plan::document(spec) else {
+        return Ok(Split::InMemory(
+            "no key rule at a plain path that streaming honours",
+        ));
     };
-    [pick(al, bl), pick(ar, br)]
+    let scratch = scratch()?;
+    let split_side = |input: &StreamInput<'_>, side: usize| -> Result<_, Bail> {
+        let mut parts = Partitions::create(scratch.path(), side, partitions)?;
+        let mut key_text = Vec::new();
+        let envelope = document::split(File::open(input.path)?, &plan.path, &mut |_, bytes| {
+            let scanned = record::scan(bytes, &plan.fields)
+                .map_err(|_| Bail::Unsure("an element does not parse"))?;
+            let flags = if scanned.duplicates {
+                partition::MUST_PARSE
+            } else {
+                0
+            };
+            parts.write(0, key_hash(&scanned.key, &mut key_text), flags, bytes)?;
+            Ok(())
+        })?;
+        Ok((envelope, parts.finish()?))
+    };
+    let (l, r) = rayon::join(|| split_side(left, 0), || split_side(right, 1));
+    let ((lenv, l), (renv, r)) = match (l, r) {
+        (Ok(l), Ok(r)) => (l, r),
+        (Err(Bail::Io(e)), _) | (_, Err(Bail::Io(e))) => return Err(e),
+        (Err(Bail::Unsure(why)), _) | (_, Err(Bail::Unsure(why))) => {
+            return Ok(Split::InMemory(why));
+        }
+    };
+    // The envelope is compared as the in-memory walk compares it, the keyed array empty on
+    // both sides; the array's partitions are compared as records.
+    let mut around = Findings::new(findings.output(), findings.waivers(), findings.cap());
+    for (side, envelope) in [(left.side, &lenv), (right.side, &renv)] {
+        for duplicate in &envelope.duplicates {
+            around.push(duplicate.difference(side));
+        }
+    }
+    value::diff_values(&lenv.value, &renv.value, &spec.rules, &mut around);
+    let mut around = around.finish();
+    around.differences.sort_by(|a, b| a.path.cmp(&b.path));
+    let shape = Shape::Json(&plan.path);
+    let summary = compare_partitions(&shape, spec, &plan, [&l, &r], [left, right], findings)?;
+    findings.absorb(around.merge_sorted(summary, findings.cap()));
+    Ok(Split::Done)
+}
+
+/// Both sides' split records: partition files and how many records.
+type Sides<'a> = [&'a (Vec<PathBuf>, u64); 2];
+
+/// Pass 2: each partition pair on its own, in parallel, reduced as they finish (so only a few
+/// partitions' stored differences exist at once). A partition whose records left are equal on
+/// both sides is walked only once all partitions have said whether the arrays are the same in
+/// the same order (the in-memory walk then looks at nothing), and read again for it. The key
+/// rule counts once when the arrays differ, as in the in-memory walk.
+fn compare_partitions(
+    shape: &Shape<'_>,
+    spec: &DiffSpec,
+    plan: &Plan,
+    [(lparts, lcount), (rparts, rcount)]: Sides<'_>,
+    inputs: [&StreamInput<'_>; 2],
+    findings: &Findings<'_>,
+) -> io::Result<FindingsSummary> {
+    let (waivers, cap) = (findings.waivers(), findings.cap());
+    let paths = |p: usize| [lparts[p].as_path(), rparts[p].as_path()];
+    let walked = |prepared: &cancel::Prepared, part: &mut Findings<'_>| {
+        cancel::walk(shape, spec, &prepared.records, part);
+    };
+    let finish = |part: Findings<'_>, walks: bool| {
+        let mut summary = part.finish();
+        if walks {
+            // The walker counted the key rule for this part; it is counted once below.
+            forget_hit(&mut summary, plan.rule);
+        }
+        summary.differences.sort_by(|a, b| a.path.cmp(&b.path));
+        summary
+    };
+    // (summary, aligned, partitions left for later)
+    type Sweep = (FindingsSummary, bool, Vec<usize>);
+    let (summary, aligned, later): Sweep = (0..lparts.len())
+        .into_par_iter()
+        .map(|p| -> io::Result<Sweep> {
+            let prepared = cancel::prepare(shape, paths(p), inputs)?;
+            let mut part = Findings::new(findings.output(), waivers, cap);
+            for duplicate in &prepared.duplicates {
+                part.push(duplicate.clone());
+            }
+            let [l, r] = &prepared.records;
+            let (walks, later) = if l == r {
+                (false, (!l.is_empty()).then_some(p).into_iter().collect())
+            } else {
+                walked(&prepared, &mut part);
+                (true, Vec::new())
+            };
+            Ok((finish(part, walks), prepared.aligned, later))
+        })
+        .try_reduce(
+            || (FindingsSummary::default(), true, Vec::new()),
+            |(a, x, mut u), (b, y, v)| {
+                u.extend(v);
+                Ok((a.merge_sorted(b, cap), x && y, u))
+            },
+        )?;
+    let same = aligned && lcount == rcount;
+    if same {
+        return Ok(summary);
+    }
+    let rest = later
+        .into_par_iter()
+        .map(|p| -> io::Result<FindingsSummary> {
+            let prepared = cancel::prepare(shape, paths(p), inputs)?;
+            let mut part = Findings::new(findings.output(), waivers, cap);
+            walked(&prepared, &mut part);
+            Ok(finish(part, true))
+        })
+        .try_reduce(FindingsSummary::default, |a, b| Ok(a.merge_sorted(b, cap)))?;
+    let mut summary = summary.merge_sorted(rest, cap);
+    summary.rule_hits.entry(plan.rule).or_default().applied += 1;
+    Ok(summary)
+}
+
+/// Takes back one use of `rule` (the walker counted it for a partition's arrays).
+fn forget_hit(summary: &mut FindingsSummary, rule: usize) {
+    if let Some(hits) = summary.rule_hits.get_mut(&rule) {
+        hits.applied = hits.applied.saturating_sub(1);
+        if *hits == crate::diff::RuleUse::default() {
+            summary.rule_hits.remove(&rule);
+        }
+    }
+}
+
+/// Partitions per side, so that one holds about [`PARTITION_BYTES`] of the larger side.
+fn partition_count(left: &StreamInput<'_>, right: &StreamInput<'_>) -> io::Result<usize> {
+    let size = std::fs::metadata(left.path)?
+        .len()
+        .max(std::fs::metadata(right.path)?.len());
+    Ok(size.div_ceil(PARTITION_BYTES).clamp(1, MAX_PARTITIONS) as usize)
+}
+
+fn scratch() -> io::Result<tempfile::TempDir> {
+    tempfile::Builder::new().prefix("parity-stream-").tempdir()
+}
+
+/// Both CSV headers read into one layout, or each side's failure as the in-memory reader
+/// reports it (a side whose header reads may still fail further on).
+fn both_layouts(
+    format: Format,
+    spec: &DiffSpec,
+    plan: &Plan,
+    left: &StreamInput<'_>,
+    right: &StreamInput<'_>,
+) -> io::Result<Result<CsvLayout, Vec<Difference>>> {
+    match csv_layout(format, spec, &plan.fields, left, right) {
+        Ok(layout) => Ok(Ok(layout)),
+        Err(Stop::Io(e)) => Err(e),
+        Err(Stop::Malformed(_)) => {
+            let mut failures = Vec::new();
+            for input in [left, right] {
+                failures.extend(rows::first_csv_failure(format, spec, input)?);
+            }
+            Ok(Err(failures))
+        }
+    }
 }
 
 fn as_input<'a>(input: &StreamInput<'a>) -> super::Input<'a> {
@@ -193,233 +382,17 @@ fn as_input<'a>(input: &StreamInput<'a>) -> super::Input<'a> {
     }
 }
 
-/// Pass 1: every record of one side into its key partition file.
-#[allow(clippy::too_many_arguments)]
-fn split(
-    format: Format,
-    spec: &DiffSpec,
-    fields: &[String],
-    input: &StreamInput<'_>,
-    layout: Option<(&CsvLayout, usize)>,
-    dir: &Path,
-    side: usize,
-    partitions: usize,
-) -> Result<Vec<PathBuf>, Stop> {
-    let paths: Vec<PathBuf> = (0..partitions)
-        .map(|p| dir.join(format!("{side}-{p}")))
-        .collect();
-    let mut writers = paths
-        .iter()
-        .map(|p| File::create(p).map(|f| BufWriter::with_capacity(WRITE_BUFFER, f)))
-        .collect::<io::Result<Vec<_>>>()?;
-    let mut route = |line: u64, key: u64, bytes: &[u8]| {
-        let p = (key % partitions as u64) as usize;
-        write_record(&mut writers[p], line, key, bytes)
-    };
-    let file = File::open(input.path)?;
-    let mut key_text = Vec::new();
-    match layout {
-        None => {
-            let mut reader = BufReader::with_capacity(256 * 1024, file);
-            let mut line = Vec::new();
-            let mut number = 0u64;
-            loop {
-                line.clear();
-                if reader.read_until(b'\n', &mut line)? == 0 {
-                    break;
-                }
-                number += 1;
-                let record = line.strip_suffix(b"\n").unwrap_or(&line);
-                let record = record.strip_suffix(b"\r").unwrap_or(record);
-                if record.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                let key = probe_key(record, fields, number).map_err(|failure| {
-                    Stop::from(failure.into_difference(format, &as_input(input)))
-                })?;
-                route(number, key_hash(&key, &mut key_text), record)?;
-            }
-        }
-        Some((layout, side)) => {
-            let mut reader = super::csv::reader_builder(format, &spec.csv)
-                .from_reader(BufReader::with_capacity(256 * 1024, file));
-            let mut record = csv::ByteRecord::new();
-            loop {
-                match reader.read_byte_record(&mut record) {
-                    Ok(true) => {
-                        let line = record.position().map_or(0, |p| p.line());
-                        let mut key: Vec<Value> = Vec::with_capacity(layout.keys[side].len());
-                        for (k, i) in layout.keys[side].iter().enumerate() {
-                            key.push(match i.and_then(|i| record.get(i).map(|f| (i, f))) {
-                                Some((i, field)) => match std::str::from_utf8(field) {
-                                    Ok(text) => Value::String(text.to_owned()),
-                                    Err(_) => {
-                                        let name = fields.get(k).map_or("", String::as_str);
-                                        let failure = not_utf8(line, i + 1, name);
-                                        return Err(Stop::from(
-                                            failure.into_difference(format, &as_input(input)),
-                                        ));
-                                    }
-                                },
-                                None => Value::Null,
-                            });
-                        }
-                        route(
-                            line,
-                            key_hash(&key, &mut key_text),
-                            &encode_fields(&record, &layout.positions[side]),
-                        )?;
-                    }
-                    Ok(false) => break,
-                    Err(e) => return Err(csv_failure(format, input, e).into()),
-                }
-            }
-        }
-    }
-    for writer in &mut writers {
-        writer.flush()?;
-    }
-    Ok(paths)
-}
-
-/// Parse failures found in pass 2, per side.
-type Malformed = [Option<ParseFailure>; 2];
-
-/// Pass 2 for one partition: byte-identical records of keys that occur once per side cancel;
-/// everything else is parsed and compared by the walker.
-fn compare_partition(
-    spec: &DiffSpec,
-    layout: Option<&CsvLayout>,
-    [lpath, rpath]: [&Path; 2],
-    sides: [&str; 2],
-    findings: &mut Findings<'_>,
-) -> io::Result<Result<(), Malformed>> {
-    let parts = [Partition::read(lpath)?, Partition::read(rpath)?];
-    // Keys seen more than once on a side are compared in full, so the walker reports them.
-    let mut counts: HashMap<u64, [u32; 2], std::hash::BuildHasherDefault<Prehashed>> =
-        HashMap::default();
-    for (side, part) in parts.iter().enumerate() {
-        for record in &part.records {
-            counts.entry(record.key).or_default()[side] += 1;
-        }
-    }
-    let unique = |key: u64| counts.get(&key).is_some_and(|c| c[0] <= 1 && c[1] <= 1);
-    let mut keep = [
-        vec![true; parts[0].records.len()],
-        vec![true; parts[1].records.len()],
-    ];
-    let hashes = |part: &Partition| {
-        let mut hashes: Vec<(u64, u32)> = (0..part.records.len())
-            .filter(|&i| unique(part.records[i].key))
-            .map(|i| (xxh3_64(part.bytes(i)), i as u32))
-            .collect();
-        hashes.sort_unstable();
-        hashes
-    };
-    let (lh, rh) = (hashes(&parts[0]), hashes(&parts[1]));
-    let (mut a, mut b) = (0, 0);
-    while a < lh.len() && b < rh.len() {
-        match lh[a].0.cmp(&rh[b].0) {
-            std::cmp::Ordering::Less => a += 1,
-            std::cmp::Ordering::Greater => b += 1,
-            std::cmp::Ordering::Equal => {
-                let hash = lh[a].0;
-                let a_end = a + lh[a..].iter().take_while(|(h, _)| *h == hash).count();
-                let b_end = b + rh[b..].iter().take_while(|(h, _)| *h == hash).count();
-                for &(_, j) in &rh[b..b_end] {
-                    let bytes = parts[1].bytes(j as usize);
-                    let partner = lh[a..a_end]
-                        .iter()
-                        .map(|&(_, i)| i as usize)
-                        .find(|&i| keep[0][i] && parts[0].bytes(i) == bytes);
-                    if let Some(i) = partner {
-                        keep[0][i] = false;
-                        keep[1][j as usize] = false;
-                    }
-                }
-                (a, b) = (a_end, b_end);
-            }
-        }
-    }
-    let fields = root_key(spec);
-    let parsed = |side: usize| -> Result<(Value, Vec<Difference>), ParseFailure> {
-        let part = &parts[side];
-        let mut records: Vec<(u64, Value)> = Vec::new();
-        let mut duplicates = Vec::new();
-        for i in (0..part.records.len()).filter(|&i| keep[side][i]) {
-            let line = part.records[i].line;
-            let (record, found) = parse_record(layout, line, part.bytes(i))?;
-            for duplicate in found {
-                duplicates.push(record_duplicate(
-                    &fields,
-                    &record,
-                    line,
-                    duplicate,
-                    sides[side],
-                ));
-            }
-            records.push((line, record));
-        }
-        records.sort_by_key(|(line, _)| *line);
-        Ok((
-            Value::Array(records.into_iter().map(|(_, v)| v).collect()),
-            duplicates,
-        ))
-    };
-    match (parsed(0), parsed(1)) {
-        (Ok((l, ldup)), Ok((r, rdup))) => {
-            for difference in ldup.into_iter().chain(rdup) {
-                findings.push(difference);
-            }
-            let leaves = match layout {
-                Some(_) => value::Leaves::Cells,
-                None => value::Leaves::Json,
-            };
-            value::diff_values_as(leaves, &l, &r, &spec.rules, findings);
-            Ok(Ok(()))
-        }
-        (l, r) => Ok(Err([l.err(), r.err()])),
-    }
-}
-
-/// The root match rule's id and key fields (streaming is only used when there is one).
-fn root_rule(spec: &DiffSpec) -> Option<(usize, Vec<String>)> {
+/// The key fields of the root key rule (the in-memory NDJSON parse names records by them).
+pub(super) fn root_key(spec: &DiffSpec) -> Vec<String> {
     spec.rules
         .matching
         .iter()
         .find(|r| r.path.as_ref().is_some_and(|p| p.segments().is_empty()))
         .and_then(|r| match &r.action {
-            super::ArrayMatch::Keyed(fields) => Some((r.id, fields.clone())),
+            super::ArrayMatch::Keyed(fields) => Some(fields.clone()),
             _ => None,
         })
-}
-
-pub(super) fn root_key(spec: &DiffSpec) -> Vec<String> {
-    root_rule(spec)
-        .map(|(_, fields)| fields)
         .unwrap_or_default()
-}
-
-fn parse_record(
-    layout: Option<&CsvLayout>,
-    line: u64,
-    bytes: &[u8],
-) -> Result<(Value, Vec<json::Duplicate>), ParseFailure> {
-    match layout {
-        Some(layout) => decode_fields(bytes, &layout.common)
-            .map(|fields| (Value::Object(fields), Vec::new()))
-            .map_err(|position| not_utf8(line, position + 1, &layout.common[position])),
-        None => json::parse_document(bytes)
-            .map(|parsed| (parsed.value, parsed.duplicates))
-            .map_err(|mut failure| {
-                // The parser counts lines within the record; the record starts at `line`.
-                let offset = usize::try_from(line)
-                    .unwrap_or(usize::MAX)
-                    .saturating_sub(1);
-                failure.line += offset;
-                failure
-            }),
-    }
 }
 
 /// A member duplicated inside a keyed record, at the record's keyed path (as the walker names
@@ -442,199 +415,8 @@ fn record_duplicate(
 
 /// The path of a record keyed by `fields`, as the walker names it: `$[?@.id==1]`.
 pub(super) fn record_path(fields: &[String], record: &Value) -> String {
-    let values: Vec<Value> = fields
-        .iter()
-        .map(|f| record.get(f).cloned().unwrap_or(Value::Null))
-        .collect();
+    let values = record::key_of(record, fields);
     let mut path = super::JsonPath::root();
     path.push(super::path::key_filter(fields, &values));
     path.to_string()
-}
-
-/// A CSV field that is not valid UTF-8, as a failure (the in-memory reader refuses it too).
-fn not_utf8(line: u64, column: usize, name: &str) -> ParseFailure {
-    ParseFailure {
-        line: usize::try_from(line).unwrap_or(usize::MAX),
-        column,
-        message: format!("field `{name}` is not valid UTF-8"),
-    }
-}
-
-/// Whether a comparison can stream: a record format keyed at the root.
-pub fn can_stream(format: Format, spec: &DiffSpec) -> bool {
-    matches!(format, Format::Ndjson | Format::Csv | Format::Tsv) && !root_key(spec).is_empty()
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-    use serde_json::json;
-
-    use super::*;
-    use crate::diff::{DiffKind, Input, NoWaivers, Rules};
-
-    fn keyed_spec(fields: &[&str]) -> DiffSpec {
-        DiffSpec {
-            rules: Rules::default()
-                .with_record_key(0, fields.iter().map(|f| (*f).to_owned()).collect()),
-            ..DiffSpec::default()
-        }
-    }
-
-    /// Runs both paths on the same contents; returns (streamed, in memory) findings.
-    fn both(
-        format: Format,
-        spec: &DiffSpec,
-        left: &[u8],
-        right: &[u8],
-    ) -> (FindingsSummary, FindingsSummary) {
-        let dir = tempfile::tempdir().unwrap();
-        let (lp, rp) = (dir.path().join("l"), dir.path().join("r"));
-        std::fs::write(&lp, left).unwrap();
-        std::fs::write(&rp, right).unwrap();
-        let mut streamed = Findings::new("out", &NoWaivers, usize::MAX);
-        diff_keyed_files(
-            format,
-            spec,
-            &StreamInput {
-                side: "left",
-                name: "l",
-                path: &lp,
-            },
-            &StreamInput {
-                side: "right",
-                name: "r",
-                path: &rp,
-            },
-            &mut streamed,
-        )
-        .unwrap();
-        let mut memory = Findings::new("out", &NoWaivers, usize::MAX);
-        format.differ().diff(
-            format,
-            &Input {
-                side: "left",
-                name: "l",
-                bytes: left,
-            },
-            &Input {
-                side: "right",
-                name: "r",
-                bytes: right,
-            },
-            spec,
-            &mut memory,
-        );
-        (streamed.finish(), memory.finish())
-    }
-
-    fn sorted(summary: &FindingsSummary) -> Vec<(String, DiffKind, Option<Value>, Option<Value>)> {
-        let mut items: Vec<_> = summary
-            .differences
-            .iter()
-            .map(|d| (d.path.clone(), d.kind, d.left.clone(), d.right.clone()))
-            .collect();
-        items.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
-        items
-    }
-
-    #[test]
-    fn ndjson_records_stream_by_key() {
-        let left = b"{\"id\":1,\"v\":\"a\"}\n{\"id\":2,\"v\":\"b\"}\n{\"id\":3,\"v\":\"c\"}\n";
-        let right = b"{\"id\":3,\"v\":\"c\"}\r\n\n{\"id\":2,\"v\":\"B\"}\n{\"id\":4,\"v\":\"d\"}\n";
-        let (streamed, memory) = both(Format::Ndjson, &keyed_spec(&["id"]), left, right);
-        assert_eq!(sorted(&streamed), sorted(&memory));
-        assert_eq!(
-            sorted(&streamed)
-                .iter()
-                .map(|(p, k, _, _)| (p.as_str(), *k))
-                .collect::<Vec<_>>(),
-            [
-                ("$[?@.id==1]", DiffKind::Removed),
-                ("$[?@.id==2].v", DiffKind::Changed),
-                ("$[?@.id==4]", DiffKind::Added)
-            ]
-        );
-    }
-
-    #[test]
-    fn a_member_twice_in_a_record_is_named_alike_streaming_and_in_memory() {
-        let left = b"{\"id\":1,\"v\":1,\"v\":2}\n{\"id\":2,\"v\":3}\n";
-        let right = b"{\"id\":2,\"v\":3}\n{\"id\":1,\"v\":2}\n";
-        let (streamed, memory) = both(Format::Ndjson, &keyed_spec(&["id"]), left, right);
-        assert_eq!(sorted(&streamed), sorted(&memory));
-        assert_eq!(
-            sorted(&streamed)
-                .iter()
-                .map(|(p, k, _, _)| (p.as_str(), *k))
-                .collect::<Vec<_>>(),
-            [("$[?@.id==1].v", DiffKind::DuplicateKey)]
-        );
-    }
-
-    #[test]
-    fn csv_streams_whatever_the_column_order() {
-        let left = b"id,state,extra\n1,new,x\n2,open,y\n";
-        let right = b"state,id\nopen,2\nclosed,1\n";
-        let (streamed, memory) = both(Format::Csv, &keyed_spec(&["id"]), left, right);
-        assert_eq!(sorted(&streamed), sorted(&memory));
-        assert_eq!(streamed.total, 2, "{:?}", streamed.differences);
-    }
-
-    #[test]
-    fn parse_errors_name_the_line() {
-        let left = b"{\"id\":1}\n{\"id\":2}\n";
-        let right = b"{\"id\":1}\n{\"id\":2}\n{\"id\":3,}\n";
-        let (streamed, _) = both(Format::Ndjson, &keyed_spec(&["id"]), left, right);
-        let note = streamed.differences[0].note.clone().unwrap();
-        assert!(
-            note.contains("right output `r` is not valid ndjson: line 3, column 9"),
-            "{note}"
-        );
-        let (streamed, _) = both(
-            Format::Csv,
-            &keyed_spec(&["id"]),
-            b"id,v\n1,a\n",
-            b"id,v\n1,a\n2\n",
-        );
-        let note = streamed.differences[0].note.clone().unwrap();
-        assert!(
-            note.contains("line 3") && note.contains("1 fields but the header has 2"),
-            "{note}"
-        );
-    }
-
-    fn record() -> impl Strategy<Value = Value> {
-        prop_oneof![
-            Just(json!(null)),
-            any::<i16>().prop_map(|n| json!(n)),
-            "[a-c]{0,3}".prop_map(|s| json!(s)),
-            prop::collection::vec(any::<u8>().prop_map(|n| json!(n % 3)), 0..3)
-                .prop_map(Value::Array),
-        ]
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(128))]
-
-        /// Streaming finds exactly what the in-memory walk finds, duplicate keys included.
-        #[test]
-        fn streaming_matches_the_in_memory_diff(
-            left in prop::collection::vec((0u16..25, record()), 0..40),
-            right in prop::collection::vec((0u16..25, record()), 0..40),
-            seed in any::<u64>(),
-        ) {
-            let lines = |records: &[(u16, Value)], salt: u64| {
-                let mut lines: Vec<String> = records.iter().map(|(id, v)| json!({"id": id, "v": v}).to_string()).collect();
-                let len = lines.len();
-                for i in (1..len).rev() {
-                    lines.swap(i, ((seed ^ salt).wrapping_mul(i as u64 + 7) % (i as u64 + 1)) as usize);
-                }
-                lines.join("\n").into_bytes()
-            };
-            let (streamed, memory) = both(Format::Ndjson, &keyed_spec(&["id"]), &lines(&left, 1), &lines(&right, 2));
-            prop_assert_eq!(sorted(&streamed), sorted(&memory));
-            prop_assert_eq!(streamed.total, memory.total);
-        }
-    }
 }

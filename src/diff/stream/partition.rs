@@ -1,6 +1,7 @@
-//! The temporary partition files: records appended as `[line u64][key hash u64][len u32][bytes]`
-//! and read back whole, CSV records re-encoded as length-prefixed fields in canonical column
-//! order, and a pass-through hasher for keys that are hashes already.
+//! The temporary partition files: records appended as `[line u64][ordinal u64][key hash u64]
+//! [content hash u64][flags u8][len u32][bytes]` and read back whole, CSV records re-encoded as
+//! length-prefixed fields in canonical column order, and a pass-through hasher for keys that are
+//! hashes already.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -8,15 +9,32 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-/// Bytes before each stored record: line (u64), key hash (u64), length (u32).
-pub(super) const HEADER: usize = 20;
+/// Bytes before each stored record: line, ordinal, key hash, content hash (u64 each), flags
+/// (u8), length (u32).
+pub(super) const HEADER: usize = 37;
 
-/// A stored record: where it starts in its file, its key's hash, and where its bytes lie in the
-/// partition buffer.
+/// The record must be parsed and compared even if its partner holds the same bytes (it holds a
+/// member twice, which is a finding on its own).
+pub(super) const MUST_PARSE: u8 = 1;
+
+/// What is known of a record before it is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Meta {
+    /// Where it starts in its file (1-based line), for parse errors and notes.
+    pub line: u64,
+    /// Its position among the records of its side (0-based), as the in-memory array has it.
+    pub ordinal: u64,
+    /// The hash of its key.
+    pub key: u64,
+    /// The hash of its stored bytes.
+    pub content: u64,
+    pub flags: u8,
+}
+
+/// A stored record: what was known of it, and where its bytes lie in the partition buffer.
 #[derive(Debug, Clone)]
 pub(super) struct Stored {
-    pub line: u64,
-    pub key: u64,
+    pub meta: Meta,
     pub range: std::ops::Range<usize>,
 }
 
@@ -32,19 +50,24 @@ impl Partition {
         File::open(path)?.read_to_end(&mut data)?;
         let mut records = Vec::new();
         let mut at = 0;
-        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+        let word =
+            |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
         while data.len() >= at + HEADER {
-            let line = word(&data[at..at + 8]);
-            let key = word(&data[at + 8..at + 16]);
+            let meta = Meta {
+                line: word(&data, at),
+                ordinal: word(&data, at + 8),
+                key: word(&data, at + 16),
+                content: word(&data, at + 24),
+                flags: data[at + 32],
+            };
             let len =
-                u32::from_le_bytes(data[at + 16..at + 20].try_into().unwrap_or([0; 4])) as usize;
+                u32::from_le_bytes(data[at + 33..at + 37].try_into().unwrap_or([0; 4])) as usize;
             let start = at + HEADER;
             if data.len() < start + len {
                 return Err(io::Error::other("truncated partition file"));
             }
             records.push(Stored {
-                line,
-                key,
+                meta,
                 range: start..start + len,
             });
             at = start + len;
@@ -57,32 +80,21 @@ impl Partition {
     }
 }
 
-/// Appends a record to `out`: header (line, key hash, length), then its bytes.
-pub(super) fn write_record(
-    out: &mut impl Write,
-    line: u64,
-    key: u64,
-    bytes: &[u8],
-) -> io::Result<()> {
-    out.write_all(&line.to_le_bytes())?;
-    out.write_all(&key.to_le_bytes())?;
-    out.write_all(
+/// Appends a record to `out`: header, then its bytes.
+pub(super) fn write_record(out: &mut impl Write, meta: &Meta, bytes: &[u8]) -> io::Result<()> {
+    let mut header = [0u8; HEADER];
+    header[..8].copy_from_slice(&meta.line.to_le_bytes());
+    header[8..16].copy_from_slice(&meta.ordinal.to_le_bytes());
+    header[16..24].copy_from_slice(&meta.key.to_le_bytes());
+    header[24..32].copy_from_slice(&meta.content.to_le_bytes());
+    header[32] = meta.flags;
+    header[33..].copy_from_slice(
         &u32::try_from(bytes.len())
             .map_err(io::Error::other)?
             .to_le_bytes(),
-    )?;
+    );
+    out.write_all(&header)?;
     out.write_all(bytes)
-}
-
-/// A CSV record's common fields as one byte string: `[len u32][bytes]` per field.
-pub(super) fn encode_fields(record: &csv::ByteRecord, positions: &[usize]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(record.as_slice().len() + 4 * positions.len());
-    for &i in positions {
-        let field = record.get(i).unwrap_or_default();
-        out.extend_from_slice(&(field.len() as u32).to_le_bytes());
-        out.extend_from_slice(field);
-    }
-    out
 }
 
 /// The fields of an encoded record by column. A field that is not valid UTF-8 is an error
@@ -97,7 +109,7 @@ pub(super) fn decode_fields(bytes: &[u8], columns: &[String]) -> Result<Map<Stri
             .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
         let field = rest.get(4..4 + len).unwrap_or_default();
         let text = std::str::from_utf8(field).map_err(|_| position)?;
-        map.insert(column.clone(), Value::String(text.to_owned()));
+        map.insert(column.clone(), super::rows::cell(text));
         rest = rest.get(4 + len..).unwrap_or_default();
     }
     Ok(map)
