@@ -21,7 +21,7 @@ fn keyed(path: JsonPath) -> DiffSpec {
 
 /// What both paths must agree on: differences, a parse failure's note with them (a record's
 /// duplicate member notes its line only when streamed), counts and rule use.
-fn said(s: &FindingsSummary) -> (Vec<String>, usize, Vec<(usize, u64)>) {
+fn said(s: &FindingsSummary) -> (Vec<String>, usize, Vec<(usize, u64, u64)>) {
     let mut items: Vec<String> = s
         .differences
         .iter()
@@ -31,7 +31,7 @@ fn said(s: &FindingsSummary) -> (Vec<String>, usize, Vec<(usize, u64)>) {
         })
         .collect();
     items.sort();
-    (items, s.total, s.rule_hits.iter().map(|(k, v)| (*k, *v)).collect())
+    (items, s.total, s.rule_hits.iter().map(|(k, v)| (*k, v.applied, v.judged)).collect())
 }
 
 fn memory(format: Format, spec: &DiffSpec, left: &[u8], right: &[u8]) -> FindingsSummary {
