@@ -45,15 +45,7 @@ pub fn diff_values_as(
     rules: &Rules,
     findings: &mut Findings<'_>,
 ) {
-    let mut walker = Walker {
-        rules,
-        leaves,
-        findings,
-        path: JsonPath::root(),
-        placeholders: [Placeholders::default(), Placeholders::default()],
-        visit_equal: rules.has_placeholders(),
-    };
-    walker.node(left, right);
+    Walker::new(leaves, JsonPath::root(), rules, findings).node(left, right);
 }
 
 /// Compares two arrays at `path` as the walker compares arrays that differ, even when these two
@@ -66,15 +58,7 @@ pub fn diff_arrays_at(
     rules: &Rules,
     findings: &mut Findings<'_>,
 ) {
-    let mut walker = Walker {
-        rules,
-        leaves,
-        findings,
-        path,
-        placeholders: [Placeholders::default(), Placeholders::default()],
-        visit_equal: rules.has_placeholders(),
-    };
-    walker.array(left, right);
+    Walker::new(leaves, path, rules, findings).array(left, right);
 }
 
 struct Walker<'r, 'f, 'w> {
@@ -86,6 +70,24 @@ struct Walker<'r, 'f, 'w> {
     placeholders: [Placeholders; 2],
     /// Walk equal subtrees too, so placeholders are numbered in the same order on both sides.
     visit_equal: bool,
+}
+
+impl<'r, 'f, 'w> Walker<'r, 'f, 'w> {
+    fn new(
+        leaves: Leaves,
+        path: JsonPath,
+        rules: &'r Rules,
+        findings: &'f mut Findings<'w>,
+    ) -> Self {
+        Walker {
+            rules,
+            leaves,
+            findings,
+            path,
+            placeholders: [Placeholders::default(), Placeholders::default()],
+            visit_equal: rules.has_placeholders(),
+        }
+    }
 }
 
 impl Walker<'_, '_, '_> {
