@@ -76,6 +76,12 @@ pub fn clusters(cases: &[CaseOutcome]) -> Vec<Cluster> {
     for (label, name, output) in &outputs {
         let fold = &folded[name.as_str()];
         let pattern_of = |raw: &str| fold.get(raw).cloned().unwrap_or_else(|| raw.to_owned());
+        // Each stored difference's cluster pattern, worked out once per output, not per tally.
+        let stored: Vec<String> = output
+            .differences
+            .iter()
+            .map(|d| pattern_of(&fold_path(&d.path)))
+            .collect();
         for tally in &output.clusters {
             let pattern = pattern_of(&tally.pattern);
             let parts = [(false, tally.count - tally.waived), (true, tally.waived)];
@@ -114,7 +120,7 @@ pub fn clusters(cases: &[CaseOutcome]) -> Vec<Cluster> {
                             d.kind == tally.kind
                                 && d.waiver.is_some() == waived
                                 && !taken(*i)
-                                && pattern_of(&fold_path(&d.path)) == pattern
+                                && stored[*i] == pattern
                         })
                 {
                     cluster.examples.push(ClusterExample {
