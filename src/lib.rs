@@ -19,3 +19,5 @@ pub mod judge;
 pub mod outcome;
 pub mod report;
 pub mod runner;
+pub mod style;
+pub mod units;

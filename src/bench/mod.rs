@@ -58,8 +58,8 @@ impl Metric {
     /// How a value of this metric reads.
     pub fn format(self, value: f64) -> String {
         match self {
-            Metric::Wall | Metric::Cpu => crate::runner::format_ms(value),
-            Metric::Memory => crate::report::format_kib(value as u64),
+            Metric::Wall | Metric::Cpu => crate::units::format_ms(value),
+            Metric::Memory => crate::units::format_kib(value as u64),
         }
     }
 }

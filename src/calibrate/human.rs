@@ -6,7 +6,8 @@
 use std::fmt::Write as _;
 
 use super::{Calibration, SideCalibration, Variation};
-use crate::report::{plural, short_value};
+use crate::report::short_value;
+use crate::units::plural;
 
 /// Characters of each value shown in a table's example column.
 const EXAMPLE: usize = 40;

@@ -244,8 +244,8 @@ impl Seen {
             text: format!(
                 "in {} of {} ({})",
                 most(|v| v.repeats),
-                crate::report::plural(repeats, "repeat"),
-                crate::report::plural(fixtures, "fixture")
+                crate::units::plural(repeats, "repeat"),
+                crate::units::plural(fixtures, "fixture")
             ),
             example: format!(
                 "{} → {}",

@@ -24,7 +24,7 @@ pub fn render(proposal: &Proposal, header: &Header) -> String {
     let runs = format!(
         "{} runs of each side over {}",
         header.runs,
-        crate::report::plural(header.fixtures, "fixture")
+        crate::units::plural(header.fixtures, "fixture")
     );
     if proposal.blocks.is_empty() {
         let _ = writeln!(

@@ -142,21 +142,10 @@ impl Clip {
     /// `64.0 MiB in all, blake3 3f2a9c1e…`.
     pub fn describe(&self) -> String {
         let short: String = self.blake3.chars().take(12).collect();
-        format!("{} in all, blake3 {short}…", human_bytes(self.bytes))
-    }
-}
-
-/// Sizes for people: `812 B`, `4 KiB`, `64.0 MiB`, `1.00 GiB` (reports' `format_kib` too).
-pub fn human_bytes(bytes: u64) -> String {
-    const KIB: u64 = 1024;
-    if bytes < KIB {
-        format!("{bytes} B")
-    } else if bytes < KIB * KIB {
-        format!("{} KiB", bytes / KIB)
-    } else if bytes < KIB * KIB * KIB {
-        format!("{:.1} MiB", bytes as f64 / (KIB * KIB) as f64)
-    } else {
-        format!("{:.2} GiB", bytes as f64 / (KIB * KIB * KIB) as f64)
+        format!(
+            "{} in all, blake3 {short}…",
+            crate::units::human_bytes(self.bytes)
+        )
     }
 }
 

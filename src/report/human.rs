@@ -8,19 +8,14 @@
 //! + $.advisories[?@.advisory_id=='A-9']  added  {"advisory_id":"A-9",…}
 //! ```
 
-use super::inert::inert_line;
-use std::io::{self, Write};
+use anstyle::Style;
 
-use anstyle::{AnsiColor, Style};
+use super::inert::inert_line;
+use crate::style::{ADDED, CHANGED, DIM, REMOVED, WARN};
+use std::io::{self, Write};
 
 use super::{moved_summary, short_value};
 use crate::diff::{DiffKind, Difference, JsonPath, Segment};
-
-const RED: Style = AnsiColor::Red.on_default();
-const GREEN: Style = AnsiColor::Green.on_default();
-const CYAN: Style = AnsiColor::Cyan.on_default();
-const YELLOW: Style = AnsiColor::Yellow.on_default();
-const DIM: Style = Style::new().dimmed();
 
 /// Characters of a value shown per line.
 const VALUE_WIDTH: usize = 100;
@@ -28,13 +23,13 @@ const VALUE_WIDTH: usize = 100;
 /// The mark and colour of a kind.
 fn mark(kind: DiffKind) -> (char, Style) {
     match kind {
-        DiffKind::Added | DiffKind::ExtraFile => ('+', GREEN),
-        DiffKind::Removed | DiffKind::MissingFile => ('-', RED),
+        DiffKind::Added | DiffKind::ExtraFile => ('+', ADDED),
+        DiffKind::Removed | DiffKind::MissingFile => ('-', REMOVED),
         DiffKind::ParseError
         | DiffKind::DuplicateKey
         | DiffKind::Truncated
         | DiffKind::Unreadable
-        | DiffKind::SpecialFile => ('!', YELLOW),
+        | DiffKind::SpecialFile => ('!', WARN),
         DiffKind::Changed
         | DiffKind::TypeChanged
         | DiffKind::OverTolerance
@@ -44,7 +39,7 @@ fn mark(kind: DiffKind) -> (char, Style) {
         | DiffKind::Moved
         | DiffKind::NumberFormat
         | DiffKind::WithinTolerance
-        | DiffKind::Multiplicity => ('~', CYAN),
+        | DiffKind::Multiplicity => ('~', CHANGED),
     }
 }
 
@@ -75,12 +70,12 @@ fn values(d: &Difference) -> String {
     let show = |v| short_value(v, VALUE_WIDTH);
     match (&d.left, &d.right) {
         (Some(_), Some(_)) => format!(
-            "{RED}{}{RED:#} → {GREEN}{}{GREEN:#}",
+            "{REMOVED}{}{REMOVED:#} → {ADDED}{}{ADDED:#}",
             show(d.left.as_ref()),
             show(d.right.as_ref())
         ),
-        (Some(_), None) => format!("{RED}{}{RED:#}", show(d.left.as_ref())),
-        (None, Some(_)) => format!("{GREEN}{}{GREEN:#}", show(d.right.as_ref())),
+        (Some(_), None) => format!("{REMOVED}{}{REMOVED:#}", show(d.left.as_ref())),
+        (None, Some(_)) => format!("{ADDED}{}{ADDED:#}", show(d.right.as_ref())),
         (None, None) => String::new(),
     }
 }
@@ -109,7 +104,7 @@ pub fn write_differences(w: &mut dyn Write, differences: &[Difference]) -> io::R
         match split_record(&d.path) {
             Some((record, field)) => {
                 if current.as_deref() != Some(record.as_str()) {
-                    writeln!(w, "{CYAN}~{CYAN:#} {}", inert_line(&record))?;
+                    writeln!(w, "{CHANGED}~{CHANGED:#} {}", inert_line(&record))?;
                     current = Some(record);
                 }
                 writeln!(

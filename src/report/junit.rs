@@ -14,9 +14,10 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::inert::inert;
-use super::{Render, ReportError, golden_origin, plural, short_value};
+use super::{Render, ReportError, golden_origin, short_value};
 use crate::bench::BudgetVerdict;
 use crate::outcome::{CaseOutcome, NotRun, RunResults, Verdict};
+use crate::units::plural;
 
 pub struct Junit;
 

@@ -5,10 +5,11 @@
 
 use std::fmt::{self, Write};
 
-use super::{Render, ReportError, format_kib, golden_origin, plural, short_value};
+use super::{Render, ReportError, golden_origin, short_value};
 use crate::diff::Difference;
 use crate::outcome::{CaseOutcome, Compared, OutputComparison, Reference, RunResults};
-use crate::runner::format_ms;
+use crate::units::format_ms;
+use crate::units::{format_kib, plural};
 
 pub struct Markdown;
 

@@ -129,11 +129,6 @@ pub fn read_results(path: &Path) -> Result<RunResults, ReportError> {
     })
 }
 
-/// Formats KiB for people: `812 KiB`, `52.1 MiB`.
-pub fn format_kib(kib: u64) -> String {
-    crate::diff::model::human_bytes(kib.saturating_mul(1024))
-}
-
 /// Where a case's golden came from, on one line: `golden/main/small, recorded
 /// 2026-11-22T10:00:00Z from the legacy (version 3f2c1e0) with parity 0.1.0`, and whether it is stale or has a pending
 /// update.
@@ -157,7 +152,6 @@ pub fn golden_origin(golden: &GoldenCheck) -> String {
     text
 }
 
-/// `1 difference`, `3 differences`.
 /// How a rule was used, for a table cell: `12`, `0 (**stale**: no value at its path differed)`,
 /// `0 (judged 4, allowed none)`, `0 (not exercised by this selection)`.
 pub fn rule_use(rule: &crate::outcome::RuleUsage, stale: &str) -> String {
@@ -169,16 +163,6 @@ pub fn rule_use(rule: &crate::outcome::RuleUsage, stale: &str) -> String {
         format!("0 (judged {}, allowed none)", rule.judged)
     } else {
         rule.applied.to_string()
-    }
-}
-
-pub fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else if noun.ends_with('s') || noun.ends_with('x') || noun.ends_with("ch") {
-        format!("{n} {noun}es")
-    } else {
-        format!("{n} {noun}s")
     }
 }
 

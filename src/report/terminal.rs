@@ -2,21 +2,15 @@
 //! rules and expired waivers, the verdict counts, and where the reports are. Colour goes through
 //! anstream, which drops it when the stream is not a terminal or `NO_COLOR` is set.
 
+use crate::style::{BOLD, DIM, FAIL, PASS, WARN};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use anstyle::{AnsiColor, Style};
-
 use super::inert::inert_line as shown;
-use super::{golden_origin, plural, short_value};
+use super::{golden_origin, short_value};
 use crate::bench::BudgetVerdict;
 use crate::outcome::{GoldenCheck, RunResults, Verdict};
-
-const RED: Style = AnsiColor::Red.on_default().bold();
-const GREEN: Style = AnsiColor::Green.on_default().bold();
-const YELLOW: Style = AnsiColor::Yellow.on_default();
-const DIM: Style = Style::new().dimmed();
-const BOLD: Style = Style::new().bold();
+use crate::units::plural;
 
 /// Differences shown per failing case.
 const SHOWN: usize = 3;
@@ -56,7 +50,7 @@ pub fn write_rule_warnings(w: &mut dyn Write, results: &RunResults) -> io::Resul
     for rule in results.rules.iter().filter(|r| r.stale) {
         writeln!(
             w,
-            "{YELLOW}warning{YELLOW:#}: rule {} ({} {} on `{}`) matched no value that differed in \
+            "{WARN}warning{WARN:#}: rule {} ({} {} on `{}`) matched no value that differed in \
              this run; is it still needed?",
             rule.id + 1,
             rule.kind,
@@ -92,7 +86,7 @@ pub fn write_summary(
         let unwaived = case.differences() - case.waived();
         writeln!(
             w,
-            "{RED}✗{RED:#} {BOLD}{}{BOLD:#}  {}{}",
+            "{FAIL}✗{FAIL:#} {BOLD}{}{BOLD:#}  {}{}",
             shown(&case.label()),
             case.verdict.describe(),
             if unwaived > 0 {
@@ -167,7 +161,7 @@ pub fn write_summary(
     for expired in results.expired_exceptions() {
         writeln!(
             w,
-            "{RED}expired{RED:#}: {expired}; it no longer applies and fails the run until renewed or removed"
+            "{FAIL}expired{FAIL:#}: {expired}; it no longer applies and fails the run until renewed or removed"
         )?;
     }
     let unwaived: Vec<_> = results
@@ -211,9 +205,9 @@ pub fn write_summary(
                 .filter(|(_, m)| m.judgement.gating && m.judgement.verdict != BudgetVerdict::Within)
             {
                 let style = if m.judgement.verdict == BudgetVerdict::Exceeded {
-                    RED
+                    FAIL
                 } else {
-                    YELLOW
+                    WARN
                 };
                 writeln!(
                     w,
@@ -229,9 +223,9 @@ pub fn write_summary(
             }
         }
         let style = match bench.verdict {
-            BudgetVerdict::Within => GREEN,
-            BudgetVerdict::Inconclusive => YELLOW,
-            BudgetVerdict::Exceeded => RED,
+            BudgetVerdict::Within => PASS,
+            BudgetVerdict::Inconclusive => WARN,
+            BudgetVerdict::Exceeded => FAIL,
         };
         writeln!(
             w,
@@ -247,9 +241,9 @@ pub fn write_summary(
         .map(|(v, n)| format!("{n} {v}"))
         .collect();
     let (style, word) = if results.summary.exit_code == 0 {
-        (GREEN, "PASS")
+        (PASS, "PASS")
     } else {
-        (RED, "FAIL")
+        (FAIL, "FAIL")
     };
     writeln!(
         w,
@@ -270,7 +264,7 @@ pub fn write_summary(
     if pending > 0 {
         writeln!(
             w,
-            "{YELLOW}review{YELLOW:#}: {} written; decide with `parity golden review` (or `parity golden accept|reject`)",
+            "{WARN}review{WARN:#}: {} written; decide with `parity golden review` (or `parity golden accept|reject`)",
             plural(pending, "pending golden change")
         )?;
     }

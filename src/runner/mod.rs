@@ -110,21 +110,15 @@ impl RunStatus {
             RunStatus::Exited { code } => format!("exit {code}"),
             RunStatus::Signaled { name, .. } => format!("killed by {name}"),
             RunStatus::TimedOut { after_ms } => {
-                format!("timed out after {}", format_ms(*after_ms as f64))
+                format!(
+                    "timed out after {}",
+                    crate::units::format_ms(*after_ms as f64)
+                )
             }
             RunStatus::SpawnFailed { message } => format!("could not start: {message}"),
             RunStatus::Interrupted => "interrupted".to_owned(),
             RunStatus::HarnessFailed { message } => format!("parity failed to run it: {message}"),
         }
-    }
-}
-
-/// Formats milliseconds for people: `850 ms`, `1.25 s`.
-pub fn format_ms(ms: f64) -> String {
-    if ms < 1000.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{:.2} s", ms / 1000.0)
     }
 }
 

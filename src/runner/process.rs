@@ -306,14 +306,14 @@ fn killed_notes(end: End, usage: &Usage) -> Vec<String> {
         };
         notes.push(format!(
             "parity killed {} {when}: {}",
-            crate::report::plural(killed.len(), "process"),
+            crate::units::plural(killed.len(), "process"),
             list(&killed)
         ));
     }
     if !usage.survivors.is_empty() {
         notes.push(format!(
             "{} could not be killed: {}",
-            crate::report::plural(usage.survivors.len(), "process"),
+            crate::units::plural(usage.survivors.len(), "process"),
             list(&usage.survivors)
         ));
     }

@@ -1,18 +1,16 @@
 //! Printing what `parity diff` found: grouped and coloured for people, or one JSON document.
 
+use crate::style::{ADDED, BOLD, CHANGED, DIM, REMOVED};
 use std::io::Write;
 
-use anstyle::Style;
 use serde_json::{Value, json};
 
 use super::super::DiffArgs;
 use super::Compared;
 use crate::diff::{Difference, Format};
+use crate::report::human;
 use crate::report::inert::inert;
-use crate::report::{human, plural};
-
-const BOLD: Style = Style::new().bold();
-const DIM: Style = Style::new().dimmed();
+use crate::units::plural;
 
 pub(super) fn print_human(args: &DiffArgs, compared: &[Compared]) -> std::io::Result<()> {
     let mut out = crate::cli::output::stdout();
@@ -73,11 +71,7 @@ pub(super) fn print_human(args: &DiffArgs, compared: &[Compared]) -> std::io::Re
 /// Text differences as unified-diff hunks (without context lines), coloured by line kind, and
 /// moved lines as `moved line 12 → line 40: text`; values cut to their limit say so.
 fn write_hunks(out: &mut dyn Write, differences: &[Difference]) -> std::io::Result<()> {
-    let (red, green, cyan) = (
-        anstyle::AnsiColor::Red.on_default(),
-        anstyle::AnsiColor::Green.on_default(),
-        anstyle::AnsiColor::Cyan.on_default(),
-    );
+    let (red, green, cyan) = (REMOVED, ADDED, CHANGED);
     for d in differences {
         if !d.path.starts_with("@@") {
             human::write_differences(out, std::slice::from_ref(d))?;

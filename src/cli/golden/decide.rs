@@ -3,10 +3,10 @@
 //! script can drive it too); `accept` and `reject` decide by glob for scripts. Every decision is
 //! logged (see [`crate::golden::review`]).
 
+use crate::style::{BOLD, DIM, WARN};
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
 
-use anstyle::{AnsiColor, Style};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::{DecideArgs, ReviewArgs, open, refuse_in_ci, shown};
@@ -15,11 +15,8 @@ use crate::diff::DiffKind;
 use crate::exit_code;
 use crate::golden::GoldenStore;
 use crate::golden::review::{self, Decision, Pending};
-use crate::report::{human, plural};
-
-const BOLD: Style = Style::new().bold();
-const DIM: Style = Style::new().dimmed();
-const YELLOW: Style = AnsiColor::Yellow.on_default();
+use crate::report::human;
+use crate::units::plural;
 
 /// Differences shown per output of a change.
 const SHOWN: usize = 20;
@@ -87,7 +84,7 @@ fn warn_if_stale(config: &Config, chosen: &[Pending], decision: Decision) {
             .map(|s| s.root.join(&golden.provenance.fixture));
         if fixture.is_some_and(|f| golden.is_stale(&f)) {
             eprintln!(
-                "{YELLOW}warning{YELLOW:#}: {} was produced from inputs that changed since; the accepted golden is stale (re-record it)",
+                "{WARN}warning{WARN:#}: {} was produced from inputs that changed since; the accepted golden is stale (re-record it)",
                 pending.label
             );
         }

@@ -4,12 +4,12 @@
 
 mod decide;
 
+use crate::style::{DIM, FAIL, PASS, WARN};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anstyle::{AnsiColor, Style};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
@@ -21,11 +21,6 @@ use crate::golden::review::{self, Decision};
 use crate::golden::{Golden, GoldenStore, Recorded, Staged, Stored};
 use crate::judge::{self, in_ci};
 use crate::runner::{self, Cancel, CaseRuns, Plan, RunStatus, Sides};
-
-const RED: Style = AnsiColor::Red.on_default().bold();
-const GREEN: Style = AnsiColor::Green.on_default().bold();
-const YELLOW: Style = AnsiColor::Yellow.on_default();
-const DIM: Style = Style::new().dimmed();
 
 #[derive(Debug, Args)]
 pub struct GoldenArgs {
@@ -289,16 +284,16 @@ fn print_recorded(
                 String::new()
             } else {
                 format!(
-                    " {YELLOW}(the legacy failed: {}; the golden records that failure){YELLOW:#}",
+                    " {WARN}(the legacy failed: {}; the golden records that failure){WARN:#}",
                     status.describe()
                 )
             };
             match outcome {
-                Recorded::New => writeln!(out, "{GREEN}new{GREEN:#}       {dir}{failed}"),
+                Recorded::New => writeln!(out, "{PASS}new{PASS:#}       {dir}{failed}"),
                 Recorded::Unchanged => writeln!(out, "{DIM}unchanged {dir}{DIM:#}{failed}"),
                 Recorded::Updated { changed } => writeln!(
                     out,
-                    "{YELLOW}updated{YELLOW:#}   {dir} {DIM}({}){DIM:#}{failed}",
+                    "{WARN}updated{WARN:#}   {dir} {DIM}({}){DIM:#}{failed}",
                     changed.join(", ")
                 ),
             }
@@ -306,7 +301,7 @@ fn print_recorded(
         RecordOutcome::Failed(message) => {
             writeln!(
                 out,
-                "{RED}failed{RED:#}    {dir}: legacy, {}: {message}",
+                "{FAIL}failed{FAIL:#}    {dir}: legacy, {}: {message}",
                 case.label()
             )
         }
@@ -466,7 +461,7 @@ fn check(args: StoreArgs) -> anyhow::Result<i32> {
     let mut problems = 0;
     let mut problem = |out: &mut dyn std::io::Write, text: String| -> std::io::Result<()> {
         problems += 1;
-        writeln!(out, "{RED}✗{RED:#} {text}")
+        writeln!(out, "{FAIL}✗{FAIL:#} {text}")
     };
     for dir in &findings.orphans {
         problem(
@@ -536,19 +531,22 @@ fn check(args: StoreArgs) -> anyhow::Result<i32> {
         writeln!(
             out,
             "{DIM}{} without a golden: {}{DIM:#}",
-            crate::report::plural(findings.missing.len(), "case"),
+            crate::units::plural(findings.missing.len(), "case"),
             findings.missing.join(", ")
         )?;
     }
     let verdict = if problems == 0 {
-        format!("{GREEN}ok{GREEN:#}")
+        format!("{PASS}ok{PASS:#}")
     } else {
-        format!("{RED}{}{RED:#}", crate::report::plural(problems, "problem"))
+        format!(
+            "{FAIL}{}{FAIL:#}",
+            crate::units::plural(problems, "problem")
+        )
     };
     writeln!(
         out,
         "{verdict}: {} current in {}",
-        crate::report::plural(findings.current, "golden"),
+        crate::units::plural(findings.current, "golden"),
         show(&store.dir)
     )?;
     Ok(if problems == 0 {
