@@ -3,11 +3,25 @@
 
     python3 scripts/gen_advisory_fixtures.py
 
-Writes examples/advisory/fixtures/{main,regressions,performance}/<fixture>/
-with the four input files (observations.json, overrides.csv, nvd.json,
-osv.json).  The suite directories are deleted and rewritten.  Output depends
-only on the fixed seeds below: running the script twice produces
-byte-identical files.
+Writes examples/advisory/fixtures/<suite>/<fixture>/ for the suites main,
+regressions, performance, history and feed.  The suite directories are
+deleted and rewritten.  Output depends only on the fixed seeds below: running
+the script twice produces byte-identical files.
+
+A fixture of main, regressions and performance holds the four input files of
+the scanner job (observations.json, overrides.csv, nvd.json, osv.json).
+
+Suite `history` is made of scenario fixtures: <fixture>/1-baseline/,
+2-override/ and 3-upstream-fix/ are three runs of both programs with one
+`--state` directory per side, each a fixture directory of its own (that run's
+new observations, the analysts' sheet as it stands then, that day's NVD and
+OSV responses).  `triage_week` and `late_delivery` are hand-written edge
+cases, `rolling_month` is seeded (5150).
+
+Suite `feed` is the vendor feed (legacy/feed_monolith.py, the pipeline's
+`--source feed`): vendor_feed.json replaces observations.json.
+`purls_and_revisions` is hand-written, `typical_feed` seeded (6060), `empty`
+has no records.
 
 Suite `main` must stay clean (legacy and candidate agree).  The candidate's
 known bugs are each triggered by a condition that `main` never contains, and
@@ -25,6 +39,12 @@ Suite `performance` keeps them too (legacy and candidate agree), but its
 fixtures have the shape that makes the candidate slow: a CI scanner that
 rescans the same packages every few minutes, so that one scanner has
 thousands of reports about one advisory.
+
+Suites `history` and `feed` keep them as well (the feed's findings read as
+observations; a history fixture's steps taken together), and a history
+fixture never scans an advisory in a later run than the one whose sheet first
+decides on it: the candidate would re-decide it, as in override_then_newer_scan
+(`check_history_invariants`).
 """
 
 from __future__ import annotations
