@@ -112,16 +112,20 @@ def render(document):
 
 
 class StageStore:
-    """Writes the stage checkpoints of the phases in :data:`FILES`, each aside and then renamed."""
+    """Writes the stage checkpoints of the phases in :data:`FILES`, each aside and then renamed.
+
+    The directory is created with the first file, as the legacy creates its own after reading its
+    inputs: a run that fails in ingest leaves no trace of it (nor of the output directory above it).
+    """
 
     def __init__(self, directory):
         self.directory = directory
-        os.makedirs(directory, exist_ok=True)
 
     def write(self, phase, result, seconds):
         name = FILES.get(phase.name)
         if name is None:
             return
+        os.makedirs(self.directory, exist_ok=True)
         path = os.path.join(self.directory, name)
         with open(path + ".tmp", "w", encoding="utf-8") as handle:
             handle.write(render(VIEWS[phase.name](result)))
