@@ -3,11 +3,25 @@
 
     python3 scripts/gen_advisory_fixtures.py
 
-Writes examples/advisory/fixtures/{main,regressions,performance}/<fixture>/
-with the four input files (observations.json, overrides.csv, nvd.json,
-osv.json).  The suite directories are deleted and rewritten.  Output depends
-only on the fixed seeds below: running the script twice produces
-byte-identical files.
+Writes examples/advisory/fixtures/<suite>/<fixture>/ for the suites main,
+regressions, performance, history and feed.  The suite directories are
+deleted and rewritten.  Output depends only on the fixed seeds below: running
+the script twice produces byte-identical files.
+
+A fixture of main, regressions and performance holds the four input files of
+the scanner job (observations.json, overrides.csv, nvd.json, osv.json).
+
+Suite `history` is made of scenario fixtures: <fixture>/1-baseline/,
+2-override/ and 3-upstream-fix/ are three runs of both programs with one
+`--state` directory per side, each a fixture directory of its own (that run's
+new observations, the analysts' sheet as it stands then, that day's NVD and
+OSV responses).  `triage_week` and `late_delivery` are hand-written edge
+cases, `rolling_month` is seeded (5150).
+
+Suite `feed` is the vendor feed (legacy/feed_monolith.py, the pipeline's
+`--source feed`): vendor_feed.json replaces observations.json.
+`purls_and_revisions` is hand-written, `typical_feed` seeded (6060), `empty`
+has no records.
 
 Suite `main` must stay clean (legacy and candidate agree).  The candidate's
 known bugs are each triggered by a condition that `main` never contains, and
@@ -25,6 +39,12 @@ Suite `performance` keeps them too (legacy and candidate agree), but its
 fixtures have the shape that makes the candidate slow: a CI scanner that
 rescans the same packages every few minutes, so that one scanner has
 thousands of reports about one advisory.
+
+Suites `history` and `feed` keep them as well (the feed's findings read as
+observations; a history fixture's steps taken together), and a history
+fixture never scans an advisory in a later run than the one whose sheet first
+decides on it: the candidate would re-decide it, as in override_then_newer_scan
+(`check_history_invariants`).
 """
 
 from __future__ import annotations
@@ -38,6 +58,7 @@ import sys
 import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "examples" / "advisory" / "fixtures"
@@ -102,12 +123,12 @@ class Fixture:
         self.overrides.append([cve, ecosystem, package, state, reason, analyst, ts(decided_at)])
 
     def nvd_cve(self, cve: str, status: str = "Analyzed", score: float | None = 7.5, description: str | None = None,
-                published: str = "2025-11-04T15:15:00.000") -> None:
+                published: str = "2025-11-04T15:15:00.000", last_modified: str = "2026-02-20T09:12:44.310") -> None:
         record: dict = {
             "id": cve,
             "sourceIdentifier": "cve@mitre.org",
             "published": published,
-            "lastModified": "2026-02-20T09:12:44.310",
+            "lastModified": last_modified,
             "vulnStatus": status,
             "descriptions": [{"lang": "en", "value": description or f"Issue tracked as {cve}."}],
             "metrics": {},
@@ -124,7 +145,7 @@ class Fixture:
         self.nvd.append({"cve": record})
 
     def osv_vuln(self, osv_id: str, cves: list[str], affected: list[tuple], withdrawn: str | None = None,
-                 summary: str = "") -> None:
+                 summary: str = "", modified: str = "2026-02-27T18:30:00Z") -> None:
         entries = []
         for ecosystem, name, *fixes in affected:
             events: list[dict] = [{"introduced": "0"}]
@@ -136,7 +157,7 @@ class Fixture:
         record: dict = {
             "schema_version": "1.6.0",
             "id": osv_id,
-            "modified": "2026-02-27T18:30:00Z",
+            "modified": modified,
             "published": "2025-12-01T12:00:00Z",
             "aliases": cves,
             "summary": summary or f"Vulnerability in {affected[0][1] if affected else 'unknown'}",
@@ -151,6 +172,10 @@ class Fixture:
     def write(self, suite_dir: Path) -> None:
         directory = suite_dir / self.name
         directory.mkdir(parents=True)
+        self.write_observations(directory)
+        self.write_shared(directory)
+
+    def write_observations(self, directory: Path) -> None:
         with (directory / "observations.json").open("w", encoding="utf-8", newline="\n") as handle:
             if self.observations:
                 handle.write("[\n")
@@ -158,6 +183,9 @@ class Fixture:
                 handle.write("\n]\n")
             else:
                 handle.write("[]\n")
+
+    def write_shared(self, directory: Path) -> None:
+        """overrides.csv, nvd.json and osv.json, which every source reads."""
         with (directory / "overrides.csv").open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(OVERRIDE_COLUMNS)
@@ -667,11 +695,372 @@ def fx_perf_ci_rescans_lockfile() -> Fixture:
     ])
 
 
+# ---------------------------------------------------------------------------
+# suite history: three runs with one state directory per side
+# ---------------------------------------------------------------------------
+
+HISTORY_STEPS = ("1-baseline", "2-override", "3-upstream-fix")
+
+
+class History:
+    """A scenario fixture: one Fixture per step (a run of its own), written to <fixture>/<step>/.
+
+    Each step holds that run's new observations, the analysts' sheet as it is then (it grows, so
+    each step repeats the rows of the earlier ones unless a builder says otherwise) and the NVD
+    and OSV responses of that day.
+    """
+
+    def __init__(self, name: str, prefix: str) -> None:
+        self.name = name
+        self.steps = [Fixture(step, f"{prefix}{index + 1}") for index, step in enumerate(HISTORY_STEPS)]
+
+    def write(self, suite_dir: Path) -> None:
+        for step in self.steps:
+            step.write(suite_dir / self.name)
+
+    @property
+    def observations(self) -> list[object]:
+        return [o for step in self.steps for o in step.observations]
+
+
+def fx_hist_triage_week() -> History:
+    h = History("triage_week", "hw")
+    s1, s2, s3 = h.steps
+    # 1-baseline: five advisories as the scanners see them on Monday and Tuesday
+    s1.obs("03-09 08:00", "trivy", "CVE-2025-51001", "urllib3", "pypi", "1.26.5", "vulnerable", 0.8)
+    s1.obs("03-09 08:05", "grype", "CVE-2025-51001", "urllib3", "pypi", "1.26.5", "vulnerable", 0.7)
+    s1.obs("03-09 09:00", "trivy", "CVE-2025-51002", "lodash", "npm", "4.17.2", "vulnerable", 0.62)
+    s1.obs("03-09 09:05", "snyk", "CVE-2025-51002", "lodash", "npm", "4.17.2", "patched", 0.58)
+    s1.obs("03-09 10:00", "trivy", "CVE-2025-51003", "serde-yaml", "cargo", "0.11.0", "vulnerable", 0.5)
+    s1.obs("03-09 11:00", "dependabot", "CVE-2025-51004", "Jinja2", "pypi", "3.14.2", "vulnerable", 0.3)
+    s1.obs("03-10 08:00", "trivy", "CVE-2025-51005", "left-pad", "npm", "1.13.0", "vulnerable", 0.8)
+    s1.obs("03-10 08:00", "grype", "CVE-2025-51005", "left-pad", "npm", "1.13.0", "vulnerable", 0.6)
+    # 2-override: the nightly scans change nothing; analysts settle the disputed lodash advisory and
+    # confirm serde-yaml, and a new advisory appears
+    s2.obs("03-11 02:00", "trivy", "CVE-2025-51001", "urllib3", "pypi", "1.26.5", "vulnerable", 0.8)
+    s2.obs("03-11 02:10", "snyk", "CVE-2025-51005", "left-pad", "npm", "1.13.0", "vulnerable", 0.55)
+    s2.obs("03-11 03:00", "trivy", "CVE-2025-51006", "express", "npm", "4.18.2", "not_present", 0.7)
+    for step in (s2, s3):
+        step.override("CVE-2025-51002", "npm", "lodash", "not_affected", "lodash only ships in build tooling",
+                      "mrossi", "03-11 10:00")
+        step.override("CVE-2025-51003", "cargo", "serde-yaml", "affected", "exploitable with our YAML loader",
+                      "akumar", "03-11 11:00")
+    # 3-upstream-fix: urllib3 is upgraded past OSV's fix; OSV learns that jinja2 3.14.2 has the
+    # backported fix (upstream alone decides: no scan), and serde-yaml's fix (but the analyst's
+    # decision stands); NVD rejects the left-pad CVE
+    s3.obs("03-12 08:00", "trivy", "CVE-2025-51001", "urllib3", "pypi", "1.26.9", "patched", 0.8)
+    s3.obs("03-12 08:05", "grype", "CVE-2025-51001", "urllib3", "pypi", "1.26.9", "patched", 0.7)
+    s3.obs("03-12 08:10", "grype", "CVE-2025-51006", "express", "npm", "4.18.2", "not_present", 0.6)
+    s3.obs("03-12 09:00", "snyk", "CVE-2025-51007", "axios", "npm", "1.16.0", "vulnerable", 0.7)
+    for number, step in enumerate(h.steps, 1):
+        fixed = number == 3
+        step.nvd_cve("CVE-2025-51001", score=7.5)
+        step.osv_vuln("GHSA-5v2h-q9m4-7c3x", ["CVE-2025-51001"], [("pypi", "urllib3", "1.26.8")])
+        step.nvd_cve("CVE-2025-51003", score=5.3)
+        step.osv_vuln("GHSA-r7wq-2hgc-x9mp", ["CVE-2025-51003"], [("cargo", "serde-yaml", "0.11.0" if fixed else "")],
+                      modified="2026-03-12T06:00:00Z" if fixed else "2026-03-02T10:00:00Z")
+        step.nvd_cve("CVE-2025-51004", status="Awaiting Analysis", score=None)
+        step.osv_vuln("GHSA-jq3c-8f4v-w6h2", ["CVE-2025-51004"], [("pypi", "jinja2", "3.14.2" if fixed else "3.14.4")],
+                      modified="2026-03-12T06:30:00Z" if fixed else "2026-03-02T10:00:00Z")
+        if fixed:
+            step.nvd_cve("CVE-2025-51005", status="Rejected", score=None, last_modified="2026-03-12T09:30:00.000")
+        else:
+            step.nvd_cve("CVE-2025-51005", score=6.1)
+    return h
+
+
+def fx_hist_late_delivery() -> History:
+    h = History("late_delivery", "hl")
+    s1, s2, s3 = h.steps
+    s1.obs("03-09 09:00", "trivy", "CVE-2025-53001", "requests", "pypi", "2.31.0", "vulnerable", 0.8)
+    s1.obs("03-09 09:05", "grype", "CVE-2025-53001", "requests", "pypi", "2.31.0", "vulnerable", 0.6)
+    s1.obs("03-09 10:00", "trivy", "CVE-2025-53002", "chalk", "npm", "5.30.0", "not_present", 0.8)
+    s1.obs("03-09 11:00", "trivy", "CVE-2025-53004", "left-pad", "npm", "1.13.0", "vulnerable", 0.3)
+    # an advisory that only the analysts know about
+    first = ["CVE-2025-53003", "cargo", "tokio", "affected", "found in code review", "jlee", ts("03-09 12:00")]
+    s1.overrides.append(first)
+    # 2-override: grype delivers a report late, older than the one the state kept: it updates the
+    # installed version but not grype's vote; the upgrade is then confirmed by trivy (re-delivered)
+    s2.obs("03-09 08:00", "grype", "CVE-2025-53001", "requests", "pypi", "2.32.0", "patched", 0.6)
+    confirmed = s2.obs("03-10 09:00", "trivy", "CVE-2025-53001", "requests", "pypi", "2.32.0", "patched", 0.8)
+    s2.raw(dict(confirmed))
+    s2.obs("03-10 10:00", "grype", "CVE-2025-53002", "chalk", "npm", "5.30.0", "patched", 0.3)
+    s2.overrides.append(first)
+    s2.override("CVE-2025-53003", "cargo", "tokio", "under_investigation", "vendor asked for more time", "jlee",
+                "03-10 12:00")
+    s2.override("CVE-2025-53002", "npm", "chalk", "fixed", "bad date", "jlee", "10/03/2026")
+    # 3-upstream-fix: the sheet was restored from an old copy and lists only the first decision,
+    # which is older than the one in force; NVD rejects chalk's CVE with a modification time
+    # before the last scan; OSV withdraws left-pad's advisory and drops requests' record
+    s3.overrides.append(first)
+    s3.obs("03-11 09:00", "trivy", "CVE-2025-53005", "minimist", "npm", "1.22.8", "patched", None)
+    for number, step in enumerate(h.steps, 1):
+        if number < 3:
+            step.osv_vuln("GHSA-9m2x-4hvq-c7f3", ["CVE-2025-53001"], [("pypi", "requests", "2.32.0")])
+        step.nvd_cve("CVE-2025-53004", score=5.0)
+        step.osv_vuln("GHSA-w4pc-3j8r-m6q9", ["CVE-2025-53004"], [("npm", "left-pad", "")],
+                      withdrawn="2026-03-11T00:00:00Z" if number == 3 else None,
+                      modified="2026-03-11T00:05:00Z" if number == 3 else "2026-03-01T00:00:00Z")
+        if number == 3:
+            step.nvd_cve("CVE-2025-53002", status="Rejected", score=None, last_modified="2026-03-01T00:00:00.000")
+    return h
+
+
+def fx_hist_rolling_month() -> History:
+    """Three weekly runs over a seeded mix of advisories: upgrades, analysts' decisions after week 2,
+    and upstream news in week 3 (fixes that cover the installed version, rejections, a withdrawal)."""
+    rng = random.Random(5150)
+    h = History("rolling_month", "hr")
+    start = datetime(2026, 3, 1, 0, 0)
+    scanners = [("trivy", 0.85), ("grype", 0.75), ("snyk", 0.7), ("dependabot", 0.45), ("mend", 0.6)]
+    names = {"pypi": ["flask", "pyyaml", "pillow", "cryptography", "jinja2", "urllib3", "idna"],
+             "npm": ["express", "lodash", "axios", "ws", "minimist", "semver", "tar"],
+             "cargo": ["tokio", "hyper", "regex"], "maven": ["org.apache.commons:commons-text"]}
+    advisories = []
+    for index in range(32):
+        ecosystem = rng.choice(["pypi"] * 3 + ["npm"] * 3 + ["cargo", "maven"])
+        package = rng.choice(names[ecosystem])
+        cve = f"CVE-2025-{55000 + index}"
+        major, minor, patch = rng.randint(1, 9), rng.randint(10, 90), rng.randint(0, 9)
+        advisories.append({
+            "cve": cve, "ecosystem": ecosystem, "package": package, "old": f"{major}.{minor}.{patch}",
+            "fixed": f"{major}.{minor + 1}.0", "new": f"{major}.{minor + rng.choice([1, 2])}.{rng.randint(0, 9)}",
+            "scenario": rng.choices(["upgrade", "vulnerable", "not_present", "noisy"], weights=[40, 30, 15, 15])[0],
+            "upgrade_week": rng.choice([1, 2]), "sources": rng.sample(scanners, rng.randint(1, 4)),
+        })
+    decided = rng.sample(advisories, 5)  # analysts decide on these after week 2; nobody scans them again
+    upstream_news = rng.sample([a for a in advisories if a not in decided], 9)
+    rows = []
+    for week, step in enumerate(h.steps):
+        for a in advisories:
+            if week == 2 and a in decided:
+                continue
+            for _ in range(rng.randint(0 if week else 1, 4)):
+                moment = start + timedelta(days=7 * week, seconds=rng.randrange(0, 6 * 24 * 3600))
+                source, base = rng.choice(a["sources"])
+                upgraded = a["scenario"] == "upgrade" and week >= a["upgrade_week"]
+                signal = {"upgrade": "patched" if upgraded else "vulnerable", "vulnerable": "vulnerable",
+                          "not_present": "not_present"}.get(a["scenario"]) or rng.choice(
+                              ["vulnerable", "patched", "not_present", "inconclusive"])
+                version = a["new"] if upgraded else a["old"]
+                step.obs(iso(moment), source, a["cve"], a["package"], a["ecosystem"], version, signal,
+                         round(base * rng.uniform(0.6, 1.0), 3))
+        if week == 1:
+            moment = start + timedelta(days=14, hours=6)
+            for a in decided:
+                moment += timedelta(minutes=rng.randint(5, 120))
+                state = rng.choice(["affected", "fixed", "not_affected", "under_investigation"])
+                rows.append([a["cve"], a["ecosystem"], a["package"], state, "decided in the weekly triage",
+                             rng.choice(["akumar", "jlee", "mrossi"]), iso(moment)])
+        step.overrides.extend(rows)
+        for a in advisories:
+            news = week == 2 and a in upstream_news
+            kind = upstream_news.index(a) % 3 if news else None
+            if kind == 1:  # NVD rejects the CVE
+                step.nvd_cve(a["cve"], status="Rejected", score=None,
+                             last_modified=iso(start + timedelta(days=15, hours=upstream_news.index(a))))
+            else:
+                step.nvd_cve(a["cve"], score=round(2.0 + (int(a["cve"][-2:]) % 78) / 10, 1))
+            osv_id = f"GHSA-{a['cve'][-4:]}-hrmx-2c4m"
+            if kind == 0:  # OSV learns the fix was backported into the installed version
+                step.osv_vuln(osv_id, [a["cve"]], [(a["ecosystem"], a["package"], a["old"])],
+                              modified=iso(start + timedelta(days=15, hours=2 + upstream_news.index(a))))
+            elif kind == 2:  # OSV withdraws its advisory
+                step.osv_vuln(osv_id, [a["cve"]], [(a["ecosystem"], a["package"], a["fixed"])],
+                              withdrawn=iso(start + timedelta(days=15)),
+                              modified=iso(start + timedelta(days=15, hours=1)))
+            else:
+                step.osv_vuln(osv_id, [a["cve"]], [(a["ecosystem"], a["package"], a["fixed"])])
+    return h
+
+
+# ---------------------------------------------------------------------------
+# suite feed: the vendor feed (legacy/feed_monolith.py, the pipeline's --source feed)
+# ---------------------------------------------------------------------------
+
+FEED_STATUS = {"vulnerable": "EXPLOITABLE", "patched": "REMEDIATED", "not_present": "NOT_DETECTED",
+               "inconclusive": "UNDETERMINED"}
+PURL_TYPES = {"pypi": "pypi", "npm": "npm", "cargo": "cargo", "maven": "maven", "go": "golang", "rubygems": "gem"}
+
+
+def purl(ecosystem: str, package: str, version: str) -> str:
+    """A package URL, names percent-encoded: ('npm', '@babel/core', '7.24.0') -> 'pkg:npm/%40babel/core@7.24.0'."""
+    if ecosystem == "maven":
+        parts = package.split(":")
+    elif ecosystem in ("npm", "go"):
+        parts = package.split("/")
+    else:
+        parts = [package]
+    path = "/".join(quote(part, safe="") for part in parts)
+    return f"pkg:{PURL_TYPES[ecosystem]}/{path}" + (f"@{quote(version, safe='')}" if version else "")
+
+
+def ms(text: str) -> int:
+    """'03-01 10:00' (see ts) or ISO 8601 UTC -> epoch milliseconds."""
+    moment = datetime.fromisoformat(ts(text).replace("Z", "+00:00"))
+    return int(moment.timestamp() * 1000)
+
+
+class FeedFixture(Fixture):
+    """A fixture of the vendor feed: vendor_feed.json instead of observations.json."""
+
+    def __init__(self, name: str, prefix: str) -> None:
+        super().__init__(name, prefix)
+        self.findings: list[object] = []
+
+    def finding(self, at: str, detector: str, cve: str, package: str, ecosystem: str, version: str, signal: str,
+                confidence: float | None = 70, rev: int | None = None, finding_id: str | None = None,
+                extra_ms: int = 0, component: str | None = None) -> dict:
+        if finding_id is None:
+            self._next += 1
+            finding_id = f"ACME-F-{self.prefix}{self._next:05d}"
+        record: dict = {"finding_id": finding_id}
+        if rev is not None:
+            record["rev"] = rev
+        record |= {"reported_at_ms": ms(at) + extra_ms, "detector": detector, "vuln_id": cve,
+                   "component": {"purl": component or purl(ecosystem, package, version)},
+                   "status": FEED_STATUS[signal]}
+        if confidence is not None:
+            record["confidence"] = confidence
+        self.findings.append(record)
+        return record
+
+    def write_observations(self, directory: Path) -> None:
+        feed = {"feed": "acme-vuln-intel", "schema": "2.1", "exported_at": "2026-03-31T00:00:00Z"}
+        with (directory / "vendor_feed.json").open("w", encoding="utf-8", newline="\n") as handle:
+            handle.write(json.dumps(feed, ensure_ascii=False)[:-1] + ', "findings": [\n')
+            handle.write(",\n".join("  " + json.dumps(f, ensure_ascii=False) for f in self.findings))
+            handle.write("\n]}\n")
+
+    def as_observations(self) -> list[dict]:
+        """The findings the jobs read, as scanner observations, for the invariants of a clean suite."""
+        ecosystems = {purl_type: ecosystem for ecosystem, purl_type in PURL_TYPES.items()}
+        out = []
+        for f in self.findings:
+            if not isinstance(f, dict) or f.get("reported_at_ms").__class__ is not int:
+                continue
+            path = f["component"]["purl"].removeprefix("pkg:").split("?")[0].split("#")[0]
+            purl_type, _, path = path.partition("/")
+            if purl_type not in ecosystems or not path:
+                continue
+            name, _, version = path.rpartition("@") if "@" in path else (path, "", "")
+            ecosystem = ecosystems[purl_type]
+            name = unquote(name).replace("/", ":") if ecosystem == "maven" else unquote(name)
+            at = datetime.fromtimestamp(f["reported_at_ms"] / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            out.append({"obs_id": f["finding_id"], "observed_at": at, "source": f["detector"], "cve_id": f["vuln_id"],
+                        "package": name, "ecosystem": ecosystem, "version": unquote(version),
+                        "weight": None if f.get("confidence") is None else f["confidence"] / 100})
+        return out
+
+    def as_fixture(self) -> Fixture:
+        shim = Fixture(self.name, self.prefix)
+        shim.observations, shim.overrides, shim.osv = self.as_observations(), self.overrides, self.osv
+        return shim
+
+
+def fx_feed_purls_and_revisions() -> FeedFixture:
+    f = FeedFixture("purls_and_revisions", "p")
+    # package URLs of every kind the feed sends, percent-encoding and qualifiers included
+    f.finding("03-02 08:00", "acme-agent", "CVE-2025-61001", "requests", "pypi", "2.31.0", "vulnerable", 80)
+    f.finding("03-02 08:01", "acme-sca", "CVE-2025-61001", "Requests", "pypi", "2.31.0", "vulnerable", 55)
+    f.finding("03-02 08:02", "acme-agent", "CVE-2025-61002", "@babel/core", "npm", "7.24.0", "vulnerable", 70)
+    f.finding("03-02 08:03", "acme-agent", "CVE-2025-61003", "org.apache.commons:commons-text", "maven", "1.10.0",
+              "vulnerable", 60)
+    f.finding("03-02 08:04", "acme-agent", "CVE-2025-61004", "github.com/gin-gonic/gin", "go", "1.19.0", "patched", 75)
+    f.finding("03-02 08:05", "acme-sca", "CVE-2025-61005", "serde-yaml", "cargo", "0.11.0", "not_present", 65)
+    f.finding("03-02 08:06", "acme-sca", "CVE-2025-61006", "rack", "rubygems", "2.20.1", "vulnerable", 90)
+    f.finding("03-02 08:07", "acme-agent", "CVE-2025-61007", "lodash", "npm", "4.17.2", "vulnerable", 66,
+              component="pkg:npm/lodash@4.17.2?repository_url=https://registry.example.com#dist")
+    f.finding("03-02 08:08", "acme-agent", "CVE-2025-61008", "café-utils", "pypi", "1.12.0", "vulnerable", 70)
+    f.finding("03-02 08:09", "acme-sca", "CVE-2025-61008", "Café_Utils", "pypi", "1.12.0", "patched", 30)
+    # milliseconds matter: the same second, in order
+    f.finding("03-02 09:00", "acme-agent", "CVE-2025-61009", "ws", "npm", "8.16.0", "vulnerable", 50, extra_ms=250)
+    f.finding("03-02 09:00", "acme-sca", "CVE-2025-61009", "ws", "npm", "8.16.0", "patched", 50, extra_ms=900)
+    # revisions: the vendor re-issues a finding with a higher rev; a stale re-issue loses
+    f.finding("03-03 10:00", "acme-agent", "CVE-2025-61010", "axios", "npm", "1.16.0", "vulnerable", 70, rev=1,
+              finding_id="ACME-F-REV-1")
+    f.finding("03-04 10:00", "acme-agent", "CVE-2025-61010", "axios", "npm", "1.17.4", "patched", 85, rev=3,
+              finding_id="ACME-F-REV-1")
+    f.finding("03-05 10:00", "acme-agent", "CVE-2025-61010", "axios", "npm", "1.16.0", "vulnerable", 70, rev=2,
+              finding_id="ACME-F-REV-1")
+    f.finding("03-03 11:00", "acme-sca", "CVE-2025-61010", "axios", "npm", "1.16.0", "vulnerable", 40, rev=2,
+              finding_id="ACME-F-REV-2")
+    f.finding("03-03 11:30", "acme-sca", "CVE-2025-61010", "axios", "npm", "1.16.0", "not_present", 40, rev=2,
+              finding_id="ACME-F-REV-2")
+    # no confidence: the feed job's "medium" (0.4); undetermined is inconclusive
+    f.finding("03-03 12:00", "acme-agent", "CVE-2025-61011", "tar", "npm", "6.12.0", "vulnerable", None)
+    f.finding("03-03 12:05", "acme-sca", "CVE-2025-61011", "tar", "npm", "6.12.0", "inconclusive", 90)
+    # findings the jobs skip
+    bad = {"finding_id": "ACME-F-BAD", "reported_at_ms": ms("03-03 13:00"), "detector": "acme-agent",
+           "vuln_id": "CVE-2025-61012", "component": {"purl": "pkg:pypi/flask@2.13.0"}, "status": "EXPLOITABLE",
+           "confidence": 50}
+    f.findings += [{**bad, "component": {"purl": "pkg:conan/zlib@1.3.0"}}, {**bad, "component": {"purl": "flask"}},
+                   {**bad, "status": "MAYBE"}, {**bad, "reported_at_ms": "yesterday"}, {**bad, "rev": 0},
+                   {**bad, "confidence": 150}, {**bad, "confidence": True}, {**bad, "detector": " "}, "not a finding"]
+    f.nvd_cve("CVE-2025-61001", score=6.1)
+    f.nvd_cve("CVE-2025-61003", score=9.8)
+    f.nvd_cve("CVE-2025-61006", status="Rejected", score=None)
+    f.osv_vuln("GHSA-c3rp-9x4m-v2qh", ["CVE-2025-61002"], [("npm", "@babel/core", "7.24.1")])
+    f.osv_vuln("GHSA-6f8w-2j9q-m4cv", ["CVE-2025-61004"], [("go", "github.com/gin-gonic/gin", "1.19.0")])
+    f.osv_vuln("GHSA-h2v9-q7cx-8m3w", ["CVE-2025-61010"], [("npm", "axios", "1.17.0")])
+    f.osv_vuln("GHSA-m9x4-7r2c-qv8f", ["CVE-2025-61008"], [("pypi", "Café-Utils", "1.13.0")])
+    f.override("CVE-2025-61007", "npm", "lodash", "not_affected", "only in the build image", "akumar", "03-06 09:00")
+    return f
+
+
+def fx_feed_typical_feed() -> FeedFixture:
+    """A seeded month of the feed: two detectors, revisions, upgrades, the odd finding without confidence."""
+    rng = random.Random(6060)
+    f = FeedFixture("typical_feed", "t")
+    start = datetime(2026, 3, 1, 0, 0)
+    packages = [("pypi", "requests"), ("pypi", "pyyaml"), ("pypi", "jinja2"), ("npm", "express"),
+                ("npm", "@types/node"), ("npm", "ws"), ("maven", "com.fasterxml.jackson.core:jackson-databind"),
+                ("go", "golang.org/x/net"), ("cargo", "hyper"), ("rubygems", "nokogiri")]
+    advisories = []
+    for index in range(45):
+        ecosystem, package = rng.choice(packages)
+        major, minor, patch = rng.randint(1, 9), rng.randint(10, 90), rng.randint(0, 9)
+        advisories.append((f"CVE-2025-{62000 + index}", ecosystem, package, f"{major}.{minor}.{patch}",
+                           f"{major}.{minor + 1}.0", f"{major}.{minor + 2}.{rng.randint(0, 9)}",
+                           rng.choices(["upgrade", "vulnerable", "absent", "noisy"], weights=[40, 35, 10, 15])[0],
+                           rng.uniform(0.3, 0.8)))
+    for cve, ecosystem, package, old, fixed, new, scenario, upgrade_at in advisories:
+        for _ in range(rng.randint(2, 14)):
+            when = rng.uniform(0, 1)
+            upgraded = scenario == "upgrade" and when >= upgrade_at
+            signal = {"upgrade": "patched" if upgraded else "vulnerable", "vulnerable": "vulnerable",
+                      "absent": "not_present"}.get(scenario) or rng.choice(list(FEED_STATUS))
+            confidence = None if rng.random() < 0.05 else rng.randint(35, 95)
+            at = iso(start + timedelta(seconds=int(when * 28 * 24 * 3600)))
+            record = f.finding(at, rng.choice(["acme-agent", "acme-sca"]), cve, package, ecosystem,
+                               new if upgraded else old, signal, confidence, extra_ms=rng.randrange(0, 1000))
+            if rng.random() < 0.1:  # the vendor revises the finding: a later report, a higher rev
+                later = record["reported_at_ms"] + rng.randrange(60_000, 7_200_000)
+                revised = dict(record, rev=2, reported_at_ms=later, status=rng.choice(list(FEED_STATUS.values())))
+                f.findings.append(revised)
+        if rng.random() < 0.75:
+            f.osv_vuln(f"GHSA-{cve[-4:]}-ft9x-{rng.choice(GHSA_ALPHABET)}2c4", [cve], [(ecosystem, package, fixed)])
+        if rng.random() < 0.85:
+            status = rng.choices(["Analyzed", "Modified", "Awaiting Analysis", "Rejected"], weights=[70, 15, 10, 5])[0]
+            f.nvd_cve(cve, status=status, score=None if status == "Rejected" else round(rng.uniform(3.0, 9.8), 1))
+    for cve, ecosystem, package, *_rest in rng.sample(advisories, 4):
+        f.override(cve, ecosystem, package, rng.choice(["fixed", "not_affected", "affected"]),
+                   "triaged from the vendor portal", rng.choice(["akumar", "jlee"]),
+                   iso(start + timedelta(days=29, minutes=rng.randint(0, 600))))
+    return f
+
+
+def fx_feed_empty() -> FeedFixture:
+    return FeedFixture("empty", "e")
+
+
 MAIN = [fx_empty, fx_conflicting_sources, fx_analyst_overrides, fx_withdrawn_rejected, fx_unicode_packages,
         fx_multi_cve_package, fx_upstream_decides, fx_typical_day, fx_large]
 REGRESSIONS = [fx_reg_override_then_newer_scan, fx_reg_zero_weight_dissent, fx_reg_version_digit_rollover,
                fx_reg_fullwidth_package_name]
 PERFORMANCE = [fx_perf_ci_rescans_one_package, fx_perf_ci_rescans_lockfile]
+HISTORY = [fx_hist_triage_week, fx_hist_late_delivery, fx_hist_rolling_month]
+FEED = [fx_feed_purls_and_revisions, fx_feed_typical_feed, fx_feed_empty]
 
 
 # ---------------------------------------------------------------------------
@@ -736,22 +1125,62 @@ def check_main_invariants(f: Fixture) -> list[str]:
     return problems
 
 
+def check_history_invariants(h: History) -> list[str]:
+    """The main invariants over all steps together, and: an advisory is never scanned again in a later
+    run than the one whose sheet first decides on it (the candidate would re-decide it)."""
+    merged = Fixture(h.name, "x")
+    first_decided: dict[tuple[str, str, str], int] = {}
+    for number, step in enumerate(h.steps):
+        merged.observations += step.observations
+        merged.osv += step.osv
+        for row in step.overrides:
+            if row not in merged.overrides:
+                merged.overrides.append(row)
+            first_decided.setdefault(_key(row[0], row[1], row[2]), number)
+    problems = check_main_invariants(merged)
+    for number, step in enumerate(h.steps):
+        for record in step.observations:
+            if isinstance(record, dict) and first_decided.get(
+                    _key(record["cve_id"], record["ecosystem"], record["package"]), number) < number:
+                problems.append(f"{h.name}/{step.name}: observation {record['obs_id']} after the run that "
+                                "decided on its advisory")
+    return problems
+
+
+def describe(fixture: Fixture) -> str:
+    if isinstance(fixture, FeedFixture):
+        return f"{len(fixture.findings)} findings, {len(fixture.overrides)} overrides, {len(fixture.nvd)} NVD, " \
+               f"{len(fixture.osv)} OSV"
+    return f"{len(fixture.observations)} observations, {len(fixture.overrides)} overrides, {len(fixture.nvd)} NVD, " \
+           f"{len(fixture.osv)} OSV"
+
+
 def main() -> int:
     problems = []
-    for suite, builders in (("main", MAIN), ("regressions", REGRESSIONS), ("performance", PERFORMANCE)):
+    suites = (("main", MAIN), ("regressions", REGRESSIONS), ("performance", PERFORMANCE), ("history", HISTORY),
+              ("feed", FEED))
+    for suite, builders in suites:
         suite_dir = FIXTURES / suite
         if suite_dir.exists():
             shutil.rmtree(suite_dir)
         suite_dir.mkdir(parents=True)
         for build in builders:
             fixture = build()
-            if suite != "regressions":
+            if isinstance(fixture, History):
+                problems += check_history_invariants(fixture)
+                fixture.write(suite_dir)
+                for step in fixture.steps:
+                    print(f"{suite}/{fixture.name}/{step.name}: {describe(step)}")
+                continue
+            if isinstance(fixture, FeedFixture):
+                problems += check_main_invariants(fixture.as_fixture())
+            elif suite != "regressions":
                 problems += check_main_invariants(fixture)
             fixture.write(suite_dir)
-            print(f"{suite}/{fixture.name}: {len(fixture.observations)} observations, "
-                  f"{len(fixture.overrides)} overrides, {len(fixture.nvd)} NVD, {len(fixture.osv)} OSV")
+            print(f"{suite}/{fixture.name}: {describe(fixture)}")
     if problems:
-        print("suites main and performance break their invariants:", *problems, sep="\n  ", file=sys.stderr)
+        print("suites main, performance, history and feed break their invariants:", *problems, sep="\n  ",
+              file=sys.stderr)
         return 1
     return 0
 

@@ -8,7 +8,7 @@
 # snapshot, the state history and the run report that the dashboard scrapes.
 #
 # Usage:
-#     python3 monolith.py --input RUN_DIR --out OUT_DIR [--verbose]
+#     python3 monolith.py --input RUN_DIR --out OUT_DIR [--state DIR] [--dump-stages DIR] [--verbose]
 #
 # History (abridged, see the wiki page "Advisory job" for the full story):
 #   2019-04  v1   first version, only scanner-a, state = last signal wins
@@ -20,6 +20,9 @@
 #                 the scanner feeds arrived in a different order (OPS-1182)
 #   2023-05       state_history.csv for the audit people (AUD-77)
 #   2024-02       run report in markdown instead of the html email (OPS-1530)
+#   2026-03       --state DIR: carry advisories and history from one run to the
+#                 next (OPS-1702); --dump-stages DIR for the pipeline migration
+#                 (MIG-12), see the README of the example
 #
 # Nobody remembers why some of the constants have the values they have.
 # Do not "clean up" the voting without talking to the security team first.
@@ -88,6 +91,22 @@ MAX_DISPUTED_ROWS = 25
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+EXIT_BAD_STATE = 3
+
+# --state DIR (OPS-1702).  Which job wrote a state file matters: the vendor
+# feed job (feed_monolith.py) keeps the same kind of file for another source.
+JOB = "observations"
+STATE_FILE = "advisory_state.json"
+STATE_FORMAT = "advisory_enrich.state"
+STATE_VERSION = 1
+# what the pipeline that replaces us keeps in a state directory
+FOREIGN_STATE_FILES = {"pipeline_state.sqlite3": "advisory_pipeline"}
+UPSTREAM_SOURCE = "upstream"
+
+# --dump-stages DIR (MIG-12): when set, the loaders and process() also keep
+# what they read and decided, by the pipeline's phase names, in STAGE
+DUMP_DIR = None
+STAGE = {}
 
 VERBOSE = False
 
@@ -95,6 +114,9 @@ VERBOSE = False
 USE_OLD_SCORING = False
 
 class InputProblem(Exception):
+    pass
+
+class StateProblem(Exception):
     pass
 
 def log(msg):
@@ -249,6 +271,11 @@ def load_observations(path):
             stats["duplicates"] += 1
             continue
         seen.add(oid)
+        if DUMP_DIR is not None:
+            STAGE.setdefault("observations", []).append({
+                "obs_id": oid, "observed_at": item["observed_at"].strip(), "source": item["source"].strip(),
+                "cve_id": item["cve_id"].strip(), "package": item["package"], "ecosystem": item["ecosystem"].strip(),
+                "version": ver.strip(), "signal": sig, "weight": w})
         eco = norm_ecosystem(item["ecosystem"])
         out.append({"obs_id": oid, "observed_at": item["observed_at"].strip(), "ts": ts,
                     "source": item["source"].strip(), "cve_id": item["cve_id"].strip().upper(),
@@ -296,6 +323,10 @@ def load_overrides(path):
                 pkg = norm_package(pkg, eco)
                 aid = make_advisory_id(cve, eco, pkg)
                 analyst = rec["analyst"] if rec["analyst"] else "unknown"
+                if DUMP_DIR is not None:
+                    STAGE.setdefault("overrides", []).append({
+                        "row": rowno, "cve_id": rec["cve_id"], "ecosystem": rec["ecosystem"], "package": rec["package"],
+                        "forced_state": st, "reason": rec["reason"], "analyst": analyst, "decided_at": rec["decided_at"]})
                 ov = {"advisory_id": aid, "cve_id": cve, "ecosystem": eco, "package": pkg, "state": st,
                       "reason": rec["reason"], "analyst": analyst, "decided_at": rec["decided_at"], "ts": ts,
                       "row": rowno}
@@ -343,8 +374,13 @@ def load_nvd(path):
             if isinstance(d, dict) and d.get("lang") == "en":
                 desc = d.get("value") or ""
                 break
+        lm = c.get("lastModified")
+        lm = lm.strip() if isinstance(lm, str) and lm.strip() != "" else None
         nvd[cid] = {"id": cid, "status": status, "score": score, "description": desc,
-                    "published": c.get("published") or ""}
+                    "published": c.get("published") or "", "last_modified": lm}
+        if DUMP_DIR is not None:
+            STAGE.setdefault("nvd", []).append({"cve_id": c["id"].strip(), "status": status, "base_score": score,
+                                                "last_modified": lm})
     log("nvd: %d records" % len(nvd))
     return nvd, stats
 
@@ -383,7 +419,20 @@ def load_osv(path):
                     if isinstance(ev, dict) and isinstance(ev.get("fixed"), str):
                         fixed.append(ev["fixed"].strip())
             affected.append({"ecosystem": eco, "package": norm_package(p["name"], eco), "fixed": fixed})
-        rec = {"id": vid, "withdrawn": withdrawn, "affected": affected}
+        modified = v.get("modified")
+        modified = modified.strip() if isinstance(modified, str) and modified.strip() != "" else None
+        rec = {"id": vid, "withdrawn": withdrawn, "affected": affected, "modified": modified}
+        if DUMP_DIR is not None:
+            as_read = [vid] if vid.upper().startswith("CVE-") else []
+            as_read += [a for a in v.get("aliases") or [] if isinstance(a, str) and a.strip().upper().startswith("CVE-")]
+            raw_affected = []
+            for a in v.get("affected") or []:
+                p = a.get("package") or {} if isinstance(a, dict) else {}
+                if isinstance(p.get("name"), str) and isinstance(p.get("ecosystem"), str):
+                    raw_affected.append({"ecosystem": p["ecosystem"], "package": p["name"],
+                                         "fixed": affected[len(raw_affected)]["fixed"]})
+            STAGE.setdefault("osv", []).append({"osv_id": vid, "cve_ids": as_read, "withdrawn": withdrawn,
+                                                "modified": modified, "affected": raw_affected})
         for c in cves:
             by_cve.setdefault(c, []).append(rec)
     log("osv: %d cves covered" % len(by_cve))
@@ -403,7 +452,8 @@ def osv_info_for(osv_by_cve, cve, eco, pkg):
     if not matches:
         return None
     live = [m for m in matches if m[0]["withdrawn"] is None]
-    info = {"all_withdrawn": False, "fixed": None, "withdrawn_id": None, "withdrawn_on": None}
+    info = {"all_withdrawn": False, "fixed": None, "withdrawn_id": None, "withdrawn_on": None,
+            "modified": [m[0]["modified"] for m in matches if m[0]["modified"] is not None]}
     if not live:
         info["all_withdrawn"] = True
         first = None
@@ -571,8 +621,33 @@ def decide(adv, latest, order, installed, osv_info, nvd_rec, override):
         d["explanation"] = "unexpected state " + lead
     return d
 
-def process(observations, overrides, nvd, osv_by_cve):
-    """replay everything per advisory; returns (advisories, history rows)"""
+def latest_time(texts, since=None):
+    """the latest of some timestamps as (epoch, text); ties go to the earlier one.  `since` is an
+    (epoch, text) pair that counts first; unparsable texts do not count."""
+    best = since
+    for t in texts:
+        e = parse_ts(t)
+        if e is not None and (best is None or e > best[0]):
+            best = (e, t)
+    return best
+
+def upstream_times(osv_info, nvd_rec):
+    texts = []
+    if nvd_rec is not None and nvd_rec["last_modified"] is not None:
+        texts.append(nvd_rec["last_modified"])
+    if osv_info is not None:
+        texts.extend(osv_info["modified"])
+    return texts
+
+def process(observations, overrides, nvd, osv_by_cve, carried=None):
+    """replay everything per advisory; returns (advisories, history rows, state to keep)
+
+    carried is what --state kept from the previous run (None without --state):
+    each advisory starts from its saved evidence, state and seq, is first
+    re-judged against today's NVD/OSV data (a change is an "upstream"
+    transition, dated by the upstream record that changed), then replays
+    today's events.  history then holds every run's rows.
+    """
     # group observations per advisory
     groups = {}
     meta = {}
@@ -589,15 +664,27 @@ def process(observations, overrides, nvd, osv_by_cve):
             groups[aid] = []
             meta[aid] = {"advisory_id": aid, "cve_id": ov["cve_id"], "package": ov["package"],
                          "ecosystem": ov["ecosystem"]}
+    # and so does the state of earlier runs
+    kept = {} if carried is None else carried["advisories"]
+    for aid, c in kept.items():
+        if aid not in groups:
+            groups[aid] = []
+            meta[aid] = {"advisory_id": aid, "cve_id": c["cve_id"], "package": c["package"],
+                         "ecosystem": c["ecosystem"]}
 
     advisories = []
     history = []
+    new_state = None if carried is None else {}
     for aid in sorted(groups.keys()):
         adv = meta[aid]
         obs = sorted(groups[aid], key=lambda o: (o["ts"], o["obs_id"]))
         ov = overrides.get(aid)
         osv_info = osv_info_for(osv_by_cve, adv["cve_id"], adv["ecosystem"], adv["package"])
         nvd_rec = nvd.get(adv["cve_id"])
+        c = kept.get(aid)
+        if DUMP_DIR is not None:
+            STAGE.setdefault("cases", []).append(dump_case(adv, obs, ov, osv_info, nvd_rec, c))
+        first_row = len(history)
 
         # timeline: observations in time order, the override goes after any
         # observation with the same timestamp
@@ -614,9 +701,34 @@ def process(observations, overrides, nvd, osv_by_cve):
         state = None
         pinned = None
         seq = 0
+        seen = None
+        if c is not None:
+            for s in c["sources"]:
+                latest[s["source"]] = {"signal": s["signal"], "weight": s["weight"], "ts": s["ts"],
+                                       "observed_at": s["observed_at"]}
+                order.append(s["source"])
+            installed = c["installed"]
+            state = c["state"]
+            seq = c["seq"]
+            pinned = c["pinned"]
+            seen = (c["last_seen_ts"], c["last_seen"])
+            if ov is not None and pinned is not None and ov["ts"] < pinned["ts"]:
+                # the sheet still lists an older decision than the one in force
+                timeline = [t for t in timeline if t[3] != "override"]
+            d = decide(adv, latest, order, installed, osv_info, nvd_rec, pinned)
+            if d["state"] != state:
+                seen = latest_time(upstream_times(osv_info, nvd_rec), seen)
+                seq += 1
+                history.append({"advisory_id": aid, "seq": seq, "observed_at": seen[1], "from_state": state,
+                                "to_state": d["state"], "source": UPSTREAM_SOURCE, "reason_code": d["reason_code"]})
+                state = d["state"]
         for ts, _k, _id, kind, ev in timeline:
             if kind == "obs":
-                latest[ev["source"]] = {"signal": ev["signal"], "weight": ev["weight"]}
+                prev = latest.get(ev["source"])
+                if prev is None or ev["ts"] >= prev["ts"]:
+                    # (a report delivered late, older than what we kept, does not change the vote)
+                    latest[ev["source"]] = {"signal": ev["signal"], "weight": ev["weight"], "ts": ev["ts"],
+                                            "observed_at": ev["observed_at"]}
                 if ev["source"] not in order:
                     order.append(ev["source"])
                 if ev["version"] != "":
@@ -640,6 +752,21 @@ def process(observations, overrides, nvd, osv_by_cve):
                 state = d["state"]
 
         final = decide(adv, latest, order, installed, osv_info, nvd_rec, pinned)
+        if new_state is not None:
+            if timeline:
+                # the latest event; of several at that time, the first replayed
+                last = timeline[-1][0]
+                for t in timeline:
+                    if t[0] == last:
+                        seen = latest_time([t[4]["observed_at"] if t[3] == "obs" else t[4]["decided_at"]], seen)
+                        break
+            new_state[aid] = {"cve_id": adv["cve_id"], "package": adv["package"], "ecosystem": adv["ecosystem"],
+                              "state": state, "seq": seq, "installed": installed,
+                              "sources": [dict(latest[s], source=s) for s in order],
+                              "pinned": pinned, "last_seen": seen[1], "last_seen_ts": seen[0]}
+        if DUMP_DIR is not None:
+            STAGE.setdefault("decisions", []).append(dump_decision(aid, final, installed, osv_info, seq,
+                                                                  history[first_row:]))
         advisories.append({
             "advisory_id": aid, "cve_id": adv["cve_id"], "package": adv["package"], "ecosystem": adv["ecosystem"],
             "installed_version": installed if installed != "" else None,
@@ -655,7 +782,106 @@ def process(observations, overrides, nvd, osv_by_cve):
 
     # the dashboard wants them by CVE (SEC-302)
     advisories.sort(key=lambda a: (a["cve_id"], a["package"], a["ecosystem"]))
-    return advisories, history
+    if carried is not None and carried["history"]:
+        history = sorted(carried["history"] + history, key=lambda h: (h["advisory_id"], h["seq"]))
+    return advisories, history, new_state
+
+# ---------------------------------------------------------------------------
+# --dump-stages (MIG-12): what we read and decided, cut where the pipeline
+# cuts its phases, so that the two can be compared phase by phase
+# ---------------------------------------------------------------------------
+
+def dump_case(adv, obs, ov, osv_info, nvd_rec, c):
+    """normalise: one advisory before deciding on it"""
+    d = {"advisory_id": adv["advisory_id"], "cve_id": adv["cve_id"], "ecosystem": adv["ecosystem"],
+         "package": adv["package"], "evidence": [o["obs_id"] for o in obs], "override": None, "osv": None,
+         "nvd": None, "carried": None}
+    if ov is not None:
+        d["override"] = {"analyst": ov["analyst"], "forced_state": ov["state"], "reason": ov["reason"],
+                         "decided_at": ov["decided_at"]}
+    if osv_info is not None:
+        m = latest_time(osv_info["modified"])
+        d["osv"] = {"withdrawn_id": osv_info["withdrawn_id"], "withdrawn_on": osv_info["withdrawn_on"],
+                    "fixed_version": osv_info["fixed"], "modified": m[1] if m is not None else None}
+    if nvd_rec is not None:
+        d["nvd"] = {"status": nvd_rec["status"], "base_score": nvd_rec["score"],
+                    "last_modified": nvd_rec["last_modified"]}
+    if c is not None:
+        d["carried"] = {"state": c["state"], "seq": c["seq"],
+                        "installed_version": c["installed"] if c["installed"] != "" else None,
+                        "pinned": c["pinned"] is not None}
+    return d
+
+def dump_decision(aid, final, installed, osv_info, seq, rows):
+    """decide: the decision on one advisory and this run's transitions"""
+    return {"advisory_id": aid, "state": final["state"], "reason_code": final["reason_code"],
+            "explanation": final["explanation"], "confidence": final["confidence"],
+            "contributing_sources": final["contributing"], "dissenting_sources": final["dissenting"],
+            "installed_version": installed if installed != "" else None,
+            "fixed_version": osv_info["fixed"] if osv_info is not None else None, "seq": seq,
+            "transitions": [dict((k, h[k]) for k in HISTORY_COLUMNS if k != "advisory_id") for h in rows]}
+
+def state_summary(runs, advisories, history):
+    return {"runs": runs, "advisories": len(advisories), "history_rows": len(history)}
+
+def write_stage(name, doc):
+    """DUMP_DIR/<name>.json, one element of each top-level list per line"""
+    parts = []
+    for k in doc:
+        v = doc[k]
+        if isinstance(v, list) and v:
+            parts.append(json.dumps(k) + ": [\n" +
+                         ",\n".join("  " + json.dumps(x, ensure_ascii=False) for x in v) + "\n]")
+        else:
+            parts.append(json.dumps(k) + ": " + json.dumps(v, ensure_ascii=False))
+    with open(os.path.join(DUMP_DIR, name + ".json"), "w", encoding="utf-8") as f:
+        f.write("{\n" + ",\n".join(parts) + "\n}\n")
+
+# ---------------------------------------------------------------------------
+# --state (OPS-1702)
+# ---------------------------------------------------------------------------
+
+def load_state(state_dir):
+    """what the previous run kept: {"runs", "advisories", "history"}; empty for a new directory"""
+    if os.path.exists(state_dir) and not os.path.isdir(state_dir):
+        raise StateProblem("state path is not a directory: " + state_dir)
+    p = os.path.join(state_dir, STATE_FILE)
+    if not os.path.isfile(p):
+        for name in sorted(FOREIGN_STATE_FILES):
+            if os.path.exists(os.path.join(state_dir, name)):
+                raise StateProblem("state directory " + state_dir + " holds " + FOREIGN_STATE_FILES[name] +
+                                   " state (" + name + "), which this job cannot read; give each program a state "
+                                   "directory of its own")
+        return {"runs": 0, "advisories": {}, "history": []}
+    try:
+        f = open(p, "r", encoding="utf-8")
+        try:
+            doc = json.load(f)
+        finally:
+            f.close()
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        raise StateProblem("state file " + p + " is not readable JSON: " + str(e))
+    if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT:
+        raise StateProblem("state file " + p + " is not " + STATE_FORMAT + " state")
+    if doc.get("version") != STATE_VERSION:
+        raise StateProblem("state file " + p + " has format version " + json.dumps(doc.get("version")) +
+                           "; this job reads version " + str(STATE_VERSION))
+    if doc.get("job") != JOB:
+        raise StateProblem("state file " + p + " holds state of the " + str(doc.get("job")) + " job, not of the " +
+                           JOB + " job; give each job a state directory of its own")
+    if not isinstance(doc.get("runs"), int) or not isinstance(doc.get("advisories"), dict) or \
+            not isinstance(doc.get("history"), list):
+        raise StateProblem("state file " + p + " is damaged: runs, advisories or history missing")
+    return doc
+
+def save_state(state_dir, runs, advisories, history):
+    os.makedirs(state_dir, exist_ok=True)
+    p = os.path.join(state_dir, STATE_FILE)
+    doc = {"format": STATE_FORMAT, "version": STATE_VERSION, "job": JOB, "runs": runs,
+           "advisories": advisories, "history": history}
+    with open(p + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False)
+    os.replace(p + ".tmp", p)
 
 # ---------------------------------------------------------------------------
 # output
@@ -693,7 +919,7 @@ def md_table(header, rows, right=None):
         lines.append("| " + " | ".join([str(x) for x in r]) + " |")
     return lines
 
-def write_report(out_dir, fixture_name, advisories, history, stats, generated_at, run_id):
+def write_report(out_dir, fixture_name, advisories, history, stats, generated_at, run_id, state_info=None):
     L = []
     L.append("# Advisory enrichment report")
     L.append("")
@@ -712,6 +938,14 @@ def write_report(out_dir, fixture_name, advisories, history, stats, generated_at
     L.append("")
     L.append("Duplicate observations dropped: %d" % stats["observations"]["duplicates"])
     L.append("")
+
+    if state_info is not None:
+        L.append("## State")
+        L.append("")
+        L.append("Runs recorded in the state directory: %d" % state_info["runs"])
+        L.append("Advisories carried over from earlier runs: %d" % state_info["advisories"])
+        L.append("Transitions carried over from earlier runs: %d" % state_info["history_rows"])
+        L.append("")
 
     # states
     L.append("## Advisories by state")
@@ -824,12 +1058,14 @@ def write_report(out_dir, fixture_name, advisories, history, stats, generated_at
 # ---------------------------------------------------------------------------
 
 def usage():
-    sys.stderr.write("usage: monolith.py --input RUN_DIR --out OUT_DIR [--verbose]\n")
+    sys.stderr.write("usage: monolith.py --input RUN_DIR --out OUT_DIR [--state DIR] [--dump-stages DIR] [--verbose]\n")
 
 def main(argv):
-    global VERBOSE
+    global VERBOSE, DUMP_DIR
     input_dir = None
     out_dir = None
+    state_dir = None
+    options = {"--input": None, "--out": None, "--state": None, "--dump-stages": None}
     # hand rolled because argparse was "too magic" for the first author
     i = 1
     while i < len(argv):
@@ -839,24 +1075,23 @@ def main(argv):
             return EXIT_OK
         elif a == "--verbose" or a == "-v":
             VERBOSE = True
-        elif a == "--input" or a == "--out":
+        elif a in options:
             if i + 1 >= len(argv):
                 usage()
                 return EXIT_BAD_INPUT
-            if a == "--input":
-                input_dir = argv[i + 1]
-            else:
-                out_dir = argv[i + 1]
+            options[a] = argv[i + 1]
             i += 1
-        elif a.startswith("--input="):
-            input_dir = a[len("--input="):]
-        elif a.startswith("--out="):
-            out_dir = a[len("--out="):]
+        elif a.split("=", 1)[0] in options and "=" in a:
+            options[a.split("=", 1)[0]] = a.split("=", 1)[1]
         else:
             sys.stderr.write("error: unknown argument " + a + "\n")
             usage()
             return EXIT_BAD_INPUT
         i += 1
+    input_dir = options["--input"]
+    out_dir = options["--out"]
+    state_dir = options["--state"]
+    DUMP_DIR = options["--dump-stages"]
     if input_dir is None or out_dir is None:
         usage()
         return EXIT_BAD_INPUT
@@ -873,8 +1108,35 @@ def main(argv):
     except InputProblem as e:
         sys.stderr.write("error: " + str(e) + "\n")
         return EXIT_BAD_INPUT
+    carried = None
+    if state_dir is not None:
+        try:
+            carried = load_state(state_dir)
+        except StateProblem as e:
+            sys.stderr.write("error: " + str(e) + "\n")
+            return EXIT_BAD_STATE
+    stats = {"observations": obs_stats, "overrides": ov_stats, "nvd": nvd_stats, "osv": osv_stats}
+    fixture_name = os.path.basename(os.path.normpath(input_dir))
+    if DUMP_DIR is not None:
+        try:
+            os.makedirs(DUMP_DIR, exist_ok=True)
+        except OSError as e:
+            sys.stderr.write("error: cannot create stage directory " + DUMP_DIR + ": " + str(e) + "\n")
+            return 1
+        write_stage("ingest", {
+            "fixture": fixture_name,
+            "inputs": dict((fname, {"records": stats[key]["records"], "skipped": stats[key]["skipped"]})
+                           for fname, key in zip(INPUT_FILES, ["observations", "overrides", "nvd", "osv"])),
+            "duplicates": obs_stats["duplicates"],
+            "observations": STAGE.get("observations", []), "overrides": STAGE.get("overrides", []),
+            "nvd": STAGE.get("nvd", []), "osv": STAGE.get("osv", []),
+            "state": state_summary(carried["runs"], carried["advisories"], carried["history"])
+                     if carried is not None else None})
 
-    advisories, history = process(observations, overrides, nvd, osv_by_cve)
+    advisories, history, new_state = process(observations, overrides, nvd, osv_by_cve, carried)
+    if DUMP_DIR is not None:
+        write_stage("normalise", {"advisories": STAGE.get("cases", [])})
+        write_stage("decide", {"advisories": STAGE.get("decisions", [])})
 
     try:
         os.makedirs(out_dir, exist_ok=True)
@@ -885,11 +1147,26 @@ def main(argv):
     now = datetime.datetime.now(datetime.timezone.utc)
     generated_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     run_id = "legacy-%d-%d" % (int(time.time()), os.getpid())
-    stats = {"observations": obs_stats, "overrides": ov_stats, "nvd": nvd_stats, "osv": osv_stats}
-    fixture_name = os.path.basename(os.path.normpath(input_dir))
+    state_info = None
+    if carried is not None:
+        state_info = state_summary(carried["runs"] + 1, carried["advisories"], carried["history"])
 
     write_outputs(out_dir, advisories, history, generated_at, run_id)
-    write_report(out_dir, fixture_name, advisories, history, stats, generated_at, run_id)
+    write_report(out_dir, fixture_name, advisories, history, stats, generated_at, run_id, state_info)
+    if carried is not None:
+        try:
+            save_state(state_dir, carried["runs"] + 1, new_state, history)
+        except OSError as e:
+            sys.stderr.write("error: cannot write state to " + state_dir + ": " + str(e) + "\n")
+            return 1
+    if DUMP_DIR is not None:
+        clean = [dict((k, a[k]) for k in a if not k.startswith("_")) for a in advisories]
+        write_stage("export", {
+            "files": {"advisory_current.json": {"advisories": len(advisories)},
+                      "state_history.csv": {"rows": len(history),
+                                            "carried": len(carried["history"]) if carried is not None else 0}},
+            "state": state_summary(carried["runs"] + 1, new_state, history) if carried is not None else None,
+            "advisories": clean})
     log("done in %.2fs, %d advisories, %d transitions" % (time.time() - t0, len(advisories), len(history)))
     return EXIT_OK
 

@@ -9,14 +9,15 @@ references to the observations by ``obs_id``.
 
 Checkpoints are for inspecting or debugging a run, so they are only written
 when asked for: serialising every phase result costs about a quarter of a
-large run's time, and this module is only imported then.
+large run's time, and this module is only imported then.  (The checkpoints
+that compare with the legacy's stage dumps are :mod:`advisory_pipeline.stages`.)
 """
 
 import json
 import os
 
 from .errors import InputError
-from .model import DecideResult, IngestResult, NormaliseResult, Observation, Record, Transition
+from .model import DecideResult, ExportResult, IngestResult, NormaliseResult, Observation, Record, Transition
 
 
 def _table(records, fields):
@@ -26,12 +27,17 @@ def _table(records, fields):
 VIEWS = {  # result type -> what its checkpoint holds
     IngestResult: lambda r: {"fixture_name": r.fixture_name,
                              "observations": _table(r.observations, Observation.__slots__),
-                             "overrides": r.overrides, "nvd": r.nvd, "osv": r.osv, "stats": r.stats},
+                             "overrides": r.overrides, "nvd": r.nvd, "osv": r.osv, "stats": r.stats,
+                             "duplicates": r.duplicates},
     NormaliseResult: lambda r: {"duplicates": r.duplicates, "cases": [
         {"advisory_id": case.advisory_id, "cve_id": case.cve_id, "ecosystem": case.ecosystem, "package": case.package,
          "evidence": [o.obs_id for o in case.evidence], "override": case.override, "osv": case.osv, "nvd": case.nvd}
         for case in r.cases]},
-    DecideResult: lambda r: {"outcomes": r.outcomes, "transitions": _table(r.transitions, Transition.__slots__)},
+    DecideResult: lambda r: {"outcomes": [{name: getattr(o, name) for name in o.__slots__ if name != "carry"}
+                                          for o in r.outcomes],
+                             "transitions": _table(r.transitions, Transition.__slots__)},
+    ExportResult: lambda r: {"files": r.files, "advisories": r.advisories, "history_rows": r.history_rows,
+                             "carried_rows": r.carried_rows},
 }
 
 

@@ -1,4 +1,5 @@
-"""Command line: ``python -m advisory_pipeline run --input DIR --out-dir DIR [--checkpoint-dir DIR]``.
+"""Command line: ``python -m advisory_pipeline run --input DIR --out-dir DIR [--source scanners|feed]
+[--state DIR] [--checkpoints DIR] [--checkpoint-dir DIR]``.
 
 The usual command lines are parsed here; anything else (``--help``, the
 ``phases`` command, abbreviated options, usage errors) is left to
@@ -12,10 +13,13 @@ import time
 from .errors import PipelineError
 from .orchestrator import Orchestrator, RunContext, normal_path
 from .phases import build_graph
+from .sources import DEFAULT_SOURCE, SOURCES
+
+PATH_OPTIONS = ("--input", "--out-dir", "--checkpoint-dir", "--checkpoints", "--state")
 
 
 def _run_options(argv):
-    """{"--input": ..., "--out-dir": ..., "--checkpoint-dir": ...} of a plain ``run`` command line, else None."""
+    """{"--input": ..., "--out-dir": ..., ...} of a plain ``run`` command line, else None."""
     if argv[:1] != ["run"]:
         return None
     options, rest = {}, argv[1:]
@@ -25,9 +29,14 @@ def _run_options(argv):
             if not rest:
                 return None
             value = rest.pop(0)
-        if option not in ("--input", "--out-dir", "--checkpoint-dir") or value[:1] == "-":
+        if value[:1] == "-":
             return None
-        options[option] = normal_path(value)
+        if option == "--source" and value in SOURCES:
+            options[option] = value
+        elif option in PATH_OPTIONS:
+            options[option] = normal_path(value)
+        else:
+            return None
     return options if "--input" in options and "--out-dir" in options else None
 
 
@@ -46,15 +55,20 @@ def utc_now():
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + (f".{micros:06d}" if micros else "") + "+00:00"
 
 
-def run(input_dir, out_dir, checkpoint_dir=None):
+def run(input_dir, out_dir, checkpoint_dir=None, checkpoints=None, state_dir=None, source=DEFAULT_SOURCE):
     """Run every phase; the exit status (errors are reported on stderr)."""
     try:
-        store = None
+        stores = []
         if checkpoint_dir is not None:
             from .checkpoints import CheckpointStore
 
-            store = CheckpointStore(checkpoint_dir, forbidden_parent=out_dir)
-        Orchestrator(build_graph(), store).run(RunContext(input_dir, out_dir, uuid4(), utc_now()))
+            stores.append(CheckpointStore(checkpoint_dir, forbidden_parent=out_dir))
+        if checkpoints is not None:
+            from .stages import StageStore
+
+            stores.append(StageStore(checkpoints))
+        context = RunContext(input_dir, out_dir, uuid4(), utc_now(), SOURCES[source], state_dir)
+        Orchestrator(build_graph(), stores).run(context)
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -71,4 +85,5 @@ def main(argv=None):
         from .usage import main
 
         return main(argv)
-    return run(options["--input"], options["--out-dir"], options.get("--checkpoint-dir"))
+    return run(options["--input"], options["--out-dir"], options.get("--checkpoint-dir"), options.get("--checkpoints"),
+               options.get("--state"), options.get("--source", DEFAULT_SOURCE))

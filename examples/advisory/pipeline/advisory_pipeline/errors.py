@@ -17,3 +17,10 @@ class GraphError(PipelineError):
     """The phase graph is inconsistent (unknown dependency, cycle)."""
 
     exit_code = 70
+
+
+class StateError(PipelineError):
+    """The ``--state`` directory holds state this pipeline cannot use (another program's, another
+    source's, another schema version, or a damaged file)."""
+
+    exit_code = 3

@@ -92,7 +92,7 @@ class OverrideRow(Record):
 
 
 class NvdRecord(Record):
-    __slots__ = ("cve_id", "status", "base_score", "description", "published")
+    __slots__ = ("cve_id", "status", "base_score", "description", "published", "last_modified")
 
 
 class OsvAffected(Record):
@@ -100,7 +100,7 @@ class OsvAffected(Record):
 
 
 class OsvRecord(Record):
-    __slots__ = ("osv_id", "cve_ids", "withdrawn", "affected")  # affected: tuple of OsvAffected
+    __slots__ = ("osv_id", "cve_ids", "withdrawn", "affected", "modified")  # affected: tuple of OsvAffected
 
 
 class InputStats(Record):
@@ -108,7 +108,29 @@ class InputStats(Record):
 
 
 class IngestResult(Record):
-    __slots__ = ("fixture_name", "observations", "overrides", "nvd", "osv", "stats")
+    """``observations`` holds each ``obs_id`` once (``duplicates``: re-deliveries dropped); ``state`` is
+    what ``--state`` kept from earlier runs (a :class:`StateSnapshot`), None without ``--state``."""
+
+    __slots__ = ("fixture_name", "observations", "overrides", "nvd", "osv", "stats", "duplicates", "state")
+
+
+# --- state carried across runs (--state) -------------------------------------
+
+
+class StateSnapshot(Record):
+    """``advisories``: advisory id -> :class:`CarriedAdvisory`; ``history``: every earlier run's
+    :class:`Transition`; ``runs``: how many runs the state has seen."""
+
+    __slots__ = ("runs", "advisories", "history")
+
+
+class CarriedAdvisory(Record):
+    """Where an advisory stood at the end of the previous run: its state and last seq, the latest
+    report of each scanner (:class:`Observation`, in the order the scanners were first seen), the
+    installed version, the override in force, and its latest event (text and datetime)."""
+
+    __slots__ = ("advisory_id", "cve_id", "ecosystem", "package", "state", "seq", "installed", "reports",
+                 "override", "last_seen", "last_seen_at")
 
 
 # --- normalise --------------------------------------------------------------
@@ -121,17 +143,17 @@ class Override(Record):
 class OsvFinding(Record):
     """What OSV says about one (CVE, package) pair; ``withdrawn_id`` is set when every entry is withdrawn."""
 
-    __slots__ = ("advisory_ids", "withdrawn_id", "withdrawn_on", "fixed_version")
+    __slots__ = ("advisory_ids", "withdrawn_id", "withdrawn_on", "fixed_version", "modified")  # modified: texts
 
 
 class Case(Record):
     """Everything known about one advisory before deciding on it; evidence in replay order."""
 
-    __slots__ = ("advisory_id", "cve_id", "ecosystem", "package", "evidence", "override", "osv", "nvd")
+    __slots__ = ("advisory_id", "cve_id", "ecosystem", "package", "evidence", "override", "osv", "nvd", "carried")
 
 
 class NormaliseResult(Record):
-    __slots__ = ("cases", "duplicates")
+    __slots__ = ("cases", "duplicates", "state")
 
 
 # --- decide -----------------------------------------------------------------
@@ -147,19 +169,27 @@ class Transition(Record):
 
 
 class Outcome(Record):
+    """``transitions``: the advisory's last seq (all runs); ``carry``: the :class:`CarriedAdvisory` for
+    the next run, only with ``--state``."""
+
     __slots__ = ("advisory_id", "cve_id", "ecosystem", "package", "installed_version", "fixed_version", "decision",
-                 "override", "transitions")
+                 "override", "transitions", "carry")
 
 
 class DecideResult(Record):
-    __slots__ = ("outcomes", "transitions")
+    """``transitions``: this run's; ``state``: the :class:`StateSnapshot` the run started from, or None."""
+
+    __slots__ = ("outcomes", "transitions", "state")
 
 
 # --- export / report --------------------------------------------------------
 
 
 class ExportResult(Record):
-    __slots__ = ("files", "advisories", "history_rows")
+    """``records``: the advisories as written; ``carried_rows``: history rows from earlier runs;
+    ``saved``: the :class:`StateSnapshot` written for the next run, or None."""
+
+    __slots__ = ("files", "advisories", "history_rows", "records", "carried_rows", "saved")
 
 
 class ReportResult(Record):

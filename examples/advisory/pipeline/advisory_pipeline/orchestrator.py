@@ -2,9 +2,9 @@
 
 Phases declare the phases they depend on; :class:`Orchestrator` runs them in
 a topological order (ties broken by declaration order), handing each phase
-the results of the phases it requires.  Given a checkpoint store (see
-:mod:`advisory_pipeline.checkpoints`), it saves each result before running
-the next phase.
+the results of the phases it requires.  Given checkpoint stores (see
+:mod:`advisory_pipeline.checkpoints`), it saves each result in each of them
+before running the next phase.
 """
 
 import os
@@ -26,7 +26,9 @@ def child_path(directory, name):
 
 
 class RunContext(Record):
-    __slots__ = ("input_dir", "out_dir", "run_id", "generated_at")  # directories are normal paths
+    """``source``: a :class:`advisory_pipeline.sources.Source`; ``state_dir``: ``--state`` or None."""
+
+    __slots__ = ("input_dir", "out_dir", "run_id", "generated_at", "source", "state_dir")  # directories: normal paths
 
 
 class Phase(Record):
@@ -64,18 +66,18 @@ class PhaseGraph:
 
 
 class Orchestrator:
-    """Runs a graph's phases; with a store, each result is checkpointed before the next phase starts."""
+    """Runs a graph's phases; each result is checkpointed in every store before the next phase starts."""
 
-    def __init__(self, graph, store=None):
+    def __init__(self, graph, stores=()):
         self.graph = graph
-        self.store = store
+        self.stores = stores
         self.results = {}
 
     def run(self, context):
         for phase in self.graph.topological_order():
             started = time.perf_counter()
             result = phase.run(context, {dep: self.results[dep] for dep in phase.requires})
-            if self.store is not None:
-                self.store.write(phase, result, time.perf_counter() - started)
+            for store in self.stores:
+                store.write(phase, result, time.perf_counter() - started)
             self.results[phase.name] = result
         return self.results

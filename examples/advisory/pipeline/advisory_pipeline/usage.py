@@ -10,6 +10,7 @@ import argparse
 from . import cli
 from .orchestrator import normal_path
 from .phases import build_graph
+from .sources import DEFAULT_SOURCE, SOURCES
 
 
 def parser():
@@ -22,7 +23,29 @@ def parser():
         "--checkpoint-dir",
         type=normal_path,
         default=None,
-        help="write phase checkpoints here (default: none are written)",
+        help="write debugging checkpoints of every phase here, with timings; not inside the output directory "
+        "(default: none are written)",
+    )
+    run.add_argument(
+        "--checkpoints",
+        type=normal_path,
+        default=None,
+        help="write the stage checkpoints 01-ingest.json .. 04-export.json here, comparable with the legacy's "
+        "--dump-stages files; may be inside the output directory (default: none are written)",
+    )
+    run.add_argument(
+        "--state",
+        type=normal_path,
+        default=None,
+        help="keep advisories and history in this directory from one run to the next (default: every run "
+        "starts afresh)",
+    )
+    run.add_argument(
+        "--source",
+        choices=sorted(SOURCES),
+        default=DEFAULT_SOURCE,
+        help=f"where the observations come from: scanners (observations.json) or feed (vendor_feed.json); "
+        f"default {DEFAULT_SOURCE}",
     )
     commands.add_parser("phases", help="print the phases in execution order")
     return parser
@@ -38,4 +61,4 @@ def main(argv):
             requires = ", ".join(phase.requires) or "-"
             print(f"{phase.name:<10} requires {requires:<26} {phase.description}")
         return 0
-    return cli.run(args.input, args.out_dir, args.checkpoint_dir)
+    return cli.run(args.input, args.out_dir, args.checkpoint_dir, args.checkpoints, args.state, args.source)

@@ -5,17 +5,26 @@ advisory; a change of state is recorded as a :class:`Transition`.  A vote is a
 ``(source, state, weight)`` tuple; a verdict is ``(state, reason, votes,
 ranking)``, where the ranking lists ``(state, exact weight sum)`` heaviest
 first (None when no weighing was needed).
+
+With ``--state`` a case may carry where its advisory stood after the previous
+run (:class:`CarriedAdvisory`): the board starts from the kept reports, the
+state and seq continue, and before today's events the advisory is re-judged on
+today's upstream data; a change there is a transition from source
+``upstream``, dated by the latest of the advisory's last event and the
+modification times of its NVD and OSV records.  The override in force stays in
+force unless today's sheet has a decision at least as new.
 """
 
 from math import fsum
 from operator import attrgetter
 
-from ..model import (IMPLIED_STATE, WITHDRAWAL_REASONS, DecideResult, Decision, Outcome, Reason, State, Transition,
-                     Weights)
+from ..model import (IMPLIED_STATE, WITHDRAWAL_REASONS, CarriedAdvisory, DecideResult, Decision, Outcome, Reason,
+                     State, Transition)
 from ..versions import version_lt
 
 OSV_SOURCE = "osv"
 NVD_SOURCE = "nvd"
+UPSTREAM_SOURCE = "upstream"  # the source of a transition caused by new NVD/OSV data alone
 _reported_at = attrgetter("timestamp")
 
 EXPLANATIONS = {
@@ -73,6 +82,15 @@ class EvidenceBoard:
         if observation.version and observation.version != self.installed:
             self.installed = observation.version
             self.osv_vote = self._osv_vote()
+
+    def restore(self, carried):
+        """Start from the evidence an earlier run kept: each scanner's latest report, the installed version."""
+        for report in carried.reports:
+            self.reports[report.source] = [report]
+            implied = IMPLIED_STATE[report.signal]
+            self.latest[report.source] = implied and (report.source, implied, report.weight)
+        self.installed = carried.installed
+        self.osv_vote = self._osv_vote()
 
     def _osv_vote(self):
         osv = self.osv
@@ -171,20 +189,47 @@ def explain(case, board, verdict, override):
     return Decision(state, reason, text, share(votes, lead), *split_sources(votes, lead))
 
 
-def replay(case, weights):
-    """(Outcome, transitions) of one case."""
+def upstream_times(case):
+    """Modification times of the case's NVD and OSV records, as written."""
+    texts = [case.nvd.last_modified] if case.nvd is not None and case.nvd.last_modified is not None else []
+    return texts + list(case.osv.modified) if case.osv is not None else texts
+
+
+def replay(case, weights, keep=False):
+    """(Outcome, transitions) of one case; with ``keep``, the outcome carries the case to the next run."""
     board = EvidenceBoard(case, weights)
-    events = case.evidence
-    if case.override is not None:  # it follows the observations with the same timestamp
-        at = len(events)
-        while at and events[at - 1].timestamp > case.override.timestamp:
-            at -= 1
-        events = [*events[:at], case.override, *events[at:]]
+    carried = case.carried
+    new_override = case.override
     transitions = []
     state = verdict = override = None
+    seq = 0
+    seen = None, None  # the latest event, (text, datetime)
+    if carried is not None:
+        board.restore(carried)
+        state, seq, override, seen = carried.state, carried.seq, carried.override, (carried.last_seen,
+                                                                                      carried.last_seen_at)
+        if new_override is not None and override is not None and new_override.timestamp < override.timestamp:
+            new_override = None  # the sheet still lists an older decision than the one in force
+        if override is not None:
+            verdict = override.forced_state, Reason.ANALYST_OVERRIDE, board.votes(), None
+        else:
+            verdict = judge(board, weights.conflict_margin)
+        if verdict[0] != state:
+            from .ingest import latest_time
+
+            seen = latest_time(upstream_times(case), seen)
+            transitions.append(Transition(case.advisory_id, seq + 1, seen[0], seen[1], state, verdict[0],
+                                          UPSTREAM_SOURCE, verdict[1]))
+            state = verdict[0]
+    events = case.evidence
+    if new_override is not None:  # it follows the observations with the same timestamp
+        at = len(events)
+        while at and events[at - 1].timestamp > new_override.timestamp:
+            at -= 1
+        events = [*events[:at], new_override, *events[at:]]
     # the latest event determines the current state
     for event in events:
-        if event is case.override:
+        if event is new_override:
             override = event
             verdict = event.forced_state, Reason.ANALYST_OVERRIDE, board.votes(), None
             source, when = "analyst:" + event.analyst, event.decided_at
@@ -194,19 +239,33 @@ def replay(case, weights):
             verdict = judge(board, weights.conflict_margin)
             source, when = event.source, event.observed_at
         if verdict[0] != state:
-            transitions.append(Transition(case.advisory_id, len(transitions) + 1, when, event.timestamp, state,
+            transitions.append(Transition(case.advisory_id, seq + len(transitions) + 1, when, event.timestamp, state,
                                           verdict[0], source, verdict[1]))
             state = verdict[0]
     decision = explain(case, board, verdict or judge(board, weights.conflict_margin), override)
+    seq += len(transitions)
+    carry = None
+    if keep:
+        if events:  # the latest event; of several at that time, the first replayed
+            last = events[-1].timestamp
+            first = next(event for event in events if event.timestamp == last)
+            if seen[1] is None or last > seen[1]:
+                seen = (first.decided_at if first is new_override else first.observed_at), last
+        carry = CarriedAdvisory(case.advisory_id, case.cve_id, case.ecosystem, case.package, state, seq,
+                                board.installed, [board.reports[source][-1] for source in board.latest], override,
+                                *seen)
     return Outcome(case.advisory_id, case.cve_id, case.ecosystem, case.package, board.installed or None,
-                   case.osv and case.osv.fixed_version, decision, override, len(transitions)), transitions
+                   case.osv and case.osv.fixed_version, decision, override, seq, carry), transitions
 
 
-def run(context, inputs, weights=Weights):
+def run(context, inputs):
+    weights = context.source.weights
+    keep = context.state_dir is not None
+    normalised = inputs["normalise"]
     outcomes = []
     transitions = []
-    for case in inputs["normalise"].cases:
-        outcome, history = replay(case, weights)
+    for case in normalised.cases:
+        outcome, history = replay(case, weights, keep)
         outcomes.append(outcome)
         transitions += history
-    return DecideResult(outcomes, transitions)
+    return DecideResult(outcomes, transitions, normalised.state)

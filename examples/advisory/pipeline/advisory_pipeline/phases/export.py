@@ -1,10 +1,14 @@
-"""export: write advisory_current.json and state_history.csv."""
+"""export: write advisory_current.json and state_history.csv (and, with ``--state``, the state).
+
+With ``--state`` the history holds the rows of every run so far, and the state
+for the next run is saved after the two files are written.
+"""
 
 import csv
 import json
 import os
 
-from ..model import ExportResult
+from ..model import ExportResult, StateSnapshot
 from ..orchestrator import child_path
 
 CURRENT_FILE = "advisory_current.json"
@@ -63,17 +67,27 @@ def run(context, inputs):
     os.makedirs(context.out_dir, exist_ok=True)
 
     outcomes = sorted(decided.outcomes, key=lambda o: (o.package, o.cve_id, o.ecosystem))
+    records = [advisory_record(o) for o in outcomes]
     current = child_path(context.out_dir, CURRENT_FILE)
     with open(current, "w", encoding="utf-8") as handle:
-        handle.write(render_current(context.run_id, context.generated_at, [advisory_record(o) for o in outcomes]))
+        handle.write(render_current(context.run_id, context.generated_at, records))
 
+    earlier = decided.state.history if decided.state is not None else []
     # chronological across all advisories, which is what the audit export wants
-    transitions = sorted(decided.transitions, key=lambda t: (t.timestamp, t.advisory_id, t.seq))
+    transitions = sorted(earlier + decided.transitions if earlier else decided.transitions,
+                         key=lambda t: (t.timestamp, t.advisory_id, t.seq))
     history = child_path(context.out_dir, HISTORY_FILE)
     with open(history, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(HISTORY_COLUMNS)
         writer.writerows(map(history_row, transitions))
 
+    saved = None
+    if context.state_dir is not None:
+        from ..state import save_state
+
+        saved = StateSnapshot(decided.state.runs + 1, {o.advisory_id: o.carry for o in decided.outcomes}, transitions)
+        save_state(context.state_dir, context.source.name, saved)
+
     return ExportResult(files={CURRENT_FILE: current, HISTORY_FILE: history}, advisories=len(outcomes),
-                        history_rows=len(transitions))
+                        history_rows=len(transitions), records=records, carried_rows=len(earlier), saved=saved)

@@ -1,7 +1,12 @@
 """ingest: read and validate the four input files of a fixture directory.
 
 Nothing is normalised here; records are only checked for shape and typed.
-Records that do not have the expected shape are skipped and counted.
+Records that do not have the expected shape are skipped and counted, and an
+observation delivered twice (same ``obs_id``) is kept once and counted as a
+duplicate.  The observations come from the run's source (``--source``: the
+scanners' ``observations.json`` or the vendor feed, see
+:mod:`advisory_pipeline.feed`).  With ``--state`` the state of earlier runs is
+read here too, after the input files (see :mod:`advisory_pipeline.state`).
 """
 
 import csv
@@ -11,7 +16,7 @@ import re
 
 from ..errors import InputError
 from ..model import (IMPLIED_STATE, STATE_ORDER, IngestResult, InputStats, NvdRecord, Observation, OsvAffected,
-                     OsvRecord, OverrideRow, Weights)
+                     OsvRecord, OverrideRow)
 from ..orchestrator import child_path
 
 OBSERVATIONS = "observations.json"
@@ -24,6 +29,17 @@ _OVERRIDE_COLUMNS = ("cve_id", "ecosystem", "package", "forced_state", "reason",
 _CVSS_PREFERENCE = ("cvssMetricV31", "cvssMetricV30", "cvssMetricV2")
 _OBSERVATION_TEXT = ("obs_id", "observed_at", "source", "cve_id", "ecosystem")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|z|[+-]\d{2}:\d{2})?$")
+
+
+def latest_time(texts, since=(None, None)):
+    """The latest parsable timestamp of ``texts`` as (text, datetime), ties to the earlier one;
+    ``since`` is a (text, datetime) pair that counts first."""
+    best = since
+    for text in texts:
+        moment = parse_timestamp(text)
+        if moment is not None and (best[1] is None or moment > best[1]):
+            best = text, moment
+    return best
 
 
 def parse_timestamp(text):
@@ -70,8 +86,11 @@ def _text(record, key):
 
 
 def read_observations(path, default_weight):
+    """(observations, stats, duplicates): valid records, each ``obs_id`` once (the first delivery)."""
     payload = _load_list(path, None, "observations")
     observations = []
+    seen = set()
+    duplicates = 0
     for item in payload:
         try:  # obs_id, observed_at, source, cve_id, package, ecosystem and signal: non-blank strings
             obs_id, observed_at, source, cve_id, ecosystem = (item[key].strip() for key in _OBSERVATION_TEXT)
@@ -87,10 +106,14 @@ def read_observations(path, default_weight):
             weight = default_weight
         if timestamp is None or weight.__class__ not in (float, int) or not 0.0 <= (weight := float(weight)) <= 1.0:
             continue  # (bool is neither float nor int here)
+        if obs_id in seen:  # a scanner re-delivered a batch
+            duplicates += 1
+            continue
+        seen.add(obs_id)
         version = item.get("version")
         observations.append(Observation(obs_id, observed_at, timestamp, source, cve_id, package, ecosystem,
                                         version.strip() if isinstance(version, str) else "", signal, weight))
-    return observations, InputStats(len(payload), len(payload) - len(observations))
+    return observations, InputStats(len(payload), len(payload) - len(observations) - duplicates), duplicates
 
 
 def read_overrides(path):
@@ -146,7 +169,7 @@ def read_nvd(path):
                        if isinstance(d, dict) and d.get("lang") == "en"]
             records.append(NvdRecord(_text(cve, "id"), cve.get("vulnStatus") or "",
                                      _base_score(cve.get("metrics") or {}), english[0] if english else "",
-                                     cve.get("published") or ""))
+                                     cve.get("published") or "", _text(cve, "lastModified")))
     return records, InputStats(len(payload), len(payload) - len(records))
 
 
@@ -167,23 +190,42 @@ def read_osv(path):
                               for event in rng.get("events") or []
                               if isinstance(event, dict) and isinstance(event.get("fixed"), str))
                 affected.append(OsvAffected(package["ecosystem"], package["name"], fixed))
-        records.append(OsvRecord(osv_id, tuple(cves), _text(entry, "withdrawn"), tuple(affected)))
+        records.append(OsvRecord(osv_id, tuple(cves), _text(entry, "withdrawn"), tuple(affected),
+                                 _text(entry, "modified")))
     return records, InputStats(len(payload), len(payload) - len(records))
 
 
-def run(context, inputs, weights=Weights):
+def input_files(source):
+    """The four input files of a fixture directory for ``source``."""
+    return INPUT_FILES if source.observations_file == OBSERVATIONS else (source.observations_file, *INPUT_FILES[1:])
+
+
+def run(context, inputs):
+    source = context.source
+    weights = source.weights
     directory = context.input_dir
     if not os.path.isdir(directory):
         raise InputError(f"input directory not found: {directory}")
-    paths = [child_path(directory, name) for name in INPUT_FILES]
+    files = input_files(source)
+    paths = [child_path(directory, name) for name in files]
     for path in paths:
         if not os.path.isfile(path):
             raise InputError(f"missing input file: {path}")
-    observations, obs_stats = read_observations(paths[0], weights.default_observation)
+    if source.observations_file == OBSERVATIONS:
+        observations, obs_stats, duplicates = read_observations(paths[0], weights.default_observation)
+    else:
+        from ..feed import read_findings
+
+        observations, obs_stats, duplicates = read_findings(paths[0], weights.default_observation)
     overrides, override_stats = read_overrides(paths[1])
     nvd, nvd_stats = read_nvd(paths[2])
     osv, osv_stats = read_osv(paths[3])
+    state = None
+    if context.state_dir is not None:
+        from ..state import load_state
+
+        state = load_state(context.state_dir, source.name)
     name = os.path.basename(os.path.normpath(directory))
     return IngestResult("" if name == "." else name,  # as pathlib names "." and "a/.."
                         observations, overrides, nvd, osv,
-                        {OBSERVATIONS: obs_stats, OVERRIDES: override_stats, NVD: nvd_stats, OSV: osv_stats})
+                        dict(zip(files, (obs_stats, override_stats, nvd_stats, osv_stats))), duplicates, state)

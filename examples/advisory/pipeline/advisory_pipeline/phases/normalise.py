@@ -1,8 +1,9 @@
-"""normalise: canonical names, de-duplication and grouping into cases.
+"""normalise: canonical names and grouping into cases.
 
 Each advisory (CVE x ecosystem x package) becomes a :class:`Case` carrying its
 scanner evidence in replay order, the effective analyst override and what the
-upstream databases say about it.
+upstream databases say about it.  With ``--state``, every advisory an earlier
+run kept is a case too, carrying where it stood (``Case.carried``).
 """
 
 from ..model import Case, NormaliseResult, OsvFinding, Override
@@ -17,7 +18,7 @@ def osv_index(records):
         for affected in record.affected:
             ecosystem = canonical_ecosystem(affected.ecosystem)
             package = canonical_package(affected.package, ecosystem)
-            entry = (record.osv_id, record.withdrawn, affected.fixed)
+            entry = (record.osv_id, record.withdrawn, affected.fixed, record.modified)
             for cve in dict.fromkeys(canonical_cve(c) for c in record.cve_ids):
                 index.setdefault((cve, ecosystem, package), []).append(entry)
     return index
@@ -26,12 +27,13 @@ def osv_index(records):
 def osv_finding(entries):
     if not entries:
         return None
-    ids = tuple(sorted({osv_id for osv_id, _, _ in entries}))
+    ids = tuple(sorted({entry[0] for entry in entries}))
+    modified = tuple(entry[3] for entry in entries if entry[3] is not None)
     live = [entry for entry in entries if entry[1] is None]
     if not live:
-        osv_id, withdrawn, _ = min(entries, key=lambda entry: entry[0])
-        return OsvFinding(ids, osv_id, withdrawn[:10], None)
-    return OsvFinding(ids, None, None, earliest([fix for _, _, fixed in live for fix in fixed]))
+        osv_id, withdrawn, _, _ = min(entries, key=lambda entry: entry[0])
+        return OsvFinding(ids, osv_id, withdrawn[:10], None, modified)
+    return OsvFinding(ids, None, None, earliest([fix for entry in live for fix in entry[2]]), modified)
 
 
 def run(context, inputs):
@@ -43,15 +45,11 @@ def run(context, inputs):
     def case_for(cve, ecosystem, package):
         key = advisory_id(cve, ecosystem, package)
         if key not in cases:
-            cases[key] = Case(key, cve, ecosystem, package, [], None, None, None)
+            cases[key] = Case(key, cve, ecosystem, package, [], None, None, None, None)
         return cases[key]
 
-    seen = set()
     by_spelling = {}  # (cve, ecosystem, package) as a scanner wrote them -> Case
     for observation in ingested.observations:
-        if observation.obs_id in seen:
-            continue
-        seen.add(observation.obs_id)
         if not observation.weight:
             # zero-weight observations carry no evidence; drop them early
             continue
@@ -69,9 +67,13 @@ def run(context, inputs):
         case = case_for(canonical_cve(row.cve_id), ecosystem, canonical_package(row.package, ecosystem))
         case.override = Override(row.analyst, row.forced_state, row.reason, row.decided_at, row.timestamp)
 
+    if ingested.state is not None:
+        for carried in ingested.state.advisories.values():
+            case_for(carried.cve_id, carried.ecosystem, carried.package).carried = carried
+
     for case in cases.values():
         case.evidence.sort(key=lambda o: (o.timestamp, o.obs_id))
         case.nvd = nvd.get(case.cve_id)
         case.osv = osv_finding(osv.get((case.cve_id, case.ecosystem, case.package)))
 
-    return NormaliseResult(list(cases.values()), len(ingested.observations) - len(seen))
+    return NormaliseResult(list(cases.values()), ingested.duplicates, ingested.state)

@@ -9,7 +9,6 @@ from collections import Counter
 
 from ..model import STATE_ORDER, WITHDRAWAL_REASONS, Reason, ReportResult
 from ..orchestrator import child_path
-from .ingest import INPUT_FILES
 
 REPORT_FILE = "run_report.md"
 DISPUTED_ROWS_SHOWN = 25
@@ -28,7 +27,7 @@ def table(header, rows, numeric=()):
 def run(context, inputs):
     ingested, normalised, decided = inputs["ingest"], inputs["normalise"], inputs["decide"]
     outcomes = sorted(decided.outcomes, key=lambda o: o.advisory_id)
-    lines = ["# Advisory enrichment report", "", f"Generated at: {context.generated_at}", f"Run id: {context.run_id}",
+    lines = [f"# {context.source.title}", "", f"Generated at: {context.generated_at}", f"Run id: {context.run_id}",
              f"Fixture: {ingested.fixture_name}", ""]
 
     def section(title, *body):
@@ -36,9 +35,17 @@ def run(context, inputs):
 
     stats = ingested.stats
     section("Inputs",
-            *table(["Input", "Records", "Skipped"], [[n, stats[n].records, stats[n].skipped] for n in INPUT_FILES],
+            *table(["Input", "Records", "Skipped"], [[n, s.records, s.skipped] for n, s in stats.items()],
                    numeric=(1, 2)),
-            "", f"Duplicate observations dropped: {normalised.duplicates}")
+            "", f"{context.source.duplicates_label}: {normalised.duplicates}")
+
+    carried = decided.state
+    history = decided.transitions
+    if carried is not None:
+        section("State", f"Runs recorded in the state directory: {carried.runs + 1}",
+                f"Advisories carried over from earlier runs: {len(carried.advisories)}",
+                f"Transitions carried over from earlier runs: {len(carried.history)}")
+        history = carried.history + history
 
     per_state = Counter(o.decision.state for o in outcomes)
     section("Advisories by state", *table(["State", "Advisories"], [*([s, per_state[s]] for s in STATE_ORDER),
@@ -79,9 +86,9 @@ def run(context, inputs):
     section("Disputed advisories", *body)
 
     busy = sum(1 for o in outcomes if o.transitions >= BUSY_TRANSITIONS)
-    body = [f"Total transitions: {len(decided.transitions)}",
+    body = [f"Total transitions: {len(history)}",
             f"Advisories with {BUSY_TRANSITIONS} or more transitions: {busy}"]
-    caused = sorted(Counter(t.source for t in decided.transitions).items(), key=lambda item: (-item[1], item[0]))
+    caused = sorted(Counter(t.source for t in history).items(), key=lambda item: (-item[1], item[0]))
     if caused:
         body += ["", *table(["Source", "Transitions caused"], caused, numeric=(1,))]
     section("State transitions", *body)
