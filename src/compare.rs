@@ -121,7 +121,7 @@ pub fn compare_case(
     let file_results: Vec<_> = pairs
         .par_iter()
         .map(|pair| {
-            let block = block_for(config, &pair.relative);
+            let block = config.block_for(&pair.relative);
             let findings = Findings::new(pair.relative.as_str(), &waivers, cap);
             compare_entries(
                 labels,
@@ -185,14 +185,6 @@ fn compare_exit(
         .iter()
         .find(|b| matches!(b.output, OutputSelector::Exit));
     finish(How::by_block("exit", block), None, status, findings)
-}
-
-/// The first block whose file glob matches `relative`.
-pub fn block_for<'c>(config: &'c Config, relative: &str) -> Option<&'c CompareBlock> {
-    config.compares.iter().find(|block| match &block.output {
-        OutputSelector::Files { matcher, .. } => matcher.is_match(relative),
-        OutputSelector::Stdout | OutputSelector::Stderr | OutputSelector::Exit => false,
-    })
 }
 
 /// What the two sides are called in notes: `legacy`/`candidate`, `golden`/`candidate`, …

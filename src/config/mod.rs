@@ -78,6 +78,16 @@ pub struct Config {
     pub bench_seed: Option<u64>,
 }
 
+impl Config {
+    /// The first `[[compare]]` block whose file glob matches `relative` (a path under `{out}`).
+    pub fn block_for(&self, relative: &str) -> Option<&CompareBlock> {
+        self.compares.iter().find(|block| match &block.output {
+            OutputSelector::Files { matcher, .. } => matcher.is_match(relative),
+            OutputSelector::Stdout | OutputSelector::Stderr | OutputSelector::Exit => false,
+        })
+    }
+}
+
 /// How to run one side.
 #[derive(Debug, Clone)]
 pub struct SideSpec {

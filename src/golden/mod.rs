@@ -20,7 +20,6 @@ pub mod review;
 
 use std::path::{Path, PathBuf};
 
-use crate::compare::block_for;
 use crate::config::{Config, OutputSelector};
 use crate::diff::dir::Entry;
 use crate::diff::{DiffSpec, Format};
@@ -264,7 +263,7 @@ impl GoldenStore {
                     });
                 }
             };
-            let block = block_for(config, &relative);
+            let block = config.block_for(&relative);
             let dest = staging.path().join("out").join(&relative);
             if let Some(dir) = dest.parent() {
                 std::fs::create_dir_all(dir).map_err(error(dir))?;

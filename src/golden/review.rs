@@ -5,12 +5,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::{NaiveDate, SecondsFormat, Utc};
+use chrono::{SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Golden, GoldenError, GoldenStore, Stored, golden_of, replace_dir};
-use crate::compare::{CaseComparison, compare_case};
-use crate::config::Config;
 use crate::runner::{Artifacts, RunStatus, SideResult, SideRun};
 
 /// The append-only log of decisions, under the golden directory.
@@ -66,21 +64,14 @@ fn nothing(dir: &Path) -> SideResult {
     }
 }
 
-/// The golden (left) against its pending change (right), under the configuration's rules.
-pub fn compare(
-    config: &Config,
-    pending: &Pending,
-    today: NaiveDate,
-) -> Result<CaseComparison, GoldenError> {
-    let golden = Golden::read(&pending.golden_dir)?
-        .map_or_else(|| nothing(&pending.golden_dir), |g| g.as_side());
-    Ok(compare_case(
-        config,
-        pending.fixture(),
-        ("golden", &golden),
-        ("pending", &pending.change.as_side()),
-        today,
-    ))
+impl Pending {
+    /// The golden (left; an empty run when it is gone) and its pending change (right), as runs
+    /// to compare under the configuration's rules.
+    pub fn sides(&self) -> Result<(SideResult, SideResult), GoldenError> {
+        let golden = Golden::read(&self.golden_dir)?
+            .map_or_else(|| nothing(&self.golden_dir), |g| g.as_side());
+        Ok((golden, self.change.as_side()))
+    }
 }
 
 /// What happened to goldens: recorded from the legacy, or a pending change accepted or

@@ -9,7 +9,7 @@ mod print;
 use anyhow::{Context, bail};
 
 use super::{DiffArgs, DiffOutput};
-use crate::compare::{How, Labels, block_for, compare_entries};
+use crate::compare::{How, Labels, compare_entries};
 use crate::config;
 use crate::diff::dir::{Entry, pair_files};
 use crate::diff::{DiffKind, DiffSpec, Findings, FindingsSummary, Format, NoWaivers, OutputStatus};
@@ -50,7 +50,7 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<i32> {
         (true, true) => pair_files(&args.left, &args.right)
             .iter()
             .map(|p| {
-                let block = config.as_ref().and_then(|c| block_for(c, &p.relative));
+                let block = config.as_ref().and_then(|c| c.block_for(&p.relative));
                 compare_file(
                     &args,
                     &flags,

@@ -105,7 +105,14 @@ fn changes(config: &Config, chosen: Vec<Pending>) -> anyhow::Result<Vec<Change>>
     chosen
         .into_iter()
         .map(|pending| {
-            let comparison = review::compare(config, &pending, today)?;
+            let (golden, change) = pending.sides()?;
+            let comparison = crate::compare::compare_case(
+                config,
+                pending.fixture(),
+                ("golden", &golden),
+                ("pending", &change),
+                today,
+            );
             let signature = comparison
                 .outputs
                 .iter()
