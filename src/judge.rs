@@ -28,10 +28,7 @@ impl Against {
     /// The default: goldens only when there is no legacy to run (absent or retired), both when
     /// goldens exist, else the legacy.
     pub fn default_for(config: &Config, store: &GoldenStore) -> Against {
-        match (
-            config.legacy.is_some() && !config.legacy_retired,
-            store.has_goldens(),
-        ) {
+        match (config.legacy.spec().is_some(), store.has_goldens()) {
             (false, _) => Against::Golden,
             (true, true) => Against::Both,
             (true, false) => Against::Legacy,
@@ -388,7 +385,11 @@ pub fn provenance(
 
 /// The output of `[legacy] version_cmd`, run in the configuration's directory.
 pub fn legacy_version(config: &Config) -> Result<Option<String>, String> {
-    let Some(cmd) = &config.legacy_version_cmd else {
+    let crate::config::Legacy::Runs {
+        version_cmd: Some(cmd),
+        ..
+    } = &config.legacy
+    else {
         return Ok(None);
     };
     let (program, args) = cmd.split_first().ok_or("`version_cmd` is empty")?;

@@ -42,14 +42,9 @@ struct Session {
 impl Session {
     fn open(args: &CalibrateArgs, cwd: &Path) -> anyhow::Result<Self> {
         let config = super::load_config(args.cases.config.as_deref())?;
-        if config.legacy.is_none() || config.legacy_retired {
+        if let Some(why) = config.legacy.why_not() {
             bail!(
-                "calibration compares the legacy's runs with each other, but the legacy is {} in {}",
-                if config.legacy.is_some() {
-                    "retired"
-                } else {
-                    "not configured"
-                },
+                "calibration compares the legacy's runs with each other, but the legacy is {why} in {}",
                 config.path.display()
             );
         }

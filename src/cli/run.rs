@@ -133,13 +133,9 @@ fn resolve_against(
         (None, true) => Against::Legacy,
         (None, false) => Against::default_for(config, store),
     };
-    let legacy_runs = config.legacy.is_some() && !config.legacy_retired;
-    if against.runs_legacy() && !legacy_runs {
-        let state = if config.legacy.is_some() {
-            "retired"
-        } else {
-            "not configured"
-        };
+    if against.runs_legacy()
+        && let Some(state) = config.legacy.why_not()
+    {
         if args.against.is_none() {
             bail!(
                 "the performance gate times the candidate against the legacy, which is {state} in {}; \

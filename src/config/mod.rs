@@ -53,13 +53,8 @@ pub struct Config {
     pub source: String,
     /// `blake3:<hex>` of the file's bytes.
     pub hash: String,
-    /// The legacy side; absent when `[legacy]` is missing or `retired = true` without a `cmd`.
-    pub legacy: Option<SideSpec>,
-    /// `[legacy] retired = true`: the legacy is gone (or must not be run); goldens are the
-    /// reference.
-    pub legacy_retired: bool,
-    /// `[legacy] version_cmd`: prints the legacy's version for golden provenance.
-    pub legacy_version_cmd: Option<Vec<String>>,
+    /// `[legacy]`: run, retired, or absent.
+    pub legacy: Legacy,
     pub candidate: SideSpec,
     /// `[golden] dir`, absolute (default `golden` next to the configuration).
     pub golden_dir: PathBuf,
@@ -85,6 +80,39 @@ impl Config {
             OutputSelector::Files { matcher, .. } => matcher.is_match(relative),
             OutputSelector::Stdout | OutputSelector::Stderr | OutputSelector::Exit => false,
         })
+    }
+}
+
+/// The legacy side of a configuration (or of a suite).
+#[derive(Debug, Clone)]
+pub enum Legacy {
+    /// It runs: its command, and `version_cmd` (prints its version for golden provenance).
+    Runs {
+        spec: SideSpec,
+        version_cmd: Option<Vec<String>>,
+    },
+    /// `retired = true`: the legacy is gone (or must not be run); goldens are the reference.
+    Retired,
+    /// No `[legacy]` table: goldens are the reference.
+    Absent,
+}
+
+impl Legacy {
+    /// Its command, when it runs.
+    pub fn spec(&self) -> Option<&SideSpec> {
+        match self {
+            Legacy::Runs { spec, .. } => Some(spec),
+            Legacy::Retired | Legacy::Absent => None,
+        }
+    }
+
+    /// Why it does not run, for messages: `retired` or `not configured`.
+    pub fn why_not(&self) -> Option<&'static str> {
+        match self {
+            Legacy::Runs { .. } => None,
+            Legacy::Retired => Some("retired"),
+            Legacy::Absent => Some("not configured"),
+        }
     }
 }
 
@@ -378,7 +406,7 @@ mod tests {
             [("bugs", false), ("main", true)]
         );
         assert_eq!(config.candidate.timeout, Duration::from_secs(30));
-        assert_eq!(config.legacy.as_ref().unwrap().timeout, DEFAULT_TIMEOUT);
+        assert_eq!(config.legacy.spec().unwrap().timeout, DEFAULT_TIMEOUT);
         assert_eq!(config.compares.len(), 3);
         let kinds: Vec<RuleKind> = config.rules.iter().map(|r| r.kind).collect();
         use RuleKind::*;
@@ -767,10 +795,14 @@ dir = "goldens"
                 .collect::<Vec<_>>()
         };
         let mut out = vec![
-            format!("legacy: {:?}", config.legacy.as_ref().map(side)),
+            format!("legacy: {:?}", config.legacy.spec().map(side)),
             format!(
                 "retired {} version_cmd {:?}",
-                config.legacy_retired, config.legacy_version_cmd
+                matches!(config.legacy, Legacy::Retired),
+                match &config.legacy {
+                    Legacy::Runs { version_cmd, .. } => version_cmd.clone(),
+                    Legacy::Retired | Legacy::Absent => None,
+                }
             ),
             format!("candidate: {}", side(&config.candidate)),
             format!("golden {}", config.golden_dir.display()),

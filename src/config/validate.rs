@@ -73,7 +73,7 @@ impl Validator<'_> {
         path: PathBuf,
         base_dir: PathBuf,
     ) -> Option<Config> {
-        let (legacy, legacy_retired, legacy_version_cmd) = self.legacy(raw.legacy);
+        let legacy = self.legacy(raw.legacy);
         let candidate = match raw.candidate {
             None if raw.broken.contains(&"candidate") => None,
             side => self.required_side(side, "candidate"),
@@ -153,8 +153,6 @@ impl Validator<'_> {
             report,
             bench,
             bench_seed,
-            legacy_retired,
-            legacy_version_cmd,
             golden_dir,
         })
     }
@@ -180,13 +178,11 @@ impl Validator<'_> {
         self.side(side, table, name)
     }
 
-    /// `[legacy]`: the side (unless retired without a command), `retired`, and `version_cmd`.
-    fn legacy(
-        &mut self,
-        raw: Option<Spanned<RawSide>>,
-    ) -> (Option<SideSpec>, bool, Option<Vec<String>>) {
+    /// `[legacy]`: the side and its `version_cmd`, unless retired (a retired legacy's command
+    /// is checked, then not used).
+    fn legacy(&mut self, raw: Option<Spanned<RawSide>>) -> Legacy {
         let Some(raw) = raw else {
-            return (None, false, None);
+            return Legacy::Absent;
         };
         let table = raw.span();
         let raw = raw.into_inner();
@@ -205,12 +201,15 @@ impl Validator<'_> {
                 "`version_cmd` must name a program, e.g. [\"git\", \"rev-parse\", \"HEAD\"]",
             );
         }
-        let side = if raw.cmd.is_none() && retired {
-            None
-        } else {
-            self.side(raw, table, "legacy")
-        };
-        (side, retired, version_cmd)
+        if raw.cmd.is_none() && retired {
+            return Legacy::Retired;
+        }
+        match self.side(raw, table, "legacy") {
+            _ if retired => Legacy::Retired,
+            Some(spec) => Legacy::Runs { spec, version_cmd },
+            // Reported; what is valid goes on being checked.
+            None => Legacy::Absent,
+        }
     }
 
     fn side(&mut self, raw: RawSide, table: Range<usize>, name: &str) -> Option<SideSpec> {

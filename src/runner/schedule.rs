@@ -78,7 +78,7 @@ impl Plan {
         let config = &self.config;
         let legacy = config
             .legacy
-            .as_ref()
+            .spec()
             .map(|spec| SideRequest::render(Side::Legacy, spec, config, case, &dir.join("legacy")));
         let candidate = SideRequest::render(
             Side::Candidate,

@@ -170,14 +170,9 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
     refuse_in_ci("golden record")?;
     let config = load_config(args.cases.config.as_deref())?;
     let store = GoldenStore::new(&config.golden_dir);
-    if config.legacy.is_none() || config.legacy_retired {
+    if let Some(why) = config.legacy.why_not() {
         bail!(
-            "the legacy is {} in {}: goldens are recorded from the legacy",
-            if config.legacy_retired {
-                "retired"
-            } else {
-                "not configured"
-            },
+            "the legacy is {why} in {}: goldens are recorded from the legacy",
             config.path.display()
         );
     }
