@@ -4,9 +4,10 @@
 //! matches an `include` pattern ending in `/` is one fixture and is not searched further; a file
 //! matches patterns without the slash. Fixtures are sorted by suite, then id.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Suite, Variant};
 
@@ -17,6 +18,39 @@ pub struct Fixture {
     pub id: String,
     /// Absolute path.
     pub path: PathBuf,
+}
+
+/// What names a case everywhere: in results, reports, run directories and the golden store.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CaseId {
+    pub suite: String,
+    /// The fixture's id: its path relative to the suite root.
+    pub fixture: String,
+    pub variant: Option<String>,
+}
+
+impl CaseId {
+    /// `suite/fixture` or `suite/fixture[variant]`: how reports name the case.
+    pub fn label(&self) -> String {
+        match &self.variant {
+            Some(v) => format!("{}/{}[{v}]", self.suite, self.fixture),
+            None => format!("{}/{}", self.suite, self.fixture),
+        }
+    }
+
+    /// `fixture` or `fixture@variant`: the case's directory under its suite's, in run outputs
+    /// and in the golden store.
+    pub fn dir_name(&self) -> String {
+        match &self.variant {
+            Some(v) => format!("{}@{v}", self.fixture),
+            None => self.fixture.clone(),
+        }
+    }
+
+    /// `root/<suite>/<fixture>[@variant]`.
+    pub fn dir_in(&self, root: &Path) -> PathBuf {
+        root.join(&self.suite).join(self.dir_name())
+    }
 }
 
 /// One fixture under one variant: the unit a run compares.
@@ -31,12 +65,17 @@ impl Case {
         self.variant.as_ref().map(|v| v.name.as_str())
     }
 
+    pub fn id(&self) -> CaseId {
+        CaseId {
+            suite: self.fixture.suite.clone(),
+            fixture: self.fixture.id.clone(),
+            variant: self.variant_name().map(str::to_owned),
+        }
+    }
+
     /// `suite/id` or `suite/id[variant]`: how reports name the case.
     pub fn label(&self) -> String {
-        match self.variant_name() {
-            Some(v) => format!("{}/{}[{v}]", self.fixture.suite, self.fixture.id),
-            None => format!("{}/{}", self.fixture.suite, self.fixture.id),
-        }
+        self.id().label()
     }
 }
 

@@ -98,9 +98,7 @@ impl Judge<'_> {
         let candidate = candidate.unwrap_or_else(|| missing_run(&dir, "candidate"));
         let mut judged = Judged {
             outcome: CaseOutcome {
-                suite: case.fixture.suite.clone(),
-                fixture: case.fixture.id.clone(),
-                variant: case.variant_name().map(str::to_owned),
+                id: case.id(),
                 verdict: Verdict::Identical,
                 against: Vec::new(),
                 legacy: None,

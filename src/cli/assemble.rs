@@ -51,11 +51,7 @@ pub fn assemble(
                 }
                 finished.push(f.outcome);
             }
-            None => not_run.push(NotRun {
-                suite: case.fixture.suite.clone(),
-                fixture: case.fixture.id.clone(),
-                variant: case.variant_name().map(str::to_owned),
-            }),
+            None => not_run.push(NotRun { id: case.id() }),
         }
     }
     // A rule that applied nowhere is stale only if outputs were compared at all: when every

@@ -151,11 +151,7 @@ impl GoldenStore {
 
     /// `golden/<suite>/<fixture>[@variant]`.
     pub fn case_dir(&self, case: &Case) -> PathBuf {
-        let name = match case.variant_name() {
-            Some(variant) => format!("{}@{variant}", case.fixture.id),
-            None => case.fixture.id.clone(),
-        };
-        self.dir.join(&case.fixture.suite).join(name)
+        case.id().dir_in(&self.dir)
     }
 
     /// `suite/fixture[@variant]`: how the review log names a case's golden.

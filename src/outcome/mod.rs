@@ -38,6 +38,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::diff::{DiffKind, Difference, Format, OutputStatus};
+use crate::fixture::CaseId;
 use crate::runner::{RunStatus, Side, SideRun};
 
 pub mod cluster;
@@ -230,9 +231,8 @@ pub struct Equivalence {
 /// The outcome of one fixture × variant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseOutcome {
-    pub suite: String,
-    pub fixture: String,
-    pub variant: Option<String>,
+    #[serde(flatten)]
+    pub id: CaseId,
     pub verdict: Verdict,
     /// What the candidate was compared against: the legacy's run, its golden, or both.
     #[serde(default = "legacy_only")]
@@ -336,10 +336,7 @@ impl CaseOutcome {
 
     /// `suite/fixture` or `suite/fixture[variant]`.
     pub fn label(&self) -> String {
-        match &self.variant {
-            Some(v) => format!("{}/{}[{v}]", self.suite, self.fixture),
-            None => format!("{}/{}", self.suite, self.fixture),
-        }
+        self.id.label()
     }
 
     /// Every comparison made for this case: the candidate against its reference (the legacy

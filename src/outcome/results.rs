@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{CaseOutcome, Cluster, Verdict, cluster};
 use crate::bench::{BenchSummary, BudgetVerdict};
 use crate::exit_code;
+use crate::fixture::CaseId;
 
 /// The tool that wrote the results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,19 +162,8 @@ pub struct Summary {
 /// A selected case that did not run to a verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotRun {
-    pub suite: String,
-    pub fixture: String,
-    pub variant: Option<String>,
-}
-
-impl NotRun {
-    /// `suite/fixture` or `suite/fixture[variant]`, as for finished cases.
-    pub fn label(&self) -> String {
-        match &self.variant {
-            Some(v) => format!("{}/{}[{v}]", self.suite, self.fixture),
-            None => format!("{}/{}", self.suite, self.fixture),
-        }
-    }
+    #[serde(flatten)]
+    pub id: CaseId,
 }
 
 /// A whole run: the content of results.json.

@@ -16,6 +16,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use super::inert::inert;
 use super::{Render, ReportError, golden_origin, short_value};
 use crate::bench::BudgetVerdict;
+use crate::fixture::CaseId;
 use crate::outcome::{CaseOutcome, NotRun, RunResults, Verdict};
 use crate::units::plural;
 
@@ -30,13 +31,13 @@ impl Render for Junit {
         let mut suites: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
         for case in &results.cases {
             suites
-                .entry(case.suite.as_str())
+                .entry(case.id.suite.as_str())
                 .or_default()
                 .push(test_case(case));
         }
         for case in &results.not_run {
             suites
-                .entry(case.suite.as_str())
+                .entry(case.id.suite.as_str())
                 .or_default()
                 .push(skipped_case(case));
         }
@@ -57,10 +58,10 @@ fn xml(text: &str) -> String {
 }
 
 /// `fixture` or `fixture[variant]`: the testcase name.
-fn case_name(fixture: &str, variant: Option<&str>) -> String {
-    xml(&match variant {
-        Some(v) => format!("{fixture}[{v}]"),
-        None => fixture.to_owned(),
+fn case_name(id: &CaseId) -> String {
+    xml(&match &id.variant {
+        Some(v) => format!("{}[{v}]", id.fixture),
+        None => id.fixture.clone(),
     })
 }
 
@@ -68,13 +69,13 @@ fn case_name(fixture: &str, variant: Option<&str>) -> String {
 fn skipped_case(case: &NotRun) -> TestCase {
     let mut status = TestCaseStatus::skipped();
     status.set_message("not run: the run was interrupted before this case finished");
-    let mut test_case = TestCase::new(case_name(&case.fixture, case.variant.as_deref()), status);
-    test_case.set_classname(xml(&format!("parity.{}", case.suite)));
+    let mut test_case = TestCase::new(case_name(&case.id), status);
+    test_case.set_classname(xml(&format!("parity.{}", case.id.suite)));
     test_case
 }
 
 fn test_case(case: &CaseOutcome) -> TestCase {
-    let name = case_name(&case.fixture, case.variant.as_deref());
+    let name = case_name(&case.id);
     let status = match &case.verdict {
         verdict if verdict.is_success() => match &case.bench {
             Some(bench) if bench.verdict == BudgetVerdict::Exceeded => {
@@ -127,7 +128,7 @@ fn test_case(case: &CaseOutcome) -> TestCase {
         }
     };
     let mut test_case = TestCase::new(name, status);
-    test_case.set_classname(xml(&format!("parity.{}", case.suite)));
+    test_case.set_classname(xml(&format!("parity.{}", case.id.suite)));
     test_case.set_time(Duration::from_secs_f64(
         case.candidate.wall_ms.max(0.0) / 1000.0,
     ));

@@ -319,7 +319,7 @@ fn cases(out: &mut String, r: &RunResults) -> fmt::Result {
         writeln!(
             out,
             "| {} | not run (interrupted) | | | | | | | | | |",
-            code(&case.label())
+            code(&case.id.label())
         )?;
     }
     Ok(())

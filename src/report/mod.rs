@@ -233,9 +233,11 @@ pub(crate) mod tests {
         candidate: SideRun,
     ) -> CaseOutcome {
         CaseOutcome {
-            suite: "main".into(),
-            fixture: fixture.into(),
-            variant: None,
+            id: crate::fixture::CaseId {
+                suite: "main".into(),
+                fixture: fixture.into(),
+                variant: None,
+            },
             verdict,
             against: vec![crate::outcome::Reference::Legacy],
             legacy: Some(side(120.0, RunStatus::Exited { code: 0 }, "")),

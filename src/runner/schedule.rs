@@ -59,16 +59,7 @@ pub struct Plan {
 impl Plan {
     /// The directory of one case: `<work>/<suite>/<fixture id>[@variant]`.
     pub fn case_dir(&self, case: &Case) -> PathBuf {
-        let mut dir = self
-            .work_dir
-            .join(&case.fixture.suite)
-            .join(&case.fixture.id);
-        if let Some(variant) = case.variant_name() {
-            let mut name = dir.file_name().unwrap_or_default().to_os_string();
-            name.push(format!("@{variant}"));
-            dir.set_file_name(name);
-        }
-        dir
+        case.id().dir_in(&self.work_dir)
     }
 
     /// The run directory of a case and each side's request in it (no legacy request when the
