@@ -2,8 +2,8 @@
 //! verdict is clear or `max_runs` is reached, with per-fixture verdicts corrected for multiple
 //! comparisons and one overall verdict from the geometric mean of the fixtures' ratios.
 //!
-//! Where the pairs come from is behind [`PairSource`]: real processes in [`runs`], synthetic
-//! samples in tests. The statistics are in [`stats`].
+//! Where the pairs come from is behind [`PairSource`]: real processes in the run's flow
+//! (`crate::flow`), synthetic samples in tests. The statistics are in [`stats`].
 //!
 //! Error budget: with `k` gating verdicts per fixture over `n` fixtures and `g` gating metrics,
 //! each fixture verdict uses confidence `1 - α/(2kn)` and each overall verdict `1 - α/(2g)`
@@ -11,7 +11,6 @@
 //! however many fixtures there are.
 
 pub mod chart;
-pub mod runs;
 pub mod stats;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::observe::{EVIDENCE_CAP, Order};
 use crate::diff::path::{key_filter, value_filter};
 use crate::diff::{
     ArrayMatch, DiffKind, DiffSpec, Difference, Findings, Format, JsonPath, NoWaivers, Rule, Rules,
@@ -18,6 +17,18 @@ use crate::diff::{
 };
 use crate::outcome::OutputComparison;
 use crate::runner::SideResult;
+
+/// Differences kept per output while calibrating: the evidence behind a proposal comes from the
+/// kept ones (counts stay exact beyond it).
+pub const EVIDENCE_CAP: usize = 100_000;
+
+/// Arrays holding the same elements in another order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    /// Fields present, scalar and unique in every element of every array seen; `None` when
+    /// some array could not be found or its elements are not all objects.
+    pub keys: Option<BTreeSet<String>>,
+}
 
 /// Rule id of the match rules added while realigning; no configured rule has it.
 const REALIGNED: usize = usize::MAX;

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::documents::Documents;
+pub use super::documents::{EVIDENCE_CAP, Order};
 use super::lines::LineSplit;
 use crate::compare::compare_case;
 use crate::config::Config;
@@ -19,10 +20,6 @@ use crate::diff::model::fold_path;
 use crate::diff::{DiffKind, DiffSpec, Difference, Format, Rules};
 use crate::outcome::OutputComparison;
 use crate::runner::{RunStatus, SideResult};
-
-/// Differences kept per output while calibrating: the evidence behind a proposal comes from the
-/// kept ones (counts stay exact beyond it).
-pub const EVIDENCE_CAP: usize = 100_000;
 
 /// Relative difference up to which two numbers that are not both integers are float noise
 /// (summation order, rounding: a few units in the last place, ~1e-16 each), answered by a
@@ -111,14 +108,6 @@ pub struct Numbers {
     /// Of `count`, how many were float noise (see [`FLOAT_NOISE`]).
     pub noise: usize,
     pub max_delta: f64,
-}
-
-/// Arrays holding the same elements in another order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Order {
-    /// Fields present, scalar and unique in every element of every array seen; `None` when
-    /// some array could not be found or its elements are not all objects.
-    pub keys: Option<BTreeSet<String>>,
 }
 
 /// Lines that varied between stable parts (every line of a pattern shares them).

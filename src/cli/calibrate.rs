@@ -14,14 +14,14 @@ use anyhow::{Context, bail};
 use chrono::{NaiveDate, Utc};
 use indicatif::ProgressBar;
 
-use super::run::{progress_bar, stop_on_ctrl_c};
 use super::{CalibrateArgs, Printed};
 use crate::calibrate::observe::{Configs, RepeatFindings, compare_repeat};
 use crate::calibrate::{Calibration, Calibrator, human};
 use crate::config::Config;
 use crate::exit_code;
 use crate::fixture::{self, Case};
-use crate::runner::{self, Cancel, CaseRuns, Plan, RunStatus, Side, SideResult, Sides};
+use crate::flow::execute::{each_finished, progress_bar};
+use crate::runner::{self, Cancel, CaseRuns, Launch, RunStatus, Side, SideResult, Sides};
 
 /// Subdirectory of the report directory holding the runs' outputs by default.
 const WORK_DIR: &str = "calibrate";
@@ -69,8 +69,8 @@ impl Session {
         })
     }
 
-    fn plan(&self, run: usize) -> Arc<Plan> {
-        Arc::new(Plan {
+    fn plan(&self, run: usize) -> Arc<Launch> {
+        Arc::new(Launch {
             config: Arc::clone(&self.config),
             exe: self.exe.clone(),
             work_dir: self.run_dir(run),
@@ -152,7 +152,7 @@ fn run_passes(session: &Session) -> anyhow::Result<Calibrator> {
         .context("cannot start the async runtime")?;
     let progress = progress_bar(session.cases.len() * session.runs);
     let cancel = Cancel::default();
-    stop_on_ctrl_c(
+    runner::stop_on_signals(
         &runtime,
         &cancel,
         &progress,
@@ -210,14 +210,21 @@ fn first_pass(
     cancel: &Cancel,
     progress: &ProgressBar,
 ) -> BTreeMap<String, CaseRuns> {
-    let results = runtime.block_on(runner::run_cases(
-        session.plan(1),
-        session.cases.clone(),
-        Sides::Both,
-        cancel.clone(),
-        |_: &Case, runs: CaseRuns| runs,
-        |_, _| progress.inc(1),
-    ));
+    let results = runtime.block_on(async {
+        each_finished(
+            runner::run_cases(
+                session.plan(1),
+                session.cases.clone(),
+                Sides::Both,
+                cancel.clone(),
+            )
+            .await,
+            &session.cases,
+            |_: &Case, runs: CaseRuns| runs,
+            |_, _| progress.inc(1),
+        )
+        .await
+    });
     session
         .cases
         .iter()
@@ -262,14 +269,21 @@ fn repeat_pass(
             repeat
         }
     };
-    runtime.block_on(runner::run_cases(
-        session.plan(run),
-        session.cases.clone(),
-        Sides::Both,
-        cancel.clone(),
-        finish,
-        |_, _| progress.inc(1),
-    ))
+    runtime.block_on(async {
+        each_finished(
+            runner::run_cases(
+                session.plan(run),
+                session.cases.clone(),
+                Sides::Both,
+                cancel.clone(),
+            )
+            .await,
+            &session.cases,
+            finish,
+            |_, _| progress.inc(1),
+        )
+        .await
+    })
 }
 
 /// Sleeps into the next wall-clock second: every run of the next pass then starts in a later

@@ -1,8 +1,7 @@
 //! Command-line definitions (clap derive) and the dispatch from a parsed command to its
-//! implementation: [`run`] wires every stage of `parity run`, [`diff`] exposes the diff engine,
-//! [`report`] re-renders a past run, [`calibrate`] measures each side's nondeterminism.
+//! implementation: [`run`] hands `parity run` to [`crate::flow`], [`diff`] exposes the diff
+//! engine, [`report`] re-renders a past run, [`calibrate`] measures each side's nondeterminism.
 
-mod assemble;
 mod calibrate;
 mod diff;
 mod golden;
@@ -14,8 +13,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::diff::Format;
 use crate::exit_code;
 use crate::report::ReportFormat;
 
@@ -94,18 +95,9 @@ impl CaseArgs {
         }
     }
 
-    /// `--jobs`, or the number of cores; fewer, with a warning, when the file descriptor limit
-    /// cannot hold that many runs at once.
+    /// `--jobs`, or the number of cores (fewer when file descriptors are short).
     pub fn jobs(&self) -> usize {
-        let wanted = self
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1);
-        let (jobs, why) = crate::runner::limits::fit_jobs(wanted);
-        if let Some(why) = why {
-            anstream::eprintln!("warning: {why}");
-        }
-        jobs
+        crate::flow::plan::jobs(self.jobs)
     }
 }
 
@@ -122,46 +114,16 @@ pub struct RunArgs {
     /// Compare the candidate with the legacy's run, the legacy's goldens, or both [default:
     /// goldens when the legacy is absent or retired, both when goldens exist, else the legacy].
     #[arg(long, value_enum, value_name = "REFERENCE")]
-    pub against: Option<crate::judge::Against>,
+    pub against: Option<crate::flow::Against>,
     /// What to print on stdout: a human summary, or results.json.
     #[arg(long, value_enum, default_value_t = Printed::Human)]
     pub format: Printed,
-    #[command(flatten)]
-    pub bench: BenchArgs,
-}
-
-/// The performance gate's flags; they override `[bench]`.
-#[derive(Debug, Clone, Default, Args)]
-pub struct BenchArgs {
     /// Also measure performance against the budget (what `parity bench` does). Cases then run
     /// one at a time, never in parallel.
     #[arg(long)]
     pub bench: bool,
-    /// Pairs of runs before the first verdict [default: `[bench] runs`, or 10].
-    #[arg(long, value_name = "N")]
-    pub runs: Option<usize>,
-    /// Most pairs per fixture while a verdict is inconclusive [default: `[bench] max_runs`, or 60].
-    #[arg(long, value_name = "N")]
-    pub max_runs: Option<usize>,
-    /// Warm-up runs of each side per fixture, not measured [default: `[bench] warmup`, or 1].
-    #[arg(long, value_name = "N")]
-    pub warmup: Option<usize>,
-    /// Allowed slowdown of one metric, e.g. `cpu=5%` (repeatable; wall, cpu, memory).
-    #[arg(long, value_name = "METRIC=PCT")]
-    pub budget: Vec<String>,
-    /// Confidence of the whole gate [default: 0.95].
-    #[arg(long, value_name = "P")]
-    pub confidence: Option<f64>,
-    /// Metrics that decide the gate, e.g. `cpu,memory` [default: cpu,memory].
-    #[arg(long, value_delimiter = ',', value_name = "METRICS")]
-    pub gate: Vec<String>,
-    /// Seed of the run order and the bootstrap, to reproduce a run [default: a fresh one,
-    /// recorded in results.json].
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-    /// An inconclusive budget verdict fails the run (exit 3) instead of warning.
-    #[arg(long)]
-    pub strict_bench: bool,
+    #[command(flatten)]
+    pub bench_flags: crate::flow::BenchFlags,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -190,8 +152,8 @@ pub struct DiffArgs {
     /// The file or directory compared with it.
     pub right: PathBuf,
     /// Input format [default: by extension, then content].
-    #[arg(long, value_enum, default_value_t = DiffFormat::Auto)]
-    pub format: DiffFormat,
+    #[arg(long, value_parser = format_or_auto(), default_value = "auto", value_name = "FORMAT")]
+    pub format: FormatOrAuto,
     /// Match records by key: `FIELD[,FIELD]` for NDJSON/CSV rows, `PATH=FIELD[,FIELD]` for the
     /// elements of an array inside JSON (e.g. `$.advisories=advisory_id`). Repeatable.
     #[arg(long, value_name = "KEY")]
@@ -250,8 +212,8 @@ pub struct DiffArgs {
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub max_differences: usize,
     /// How to print the differences.
-    #[arg(long, value_enum, default_value_t = DiffOutput::Human)]
-    pub output: DiffOutput,
+    #[arg(long, value_enum, default_value_t = Printed::Human)]
+    pub output: Printed,
 }
 
 const CALIBRATE_HELP: &str = "\
@@ -295,21 +257,15 @@ pub struct CalibrateArgs {
     pub format: Printed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DiffFormat {
-    Auto,
-    Json,
-    Ndjson,
-    Csv,
-    Tsv,
-    Text,
-    Bytes,
-}
+/// A format to use, or `None` to detect it (`auto`). An alias, so clap reads it as one value
+/// rather than as an optional argument.
+pub type FormatOrAuto = Option<Format>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DiffOutput {
-    Human,
-    Json,
+/// `--format auto` (detect: `None`) or one of [`Format`]'s names.
+fn format_or_auto() -> impl TypedValueParser<Value = FormatOrAuto> {
+    let names = std::iter::once("auto").chain(Format::ALL.iter().map(|f| f.as_str()));
+    clap::builder::PossibleValuesParser::new(names.collect::<Vec<_>>())
+        .map(|name| Format::ALL.into_iter().find(|f| f.as_str() == name))
 }
 
 #[derive(Debug, Args)]
@@ -336,7 +292,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Bench(mut args) => {
-            args.bench.bench = true;
+            args.bench = true;
             run::run(args)
         }
         Command::Diff(args) => diff::diff(args),
@@ -360,9 +316,5 @@ pub fn main() -> i32 {
 /// Loads `path`, or the parity.toml found from the current directory up.
 fn load_config(path: Option<&Path>) -> anyhow::Result<crate::config::Config> {
     let cwd = std::env::current_dir().context("cannot determine the current directory")?;
-    let path = match path {
-        Some(path) => cwd.join(path),
-        None => crate::config::discover(&cwd)?,
-    };
-    Ok(crate::config::load(&path)?)
+    crate::flow::plan::load_config(path, &cwd)
 }

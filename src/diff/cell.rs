@@ -10,6 +10,17 @@
 //! `0.1000000000000000000001` are different values even though both round to the same `f64`.
 //! Floats are used only to measure how far apart two different values are, for tolerances.
 
+/// What the strings of a document are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Leaves {
+    /// JSON: a string is text, a number is a number.
+    #[default]
+    Json,
+    /// Table cells (CSV, TSV): every value is a string, and two that both read as decimal
+    /// numbers compare as numbers ([`CellNumber`]).
+    Cells,
+}
+
 /// A number read from a cell: its significant digits, decimal exponent and sign, canonical so
 /// that two spellings of one value are equal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

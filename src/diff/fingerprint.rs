@@ -12,9 +12,9 @@ use serde_json::Value;
 use xxhash_rust::xxh3::Xxh3;
 
 use super::cell::CellNumber;
+use super::cell::Leaves;
 use super::path::{JsonPath, Segment};
 use super::rules::{ArrayMatch, Rules};
-use super::value::Leaves;
 
 /// The fingerprint of `value` as plain JSON (or cells).
 pub fn exact(value: &Value, leaves: Leaves) -> u128 {

@@ -59,6 +59,15 @@ pub enum Format {
 }
 
 impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::Json,
+        Format::Ndjson,
+        Format::Csv,
+        Format::Tsv,
+        Format::Text,
+        Format::Bytes,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Json => "json",

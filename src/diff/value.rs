@@ -12,6 +12,7 @@ use serde_json::{Number, Value};
 use similar::{Algorithm, DiffOp};
 
 use super::cell::CellNumber;
+pub use super::cell::Leaves;
 use super::fingerprint;
 use super::model::{DiffKind, Difference, Findings};
 use super::path::{JsonPath, Segment, key_filter, value_filter};
@@ -20,17 +21,6 @@ use super::rules::{ArrayMatch, Placeholders, Rules};
 /// Alignment is quadratic in the worst case; past this many elements (after the common prefix
 /// and suffix are set aside) arrays are compared by position instead, deterministically.
 pub const ALIGN_LIMIT: usize = 5_000;
-
-/// What the strings of a document are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Leaves {
-    /// JSON: a string is text, a number is a number.
-    #[default]
-    Json,
-    /// Table cells (CSV, TSV): every value is a string, and two that both read as decimal
-    /// numbers compare as numbers (see [`super::cell`]).
-    Cells,
-}
 
 /// Compares two values and records what differs.
 pub fn diff_values(left: &Value, right: &Value, rules: &Rules, findings: &mut Findings<'_>) {

@@ -27,6 +27,12 @@ use crate::fixture::Case;
 use crate::runner::{Artifacts, SideResult, SideRun};
 pub use provenance::{Provenance, hash_inputs};
 
+/// True when running in CI (`CI` set to anything but empty, `0` or `false`): nothing under the
+/// golden directory is ever written then.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
 /// The file naming a golden's origin.
 pub const PROVENANCE_FILE: &str = "provenance.json";
 /// The name prefix of a recording's scratch directory.

@@ -24,7 +24,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::runner::RunStatus;
+use chrono::{SecondsFormat, Utc};
+
+use crate::config::Config;
+use crate::fixture::Case;
+use crate::runner::{RunStatus, SideResult};
 
 /// Version of the provenance schema.
 pub const PROVENANCE_VERSION: u32 = 1;
@@ -54,6 +58,47 @@ pub struct Provenance {
     pub parity_version: String,
     pub config_hash: String,
     pub recorded_at: String,
+}
+
+impl Provenance {
+    /// The provenance of a golden made from `run` of `case`, whose fixture inputs hash to
+    /// `inputs`. Its command line names the output directory `{out}` and paths under the
+    /// configuration's directory relatively, so recording again elsewhere or later gives the same
+    /// provenance.
+    pub fn of(
+        config: &Config,
+        case: &Case,
+        run: &SideResult,
+        source: &str,
+        version: Option<String>,
+        inputs: String,
+    ) -> Provenance {
+        let out_dir = run.artifacts.out_dir.to_string_lossy().into_owned();
+        let mut base = config.base_dir.to_string_lossy().into_owned();
+        base.push('/');
+        let argv = run
+            .run
+            .argv
+            .iter()
+            .map(|arg| arg.replace(&out_dir, "{out}").replace(&base, ""))
+            .collect();
+        Provenance {
+            format_version: PROVENANCE_VERSION,
+            suite: case.fixture.suite.clone(),
+            fixture: case.fixture.id.clone(),
+            variant: case.variant_name().map(str::to_owned),
+            source: source.to_owned(),
+            argv,
+            version,
+            status: run.run.status.clone(),
+            inputs,
+            outputs: Vec::new(),
+            content: String::new(),
+            parity_version: env!("CARGO_PKG_VERSION").to_owned(),
+            config_hash: config.hash.clone(),
+            recorded_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        }
+    }
 }
 
 /// `blake3:<hex>` over every file under `path` (or the file itself): relative path, length and

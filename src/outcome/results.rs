@@ -159,6 +159,37 @@ pub struct Summary {
     pub headline: String,
 }
 
+/// What a run's result comes down to; the exit code follows from it alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Stopped by a signal: what finished is reported, the rest is not known.
+    Interrupted,
+    NothingSelected,
+    /// A case differs, a side failed where the other did not, or a golden mismatches.
+    Failed,
+    /// Nothing differs, but parity could not judge some case: nothing can be vouched for.
+    Untrusted,
+    /// Every case passed, but a rule or waiver is past its date.
+    Expired,
+    OverBudget,
+    /// The performance verdict is inconclusive and `--strict-bench` asks for a clear one.
+    InconclusiveStrict,
+    Passed,
+}
+
+impl Gate {
+    /// The exit code of a run with this result (see [`crate::exit_code`]).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Gate::Passed => exit_code::OK,
+            Gate::Failed | Gate::Expired => exit_code::DIFFERENT,
+            Gate::Interrupted | Gate::Untrusted => exit_code::TROUBLE,
+            Gate::OverBudget | Gate::InconclusiveStrict => exit_code::OVER_BUDGET,
+            Gate::NothingSelected => exit_code::NOTHING_SELECTED,
+        }
+    }
+}
+
 /// A selected case that did not run to a verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotRun {
@@ -262,9 +293,10 @@ impl RunResults {
             })
             .collect();
         let all_errors = !self.cases.is_empty() && errors.len() == self.cases.len();
-        (summary.exit_code, summary.headline) = if self.interrupted {
+        let passed = format!("all {} cases passed", summary.cases);
+        let (gate, headline) = if self.interrupted {
             (
-                exit_code::TROUBLE,
+                Gate::Interrupted,
                 format!(
                     "interrupted: {} of {} cases finished; results are incomplete",
                     summary.cases,
@@ -273,27 +305,23 @@ impl RunResults {
             )
         } else if self.cases.is_empty() {
             (
-                exit_code::NOTHING_SELECTED,
+                Gate::NothingSelected,
                 "no fixture matched the selection".to_owned(),
             )
         } else if all_errors {
-            let message = match &self.cases[0].verdict {
-                Verdict::Error { message } => message.clone(),
-                _ => String::new(),
-            };
             (
-                exit_code::TROUBLE,
-                format!("no case could be run: {message}"),
+                Gate::Untrusted,
+                format!("no case could be run: {}", errors[0]),
             )
         } else if summary.failed > errors.len() {
             (
-                exit_code::DIFFERENT,
+                Gate::Failed,
                 format!("{} of {} cases failed", summary.failed, summary.cases),
             )
         } else if let Some(first) = errors.first() {
             // Only parity's own trouble: nothing differs, but nothing can be vouched for.
             (
-                exit_code::TROUBLE,
+                Gate::Untrusted,
                 format!(
                     "{} of {} cases could not be judged: {first}",
                     errors.len(),
@@ -302,37 +330,38 @@ impl RunResults {
             )
         } else if let Some(expired) = self.expired_exceptions().first() {
             (
-                exit_code::DIFFERENT,
+                Gate::Expired,
                 format!("{expired} expired: renew or remove it (every case passed otherwise)"),
             )
         } else {
-            let passed = format!("all {} cases passed", summary.cases);
             match &self.bench {
                 Some(bench) if bench.verdict == BudgetVerdict::Exceeded => (
-                    exit_code::OVER_BUDGET,
+                    Gate::OverBudget,
                     format!(
                         "outputs agree, but the performance budget is exceeded: {}",
                         bench.describe()
                     ),
                 ),
                 Some(bench) if bench.verdict == BudgetVerdict::Inconclusive && bench.strict => (
-                    exit_code::OVER_BUDGET,
+                    Gate::InconclusiveStrict,
                     format!(
                         "outputs agree, but the performance verdict is inconclusive (--strict-bench): {}",
                         bench.describe()
                     ),
                 ),
                 Some(bench) if bench.verdict == BudgetVerdict::Inconclusive => (
-                    exit_code::OK,
+                    Gate::Passed,
                     format!("{passed}; performance inconclusive: {}", bench.describe()),
                 ),
                 Some(bench) => (
-                    exit_code::OK,
+                    Gate::Passed,
                     format!("{passed}; performance within budget: {}", bench.describe()),
                 ),
-                None => (exit_code::OK, passed),
+                None => (Gate::Passed, passed),
             }
         };
+        summary.exit_code = gate.exit_code();
+        summary.headline = headline;
         self.summary = summary;
     }
 }

@@ -4,20 +4,23 @@
 //!
 //! The main types are [`SideRequest`] (what to run, in [`process`] with [`run_side`]),
 //! [`SideResult`] (what happened, plus where its outputs are on disk) and [`run_cases`] (in
-//! [`schedule`]), which runs every case with bounded parallelism.
+//! [`schedule`]), which runs every case with bounded parallelism and hands each case's runs
+//! over as they finish. The runner runs; it never judges.
 
 pub mod capture;
 pub mod limits;
 pub mod measure;
 mod process;
 mod schedule;
+mod signals;
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use process::{SideRequest, measure_floor, run_side, signal_name};
-pub use schedule::{Cancel, CaseRuns, Plan, Sides, run_cases};
+pub use process::{SideRequest, measure_floor, run_side, signal_name, version_of};
+pub use schedule::{Cancel, CaseRuns, Launch, Sides, run_cases};
+pub use signals::stop_on_signals;
 
 /// Bytes of stdout or stderr stored per run; beyond it the capture is marked truncated.
 pub const CAPTURE_LIMIT: u64 = 64 * 1024 * 1024;

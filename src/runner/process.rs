@@ -426,3 +426,21 @@ pub fn measure_floor(exe: &Path, scratch: &Path) -> Option<u64> {
     status.success().then_some(())?;
     usage.map(|u| u.max_rss_kib)
 }
+
+/// What `cmd` prints (trimmed), run in `dir`: a side's `version_cmd`, for provenance.
+pub fn version_of(cmd: &[String], dir: &Path) -> Result<String, String> {
+    let (program, args) = cmd.split_first().ok_or("`version_cmd` is empty")?;
+    let output = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("cannot run `version_cmd` ({program}): {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`version_cmd` failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}

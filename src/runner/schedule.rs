@@ -1,11 +1,11 @@
 //! Scheduling every case: both sides of each case as soon as a process slot is free (at most
-//! `jobs` at once), comparison on a blocking thread as each pair finishes, and cancellation that
-//! stops waiting cases and kills running ones.
+//! `jobs` at once), each case's runs handed over as they finish, and cancellation that stops
+//! waiting cases and kills running ones.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::{RunStatus, Side, SideRequest, SideResult, run_side};
 use crate::config::Config;
@@ -45,9 +45,9 @@ impl Cancel {
     }
 }
 
-/// Everything the scheduler needs besides the cases.
+/// How sides are started: the configuration, the measuring helper and where runs go.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub struct Launch {
     pub config: Arc<Config>,
     /// The parity binary, started in helper mode for every run.
     pub exe: PathBuf,
@@ -56,7 +56,7 @@ pub struct Plan {
     pub jobs: usize,
 }
 
-impl Plan {
+impl Launch {
     /// The directory of one case: `<work>/<suite>/<fixture id>[@variant]`.
     pub fn case_dir(&self, case: &Case) -> PathBuf {
         case.id().dir_in(&self.work_dir)
@@ -99,95 +99,68 @@ pub struct CaseRuns {
     pub candidate: Option<SideResult>,
 }
 
-/// Runs the chosen sides of every case with at most `plan.jobs` processes at once, and hands
-/// each finished case to `finish` on a blocking thread (comparison is CPU work). `on_done` sees
-/// each result as it arrives. Returns the results in case order; cases cut short by cancellation
-/// (a side interrupted, or never started) are left out: they were not run.
+/// Runs the chosen sides of every case with at most `launch.jobs` processes at once, and sends
+/// each case's runs, with its index, as soon as they are all done. Cases cut short by
+/// cancellation (a side interrupted, or never started) are not sent: they were not run. Call it
+/// from inside the runtime; the channel closes when every case is sent or left out.
 ///
 /// Sides start strictly in case order, a case's legacy and candidate one after the other, so
 /// the two runs of a case happen close together and an interruption leaves whole cases behind
-/// it, never a case with one side run.
-pub async fn run_cases<T, F, D>(
-    plan: Arc<Plan>,
+/// it, never a case with one side run. Nothing here judges: that is the caller's.
+pub async fn run_cases(
+    launch: Arc<Launch>,
     cases: Vec<Case>,
     sides: Sides,
     cancel: Cancel,
-    finish: F,
-    mut on_done: D,
-) -> Vec<Option<T>>
-where
-    T: Send + 'static,
-    F: Fn(&Case, CaseRuns) -> T + Send + Sync + 'static,
-    D: FnMut(&Case, &T),
-{
-    let permits = Arc::new(Semaphore::new(plan.jobs.max(1)));
-    let finish = Arc::new(finish);
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
-    let dispatch = {
-        let (plan, cancel, cases) = (Arc::clone(&plan), cancel.clone(), cases.clone());
-        async move {
-            for (index, case) in cases.into_iter().enumerate() {
-                let (dir, legacy, candidate) = plan.requests(&case);
-                let legacy = legacy.filter(|_| sides != Sides::Candidate);
-                let candidate = (sides != Sides::Legacy).then_some(candidate);
-                let requests: Vec<SideRequest> =
-                    [legacy, candidate].into_iter().flatten().collect();
-                let wanted = requests.len();
-                let mut started = Vec::new();
-                for request in requests {
-                    let permit = tokio::select! {
-                        biased;
-                        () = cancel.cancelled() => None,
-                        permit = Arc::clone(&permits).acquire_owned() => permit.ok(),
-                    };
-                    let Some(permit) = permit else { break };
-                    let (exe, cancel) = (plan.exe.clone(), cancel.clone());
-                    started.push((
-                        request.side,
-                        tokio::spawn(async move {
-                            let result = run_side(&exe, &request, &cancel).await;
-                            drop(permit);
-                            result
-                        }),
-                    ));
+) -> mpsc::UnboundedReceiver<(usize, CaseRuns)> {
+    let permits = Arc::new(Semaphore::new(launch.jobs.max(1)));
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        for (index, case) in cases.into_iter().enumerate() {
+            let (dir, legacy, candidate) = launch.requests(&case);
+            let legacy = legacy.filter(|_| sides != Sides::Candidate);
+            let candidate = (sides != Sides::Legacy).then_some(candidate);
+            let requests: Vec<SideRequest> = [legacy, candidate].into_iter().flatten().collect();
+            let wanted = requests.len();
+            let mut started = Vec::new();
+            for request in requests {
+                let permit = tokio::select! {
+                    biased;
+                    () = cancel.cancelled() => None,
+                    permit = Arc::clone(&permits).acquire_owned() => permit.ok(),
+                };
+                let Some(permit) = permit else { break };
+                let (exe, cancel) = (launch.exe.clone(), cancel.clone());
+                started.push((
+                    request.side,
+                    tokio::spawn(async move {
+                        let result = run_side(&exe, &request, &cancel).await;
+                        drop(permit);
+                        result
+                    }),
+                ));
+            }
+            let (case_cancel, done) = (cancel.clone(), done_tx.clone());
+            tokio::spawn(async move {
+                if let Some(runs) = collect_case(dir, started, wanted, &case_cancel).await {
+                    let _ = done.send((index, runs));
                 }
-                let (finish, case_cancel, done) =
-                    (Arc::clone(&finish), cancel.clone(), done_tx.clone());
-                tokio::spawn(async move {
-                    let result =
-                        finish_case(case, dir, started, wanted, &case_cancel, finish).await;
-                    let _ = done.send((index, result));
-                });
-                if cancel.is_cancelled() {
-                    break;
-                }
+            });
+            if cancel.is_cancelled() {
+                break;
             }
         }
-    };
-    tokio::spawn(dispatch);
-    let mut results: Vec<Option<T>> = (0..cases.len()).map(|_| None).collect();
-    while let Some((index, result)) = done_rx.recv().await {
-        if let Some(result) = result {
-            on_done(&cases[index], &result);
-            results[index] = Some(result);
-        }
-    }
-    results
+    });
+    done_rx
 }
 
-/// Waits for a case's runs and judges them, unless cancellation cut the case short.
-async fn finish_case<T, F>(
-    case: Case,
+/// Waits for a case's runs, unless cancellation cut the case short.
+async fn collect_case(
     dir: PathBuf,
     started: Vec<(Side, tokio::task::JoinHandle<SideResult>)>,
     wanted: usize,
     cancel: &Cancel,
-    finish: Arc<F>,
-) -> Option<T>
-where
-    T: Send + 'static,
-    F: Fn(&Case, CaseRuns) -> T + Send + Sync + 'static,
-{
+) -> Option<CaseRuns> {
     let (mut legacy, mut candidate) = (None, None);
     let complete = started.len() == wanted;
     for (side, handle) in started {
@@ -204,12 +177,9 @@ where
     if cancel.is_cancelled() && (interrupted || !complete) {
         return None;
     }
-    let runs = CaseRuns {
+    Some(CaseRuns {
         dir,
         legacy,
         candidate,
-    };
-    tokio::task::spawn_blocking(move || finish(&case, runs))
-        .await
-        .ok()
+    })
 }

@@ -4,7 +4,7 @@ use anyhow::{Context, bail};
 use regex::Regex;
 use serde_json::Value;
 
-use super::super::{DiffArgs, DiffFormat};
+use super::super::DiffArgs;
 use crate::config::rule_selector;
 use crate::diff::{
     self, ArrayMatch, CsvOptions, DiffSpec, Format, Normalize, Replacement, Rule, Rules,
@@ -28,15 +28,7 @@ pub(super) struct Flags {
 
 impl Flags {
     pub fn parse(args: &DiffArgs) -> anyhow::Result<Self> {
-        let format = match args.format {
-            DiffFormat::Auto => None,
-            DiffFormat::Json => Some(Format::Json),
-            DiffFormat::Ndjson => Some(Format::Ndjson),
-            DiffFormat::Csv => Some(Format::Csv),
-            DiffFormat::Tsv => Some(Format::Tsv),
-            DiffFormat::Text => Some(Format::Text),
-            DiffFormat::Bytes => Some(Format::Bytes),
-        };
+        let format = args.format;
         let keys = args
             .key
             .iter()

@@ -8,7 +8,7 @@ mod print;
 
 use anyhow::{Context, bail};
 
-use super::{DiffArgs, DiffOutput};
+use super::{DiffArgs, Printed};
 use crate::compare::{How, Labels, compare_entries};
 use crate::config;
 use crate::diff::dir::{Entry, pair_files};
@@ -75,8 +75,8 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<i32> {
         .filter_map(|d| d.note.clone())
         .collect();
     match args.output {
-        DiffOutput::Human => print_human(&args, &compared)?,
-        DiffOutput::Json => print_json(&args, &compared)?,
+        Printed::Human => print_human(&args, &compared)?,
+        Printed::Json => print_json(&args, &compared)?,
     }
     if !malformed.is_empty() {
         for note in &malformed {

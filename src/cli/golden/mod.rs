@@ -17,10 +17,11 @@ use super::{CaseArgs, load_config};
 use crate::config::Config;
 use crate::exit_code;
 use crate::fixture::{self, Case, Selection};
+use crate::flow::execute::each_finished;
 use crate::golden::review::{self, Decision};
 use crate::golden::{Golden, GoldenStore, Recorded, Staged, Stored};
-use crate::judge::{self, in_ci};
-use crate::runner::{self, Cancel, CaseRuns, Plan, RunStatus, Sides};
+use crate::golden::{Provenance, in_ci};
+use crate::runner::{self, Cancel, CaseRuns, Launch, RunStatus, Sides};
 
 #[derive(Debug, Args)]
 pub struct GoldenArgs {
@@ -185,14 +186,14 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
         eprintln!("no fixture matched the selection");
         return Ok(exit_code::NOTHING_SELECTED);
     }
-    let version = judge::legacy_version(&config).map_err(anyhow::Error::msg)?;
+    let version = crate::flow::plan::legacy_version(&config).map_err(anyhow::Error::msg)?;
     let scratch = tempfile::Builder::new()
         .prefix("parity-record-")
         .tempdir()
         .context("cannot create a scratch directory for the legacy's outputs")?;
     let jobs = args.cases.jobs();
     let config = Arc::new(config);
-    let plan = Arc::new(Plan {
+    let launch = Arc::new(Launch {
         config: Arc::clone(&config),
         exe: std::env::current_exe().context("cannot locate the parity binary")?,
         work_dir: scratch.path().to_owned(),
@@ -203,7 +204,7 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
         .build()
         .context("cannot start the async runtime")?;
     let cancel = Cancel::default();
-    super::run::stop_on_ctrl_c(
+    runner::stop_on_signals(
         &runtime,
         &cancel,
         &indicatif::ProgressBar::hidden(),
@@ -214,17 +215,18 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
         move |case: &Case, runs: CaseRuns| record_case(&config, &store, case, runs, version.clone())
     };
     let mut out = crate::cli::output::stdout();
-    let outcomes = runtime.block_on(runner::run_cases(
-        plan,
-        cases.clone(),
-        Sides::Legacy,
-        cancel,
-        finish,
-        |case, outcome: &RecordOutcome| {
-            // Progress lines; a closed stdout must not stop the recording.
-            let _ = print_recorded(&mut out, &config, &store, case, outcome);
-        },
-    ));
+    let outcomes = runtime.block_on(async {
+        each_finished(
+            runner::run_cases(launch, cases.clone(), Sides::Legacy, cancel).await,
+            &cases,
+            finish,
+            |case, outcome: &RecordOutcome| {
+                // Progress lines; a closed stdout must not stop the recording.
+                let _ = print_recorded(&mut out, &config, &store, case, outcome);
+            },
+        )
+        .await
+    });
     runtime.shutdown_background();
     summarise_recording(&config, &store, outcomes, args.reason.as_deref())
 }
@@ -248,7 +250,7 @@ fn record_case(
     }
     let recorded = crate::golden::hash_inputs(&case.fixture.path)
         .map_err(|e| format!("cannot hash the fixture's inputs: {e}"))
-        .map(|inputs| judge::provenance(config, case, &legacy, "legacy", version, inputs))
+        .map(|inputs| Provenance::of(config, case, &legacy, "legacy", version, inputs))
         .and_then(|p| {
             store
                 .stage(config, case, &legacy, p)

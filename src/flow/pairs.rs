@@ -1,4 +1,5 @@
-//! Pairs of real runs for the gate: both sides of one case run one after the other (never in
+//! The performance gate's real pair source ([`PairSource`] in [`crate::bench`], which is
+//! statistics only):  both sides of one case run one after the other (never in
 //! parallel with anything else), in the order the gate asks, each through the measuring helper;
 //! every pair's outputs are compared (warm-up runs too). A pair whose outputs differ or whose
 //! side failed is not a timing of the same work: it is kept, marked invalid, and ends the
@@ -7,17 +8,17 @@
 
 use chrono::NaiveDate;
 
-use super::{Pair, PairSource, Sample};
+use crate::bench::{Pair, PairSource, Sample};
 use crate::compare::compare_case;
 use crate::config::Config;
 use crate::fixture::Case;
 use crate::outcome::Verdict;
-use crate::runner::{Cancel, Plan, SideRequest, SideResult, SideRun, run_side};
+use crate::runner::{Cancel, Launch, SideRequest, SideResult, SideRun, run_side};
 
 /// Runs pairs of one case.
 pub struct RealPairs<'a> {
     pub runtime: &'a tokio::runtime::Runtime,
-    pub plan: &'a Plan,
+    pub launch: &'a Launch,
     pub config: &'a Config,
     pub case: &'a Case,
     pub cancel: &'a Cancel,
@@ -44,7 +45,7 @@ impl RealPairs<'_> {
         }
         let result = self
             .runtime
-            .block_on(run_side(&self.plan.exe, request, self.cancel));
+            .block_on(run_side(&self.launch.exe, request, self.cancel));
         if self.cancel.is_cancelled() {
             return Err("interrupted".to_owned());
         }
@@ -55,7 +56,7 @@ impl RealPairs<'_> {
     /// candidate).
     pub fn run_both(&mut self, legacy_first: bool) -> Result<(SideResult, SideResult), String> {
         self.runs += 1;
-        let (_, legacy, candidate) = self.plan.requests(self.case);
+        let (_, legacy, candidate) = self.launch.requests(self.case);
         let Some(legacy) = legacy else {
             return Err(
                 "the performance gate needs a legacy to run; this configuration has none (retired)"

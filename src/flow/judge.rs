@@ -1,57 +1,68 @@
-//! Judging one case from what ran: the candidate against the legacy's run, against the legacy's
-//! golden, or both (then the legacy against its golden too, to catch drift or a rotten golden).
-//! The main entry is [`judge`]; it also writes a pending golden update when a run finds the
-//! golden out of date, never when `CI` is set.
+//! Judging one case from what ran, without touching anything: the candidate against the
+//! legacy's run, against the legacy's golden, or both (then the legacy against its golden too,
+//! to catch drift or a rotten golden). [`Judge::judge`] takes the case, its runs and its golden
+//! as read, and returns the outcome with the [`Effect`]s it calls for (a pending golden update,
+//! removing outputs), which the orchestrator applies ([`super::effects`]). Deciding never writes,
+//! as insta's `snapshot_update_behavior()` decides and its callers act.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use chrono::{NaiveDate, SecondsFormat, Utc};
+use chrono::NaiveDate;
 
+use super::plan::Against;
 use crate::compare::{CaseComparison, compare_case};
 use crate::config::Config;
 use crate::diff::RuleUse;
 use crate::fixture::Case;
-use crate::golden::{Golden, GoldenStore, Provenance, provenance::PROVENANCE_VERSION};
+use crate::golden::{Golden, GoldenStore, Provenance};
 use crate::outcome::{CaseOutcome, GoldenCheck, Reference, Verdict};
 use crate::runner::{CaseRuns, RunStatus, SideResult, SideRun};
 
-/// What the candidate is compared against in a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Against {
-    Legacy,
-    Golden,
-    Both,
+/// A case's golden as the orchestrator read it, for the judge.
+#[derive(Debug)]
+pub enum GoldenView {
+    /// The run does not compare with goldens.
+    NotUsed,
+    /// No golden is recorded for the case.
+    Missing,
+    /// The golden could not be read: why.
+    Unreadable(String),
+    /// The golden, and whether the fixture's inputs changed since it was recorded.
+    Found { golden: Box<Golden>, stale: bool },
 }
 
-impl Against {
-    /// The default: goldens only when there is no legacy to run (absent or retired), both when
-    /// goldens exist, else the legacy.
-    pub fn default_for(config: &Config, store: &GoldenStore) -> Against {
-        match (config.legacy.spec().is_some(), store.has_goldens()) {
-            (false, _) => Against::Golden,
-            (true, true) => Against::Both,
-            (true, false) => Against::Legacy,
+impl GoldenView {
+    /// Reads the golden of `case` from `store` when `against` uses goldens.
+    pub fn read(store: &GoldenStore, case: &Case, against: Against) -> GoldenView {
+        if against == Against::Legacy {
+            return GoldenView::NotUsed;
         }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Against::Legacy => "legacy",
-            Against::Golden => "golden",
-            Against::Both => "both",
+        match store.load(case) {
+            Ok(Some(golden)) => {
+                let stale = golden.is_stale(&case.fixture.path);
+                GoldenView::Found {
+                    golden: Box::new(golden),
+                    stale,
+                }
+            }
+            Ok(None) => GoldenView::Missing,
+            Err(e) => GoldenView::Unreadable(e.detail()),
         }
-    }
-
-    pub fn runs_legacy(self) -> bool {
-        self != Against::Golden
     }
 }
 
-/// True when running in CI (`CI` set to anything but empty, `0` or `false`): nothing under the
-/// golden directory is ever written then.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+/// Something judging calls for, applied by the orchestrator after the judge has decided.
+#[derive(Debug)]
+pub enum Effect {
+    /// Write `run` as a pending update of the golden in `dir` (`<golden>.new`), for review.
+    WritePending {
+        dir: PathBuf,
+        run: Box<SideResult>,
+        provenance: Box<Provenance>,
+    },
+    /// Remove the outputs in `dir`: the case passed and nobody asked to keep them.
+    RemoveOutputs { dir: PathBuf },
 }
 
 /// Everything judging needs besides the case.
@@ -62,17 +73,19 @@ pub struct Judge<'a> {
     pub report_dir: &'a Path,
     pub keep_all: bool,
     pub today: NaiveDate,
-    /// Write pending golden updates (false in CI).
+    /// Pending golden updates are called for (false in CI).
     pub write_pending: bool,
-    /// The legacy's version from `version_cmd`, for provenance.
-    pub legacy_version: Option<String>,
+    /// Each suite's legacy version, for the provenance of pending updates from the legacy.
+    pub legacy_versions: &'a BTreeMap<String, String>,
 }
 
-/// A judged case with the rule and waiver usage it contributed.
+/// A judged case: its outcome, the rule and waiver usage it contributed, and what must be done.
+#[derive(Debug)]
 pub struct Judged {
     pub outcome: CaseOutcome,
     pub rule_hits: BTreeMap<usize, RuleUse>,
     pub waiver_hits: BTreeMap<usize, u64>,
+    pub effects: Vec<Effect>,
 }
 
 impl Judged {
@@ -88,8 +101,8 @@ impl Judged {
 
 impl Judge<'_> {
     /// Judges one case. `runs` holds what the pass ran: both sides, or only the candidate when
-    /// comparing against goldens.
-    pub fn judge(&self, case: &Case, runs: CaseRuns) -> Judged {
+    /// comparing against goldens; `golden` is the case's golden as read.
+    pub fn judge(&self, case: &Case, runs: CaseRuns, golden: GoldenView) -> Judged {
         let CaseRuns {
             dir,
             legacy,
@@ -111,6 +124,7 @@ impl Judge<'_> {
             },
             rule_hits: BTreeMap::new(),
             waiver_hits: BTreeMap::new(),
+            effects: Vec::new(),
         };
         if let Some(legacy) = &legacy {
             let comparison = self.compare(case, ("legacy", legacy), ("candidate", &candidate));
@@ -122,10 +136,8 @@ impl Judge<'_> {
             outcome.outputs = comparison.outputs;
             outcome.notes.extend(comparison.notes);
         }
-        if self.against != Against::Legacy {
-            self.check_golden(case, legacy.as_ref(), &candidate, &mut judged);
-        }
-        self.keep_or_remove(&dir, &mut judged.outcome);
+        self.check_golden(case, legacy.as_ref(), &candidate, golden, &mut judged);
+        self.keep_or_remove(dir, &mut judged);
         judged
     }
 
@@ -144,14 +156,16 @@ impl Judge<'_> {
         case: &Case,
         legacy: Option<&SideResult>,
         candidate: &SideResult,
+        view: GoldenView,
         judged: &mut Judged,
     ) {
-        let golden = match self.store.load(case) {
-            Ok(Some(golden)) => golden,
-            missing => {
-                let why = match missing {
-                    Err(e) => format!("golden unreadable: {}", e.detail()),
-                    Ok(_) => "no golden is recorded for this case".to_owned(),
+        let (golden, stale) = match view {
+            GoldenView::NotUsed => return,
+            GoldenView::Found { golden, stale } => (golden, stale),
+            GoldenView::Missing | GoldenView::Unreadable(_) => {
+                let why = match view {
+                    GoldenView::Unreadable(why) => format!("golden unreadable: {why}"),
+                    _ => "no golden is recorded for this case".to_owned(),
                 };
                 let note = if legacy.is_none() {
                     judged.outcome.verdict = Verdict::GoldenMissing;
@@ -173,13 +187,13 @@ impl Judge<'_> {
         let mut check = GoldenCheck {
             path,
             provenance: golden.provenance.clone(),
-            stale: golden.is_stale(&case.fixture.path),
+            stale,
             candidate: Vec::new(),
             legacy: Vec::new(),
             pending: None,
         };
         let reference = golden.as_side();
-        if check.stale {
+        if stale {
             if judged.outcome.verdict.is_success() || legacy.is_none() {
                 judged.outcome.verdict = Verdict::GoldenStale;
             }
@@ -206,13 +220,7 @@ impl Judge<'_> {
                 judged.outcome.outputs = against_golden.outputs;
                 judged.outcome.notes.extend(against_golden.notes);
                 if !candidate_agrees {
-                    check.pending = self.write_pending(
-                        case,
-                        &golden,
-                        candidate,
-                        "candidate",
-                        &mut judged.outcome.notes,
-                    );
+                    self.pending(case, &golden, candidate, "candidate", judged);
                 }
             }
             Some(legacy) => {
@@ -235,40 +243,34 @@ impl Judge<'_> {
                     };
                 }
                 if !legacy_agrees {
-                    check.pending = self.write_pending(
-                        case,
-                        &golden,
-                        legacy,
-                        "legacy",
-                        &mut judged.outcome.notes,
-                    );
+                    self.pending(case, &golden, legacy, "legacy", judged);
                 }
             }
         }
         judged.outcome.golden = Some(check);
     }
 
-    /// Writes what `run` produced as a pending update of `golden`, unless in CI.
-    fn write_pending(
+    /// Calls for what `run` produced to be written as a pending update of `golden`, unless in
+    /// CI.
+    fn pending(
         &self,
         case: &Case,
         golden: &Golden,
         run: &SideResult,
         source: &str,
-        notes: &mut Vec<String>,
-    ) -> Option<String> {
+        judged: &mut Judged,
+    ) {
         if !self.write_pending {
-            return None;
+            return;
         }
-        let target = self.store.pending_dir(case);
         let version = if source == "legacy" {
-            self.legacy_version.clone()
+            self.legacy_versions.get(&case.fixture.suite).cloned()
         } else {
             golden.provenance.version.clone()
         };
         // Pending changes are written only for goldens that are not stale: the inputs' hash is
         // the golden's own.
-        let p = provenance(
+        let provenance = Provenance::of(
             self.config,
             case,
             run,
@@ -276,48 +278,35 @@ impl Judge<'_> {
             version,
             golden.provenance.inputs.clone(),
         );
-        let written = self
-            .store
-            .write(self.config, &target, run, p)
-            .map_err(|e| e.to_string());
-        match written {
-            Ok(()) => Some(
-                target
-                    .strip_prefix(&self.config.base_dir)
-                    .unwrap_or(&target)
-                    .to_string_lossy()
-                    .into_owned(),
-            ),
-            Err(e) => {
-                notes.push(format!("could not write the pending golden update: {e}"));
-                None
-            }
-        }
+        judged.effects.push(Effect::WritePending {
+            dir: self.store.pending_dir(case),
+            run: Box::new(run.clone()),
+            provenance: Box::new(provenance),
+        });
     }
 
-    /// A failing case keeps its outputs (all cases with `--keep-outputs`); others remove them.
-    fn keep_or_remove(&self, dir: &Path, outcome: &mut CaseOutcome) {
-        if self.keep_all || !outcome.verdict.is_success() {
-            outcome.kept_outputs = Some(
+    /// A failing case keeps its outputs (all cases with `--keep-outputs`); others are removed.
+    fn keep_or_remove(&self, dir: PathBuf, judged: &mut Judged) {
+        if self.keep_all || !judged.outcome.verdict.is_success() {
+            judged.outcome.kept_outputs = Some(
                 dir.strip_prefix(self.report_dir)
-                    .unwrap_or(dir)
+                    .unwrap_or(&dir)
                     .to_string_lossy()
                     .into_owned(),
             );
-        } else if dir.exists()
-            && let Err(e) = std::fs::remove_dir_all(dir)
-        {
-            outcome.notes.push(format!(
-                "could not remove outputs in {}: {e}",
-                dir.display()
-            ));
+        } else {
+            judged.effects.push(Effect::RemoveOutputs { dir });
         }
     }
 }
 
 /// The verdict of one comparison: from how both sides ended and what was compared, unless
 /// parity itself failed while comparing (then `error`: never blamed on the programs).
-fn decide(reference: &RunStatus, candidate: &RunStatus, comparison: &CaseComparison) -> Verdict {
+pub fn decide(
+    reference: &RunStatus,
+    candidate: &RunStatus,
+    comparison: &CaseComparison,
+) -> Verdict {
     match comparison.trouble.first() {
         Some(trouble) => Verdict::Error {
             message: format!("parity failed while comparing the outputs: {trouble}"),
@@ -342,79 +331,13 @@ fn ignored_in_golden(comparison: &CaseComparison) -> Option<String> {
     ))
 }
 
-/// The provenance of a golden made from `run` of `case`. Its command line names the output
-/// directory `{out}` and paths under the configuration's directory relatively, so recording
-/// again elsewhere or later gives the same provenance.
-/// The provenance of `run` of `case`, whose fixture inputs hash to `inputs`.
-pub fn provenance(
-    config: &Config,
-    case: &Case,
-    run: &SideResult,
-    source: &str,
-    version: Option<String>,
-    inputs: String,
-) -> Provenance {
-    let out_dir = run.artifacts.out_dir.to_string_lossy().into_owned();
-    let mut base = config.base_dir.to_string_lossy().into_owned();
-    base.push('/');
-    let argv = run
-        .run
-        .argv
-        .iter()
-        .map(|arg| arg.replace(&out_dir, "{out}").replace(&base, ""))
-        .collect();
-    Provenance {
-        format_version: PROVENANCE_VERSION,
-        suite: case.fixture.suite.clone(),
-        fixture: case.fixture.id.clone(),
-        variant: case.variant_name().map(str::to_owned),
-        source: source.to_owned(),
-        argv,
-        version,
-        status: run.run.status.clone(),
-        inputs,
-        outputs: Vec::new(),
-        content: String::new(),
-        parity_version: env!("CARGO_PKG_VERSION").to_owned(),
-        config_hash: config.hash.clone(),
-        recorded_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
-    }
-}
-
-/// The output of `[legacy] version_cmd`, run in the configuration's directory.
-pub fn legacy_version(config: &Config) -> Result<Option<String>, String> {
-    let crate::config::Legacy::Runs {
-        version_cmd: Some(cmd),
-        ..
-    } = &config.legacy
-    else {
-        return Ok(None);
-    };
-    let (program, args) = cmd.split_first().ok_or("`version_cmd` is empty")?;
-    let output = std::process::Command::new(program)
-        .args(args)
-        .current_dir(&config.base_dir)
-        .output()
-        .map_err(|e| format!("cannot run `version_cmd` ({program}): {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`version_cmd` failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    Ok(Some(
-        String::from_utf8_lossy(&output.stdout).trim().to_owned(),
-    ))
-}
-
 /// A side that did not run: what judging sees when a pass was cut short for it.
 fn missing_run(dir: &Path, side: &str) -> SideResult {
     SideResult {
         run: SideRun::unmeasured(
             Vec::new(),
             String::new(),
-            crate::runner::RunStatus::SpawnFailed {
+            RunStatus::SpawnFailed {
                 message: format!("the {side} was not run"),
             },
         ),

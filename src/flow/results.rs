@@ -1,27 +1,22 @@
-//! Turning finished cases into [`RunResults`]: outcomes in case order, cases not run, and the
+//! Turning judged cases into [`RunResults`]: outcomes in case order, cases not run, and the
 //! usage of every rule and waiver over the run.
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, SecondsFormat, Utc};
+use chrono::{SecondsFormat, Utc};
 
-use super::RunArgs;
-use crate::config::Config;
+use super::judge::Judged;
+use super::plan::Plan;
 use crate::diff::RuleUse;
-use crate::fixture::Case;
 use crate::outcome::{
     ConfigInfo, Environment, FORMAT_VERSION, Measurement, NotRun, RuleUsage, RunResults,
     SelectionInfo, ToolInfo, WaiverUsage,
 };
 
-pub use crate::judge::Judged as Finished;
-
-/// Where and when the run happened, for the results.
+/// When the run happened and how it measured, for the results.
 pub struct RunInfo {
-    pub jobs: usize,
     pub started_at: String,
     pub floor: Option<u64>,
-    pub today: NaiveDate,
     pub interrupted: bool,
 }
 
@@ -29,13 +24,10 @@ pub fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub fn assemble(
-    config: &Config,
-    args: &RunArgs,
-    cases: &[Case],
-    outcomes: Vec<Option<Finished>>,
-    info: RunInfo,
-) -> RunResults {
+/// The results of `plan`'s run from each case's judgement (`None`: not run), in case order;
+/// summarised (clusters, totals, exit code) once the performance gate is added.
+pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> RunResults {
+    let (config, cases) = (&plan.config, &plan.cases);
     let mut rule_hits: BTreeMap<usize, RuleUse> = BTreeMap::new();
     let mut waiver_hits: BTreeMap<usize, u64> = BTreeMap::new();
     let mut finished = Vec::new();
@@ -63,11 +55,7 @@ pub fn assemble(
     });
     // Only the whole configured run can show that a rule is not needed: a selection of it
     // (or an interrupted run) merely did not exercise it.
-    let whole_run = args.cases.suites.is_empty()
-        && args.cases.fixtures.is_empty()
-        && args.cases.variants.is_empty()
-        && not_run.is_empty()
-        && !info.interrupted;
+    let whole_run = plan.whole_run() && not_run.is_empty() && !info.interrupted;
     let rules = config
         .rules
         .iter()
@@ -104,14 +92,14 @@ pub fn assemble(
             reason: w.reason.clone(),
             owner: w.owner.clone(),
             expires: w.expires.map(|d| d.to_string()),
-            expired: w.is_expired(info.today),
+            expired: w.is_expired(plan.today),
             applied: waiver_hits.get(&w.index).copied().unwrap_or(0),
         })
         .collect();
     let mut suites: Vec<String> = cases.iter().map(|c| c.fixture.suite.clone()).collect();
     suites.dedup();
     if suites.is_empty() {
-        suites.clone_from(&args.cases.suites);
+        suites.clone_from(&plan.selection.suites);
     }
     RunResults {
         format_version: FORMAT_VERSION,
@@ -131,9 +119,9 @@ pub fn assemble(
         },
         selection: SelectionInfo {
             suites,
-            fixtures: args.cases.fixtures.clone(),
-            variants: args.cases.variants.clone(),
-            jobs: info.jobs,
+            fixtures: plan.selection.fixtures.clone(),
+            variants: plan.selection.variants.clone(),
+            jobs: plan.launch.jobs,
         },
         cases: finished,
         not_run,

@@ -1,0 +1,45 @@
+//! Applying what the judge called for ([`Effect`]): writing pending golden updates and removing
+//! the outputs of passing cases. What happened is written into the outcome (where a pending
+//! update is, or why it could not be written), so nothing is lost and nothing is silent.
+
+use super::judge::{Effect, Judged};
+use crate::config::Config;
+use crate::golden::GoldenStore;
+
+/// Applies `judged`'s effects, in order, and empties them.
+pub fn apply(config: &Config, store: &GoldenStore, judged: &mut Judged) {
+    for effect in std::mem::take(&mut judged.effects) {
+        let outcome = &mut judged.outcome;
+        match effect {
+            Effect::WritePending {
+                dir,
+                run,
+                provenance,
+            } => match store.write(config, &dir, &run, *provenance) {
+                Ok(()) => {
+                    let shown = dir
+                        .strip_prefix(&config.base_dir)
+                        .unwrap_or(&dir)
+                        .to_string_lossy()
+                        .into_owned();
+                    if let Some(golden) = &mut outcome.golden {
+                        golden.pending = Some(shown);
+                    }
+                }
+                Err(e) => outcome
+                    .notes
+                    .push(format!("could not write the pending golden update: {e}")),
+            },
+            Effect::RemoveOutputs { dir } => {
+                if dir.exists()
+                    && let Err(e) = std::fs::remove_dir_all(&dir)
+                {
+                    outcome.notes.push(format!(
+                        "could not remove outputs in {}: {e}",
+                        dir.display()
+                    ));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The flow of `parity run` (and `parity bench`), one stage per module, data in one direction:
+//!
+//! ```text
+//! Request ──plan──▶ Plan ──execute / measure──▶ runs ──judge──▶ (outcome, effects)
+//!         ──effects──▶ outcome ──results──▶ RunResults ──report──▶ files ──▶ exit code
+//! ```
+//!
+//! [`plan`] resolves the configuration and the flags once; [`execute`] (or [`measure`], under
+//! the performance gate) gets every case's runs from the runner; [`judge`] decides each case
+//! without touching anything and says what must be done; [`effects`] does it; [`results`]
+//! assembles [`RunResults`], whose summary holds the exit code; the reports are written from
+//! the results alone. [`run`] is the whole flow; `cli` only parses flags and prints.
+
+pub mod effects;
+pub mod execute;
+pub mod judge;
+mod measure;
+mod pairs;
+pub mod plan;
+pub mod results;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use indicatif::ProgressBar;
+
+use crate::bench::{self, BudgetVerdict};
+use crate::fixture::Case;
+use crate::outcome::{CaseOutcome, RunResults};
+use crate::report;
+use crate::runner::{self, Cancel, CaseRuns};
+use judge::{GoldenView, Judge, Judged};
+pub use plan::{Against, BenchFlags, Plan, Request};
+
+/// Test hook: parity holds this many MiB for the whole run, so tests can show that a side's
+/// peak RSS excludes parity's own memory (see `runner::measure`). Not a user setting.
+const BALLAST_ENV: &str = "PARITY_TEST_BALLAST_MIB";
+
+/// A finished run: its results and the report files written.
+#[derive(Debug)]
+pub struct Finished {
+    pub results: RunResults,
+    pub reports: Vec<PathBuf>,
+}
+
+/// Runs the whole flow for `request`, from `cwd`.
+pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
+    let ballast: Vec<u8> = std::env::var(BALLAST_ENV)
+        .ok()
+        .and_then(|mib| mib.parse::<usize>().ok())
+        .map_or_else(Vec::new, |mib| vec![1; mib << 20]);
+    let plan = Plan::resolve(request, cwd)?;
+    prepare_outputs(&plan.launch.work_dir)?;
+    let started_at = results::now();
+    let floor = runner::measure_floor(&plan.launch.exe, &plan.launch.work_dir);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let progress = execute::progress_bar(plan.cases.len());
+    let cancel = Cancel::default();
+    runner::stop_on_signals(
+        &runtime,
+        &cancel,
+        &progress,
+        "the results of finished cases are written",
+    );
+    let session = Arc::new(Session { plan });
+    let judged = match &session.plan.bench {
+        None => execute::in_parallel(&runtime, &session, &cancel, &progress),
+        Some(settings) => measure::in_pairs(&runtime, &session, settings, &cancel, &progress),
+    };
+    progress.finish_and_clear();
+    runtime.shutdown_background();
+    std::hint::black_box(&ballast);
+
+    let plan = &session.plan;
+    let info = results::RunInfo {
+        started_at,
+        floor,
+        interrupted: cancel.is_cancelled(),
+    };
+    let mut results = results::assemble(plan, judged, info);
+    results.bench = plan.bench.as_ref().map(|settings| {
+        // Only cases whose outputs agreed count towards the gate.
+        let agreed = results.cases.iter().filter(|c| c.verdict.is_success());
+        bench::summarise(settings, agreed.filter_map(|c| c.bench.as_ref()))
+    });
+    results.summarise();
+    let reports = report::write_all(&plan.report_dir, &results)?;
+    Ok(Finished { results, reports })
+}
+
+/// Clears what an earlier run left in the outputs directory, and creates it.
+fn prepare_outputs(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| {
+            format!(
+                "cannot clear the previous run's outputs in {}",
+                dir.display()
+            )
+        })?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
+}
+
+/// The plan, shared by the threads that judge cases.
+pub struct Session {
+    pub plan: Plan,
+}
+
+impl Session {
+    /// Judges one case's runs against its golden (as read now), then applies the effects.
+    pub fn judge(&self, case: &Case, runs: CaseRuns) -> Judged {
+        let plan = &self.plan;
+        let golden = GoldenView::read(&plan.store, case, plan.against);
+        let mut judged = Judge {
+            config: &plan.config,
+            store: &plan.store,
+            against: plan.against,
+            report_dir: &plan.report_dir,
+            keep_all: plan.keep_all,
+            today: plan.today,
+            write_pending: plan.write_pending,
+            legacy_versions: &plan.legacy_versions,
+        }
+        .judge(case, runs, golden);
+        effects::apply(&plan.config, &plan.store, &mut judged);
+        judged
+    }
+}
+
+/// One line above the progress bar for a case that failed or is outside its budget.
+fn report_progress(progress: &ProgressBar, case: &Case, outcome: &CaseOutcome) {
+    if !outcome.verdict.is_success() {
+        progress.println(format!(
+            "✗ {}  {}",
+            report::inert::inert_line(&case.label()),
+            outcome.verdict.describe()
+        ));
+    } else if let Some(bench) = &outcome.bench
+        && bench.verdict != BudgetVerdict::Within
+    {
+        progress.println(format!(
+            "⚠ {}  performance {}",
+            report::inert::inert_line(&case.label()),
+            bench.verdict.as_str()
+        ));
+    }
+    progress.inc(1);
+}

@@ -1,0 +1,331 @@
+//! The plan of a run, resolved once from the configuration and the flags before anything runs
+//! (ripgrep's `HiArgs` is the model): which cases, what the candidate is compared against, the
+//! performance gate's settings, where reports and outputs go. Flags are merged with the
+//! configuration here and nowhere else; every later stage reads the [`Plan`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use chrono::{NaiveDate, Utc};
+
+use crate::bench::stats::SplitMix64;
+use crate::bench::{self, BenchSettings, Metric};
+use crate::config::{self, Config, Legacy};
+use crate::fixture::{self, Case, Selection};
+use crate::golden::{GoldenStore, in_ci};
+use crate::runner::{Launch, Sides};
+
+/// Subdirectory of the report directory holding run outputs.
+pub const OUTPUTS_DIR: &str = "outputs";
+
+/// What the candidate is compared against in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Against {
+    Legacy,
+    Golden,
+    Both,
+}
+
+impl Against {
+    /// The default: goldens only when there is no legacy to run (absent or retired), both when
+    /// goldens exist, else the legacy.
+    pub fn default_for(config: &Config, store: &GoldenStore) -> Against {
+        match (config.legacy.spec().is_some(), store.has_goldens()) {
+            (false, _) => Against::Golden,
+            (true, true) => Against::Both,
+            (true, false) => Against::Legacy,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Against::Legacy => "legacy",
+            Against::Golden => "golden",
+            Against::Both => "both",
+        }
+    }
+
+    pub fn runs_legacy(self) -> bool {
+        self != Against::Golden
+    }
+
+    /// Which sides each case runs.
+    pub fn sides(self) -> Sides {
+        if self.runs_legacy() {
+            Sides::Both
+        } else {
+            Sides::Candidate
+        }
+    }
+}
+
+/// What the user asked for: the configuration file and the flags of `parity run` or `parity
+/// bench`, before anything is resolved.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub config: Option<PathBuf>,
+    pub selection: Selection,
+    /// `--jobs`; the number of cores when absent.
+    pub jobs: Option<usize>,
+    /// `--out`: the report directory.
+    pub out: Option<PathBuf>,
+    pub keep_outputs: bool,
+    pub against: Option<Against>,
+    /// The performance gate's flags, when the run measures performance.
+    pub bench: Option<BenchFlags>,
+}
+
+/// The performance gate's flags; they override `[bench]`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BenchFlags {
+    /// Pairs of runs before the first verdict [default: `[bench] runs`, or 10].
+    #[arg(long, value_name = "N")]
+    pub runs: Option<usize>,
+    /// Most pairs per fixture while a verdict is inconclusive [default: `[bench] max_runs`, or 60].
+    #[arg(long, value_name = "N")]
+    pub max_runs: Option<usize>,
+    /// Warm-up runs of each side per fixture, not measured [default: `[bench] warmup`, or 1].
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<usize>,
+    /// Allowed slowdown of one metric, e.g. `cpu=5%` (repeatable; wall, cpu, memory).
+    #[arg(long, value_name = "METRIC=PCT")]
+    pub budget: Vec<String>,
+    /// Confidence of the whole gate [default: 0.95].
+    #[arg(long, value_name = "P")]
+    pub confidence: Option<f64>,
+    /// Metrics that decide the gate, e.g. `cpu,memory` [default: cpu,memory].
+    #[arg(long, value_delimiter = ',', value_name = "METRICS")]
+    pub gate: Vec<String>,
+    /// Seed of the run order and the bootstrap, to reproduce a run [default: a fresh one,
+    /// recorded in results.json].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// An inconclusive budget verdict fails the run (exit 3) instead of warning.
+    #[arg(long)]
+    pub strict_bench: bool,
+}
+
+/// A run, resolved: everything the later stages need, decided once.
+#[derive(Debug)]
+pub struct Plan {
+    pub config: Arc<Config>,
+    pub cases: Vec<Case>,
+    /// What was asked for, for the results (and to tell a whole run from a selection).
+    pub selection: Selection,
+    pub against: Against,
+    /// The performance gate, when the run measures it; cases then run one at a time.
+    pub bench: Option<BenchSettings>,
+    pub report_dir: PathBuf,
+    /// How sides are started, and where their outputs go (`<report dir>/outputs`).
+    pub launch: Arc<Launch>,
+    pub store: GoldenStore,
+    /// `--keep-outputs`: every case keeps its outputs, not only failing ones.
+    pub keep_all: bool,
+    /// Pending golden updates are written (never in CI).
+    pub write_pending: bool,
+    /// Each suite's legacy version (from its `version_cmd`), when pending golden updates may
+    /// be recorded from the legacy.
+    pub legacy_versions: BTreeMap<String, String>,
+    /// Rules and waivers past this date no longer apply.
+    pub today: NaiveDate,
+}
+
+impl Plan {
+    /// Resolves `request` against the configuration it names (or the one found from `cwd`).
+    pub fn resolve(request: Request, cwd: &Path) -> anyhow::Result<Plan> {
+        let config = Arc::new(load_config(request.config.as_deref(), cwd)?);
+        let cases = fixture::select(&config, &request.selection)?;
+        let store = GoldenStore::new(&config.golden_dir);
+        let against = against(&config, &store, &request)?;
+        let bench = request
+            .bench
+            .as_ref()
+            .map(|flags| bench_settings(&config, flags))
+            .transpose()?;
+        let write_pending = !in_ci();
+        let legacy_versions = if against != Against::Legacy && write_pending {
+            legacy_version(&config)
+                .unwrap_or_else(|e| {
+                    eprintln!(
+                        "warning: {e}; pending golden updates will not record the legacy's version"
+                    );
+                    None
+                })
+                .into_iter()
+                .flat_map(|version| {
+                    config
+                        .suites
+                        .iter()
+                        .map(move |s| (s.name.clone(), version.clone()))
+                })
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        let report_dir = request
+            .out
+            .as_ref()
+            .map_or_else(|| config.report.dir.clone(), |dir| cwd.join(dir));
+        let exe = std::env::current_exe()
+            .context("cannot locate the parity binary to start the measuring helper")?;
+        let jobs = if bench.is_some() {
+            1
+        } else {
+            jobs(request.jobs)
+        };
+        let launch = Arc::new(Launch {
+            config: Arc::clone(&config),
+            exe,
+            work_dir: report_dir.join(OUTPUTS_DIR),
+            jobs,
+        });
+        Ok(Plan {
+            config,
+            cases,
+            selection: request.selection,
+            against,
+            bench,
+            report_dir,
+            launch,
+            store,
+            keep_all: request.keep_outputs,
+            write_pending,
+            legacy_versions,
+            today: Utc::now().date_naive(),
+        })
+    }
+
+    /// True when the plan covers the whole configured run: no suite, fixture or variant was
+    /// picked (only such a run can show that a rule is not needed).
+    pub fn whole_run(&self) -> bool {
+        let s = &self.selection;
+        s.suites.is_empty() && s.fixtures.is_empty() && s.variants.is_empty()
+    }
+}
+
+/// Loads `path`, or the parity.toml found from `cwd` up.
+pub fn load_config(path: Option<&Path>, cwd: &Path) -> anyhow::Result<Config> {
+    let path = match path {
+        Some(path) => cwd.join(path),
+        None => config::discover(cwd)?,
+    };
+    Ok(config::load(&path)?)
+}
+
+/// `--jobs`, or the number of cores; fewer, with a warning, when the file descriptor limit
+/// cannot hold that many runs at once.
+pub fn jobs(asked: Option<usize>) -> usize {
+    let wanted = asked
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let (jobs, why) = crate::runner::limits::fit_jobs(wanted);
+    if let Some(why) = why {
+        anstream::eprintln!("warning: {why}");
+    }
+    jobs
+}
+
+/// What the candidate is compared against: `--against`, else the legacy when measuring
+/// performance, else the default for the configuration and its goldens.
+fn against(config: &Config, store: &GoldenStore, request: &Request) -> anyhow::Result<Against> {
+    let measuring = request.bench.is_some();
+    let against = match (request.against, measuring) {
+        (Some(against), _) => against,
+        (None, true) => Against::Legacy,
+        (None, false) => Against::default_for(config, store),
+    };
+    if against.runs_legacy()
+        && let Some(state) = config.legacy.why_not()
+    {
+        if request.against.is_none() {
+            bail!(
+                "the performance gate times the candidate against the legacy, which is {state} in {}; \
+                 there is nothing to measure against",
+                config.path.display()
+            );
+        }
+        bail!(
+            "--against {}: the legacy is {state} in {}; compare against goldens (--against golden)",
+            against.as_str(),
+            config.path.display()
+        );
+    }
+    if measuring && !against.runs_legacy() {
+        bail!(
+            "the performance gate times the legacy against the candidate; it cannot run against goldens only"
+        );
+    }
+    Ok(against)
+}
+
+/// The legacy's version from its `version_cmd`, run in the configuration's directory.
+pub fn legacy_version(config: &Config) -> Result<Option<String>, String> {
+    match &config.legacy {
+        Legacy::Runs {
+            version_cmd: Some(cmd),
+            ..
+        } => crate::runner::version_of(cmd, &config.base_dir).map(Some),
+        Legacy::Runs {
+            version_cmd: None, ..
+        }
+        | Legacy::Retired
+        | Legacy::Absent => Ok(None),
+    }
+}
+
+/// `[bench]` overlaid with the flags.
+fn bench_settings(config: &Config, flags: &BenchFlags) -> anyhow::Result<BenchSettings> {
+    let mut settings = config.bench.clone();
+    settings.runs = flags.runs.unwrap_or(settings.runs);
+    settings.max_runs = flags.max_runs.unwrap_or(settings.max_runs);
+    if settings.runs < bench::MIN_RUNS {
+        bail!("--runs must be at least {}", bench::MIN_RUNS);
+    }
+    if settings.max_runs < settings.runs {
+        bail!(
+            "--max-runs ({}) must be at least the runs ({})",
+            settings.max_runs,
+            settings.runs
+        );
+    }
+    settings.warmup = flags.warmup.unwrap_or(settings.warmup);
+    for spec in &flags.budget {
+        let parsed = spec
+            .split_once('=')
+            .and_then(|(m, b)| Some((Metric::parse(m.trim())?, config::parse_budget(b)?)));
+        let Some((metric, budget)) = parsed else {
+            bail!("--budget `{spec}`: write METRIC=PCT, e.g. cpu=5% (metrics: wall, cpu, memory)");
+        };
+        settings.budgets.insert(metric, budget);
+    }
+    if let Some(confidence) = flags.confidence {
+        if !bench::confidence_ok(confidence) {
+            bail!("--confidence is a probability between 0.5 and 1, e.g. 0.95");
+        }
+        settings.confidence = confidence;
+    }
+    if !flags.gate.is_empty() {
+        settings.gate = flags
+            .gate
+            .iter()
+            .map(|m| {
+                Metric::parse(m.trim()).with_context(|| {
+                    format!("--gate: unknown metric `{m}`; use wall, cpu or memory")
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+    }
+    settings.strict = flags.strict_bench;
+    settings.seed = flags.seed.or(config.bench_seed).unwrap_or_else(fresh_seed);
+    Ok(settings)
+}
+
+/// A seed nobody chose: the clock and the process id.
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    SplitMix64::new(nanos ^ u64::from(std::process::id())).next_u64()
+}
