@@ -111,6 +111,11 @@ pub struct RunArgs {
     /// Keep every case's outputs under DIR/outputs, not only those of failing cases.
     #[arg(long)]
     pub keep_outputs: bool,
+    /// Continue an interrupted run in the same report directory: the cases it finished are
+    /// kept (when parity's version, the configuration and the selection are unchanged), the
+    /// rest run.
+    #[arg(long)]
+    pub resume: bool,
     /// Compare the candidate with the legacy's run, the legacy's goldens, or both [default:
     /// goldens when the legacy is absent or retired, both when goldens exist, else the legacy].
     #[arg(long, value_enum, value_name = "REFERENCE")]

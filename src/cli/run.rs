@@ -19,6 +19,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         keep_outputs: args.keep_outputs,
         against: args.against,
         bench: args.bench.then(|| args.bench_flags.clone()),
+        resume: args.resume,
     };
     let finished = flow::run(request, &cwd)?;
     let (results, files) = (&finished.results, &finished.reports);

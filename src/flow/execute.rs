@@ -12,19 +12,22 @@ use super::Session;
 use crate::fixture::Case;
 use crate::runner::{self, Cancel, CaseRuns};
 
-/// Every case once, both sides (or the candidate only, against goldens), up to `--jobs`
-/// processes at once; judged cases in case order, `None` for those the run did not finish.
+/// The cases of the plan at `todo` (indices), each once, both sides (or the candidate only,
+/// against goldens), up to `--jobs` processes at once; judged cases in the order of `todo`,
+/// `None` for those the run did not finish.
 pub fn in_parallel(
     runtime: &tokio::runtime::Runtime,
     session: &Arc<Session>,
+    todo: &[usize],
     cancel: &Cancel,
     progress: &ProgressBar,
 ) -> Vec<Option<super::judge::Judged>> {
     let plan = &session.plan;
+    let cases: Vec<Case> = todo.iter().map(|&i| plan.cases[i].clone()).collect();
     runtime.block_on(async {
         let runs = runner::run_cases(
             Arc::clone(&plan.launch),
-            plan.cases.clone(),
+            cases.clone(),
             plan.against.sides(),
             cancel.clone(),
         )
@@ -33,7 +36,7 @@ pub fn in_parallel(
             let session = Arc::clone(session);
             move |case: &Case, runs: CaseRuns| session.judge(case, runs)
         };
-        each_finished(runs, &plan.cases, work, |case, judged| {
+        each_finished(runs, &cases, work, |case, judged| {
             super::report_progress(progress, case, &judged.outcome);
         })
         .await

@@ -13,18 +13,22 @@ use crate::fixture::Case;
 use crate::outcome::Verdict;
 use crate::runner::{Cancel, CaseRuns};
 
-/// Every case in turn; judged cases in case order, `None` for those the run did not finish.
+/// The cases of the plan at `todo` (indices), in turn; judged cases in the order of `todo`,
+/// `None` for those the run did not finish. Each case's seed and the correction for multiple
+/// comparisons come from the whole plan, so a resumed run measures as the first would have.
 pub fn in_pairs(
     runtime: &tokio::runtime::Runtime,
     session: &Session,
+    todo: &[usize],
     settings: &BenchSettings,
     cancel: &Cancel,
     progress: &ProgressBar,
 ) -> Vec<Option<Judged>> {
     let cases = &session.plan.cases;
     let confidence = settings.fixture_confidence(cases.len());
-    let mut outcomes = Vec::with_capacity(cases.len());
-    for (index, case) in cases.iter().enumerate() {
+    let mut outcomes = Vec::with_capacity(todo.len());
+    for &index in todo {
+        let case = &cases[index];
         let seed = settings
             .seed
             .wrapping_add((index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
@@ -34,7 +38,7 @@ pub fn in_pairs(
         }
         outcomes.push(judged);
         if cancel.is_cancelled() {
-            outcomes.resize_with(cases.len(), || None);
+            outcomes.resize_with(todo.len(), || None);
             break;
         }
     }

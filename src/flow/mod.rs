@@ -18,6 +18,7 @@ mod measure;
 mod pairs;
 pub mod plan;
 pub mod results;
+pub mod resume;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,15 +51,36 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
         .ok()
         .and_then(|mib| mib.parse::<usize>().ok())
         .map_or_else(Vec::new, |mib| vec![1; mib << 20]);
-    let plan = Plan::resolve(request, cwd)?;
-    prepare_outputs(&plan.launch.work_dir)?;
-    let started_at = results::now();
+    let mut plan = Plan::resolve(request, cwd)?;
+    let prior = plan.prior.take();
+    // A resumed run keeps the outputs the stopped one kept; each case run again clears its own.
+    if prior.is_none() {
+        prepare_outputs(&plan.launch.work_dir)?;
+    }
+    let (mut kept, todo): (Vec<Option<Judged>>, Vec<usize>) = match &prior {
+        None => (
+            (0..plan.cases.len()).map(|_| None).collect(),
+            (0..plan.cases.len()).collect(),
+        ),
+        Some(prior) => resume::split(&plan.cases, prior),
+    };
+    if !kept.iter().all(Option::is_none) {
+        eprintln!(
+            "resuming: {} of {} cases kept from the stopped run, {} to run",
+            kept.iter().flatten().count(),
+            plan.cases.len(),
+            todo.len()
+        );
+    }
+    let started_at = prior
+        .as_ref()
+        .map_or_else(results::now, |p| p.started_at.clone());
     let floor = runner::measure_floor(&plan.launch.exe, &plan.launch.work_dir);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let progress = execute::progress_bar(plan.cases.len());
+    let progress = execute::progress_bar(todo.len());
     let cancel = Cancel::default();
     runner::stop_on_signals(
         &runtime,
@@ -68,20 +90,30 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
     );
     let session = Arc::new(Session { plan });
     let judged = match &session.plan.bench {
-        None => execute::in_parallel(&runtime, &session, &cancel, &progress),
-        Some(settings) => measure::in_pairs(&runtime, &session, settings, &cancel, &progress),
+        None => execute::in_parallel(&runtime, &session, &todo, &cancel, &progress),
+        Some(settings) => {
+            measure::in_pairs(&runtime, &session, &todo, settings, &cancel, &progress)
+        }
     };
+    for (index, judged) in todo.into_iter().zip(judged) {
+        kept[index] = judged;
+    }
     progress.finish_and_clear();
     runtime.shutdown_background();
     std::hint::black_box(&ballast);
 
     let plan = &session.plan;
+    let (carried_rules, carried_waivers) = prior
+        .map(|p| (p.rule_hits, p.waiver_hits))
+        .unwrap_or_default();
     let info = results::RunInfo {
         started_at,
         floor,
         interrupted: cancel.is_cancelled(),
+        carried_rules,
+        carried_waivers,
     };
-    let mut results = results::assemble(plan, judged, info);
+    let mut results = results::assemble(plan, kept, info);
     results.bench = plan.bench.as_ref().map(|settings| {
         // Only cases whose outputs agreed count towards the gate.
         let agreed = results.cases.iter().filter(|c| c.verdict.is_success());

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use chrono::{NaiveDate, Utc};
 
+use super::resume::{self, Prior};
 use crate::bench::stats::SplitMix64;
 use crate::bench::{self, BenchSettings, Metric};
 use crate::config::{self, Config, Legacy};
@@ -75,6 +76,8 @@ pub struct Request {
     pub against: Option<Against>,
     /// The performance gate's flags, when the run measures performance.
     pub bench: Option<BenchFlags>,
+    /// `--resume`: keep the cases an interrupted run in the same report directory finished.
+    pub resume: bool,
 }
 
 /// The performance gate's flags; they override `[bench]`.
@@ -130,6 +133,8 @@ pub struct Plan {
     pub legacy_versions: BTreeMap<String, String>,
     /// Rules and waivers past this date no longer apply.
     pub today: NaiveDate,
+    /// What the interrupted run this one resumes finished (`--resume`).
+    pub prior: Option<Prior>,
 }
 
 impl Plan {
@@ -139,7 +144,7 @@ impl Plan {
         let cases = fixture::select(&config, &request.selection)?;
         let store = GoldenStore::new(&config.golden_dir);
         let against = against(&config, &store, &request)?;
-        let bench = request
+        let mut bench = request
             .bench
             .as_ref()
             .map(|flags| bench_settings(&config, flags))
@@ -168,6 +173,23 @@ impl Plan {
             .out
             .as_ref()
             .map_or_else(|| config.report.dir.clone(), |dir| cwd.join(dir));
+        let prior = if request.resume {
+            resume::read(
+                &report_dir,
+                &config,
+                &request.selection,
+                &cases,
+                bench.is_some(),
+            )?
+        } else {
+            None
+        };
+        // A resumed run measures with the seed of the run it continues, unless told otherwise.
+        if let (Some(settings), Some(seed)) = (&mut bench, prior.as_ref().and_then(|p| p.seed))
+            && request.bench.as_ref().is_some_and(|f| f.seed.is_none())
+        {
+            settings.seed = seed;
+        }
         let exe = std::env::current_exe()
             .context("cannot locate the parity binary to start the measuring helper")?;
         let jobs = if bench.is_some() {
@@ -194,6 +216,7 @@ impl Plan {
             write_pending,
             legacy_versions,
             today: Utc::now().date_naive(),
+            prior,
         })
     }
 

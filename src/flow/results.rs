@@ -8,6 +8,7 @@ use chrono::{SecondsFormat, Utc};
 use super::judge::Judged;
 use super::plan::Plan;
 use crate::diff::RuleUse;
+use crate::fixture::{Case, Selection};
 use crate::outcome::{
     ConfigInfo, Environment, FORMAT_VERSION, Measurement, NotRun, RuleUsage, RunResults,
     SelectionInfo, ToolInfo, WaiverUsage,
@@ -18,6 +19,19 @@ pub struct RunInfo {
     pub started_at: String,
     pub floor: Option<u64>,
     pub interrupted: bool,
+    /// Rule and waiver usage of cases judged by an earlier run this one resumes.
+    pub carried_rules: BTreeMap<usize, RuleUse>,
+    pub carried_waivers: BTreeMap<usize, u64>,
+}
+
+/// The suites a run covers: those of its cases, in order (the selection's when it has none).
+pub fn suites_covered(cases: &[Case], selection: &Selection) -> Vec<String> {
+    let mut suites: Vec<String> = cases.iter().map(|c| c.fixture.suite.clone()).collect();
+    suites.dedup();
+    if suites.is_empty() {
+        suites.clone_from(&selection.suites);
+    }
+    suites
 }
 
 pub fn now() -> String {
@@ -28,8 +42,8 @@ pub fn now() -> String {
 /// summarised (clusters, totals, exit code) once the performance gate is added.
 pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> RunResults {
     let (config, cases) = (&plan.config, &plan.cases);
-    let mut rule_hits: BTreeMap<usize, RuleUse> = BTreeMap::new();
-    let mut waiver_hits: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut rule_hits = info.carried_rules;
+    let mut waiver_hits = info.carried_waivers;
     let mut finished = Vec::new();
     let mut not_run = Vec::new();
     for (case, outcome) in cases.iter().zip(outcomes) {
@@ -96,11 +110,7 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
             applied: waiver_hits.get(&w.index).copied().unwrap_or(0),
         })
         .collect();
-    let mut suites: Vec<String> = cases.iter().map(|c| c.fixture.suite.clone()).collect();
-    suites.dedup();
-    if suites.is_empty() {
-        suites.clone_from(&plan.selection.suites);
-    }
+    let suites = suites_covered(cases, &plan.selection);
     RunResults {
         format_version: FORMAT_VERSION,
         tool: ToolInfo::default(),

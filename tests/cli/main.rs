@@ -8,6 +8,7 @@ mod example;
 mod golden;
 mod measure;
 mod moved;
+mod pipelines;
 mod run;
 mod support;
 mod trust;
