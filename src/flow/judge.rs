@@ -121,6 +121,7 @@ impl Judge<'_> {
                 kept_outputs: None,
                 notes: Vec::new(),
                 bench: None,
+                steps: Vec::new(),
             },
             rule_hits: BTreeMap::new(),
             waiver_hits: BTreeMap::new(),

@@ -99,6 +99,38 @@ impl Verdict {
         }
     }
 
+    /// How bad the verdict is, for the worst of several (a scenario's steps): passing verdicts
+    /// by how much the rules had to do, then parity's own trouble, then real failures (above
+    /// `error`, so a difference found at one step is never hidden by trouble at another).
+    pub fn rank(&self) -> u8 {
+        match self {
+            Verdict::Identical => 0,
+            Verdict::Equivalent => 1,
+            Verdict::BothFailed { agree: true } => 2,
+            Verdict::Waived => 3,
+            Verdict::Error { .. } => 4,
+            Verdict::Different
+            | Verdict::GoldenMismatch { .. }
+            | Verdict::GoldenStale
+            | Verdict::GoldenMissing
+            | Verdict::LegacyFailed
+            | Verdict::CandidateFailed
+            | Verdict::BothFailed { agree: false }
+            | Verdict::Timeout { .. } => 5,
+        }
+    }
+
+    /// The worst of `verdicts` (the first among equals); identical when there are none.
+    pub fn worst<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> Verdict {
+        let mut worst: Option<&Verdict> = None;
+        for verdict in verdicts {
+            if worst.is_none_or(|w| verdict.rank() > w.rank()) {
+                worst = Some(verdict);
+            }
+        }
+        worst.cloned().unwrap_or(Verdict::Identical)
+    }
+
     /// The kebab-case name used in reports.
     pub fn name(&self) -> &'static str {
         match self {
@@ -252,6 +284,81 @@ pub struct CaseOutcome {
     /// Performance against the budget, when the run measured it (`--bench`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bench: Option<crate::bench::CaseBench>,
+    /// A scenario's steps, in order (a suite with `steps`): each compared on its own. The
+    /// case's verdict is the worst of theirs; its `legacy` and `candidate` are the runs summed
+    /// over the steps, and its `outputs` are empty (each step has its own).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepOutcome>,
+}
+
+/// One step of a scenario: its runs and what they were compared with, or why it did not run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepOutcome {
+    /// The step's name: its entry in the fixture directory (`2-override`).
+    pub step: String,
+    /// The step's verdict; absent when it did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// The earlier step where a side failed, when this one did not run (`blocked`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<SideRun>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<SideRun>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<OutputComparison>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub golden: Option<GoldenCheck>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl StepOutcome {
+    /// `identical`, `different`, … or `blocked`.
+    pub fn describe(&self) -> String {
+        match (&self.verdict, &self.blocked_by) {
+            (Some(verdict), _) => verdict.describe(),
+            (None, Some(by)) => format!("blocked (a side failed at {by})"),
+            (None, None) => "not run".to_owned(),
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        self.verdict.as_ref().is_none_or(Verdict::is_success)
+    }
+}
+
+/// The comparisons of one case or step: the candidate against its reference, then the
+/// candidate and the legacy against the golden when both were used.
+fn comparisons_of<'a>(
+    step: Option<&'a str>,
+    legacy_ran: bool,
+    outputs: &'a [OutputComparison],
+    golden: Option<&'a GoldenCheck>,
+) -> Vec<Compared<'a>> {
+    let primary = if legacy_ran { "legacy" } else { "golden" };
+    let mut all = vec![Compared {
+        left: primary,
+        right: "candidate",
+        primary: true,
+        step,
+        outputs,
+    }];
+    if let Some(golden) = golden {
+        for (right, outputs) in [("candidate", &golden.candidate), ("legacy", &golden.legacy)] {
+            if !outputs.is_empty() {
+                all.push(Compared {
+                    left: "golden",
+                    right,
+                    primary: false,
+                    step,
+                    outputs,
+                });
+            }
+        }
+    }
+    all
 }
 
 /// What a candidate is compared against.
@@ -273,19 +380,28 @@ fn legacy_only() -> Vec<Reference> {
 pub struct Compared<'a> {
     pub left: &'static str,
     pub right: &'static str,
-    /// The candidate against its reference (the case's `outputs`).
+    /// The candidate against its reference (the case's or the step's `outputs`).
     pub primary: bool,
+    /// The scenario step compared, if any.
+    pub step: Option<&'a str>,
     pub outputs: &'a [OutputComparison],
 }
 
 impl Compared<'_> {
-    /// How an output of this comparison is named: `report.md`, or `report.md (golden → legacy)`
-    /// outside the primary comparison.
+    /// How an output of this comparison is named: `report.md`; `report.md (golden → legacy)`
+    /// outside the primary comparison; `report.md (step 2-override)` in a scenario.
     pub fn name(&self, output: &str) -> String {
-        if self.primary {
+        let mut context = Vec::new();
+        if let Some(step) = self.step {
+            context.push(format!("step {step}"));
+        }
+        if !self.primary {
+            context.push(format!("{} → {}", self.left, self.right));
+        }
+        if context.is_empty() {
             output.to_owned()
         } else {
-            format!("{output} ({} → {})", self.left, self.right)
+            format!("{output} ({})", context.join(", "))
         }
     }
 }
@@ -341,32 +457,37 @@ impl CaseOutcome {
 
     /// Every comparison made for this case: the candidate against its reference (the legacy
     /// when it ran, else the golden), then, when both were used, the candidate and the legacy
-    /// against the golden.
+    /// against the golden; for a scenario, the same for each step in turn.
     pub fn comparisons(&self) -> Vec<Compared<'_>> {
-        let primary = if self.legacy.is_some() {
-            "legacy"
-        } else {
-            "golden"
-        };
-        let mut all = vec![Compared {
-            left: primary,
-            right: "candidate",
-            primary: true,
-            outputs: &self.outputs,
-        }];
-        if let Some(golden) = &self.golden {
-            for (right, outputs) in [("candidate", &golden.candidate), ("legacy", &golden.legacy)] {
-                if !outputs.is_empty() {
-                    all.push(Compared {
-                        left: "golden",
-                        right,
-                        primary: false,
-                        outputs,
-                    });
-                }
-            }
+        if self.steps.is_empty() {
+            return comparisons_of(
+                None,
+                self.legacy.is_some(),
+                &self.outputs,
+                self.golden.as_ref(),
+            );
         }
-        all
+        self.steps
+            .iter()
+            .flat_map(|s| {
+                comparisons_of(
+                    Some(&s.step),
+                    s.legacy.is_some(),
+                    &s.outputs,
+                    s.golden.as_ref(),
+                )
+            })
+            .collect()
+    }
+
+    /// The goldens used, with the step each belongs to.
+    pub fn goldens(&self) -> Vec<(Option<&str>, &GoldenCheck)> {
+        let own = self.golden.iter().map(|g| (None, g));
+        let steps = self
+            .steps
+            .iter()
+            .filter_map(|s| Some((Some(s.step.as_str()), s.golden.as_ref()?)));
+        own.chain(steps).collect()
     }
 
     /// Differences over every comparison.

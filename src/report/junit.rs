@@ -150,8 +150,12 @@ fn failure_text(case: &CaseOutcome) -> String {
         case.verdict.describe(),
         case.candidate.status.describe()
     );
-    if let Some(golden) = &case.golden {
-        text.push_str(&format!("provenance: {}\n", golden_origin(golden)));
+    if let Some(steps) = super::steps_line(case) {
+        text.push_str(&format!("steps: {steps}\n"));
+    }
+    for (step, golden) in case.goldens() {
+        let step = step.map(|s| format!(" (step {s})")).unwrap_or_default();
+        text.push_str(&format!("provenance{step}: {}\n", golden_origin(golden)));
     }
     let mut listed = 0;
     let comparisons = case.comparisons();

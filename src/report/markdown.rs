@@ -7,7 +7,7 @@ use std::fmt::{self, Write};
 
 use super::{Render, ReportError, golden_origin, short_value};
 use crate::diff::Difference;
-use crate::outcome::{CaseOutcome, Compared, OutputComparison, Reference, RunResults};
+use crate::outcome::{CaseOutcome, Compared, GoldenCheck, OutputComparison, Reference, RunResults};
 use crate::units::format_ms;
 use crate::units::{format_kib, plural};
 
@@ -42,7 +42,12 @@ fn render(out: &mut String, r: &RunResults) -> fmt::Result {
     let detailed: Vec<&CaseOutcome> = r
         .cases
         .iter()
-        .filter(|c| !c.verdict.is_success() || c.differences() > 0 || !c.notes.is_empty())
+        .filter(|c| {
+            !c.verdict.is_success()
+                || c.differences() > 0
+                || !c.notes.is_empty()
+                || c.steps.iter().any(|s| !s.notes.is_empty())
+        })
         .collect();
     if !detailed.is_empty() {
         writeln!(out, "\n## Details\n")?;
@@ -344,7 +349,19 @@ fn against(case: &CaseOutcome) -> String {
 
 /// Where every golden used came from: the evidence that the reference is the legacy's.
 fn goldens(out: &mut String, r: &RunResults) -> fmt::Result {
-    let used: Vec<&CaseOutcome> = r.cases.iter().filter(|c| c.golden.is_some()).collect();
+    let used: Vec<(String, &GoldenCheck)> = r
+        .cases
+        .iter()
+        .flat_map(|c| {
+            c.goldens().into_iter().map(|(step, golden)| {
+                let label = match step {
+                    Some(step) => format!("{} (step {step})", c.label()),
+                    None => c.label(),
+                };
+                (label, golden)
+            })
+        })
+        .collect();
     if used.is_empty() {
         return Ok(());
     }
@@ -353,8 +370,7 @@ fn goldens(out: &mut String, r: &RunResults) -> fmt::Result {
         out,
         "| case | golden | recorded from | version | recorded at | inputs | parity | state |\n|---|---|---|---|---|---|---|---|"
     )?;
-    for case in used {
-        let Some(golden) = &case.golden else { continue };
+    for (label, golden) in used {
         let p = &golden.provenance;
         let state = match (golden.stale, &golden.pending) {
             (true, _) => "❌ stale".to_owned(),
@@ -365,7 +381,7 @@ fn goldens(out: &mut String, r: &RunResults) -> fmt::Result {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {state} |",
-            code(&case.label()),
+            code(&label),
             code(&golden.path),
             p.source,
             p.version.as_deref().map_or("–".to_owned(), code),
@@ -395,8 +411,12 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
             }
         }
     }
-    if let Some(golden) = &case.golden {
-        bullets.push(format!("provenance: {}", cell(&golden_origin(golden))));
+    for (step, golden) in case.goldens() {
+        let step = step.map(|s| format!(" (step {s})")).unwrap_or_default();
+        bullets.push(format!(
+            "provenance{step}: {}",
+            cell(&golden_origin(golden))
+        ));
     }
     bullets.extend(case.notes.iter().cloned());
     if let Some(dir) = &case.kept_outputs {
@@ -408,6 +428,7 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
         }
         writeln!(out)?;
     }
+    steps_table(out, case)?;
     for compared in case.comparisons() {
         for output in compared.outputs.iter().filter(|o| o.total > 0) {
             output_table(out, &compared, output)?;
@@ -423,6 +444,47 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
         }
     }
     Ok(())
+}
+
+/// A scenario's steps: each one's verdict, differences and both sides' runs.
+fn steps_table(out: &mut String, case: &CaseOutcome) -> fmt::Result {
+    if case.steps.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "| step | verdict | differences | waived | legacy | candidate | legacy wall | candidate wall |\n|---|---|---:|---:|---|---|---:|---:|"
+    )?;
+    for step in &case.steps {
+        let total: usize = step.outputs.iter().map(|o| o.total).sum();
+        let waived: usize = step.outputs.iter().map(|o| o.waived).sum();
+        let status = |run: &Option<crate::runner::SideRun>| {
+            run.as_ref()
+                .map_or("not run".to_owned(), |r| cell(&r.status.describe()))
+        };
+        let wall = |run: &Option<crate::runner::SideRun>| {
+            run.as_ref()
+                .map_or("–".to_owned(), |r| format_ms(r.wall_ms))
+        };
+        writeln!(
+            out,
+            "| {} | {}{} | {} | {waived} | {} | {} | {} | {} |",
+            code(&step.step),
+            if step.is_success() { "" } else { "❌ " },
+            cell(&step.describe()),
+            total - waived,
+            status(&step.legacy),
+            status(&step.candidate),
+            wall(&step.legacy),
+            wall(&step.candidate),
+        )?;
+    }
+    for step in &case.steps {
+        for note in &step.notes {
+            writeln!(out, "\n- step {}: {}", code(&step.step), cell(note))?;
+        }
+    }
+    writeln!(out)
 }
 
 fn output_table(out: &mut String, compared: &Compared, output: &OutputComparison) -> fmt::Result {

@@ -152,6 +152,29 @@ pub fn golden_origin(golden: &GoldenCheck) -> String {
     text
 }
 
+/// A scenario's steps on one line, for people: `1-baseline identical · 2-override different (3
+/// differences) · 3-upstream-fix blocked (a side failed at 2-override)`; `None` for a case
+/// without steps.
+pub fn steps_line(case: &crate::outcome::CaseOutcome) -> Option<String> {
+    if case.steps.is_empty() {
+        return None;
+    }
+    let steps: Vec<String> = case
+        .steps
+        .iter()
+        .map(|step| {
+            let unwaived: usize = step.outputs.iter().map(|o| o.total - o.waived).sum();
+            let count = if unwaived > 0 {
+                format!(" ({})", crate::units::plural(unwaived, "difference"))
+            } else {
+                String::new()
+            };
+            format!("{} {}{count}", step.step, step.describe())
+        })
+        .collect();
+    Some(steps.join(" · "))
+}
+
 /// How a rule was used, for a table cell: `12`, `0 (**stale**: no value at its path differed)`,
 /// `0 (judged 4, allowed none)`, `0 (not exercised by this selection)`.
 pub fn rule_use(rule: &crate::outcome::RuleUsage, stale: &str) -> String {
@@ -247,6 +270,7 @@ pub(crate) mod tests {
             kept_outputs: None,
             notes: Vec::new(),
             bench: None,
+            steps: Vec::new(),
         }
     }
 

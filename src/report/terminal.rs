@@ -110,6 +110,9 @@ pub fn write_summary(
                 )?;
             }
         }
+        if let Some(steps) = super::steps_line(case) {
+            writeln!(w, "    steps: {}", shown(&steps))?;
+        }
         for note in &case.notes {
             writeln!(w, "    {DIM}{}{DIM:#}", shown(note))?;
         }
@@ -119,10 +122,15 @@ pub fn write_summary(
                 || case.legacy.is_none()
                 || matches!(case.verdict, Verdict::GoldenMismatch { .. })
         };
-        if let Some(golden) = case.golden.as_ref().filter(golden_matters) {
+        for (step, golden) in case
+            .goldens()
+            .into_iter()
+            .filter(|(_, g)| golden_matters(g))
+        {
+            let step = step.map(|s| format!(" (step {s})")).unwrap_or_default();
             writeln!(
                 w,
-                "    {DIM}provenance: {}{DIM:#}",
+                "    {DIM}provenance{step}: {}{DIM:#}",
                 shown(&golden_origin(golden))
             )?;
         }
@@ -259,7 +267,8 @@ pub fn write_summary(
     let pending = results
         .cases
         .iter()
-        .filter(|c| c.golden.as_ref().is_some_and(|g| g.pending.is_some()))
+        .flat_map(|c| c.goldens())
+        .filter(|(_, g)| g.pending.is_some())
         .count();
     if pending > 0 {
         writeln!(
