@@ -242,6 +242,13 @@ pub enum RawFormat {
 pub struct RawCompare {
     /// Required; `None` only when reading already reported it.
     pub output: Option<Spanned<String>>,
+    pub block: RawBlock,
+}
+
+/// What a `[[compare]]` block and a `[[stage]]` share: the format, the rules, and the CSV and
+/// text options.
+#[derive(Debug)]
+pub struct RawBlock {
     pub format: Option<Spanned<RawFormat>>,
     pub ignore: Vec<Spanned<RawIgnore>>,
     pub matching: Vec<Spanned<RawMatch>>,
@@ -280,12 +287,24 @@ impl RawCompare {
                 "`stdout`, `stderr`, `exit` or a path glob under `{out}`, e.g. `output = \"*.json\"`",
                 Reader::string,
             ),
+            block: RawBlock::read(r, t),
+        })
+    }
+}
+
+impl RawBlock {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Self {
+        RawBlock {
             format: t.get(r, "format", Reader::name),
             ignore: rules(t, r, "ignore", RawIgnore::read),
             matching: rules(t, r, "match", |r, p, n| r.rule(p, n, RawMatch::read)),
             key: t.get(r, "key", OneOrMany::read),
-            tolerance: rules(t, r, "tolerance", |r, p, n| r.rule(p, n, RawTolerance::read)),
-            normalize: rules(t, r, "normalize", |r, p, n| r.rule(p, n, RawNormalize::read)),
+            tolerance: rules(t, r, "tolerance", |r, p, n| {
+                r.rule(p, n, RawTolerance::read)
+            }),
+            normalize: rules(t, r, "normalize", |r, p, n| {
+                r.rule(p, n, RawNormalize::read)
+            }),
             map: rules(t, r, "map", |r, p, n| r.rule(p, n, RawMap::read)),
             strict_numbers: t
                 .get(r, "strict_numbers", Reader::boolean)
@@ -295,7 +314,7 @@ impl RawCompare {
             delimiter: t.get(r, "delimiter", Reader::string),
             quote: t.get(r, "quote", Reader::string),
             escape: t.get(r, "escape", Reader::string),
-        })
+        }
     }
 
     /// Spans of the keys that only make sense for text outputs.
