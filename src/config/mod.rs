@@ -307,6 +307,10 @@ pub struct ReportSettings {
     /// Absolute report directory.
     pub dir: PathBuf,
     pub max_differences: usize,
+    /// `on_finish`: a program and its arguments, run once after the reports are written, with
+    /// `PARITY_EXIT_CODE`, `PARITY_VERDICT` (`pass`/`fail`) and `PARITY_REPORT_DIR` in its
+    /// environment; its failure is a warning and never changes the exit code.
+    pub on_finish: Option<Vec<String>>,
 }
 
 /// Finds `parity.toml` in `start` or the nearest parent.
@@ -602,6 +606,14 @@ mod tests {
             (
                 "bench confidence",
                 format!("{SIDES}\n[bench]\nconfidence = 95\n"),
+            ),
+            (
+                "empty on_finish",
+                format!("{SIDES}\n[report]\non_finish = []\n"),
+            ),
+            (
+                "on_finish without a program",
+                format!("{SIDES}\n[report]\non_finish = [\"\", \"--notify\"]\n"),
             ),
         ];
         let mut all = String::new();

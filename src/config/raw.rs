@@ -560,6 +560,8 @@ impl RawWaiver {
 pub struct RawReport {
     pub dir: Option<Spanned<String>>,
     pub max_differences: Option<Spanned<i64>>,
+    /// A command run once the reports are written.
+    pub on_finish: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 impl RawReport {
@@ -567,6 +569,7 @@ impl RawReport {
         Some(RawReport {
             dir: t.get(r, "dir", Reader::string),
             max_differences: t.get(r, "max_differences", Reader::integer),
+            on_finish: t.get(r, "on_finish", strings),
         })
     }
 }

@@ -137,6 +137,11 @@ impl Validator<'_> {
                 Some(n) => usize::try_from(*n.get_ref()).unwrap_or(usize::MAX),
                 None => DEFAULT_MAX_DIFFERENCES,
             },
+            on_finish: raw
+                .report
+                .on_finish
+                .as_ref()
+                .and_then(|cmd| self.on_finish(cmd)),
         };
         Some(Config {
             hash: format!("blake3:{}", blake3::hash(self.source.as_bytes()).to_hex()),
@@ -271,6 +276,28 @@ impl Validator<'_> {
                 .filter_map(|a| self.template(a))
                 .collect(),
         )
+    }
+
+    /// `[report] on_finish`: a program and its arguments, run as written (no templates).
+    fn on_finish(&mut self, cmd: &Spanned<Vec<Spanned<String>>>) -> Option<Vec<String>> {
+        let hint = "`on_finish = [\"program\", \"arg\", ...]`";
+        match cmd.get_ref().first() {
+            None => {
+                self.error(
+                    cmd.span(),
+                    format!("`on_finish` must name a program: {hint}"),
+                );
+                None
+            }
+            Some(program) if program.get_ref().trim().is_empty() => {
+                self.error(
+                    program.span(),
+                    format!("the first element of `on_finish` names the program to run; it is empty: {hint}"),
+                );
+                None
+            }
+            Some(_) => Some(cmd.get_ref().iter().map(|a| a.get_ref().clone()).collect()),
+        }
     }
 
     fn template(&mut self, text: &Spanned<String>) -> Option<Template> {
