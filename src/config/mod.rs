@@ -14,6 +14,7 @@ mod error;
 mod raw;
 mod read;
 mod rules;
+mod suite;
 pub mod template;
 mod validate;
 
