@@ -136,6 +136,10 @@ pub struct Suite {
     pub exclude: Vec<EntryPattern>,
     /// Whether a plain `parity run` covers this suite.
     pub default: bool,
+    /// `steps`: each fixture is a scenario, and every entry inside it that this matches is one
+    /// step, run in name order with the side's `{state}` kept across them. Only directory
+    /// fixtures have steps.
+    pub steps: Option<EntryPattern>,
 }
 
 /// A glob over paths relative to a suite root; a trailing `/` in the source means directories.
@@ -607,6 +611,24 @@ mod tests {
             (
                 "bench confidence",
                 format!("{SIDES}\n[bench]\nconfidence = 95\n"),
+            ),
+            (
+                "steps on file fixtures",
+                format!(
+                    "{SIDES}\n[suites.history]\nroot = \".\"\ninclude = [\"*/\", \"*.json\"]\nsteps = \"*/\"\n"
+                ),
+            ),
+            (
+                "steps below the fixture's entries",
+                format!(
+                    "{SIDES}\n[suites.history]\nroot = \".\"\ninclude = [\"*/\"]\nsteps = \"*/input/\"\n"
+                ),
+            ),
+            (
+                "empty steps",
+                format!(
+                    "{SIDES}\n[suites.history]\nroot = \".\"\ninclude = [\"*/\"]\nsteps = \"/\"\n"
+                ),
             ),
             (
                 "empty on_finish",

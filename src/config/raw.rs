@@ -179,6 +179,8 @@ pub struct RawSuite {
     pub include: Option<Spanned<Vec<Spanned<String>>>>,
     pub exclude: Vec<Spanned<String>>,
     pub default: Option<bool>,
+    /// Scenario suites: a glob over the entries inside each fixture, each one step.
+    pub steps: Option<Spanned<String>>,
     pub broken: Broken,
 }
 
@@ -199,6 +201,7 @@ impl RawSuite {
             default: t
                 .get(r, "default", Reader::boolean)
                 .map(Spanned::into_inner),
+            steps: t.get(r, "steps", Reader::string),
             broken: t.broken(),
         })
     }

@@ -1,4 +1,5 @@
-//! Validation of `[suites.NAME]`: the fixture root, the globs that select fixtures.
+//! Validation of `[suites.NAME]`: the fixture root, the globs that select fixtures, and the
+//! steps inside each fixture of a scenario suite.
 
 use globset::GlobBuilder;
 use toml::Spanned;
@@ -39,6 +40,22 @@ impl Validator<'_> {
             }
             return None;
         };
+        let steps = raw.steps.as_ref().and_then(|steps| self.steps(steps));
+        if raw.steps.is_some() {
+            for pattern in include
+                .get_ref()
+                .iter()
+                .filter(|p| !p.get_ref().ends_with('/'))
+            {
+                self.error(
+                    pattern.span(),
+                    format!(
+                        "suite `{name}` has `steps`, so each fixture must be a directory of steps, but `{}` selects files: end the pattern with `/`, e.g. `include = [\"*/\"]`",
+                        pattern.get_ref()
+                    ),
+                );
+            }
+        }
         if include.get_ref().is_empty() {
             self.error(
                 include.span(),
@@ -56,7 +73,29 @@ impl Validator<'_> {
             include,
             exclude,
             default: raw.default.unwrap_or(true),
+            steps,
         })
+    }
+
+    /// `steps`: a glob over the names of the entries directly inside a fixture directory.
+    fn steps(&mut self, steps: &Spanned<String>) -> Option<EntryPattern> {
+        let text = steps.get_ref();
+        let name = text.strip_suffix('/').unwrap_or(text);
+        if name.is_empty() {
+            self.error(
+                steps.span(),
+                "`steps` is empty: write a glob over the entries inside each fixture, e.g. `steps = \"*/\"` (each directory is one step)",
+            );
+            return None;
+        }
+        if name.contains('/') {
+            self.error(
+                steps.span(),
+                format!("`steps` names entries directly inside each fixture directory, so `/` may only end it (then it selects directories): `{text}` looks deeper; e.g. `steps = \"*/\"`"),
+            );
+            return None;
+        }
+        self.entry_pattern(steps)
     }
 
     fn entry_pattern(&mut self, pattern: &Spanned<String>) -> Option<EntryPattern> {
