@@ -54,9 +54,12 @@ pub struct Config {
     pub source: String,
     /// `blake3:<hex>` of the file's bytes.
     pub hash: String,
-    /// `[legacy]`: run, retired, or absent.
+    /// `[legacy]`: run, retired, or absent. The default of suites without their own; what a
+    /// suite runs is [`Suite::legacy`].
     pub legacy: Legacy,
-    pub candidate: SideSpec,
+    /// `[candidate]`, the default of suites without their own; absent only when every suite has
+    /// its own. What a suite runs is [`Suite::candidate`].
+    pub candidate: Option<SideSpec>,
     /// `[golden] dir`, absolute (default `golden` next to the configuration).
     pub golden_dir: PathBuf,
     /// Sorted by name.
@@ -75,6 +78,14 @@ pub struct Config {
 }
 
 impl Config {
+    /// The suite named `name`.
+    pub fn suite(&self, name: &str) -> Option<&Suite> {
+        self.suites
+            .binary_search_by(|suite| suite.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.suites[i])
+    }
+
     /// The first `[[compare]]` block whose file glob matches `relative` (a path under `{out}`).
     pub fn block_for(&self, relative: &str) -> Option<&CompareBlock> {
         self.compares.iter().find(|block| match &block.output {
@@ -140,6 +151,14 @@ pub struct Suite {
     /// step, run in name order with the side's `{state}` kept across them. Only directory
     /// fixtures have steps.
     pub steps: Option<EntryPattern>,
+    /// The legacy this suite runs: its own `[suites.NAME.legacy]`, else the top-level one.
+    pub legacy: Legacy,
+    /// The candidate this suite runs: its own `[suites.NAME.candidate]`, else the top-level one.
+    pub candidate: SideSpec,
+    /// Whether `legacy` is the suite's own (reports say which legacy ran).
+    pub own_legacy: bool,
+    /// Whether `candidate` is the suite's own.
+    pub own_candidate: bool,
 }
 
 /// A glob over paths relative to a suite root; a trailing `/` in the source means directories.
@@ -414,7 +433,10 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("bugs", false), ("main", true)]
         );
-        assert_eq!(config.candidate.timeout, Duration::from_secs(30));
+        assert_eq!(
+            config.candidate.as_ref().map(|c| c.timeout),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(config.legacy.spec().unwrap().timeout, DEFAULT_TIMEOUT);
         assert_eq!(config.compares.len(), 3);
         let kinds: Vec<RuleKind> = config.rules.iter().map(|r| r.kind).collect();
@@ -631,6 +653,30 @@ mod tests {
                 ),
             ),
             (
+                "suite without a candidate when the top level has none",
+                format!(
+                    "{}\n[suites.other]\nroot = \".\"\ninclude = [\"*/\"]\n\n[suites.other.candidate]\ncmd = [\"python3\", \"other.py\"]\n",
+                    SIDES.replace(
+                        "[candidate]\ncmd = [\"python3\", \"-m\", \"pipeline\", \"{fixture}\"]\ntimeout = \"30s\"\n",
+                        "",
+                    )
+                ),
+            ),
+            (
+                "retired on a suite's candidate",
+                format!(
+                    "{SIDES}\n[suites.main.candidate]\ncmd = [\"python3\", \"other.py\"]\nretired = true\n"
+                ),
+            ),
+            (
+                "suite legacy without a command",
+                format!("{SIDES}\n[suites.main.legacy]\ntimeout = \"1m\"\n"),
+            ),
+            (
+                "bad template in a suite's side",
+                format!("{SIDES}\n[suites.main.legacy]\ncmd = [\"old\", \"{{input}}\"]\n"),
+            ),
+            (
                 "empty on_finish",
                 format!("{SIDES}\n[report]\non_finish = []\n"),
             ),
@@ -839,7 +885,13 @@ dir = "goldens"
                     Legacy::Retired | Legacy::Absent => None,
                 }
             ),
-            format!("candidate: {}", side(&config.candidate)),
+            format!(
+                "candidate: {}",
+                config
+                    .candidate
+                    .as_ref()
+                    .map_or_else(|| "none".to_owned(), side)
+            ),
             format!("golden {}", config.golden_dir.display()),
         ];
         for s in &config.suites {
@@ -907,5 +959,106 @@ dir = "goldens"
             parse(&dir.path().join(FILE_NAME), EVERY_KEY).unwrap_or_else(|e| panic!("{e}"));
         let text = describe(&config).replace(&dir.path().to_string_lossy().into_owned(), "<dir>");
         insta::assert_snapshot!(text);
+    }
+
+    /// The pipeline keys of PRODUCT.md ("Pipelines, not just programs") once each: scenario
+    /// steps, suites with their own sides, `[report] on_finish`.
+    const PIPELINE_KEYS: &str = r#"
+[legacy]
+cmd = ["python3", "legacy/monolith.py", "{fixture}", "{out}", "--state", "{state}"]
+version_cmd = ["git", "rev-parse", "HEAD"]
+
+[candidate]
+cmd = ["python3", "-m", "pipeline", "{fixture}", "{out}", "--step", "{step}"]
+
+[suites.history]
+root = "."
+include = ["*/"]
+steps = "*/"
+
+[suites.feed]
+root = "."
+include = ["*/"]
+
+[suites.feed.legacy]
+cmd = ["python3", "legacy/feed_monolith.py", "{fixture}", "{out}"]
+timeout = "5m"
+
+[suites.retired]
+root = "."
+include = ["*.json"]
+default = false
+
+[suites.retired.legacy]
+retired = true
+
+[suites.retired.candidate]
+cmd = ["python3", "-m", "pipeline", "--retired", "{fixture}"]
+
+[report]
+on_finish = ["notify-send", "parity finished"]
+"#;
+
+    #[test]
+    fn pipeline_keys_load() {
+        let config = ok(PIPELINE_KEYS);
+        let top_candidate = config.candidate.as_ref().expect("top-level candidate");
+        assert_eq!(top_candidate.cmd.last().map(Template::raw), Some("{step}"));
+
+        let history = config.suite("history").expect("suite history");
+        let steps = history.steps.as_ref().expect("steps");
+        assert_eq!((steps.text.as_str(), steps.dirs), ("*/", true));
+        assert!(steps.matches("2-override", true));
+        assert!(!steps.matches("2-override", false));
+        assert!(!history.own_legacy && !history.own_candidate);
+        assert!(matches!(
+            &history.legacy,
+            Legacy::Runs { spec, version_cmd: Some(_) } if spec.cmd[1].raw() == "legacy/monolith.py"
+        ));
+        assert_eq!(history.candidate.cmd[2].raw(), "pipeline");
+
+        let feed = config.suite("feed").expect("suite feed");
+        assert!(feed.steps.is_none());
+        assert!(feed.own_legacy && !feed.own_candidate);
+        let spec = feed.legacy.spec().expect("the feed's legacy runs");
+        assert_eq!(spec.cmd[1].raw(), "legacy/feed_monolith.py");
+        assert_eq!(spec.timeout, Duration::from_secs(300));
+        assert!(
+            matches!(
+                feed.legacy,
+                Legacy::Runs {
+                    version_cmd: None,
+                    ..
+                }
+            ),
+            "a suite's legacy replaces the top-level one, version_cmd included"
+        );
+
+        let retired = config.suite("retired").expect("suite retired");
+        assert!(retired.own_legacy && retired.own_candidate);
+        assert!(matches!(retired.legacy, Legacy::Retired));
+        assert_eq!(retired.candidate.cmd[3].raw(), "--retired");
+        assert!(config.suite("nope").is_none());
+
+        assert_eq!(
+            config.report.on_finish.as_deref(),
+            Some(&["notify-send".to_owned(), "parity finished".to_owned()][..])
+        );
+    }
+
+    /// The top-level `[candidate]` may be left out once every suite has its own.
+    #[test]
+    fn suites_with_their_own_candidates_need_no_top_level_one() {
+        let config = ok(
+            "[suites.a]\nroot = \".\"\ninclude = [\"*/\"]\n\n[suites.a.candidate]\ncmd = [\"a\"]\n\n[suites.b]\nroot = \".\"\ninclude = [\"*/\"]\n\n[suites.b.candidate]\ncmd = [\"b\"]\n",
+        );
+        assert!(config.candidate.is_none());
+        assert!(matches!(config.legacy, Legacy::Absent));
+        let cmds: Vec<&str> = config
+            .suites
+            .iter()
+            .map(|s| s.candidate.cmd[0].raw())
+            .collect();
+        assert_eq!(cmds, ["a", "b"]);
     }
 }

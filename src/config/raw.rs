@@ -181,6 +181,9 @@ pub struct RawSuite {
     pub default: Option<bool>,
     /// Scenario suites: a glob over the entries inside each fixture, each one step.
     pub steps: Option<Spanned<String>>,
+    /// The suite's own sides, replacing `[legacy]` and `[candidate]` for it.
+    pub legacy: Option<Spanned<RawSide>>,
+    pub candidate: Option<Spanned<RawSide>>,
     pub broken: Broken,
 }
 
@@ -202,6 +205,8 @@ impl RawSuite {
                 .get(r, "default", Reader::boolean)
                 .map(Spanned::into_inner),
             steps: t.get(r, "steps", Reader::string),
+            legacy: t.get(r, "legacy", side),
+            candidate: t.get(r, "candidate", side),
             broken: t.broken(),
         })
     }

@@ -1,17 +1,43 @@
-//! Validation of `[suites.NAME]`: the fixture root, the globs that select fixtures, and the
-//! steps inside each fixture of a scenario suite.
+//! Validation of `[suites.NAME]`: the fixture root, the globs that select fixtures, the steps
+//! inside each fixture of a scenario suite, and the suite's sides (its own `[suites.NAME.legacy]`
+//! and `[suites.NAME.candidate]`, which replace the top-level ones for it, or those).
 
 use globset::GlobBuilder;
 use toml::Spanned;
 
 use super::raw::RawSuite;
+use super::read;
 use super::validate::Validator;
-use super::{EntryPattern, Suite};
+use super::{EntryPattern, Legacy, SideSpec, Suite};
 
 impl Validator<'_> {
-    pub(super) fn suite(&mut self, name: String, suite: Spanned<RawSuite>) -> Option<Suite> {
+    /// A suite, with its sides resolved: its own `[suites.NAME.legacy]` and
+    /// `[suites.NAME.candidate]`, else `legacy` and `candidate` from the top level (`None`: no
+    /// top-level candidate, already reported).
+    pub(super) fn suite(
+        &mut self,
+        name: String,
+        suite: Spanned<RawSuite>,
+        legacy: &Legacy,
+        candidate: Option<&SideSpec>,
+    ) -> Option<Suite> {
         let span = suite.span();
-        let raw = suite.into_inner();
+        let mut raw = suite.into_inner();
+        let table = read::child("suites", &name);
+        let own_legacy = raw.legacy.is_some();
+        let legacy = match raw.legacy.take() {
+            Some(own) => self.legacy(Some(own), &format!("{table}.legacy")),
+            None => legacy.clone(),
+        };
+        let own_candidate = raw.candidate.is_some();
+        let candidate = match raw.candidate.take() {
+            Some(own) => self.candidate(
+                own,
+                &format!("{table}.candidate"),
+                &format!("{table}.legacy"),
+            ),
+            None => candidate.cloned(),
+        };
         let root = raw.root.as_ref().map(|text| {
             let root = self.base_dir.join(text.get_ref());
             if !root.is_dir() {
@@ -74,6 +100,10 @@ impl Validator<'_> {
             exclude,
             default: raw.default.unwrap_or(true),
             steps,
+            legacy,
+            candidate: candidate?,
+            own_legacy,
+            own_candidate,
         })
     }
 

@@ -12,7 +12,7 @@ use globset::{Glob, GlobMatcher};
 use regex::Regex;
 use toml::Spanned;
 
-use super::raw::{RawConfig, RawSide, RawWaiver};
+use super::raw::{RawConfig, RawSide, RawSuite, RawWaiver};
 use super::read::Problem;
 use super::*;
 
@@ -74,11 +74,14 @@ impl Validator<'_> {
         path: PathBuf,
         base_dir: PathBuf,
     ) -> Option<Config> {
-        let legacy = self.legacy(raw.legacy);
-        let candidate = match raw.candidate {
-            None if raw.broken.contains(&"candidate") => None,
-            side => self.required_side(side, "candidate"),
-        };
+        let legacy = self.legacy(raw.legacy, "legacy");
+        let has_candidate = raw.candidate.is_some() || raw.broken.contains(&"candidate");
+        let candidate = raw
+            .candidate
+            .and_then(|side| self.candidate(side, "candidate", "legacy"));
+        if !has_candidate {
+            self.missing_candidate(&raw.suites);
+        }
         let golden_dir = raw
             .golden
             .dir
@@ -93,7 +96,7 @@ impl Validator<'_> {
         let suites: Vec<Suite> = raw
             .suites
             .into_iter()
-            .filter_map(|(name, suite)| self.suite(name, suite))
+            .filter_map(|(name, suite)| self.suite(name, suite, &legacy, candidate.as_ref()))
             .collect();
         let variants = raw
             .variants
@@ -150,7 +153,7 @@ impl Validator<'_> {
             path,
             base_dir,
             legacy,
-            candidate: candidate?,
+            candidate,
             suites,
             variants,
             compares,
@@ -163,11 +166,38 @@ impl Validator<'_> {
         })
     }
 
-    fn required_side(&mut self, side: Option<Spanned<RawSide>>, name: &str) -> Option<SideSpec> {
-        let Some(side) = side else {
-            self.error(0..0, format!("missing table `[{name}]`: it needs at least `cmd = [\"program\", \"arg\", ...]`"));
-            return None;
-        };
+    /// No top-level `[candidate]`: an error unless every suite has its own.
+    fn missing_candidate(&mut self, suites: &BTreeMap<String, Spanned<RawSuite>>) {
+        let without: Vec<String> = suites
+            .iter()
+            .filter(|(_, suite)| {
+                let suite = suite.get_ref();
+                suite.candidate.is_none() && !suite.broken.contains(&"candidate")
+            })
+            .map(|(name, _)| format!("`{name}`"))
+            .collect();
+        let hint = "it needs at least `cmd = [\"program\", \"arg\", ...]`";
+        if suites.is_empty() || without.len() == suites.len() {
+            self.error(0..0, format!("missing table `[candidate]`: {hint}"));
+        } else if !without.is_empty() {
+            self.error(
+                0..0,
+                format!(
+                    "missing table `[candidate]`, needed by the suites without a `[suites.NAME.candidate]` of their own: {}; {hint} (or give each of those suites its own)",
+                    without.join(", ")
+                ),
+            );
+        }
+    }
+
+    /// A `[candidate]` table (top-level or a suite's, named `name`); `legacy` names the legacy
+    /// table beside it, where `retired` and `version_cmd` belong.
+    pub(super) fn candidate(
+        &mut self,
+        side: Spanned<RawSide>,
+        name: &str,
+        legacy: &str,
+    ) -> Option<SideSpec> {
         let table = side.span();
         let side = side.into_inner();
         for (key, span) in [
@@ -177,16 +207,16 @@ impl Validator<'_> {
             if let Some(span) = span {
                 self.error(
                     span,
-                    format!("`{key}` belongs in `[legacy]`, not `[{name}]`"),
+                    format!("`{key}` belongs in `[{legacy}]`, not `[{name}]`"),
                 );
             }
         }
         self.side(side, table, name)
     }
 
-    /// `[legacy]`: the side and its `version_cmd`, unless retired (a retired legacy's command
-    /// is checked, then not used).
-    fn legacy(&mut self, raw: Option<Spanned<RawSide>>) -> Legacy {
+    /// A `[legacy]` table (top-level or a suite's, named `name`): the side and its
+    /// `version_cmd`, unless retired (a retired legacy's command is checked, then not used).
+    pub(super) fn legacy(&mut self, raw: Option<Spanned<RawSide>>, name: &str) -> Legacy {
         let Some(raw) = raw else {
             return Legacy::Absent;
         };
@@ -210,7 +240,7 @@ impl Validator<'_> {
         if raw.cmd.is_none() && retired {
             return Legacy::Retired;
         }
-        match self.side(raw, table, "legacy") {
+        match self.side(raw, table, name) {
             _ if retired => Legacy::Retired,
             Some(spec) => Legacy::Runs { spec, version_cmd },
             // Reported; what is valid goes on being checked.
@@ -253,7 +283,7 @@ impl Validator<'_> {
     fn command(&mut self, raw: &RawSide, table: Range<usize>, name: &str) -> Option<Vec<Template>> {
         let Some(cmd) = &raw.cmd else {
             if !raw.broken.contains(&"cmd") {
-                let hint = if name == "legacy" {
+                let hint = if name.ends_with("legacy") {
                     " (only a retired legacy, `retired = true`, may leave it out)"
                 } else {
                     ""
