@@ -14,10 +14,12 @@ mod error;
 mod raw;
 mod read;
 mod rules;
+mod stage;
 mod suite;
 pub mod template;
 mod validate;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -67,8 +69,11 @@ pub struct Config {
     /// Sorted by name; empty when the file defines none.
     pub variants: Vec<Variant>,
     pub compares: Vec<CompareBlock>,
+    /// `[[stage]]` blocks in declaration order, which is an order they can run in (each depends
+    /// only on stages above it).
+    pub stages: Vec<Stage>,
     pub waivers: Vec<Waiver>,
-    /// Every rule of every compare block, indexed by rule id.
+    /// Every rule of every compare block, then of every stage, indexed by rule id.
     pub rules: Vec<RuleInfo>,
     pub report: ReportSettings,
     /// `[bench]`, with defaults for what the file leaves out; `seed` is 0 unless set.
@@ -86,11 +91,15 @@ impl Config {
             .map(|i| &self.suites[i])
     }
 
-    /// The first `[[compare]]` block whose file glob matches `relative` (a path under `{out}`).
+    /// The first `[[compare]]` block whose file glob matches `relative` (a path under `{out}`);
+    /// never a stage's block (stages name their files on each side).
     pub fn block_for(&self, relative: &str) -> Option<&CompareBlock> {
         self.compares.iter().find(|block| match &block.output {
             OutputSelector::Files { matcher, .. } => matcher.is_match(relative),
-            OutputSelector::Stdout | OutputSelector::Stderr | OutputSelector::Exit => false,
+            OutputSelector::Stdout
+            | OutputSelector::Stderr
+            | OutputSelector::Exit
+            | OutputSelector::Stage { .. } => false,
         })
     }
 }
@@ -197,15 +206,21 @@ pub enum OutputSelector {
         /// True when the pattern has no glob characters: the file is expected to exist.
         literal: bool,
     },
+    /// The file of the `[[stage]]` named `name` (a path of its own on each side).
+    Stage {
+        name: String,
+    },
 }
 
 impl OutputSelector {
-    pub fn label(&self) -> &str {
+    /// How reports name it: `stdout`, `stderr`, `exit`, the file pattern, or `stage:NAME`.
+    pub fn label(&self) -> Cow<'_, str> {
         match self {
-            OutputSelector::Stdout => "stdout",
-            OutputSelector::Stderr => "stderr",
-            OutputSelector::Exit => "exit",
-            OutputSelector::Files { pattern, .. } => pattern,
+            OutputSelector::Stdout => "stdout".into(),
+            OutputSelector::Stderr => "stderr".into(),
+            OutputSelector::Exit => "exit".into(),
+            OutputSelector::Files { pattern, .. } => pattern.into(),
+            OutputSelector::Stage { name } => format!("stage:{name}").into(),
         }
     }
 }
@@ -218,6 +233,24 @@ pub struct CompareBlock {
     /// `None`: detect from the file name, then the content.
     pub format: Option<Format>,
     pub spec: DiffSpec,
+}
+
+/// One `[[stage]]`: an intermediate output both sides write (a monolith's dumped
+/// intermediates, a pipeline's checkpoints), compared like a `[[compare]]` block so a case can
+/// name its first divergent stage.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: String,
+    /// Its path under the legacy's `{out}`.
+    pub legacy: String,
+    /// Its path under the candidate's `{out}`.
+    pub candidate: String,
+    /// The stages it depends on, as indices into [`Config::stages`]; each is smaller than this
+    /// stage's own index.
+    pub after: Vec<usize>,
+    /// How it is compared: `output` is [`OutputSelector::Stage`], and `index` continues the
+    /// numbering of the `[[compare]]` blocks (rules name it in [`RuleInfo::compare`]).
+    pub block: CompareBlock,
 }
 
 /// An accepted, known difference.
@@ -310,7 +343,7 @@ impl RuleKind {
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleInfo {
     pub id: usize,
-    /// Index of its `[[compare]]` block.
+    /// Index of its `[[compare]]` block, or of its stage's block (numbered after them).
     pub compare: usize,
     pub output: String,
     pub kind: RuleKind,
@@ -677,6 +710,58 @@ mod tests {
                 format!("{SIDES}\n[suites.main.legacy]\ncmd = [\"old\", \"{{input}}\"]\n"),
             ),
             (
+                "stage without a name",
+                format!("{SIDES}\n[[stage]]\noutput = \"a.json\"\n"),
+            ),
+            (
+                "invalid stage name",
+                format!("{SIDES}\n[[stage]]\nname = \"in gest\"\noutput = \"a.json\"\n"),
+            ),
+            (
+                "duplicate stage name",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\noutput = \"a.json\"\n\n[[stage]]\nname = \"ingest\"\noutput = \"b.json\"\n"),
+            ),
+            (
+                "stage with output and legacy",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\noutput = \"a.json\"\nlegacy = \"stages/a.json\"\n"),
+            ),
+            (
+                "stage missing its candidate path",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\nlegacy = \"stages/ingest.json\"\n"),
+            ),
+            (
+                "stage without any path",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\nformat = \"json\"\n"),
+            ),
+            (
+                "after naming an unknown stage",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\noutput = \"a.json\"\n\n[[stage]]\nname = \"decide\"\nafter = [\"ingest\", \"normalise\"]\noutput = \"b.json\"\n"),
+            ),
+            (
+                "after naming a later stage",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\nafter = [\"decide\"]\noutput = \"a.json\"\n\n[[stage]]\nname = \"decide\"\nafter = []\noutput = \"b.json\"\n"),
+            ),
+            (
+                "after naming itself or a stage twice",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\noutput = \"a.json\"\n\n[[stage]]\nname = \"decide\"\nafter = [\"ingest\", \"decide\", \"ingest\"]\noutput = \"b.json\"\n"),
+            ),
+            (
+                "absolute stage path",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\nlegacy = \"stages/ingest.json\"\ncandidate = \"/tmp/01-ingest.json\"\n"),
+            ),
+            (
+                "stage paths that are not one file under out",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\nlegacy = \"../stages/ingest.json\"\ncandidate = \"checkpoints/*.json\"\n\n[[stage]]\nname = \"decide\"\noutput = \"stdout\"\n"),
+            ),
+            (
+                "stage with a broken legacy path and no candidate",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\nlegacy = 1\n\n[[stage]]\nname = \"decide\"\ncandidate = \"checkpoints/\"\nlegacy = \"stages/decide.json\"\n"),
+            ),
+            (
+                "stage rules are checked like a compare block's",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\noutput = \"a.json\"\nformat = \"json\"\nkey = \"id\"\nignore = [\"$.a[\"]\nwhitespace = \"all\"\noutptu = \"x\"\n"),
+            ),
+            (
                 "empty on_finish",
                 format!("{SIDES}\n[report]\non_finish = []\n"),
             ),
@@ -962,7 +1047,7 @@ dir = "goldens"
     }
 
     /// The pipeline keys of PRODUCT.md ("Pipelines, not just programs") once each: scenario
-    /// steps, suites with their own sides, `[report] on_finish`.
+    /// steps, suites with their own sides, stages, `[report] on_finish`.
     const PIPELINE_KEYS: &str = r#"
 [legacy]
 cmd = ["python3", "legacy/monolith.py", "{fixture}", "{out}", "--state", "{state}"]
@@ -994,6 +1079,39 @@ retired = true
 
 [suites.retired.candidate]
 cmd = ["python3", "-m", "pipeline", "--retired", "{fixture}"]
+
+[[compare]]
+output = "advisory_current.json"
+format = "json"
+ignore = ["$.generated_at"]
+
+[[stage]]
+name = "ingest"
+legacy = "stages/ingest.json"
+candidate = "checkpoints/01-ingest.json"
+format = "json"
+ignore = ["$.fetched_at"]
+match = [{ path = "$.records", by = "id" }]
+
+[[stage]]
+name = "normalise"
+output = "stages/normalise.ndjson"
+format = "ndjson"
+key = "id"
+tolerance = [{ path = "score", abs = 1e-9 }]
+
+[[stage]]
+name = "decide"
+after = ["ingest", "normalise"]
+legacy = "stages/decide.json"
+candidate = "checkpoints/03-decide.json"
+
+[[stage]]
+name = "report"
+after = []
+output = "report.txt"
+format = "text"
+normalize = [{ pattern = "[0-9]+", replace = "N" }]
 
 [report]
 on_finish = ["notify-send", "parity finished"]
@@ -1044,6 +1162,99 @@ on_finish = ["notify-send", "parity finished"]
             config.report.on_finish.as_deref(),
             Some(&["notify-send".to_owned(), "parity finished".to_owned()][..])
         );
+
+        assert_eq!(config.compares.len(), 1);
+        let stages: Vec<_> = config
+            .stages
+            .iter()
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.legacy.as_str(),
+                    s.candidate.as_str(),
+                    s.after.as_slice(),
+                    s.block.index,
+                    s.block.output.label().into_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                (
+                    "ingest",
+                    "stages/ingest.json",
+                    "checkpoints/01-ingest.json",
+                    &[][..],
+                    1,
+                    "stage:ingest".to_owned()
+                ),
+                (
+                    "normalise",
+                    "stages/normalise.ndjson",
+                    "stages/normalise.ndjson",
+                    &[0][..],
+                    2,
+                    "stage:normalise".to_owned()
+                ),
+                (
+                    "decide",
+                    "stages/decide.json",
+                    "checkpoints/03-decide.json",
+                    &[0, 1][..],
+                    3,
+                    "stage:decide".to_owned()
+                ),
+                (
+                    "report",
+                    "report.txt",
+                    "report.txt",
+                    &[][..],
+                    4,
+                    "stage:report".to_owned()
+                ),
+            ],
+            "`after` defaults to the stage above; block indices continue after [[compare]]"
+        );
+        assert!(
+            matches!(&config.stages[2].block.output, OutputSelector::Stage { name } if name == "decide")
+        );
+        assert_eq!(config.stages[0].block.format, Some(Format::Json));
+        assert_eq!(config.stages[0].block.spec.rules.ignore.len(), 1);
+        assert_eq!(config.stages[1].block.format, Some(Format::Ndjson));
+        assert_eq!(config.stages[3].block.spec.rules.normalize.len(), 1);
+
+        let rules: Vec<_> = config
+            .rules
+            .iter()
+            .map(|r| (r.id, r.compare, r.output.as_str(), r.kind))
+            .collect();
+        use RuleKind::*;
+        assert_eq!(
+            rules,
+            [
+                (0, 0, "advisory_current.json", Ignore),
+                (1, 1, "stage:ingest", Ignore),
+                (2, 1, "stage:ingest", Match),
+                (3, 2, "stage:normalise", Key),
+                (4, 2, "stage:normalise", Tolerance),
+                (5, 4, "stage:report", Normalize),
+            ],
+            "stage rules continue the ids of the compare blocks' rules"
+        );
+        assert_eq!(config.stages[0].block.spec.rules.ignore[0].id, 1);
+
+        assert_eq!(
+            config.block_for("advisory_current.json").map(|b| b.index),
+            Some(0)
+        );
+        for stage_file in [
+            "stages/ingest.json",
+            "report.txt",
+            "stages/normalise.ndjson",
+        ] {
+            assert!(config.block_for(stage_file).is_none(), "{stage_file}");
+        }
     }
 
     /// The top-level `[candidate]` may be left out once every suite has its own.

@@ -22,6 +22,7 @@ pub struct RawConfig {
     pub suites: BTreeMap<String, Spanned<RawSuite>>,
     pub variants: BTreeMap<String, Spanned<RawVariant>>,
     pub compare: Vec<Spanned<RawCompare>>,
+    pub stage: Vec<Spanned<RawStage>>,
     pub waiver: Vec<Spanned<RawWaiver>>,
     pub report: RawReport,
     pub bench: RawBench,
@@ -50,6 +51,13 @@ impl RawConfig {
                 .get(r, "compare", |r, p, n| {
                     r.elements(p, n, "an array of tables `[[compare]]`", |r, p, n| {
                         r.table(p, n, RawCompare::read)
+                    })
+                })
+                .unwrap_or_default(),
+            stage: t
+                .get(r, "stage", |r, p, n| {
+                    r.elements(p, n, "an array of tables `[[stage]]`", |r, p, n| {
+                        r.table(p, n, RawStage::read)
                     })
                 })
                 .unwrap_or_default(),
@@ -339,6 +347,42 @@ impl RawBlock {
             .into_iter()
             .flatten()
             .map(Spanned::span)
+    }
+}
+
+/// `[[stage]]`: an intermediate output of both sides, compared like a `[[compare]]` block.
+#[derive(Debug)]
+pub struct RawStage {
+    /// Required; `None` only when reading already reported it.
+    pub name: Option<Spanned<String>>,
+    /// Stages this one depends on; absent means the stage declared just above.
+    pub after: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Path under the legacy's `{out}`.
+    pub legacy: Option<Spanned<String>>,
+    /// Path under the candidate's `{out}`.
+    pub candidate: Option<Spanned<String>>,
+    /// The path when both sides write the same one.
+    pub output: Option<Spanned<String>>,
+    pub block: RawBlock,
+    pub broken: Broken,
+}
+
+impl RawStage {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        Some(RawStage {
+            name: t.required(
+                r,
+                "name",
+                "the stage's name, e.g. `name = \"ingest\"`",
+                Reader::string,
+            ),
+            after: t.get(r, "after", strings),
+            legacy: t.get(r, "legacy", Reader::string),
+            candidate: t.get(r, "candidate", Reader::string),
+            output: t.get(r, "output", Reader::string),
+            block: RawBlock::read(r, t),
+            broken: t.broken(),
+        })
     }
 }
 

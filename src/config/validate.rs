@@ -1,6 +1,6 @@
 //! Validation of the raw configuration into [`super::Config`]: sides, variants and waivers, and
 //! the order of the rest (suites are in [`super::suite`], compare blocks in [`super::compare`],
-//! the rules inside them in [`super::rules`]). Every problem
+//! stages in [`super::stage`], the rules inside them in [`super::rules`]). Every problem
 //! is collected with its location; nothing stops at the first.
 
 use std::collections::BTreeMap;
@@ -115,12 +115,14 @@ impl Validator<'_> {
             })
             .collect();
         let mut rules = Vec::new();
+        let first_stage_block = raw.compare.len();
         let compares = raw
             .compare
             .into_iter()
             .enumerate()
             .filter_map(|(index, block)| self.compare(index, block, &mut rules))
             .collect();
+        let stages = self.stages(raw.stage, first_stage_block, &mut rules);
         let waivers = raw
             .waiver
             .into_iter()
@@ -157,6 +159,7 @@ impl Validator<'_> {
             suites,
             variants,
             compares,
+            stages,
             waivers,
             rules,
             report,
