@@ -98,7 +98,9 @@ pub fn compare_case(
                 legacy.run.stderr.truncated,
                 candidate.run.stderr.truncated,
             ),
-            OutputSelector::Exit | OutputSelector::Files { .. } => continue,
+            OutputSelector::Exit | OutputSelector::Files { .. } | OutputSelector::Stage { .. } => {
+                continue;
+            }
         };
         let mut findings = Findings::new(name, &waivers, cap);
         for (side, truncated) in [(labels.left, ltrunc), (labels.right, rtrunc)] {

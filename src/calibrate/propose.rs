@@ -139,9 +139,13 @@ pub fn propose(uncovered: &[Variation], config: &Config, repeats: usize) -> Prop
                 let shadowed_by = existing
                     .and_then(|b| shadowed_by(config, b, &rule, &variations[0].example.path));
                 let block = blocks
-                    .entry(existing.map_or(output, |b| b.output.label()).to_owned())
+                    .entry(
+                        existing
+                            .map_or_else(|| output.to_owned(), |b| b.output.label().into_owned()),
+                    )
                     .or_insert_with(|| ProposedBlock {
-                        output: existing.map_or(output, |b| b.output.label()).to_owned(),
+                        output: existing
+                            .map_or_else(|| output.to_owned(), |b| b.output.label().into_owned()),
                         format,
                         existing: existing.map(|b| ExistingBlock {
                             number: b.index + 1,

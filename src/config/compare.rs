@@ -1,10 +1,11 @@
 //! Validation of `[[compare]]` blocks: the output they cover, their format, and the CSV and
-//! text options (rules inside a block are in [`super::rules`]).
+//! text options (rules inside a block are in [`super::rules`]). [`Validator::block`] is the part
+//! a `[[stage]]` shares with them.
 
 use globset::{GlobBuilder, GlobMatcher};
 use toml::Spanned;
 
-use super::raw::{RawCompare, RawFormat};
+use super::raw::{RawBlock, RawCompare, RawFormat};
 use super::rules::RuleCtx;
 use super::validate::Validator;
 use super::{CompareBlock, OutputSelector, RuleInfo};
@@ -24,6 +25,39 @@ impl Validator<'_> {
             .as_ref()
             .map_or_else(String::new, |o| o.get_ref().clone());
         let output = raw.output.as_ref().and_then(|o| self.output(o));
+        if let (Some(OutputSelector::Exit), Some(output)) = (&output, &raw.output) {
+            let block = &raw.block;
+            let has_rules = block.format.is_some()
+                || !block.ignore.is_empty()
+                || !block.matching.is_empty()
+                || block.key.is_some()
+                || !block.tolerance.is_empty()
+                || !block.normalize.is_empty();
+            if has_rules {
+                self.error(
+                    output.span(),
+                    "the exit status is always compared and takes no format or rules; remove them from this block",
+                );
+            }
+        }
+        let (format, spec) = self.block(index, output_text, &raw.block, rules);
+        Some(CompareBlock {
+            index,
+            output: output?,
+            format,
+            spec,
+        })
+    }
+
+    /// What a `[[compare]]` block and a `[[stage]]` share: the format, the rules (described in
+    /// `rules` under block `index` and `output`), and the CSV and text options.
+    pub(super) fn block(
+        &mut self,
+        index: usize,
+        output: String,
+        raw: &RawBlock,
+        rules: &mut Vec<RuleInfo>,
+    ) -> (Option<Format>, DiffSpec) {
         let format = match raw.format.as_ref().map(|f| *f.get_ref()) {
             None | Some(RawFormat::Auto) => None,
             Some(RawFormat::Json) => Some(Format::Json),
@@ -33,46 +67,28 @@ impl Validator<'_> {
             Some(RawFormat::Text) => Some(Format::Text),
             Some(RawFormat::Bytes) => Some(Format::Bytes),
         };
-        if let (Some(OutputSelector::Exit), Some(output)) = (&output, &raw.output) {
-            let has_rules = raw.format.is_some()
-                || !raw.ignore.is_empty()
-                || !raw.matching.is_empty()
-                || raw.key.is_some()
-                || !raw.tolerance.is_empty()
-                || !raw.normalize.is_empty();
-            if has_rules {
-                self.error(
-                    output.span(),
-                    "the exit status is always compared and takes no format or rules; remove them from this block",
-                );
-            }
-        }
         let mut ctx = RuleCtx {
             compare: index,
-            output: output_text,
+            output,
             format,
             rules: Rules::default(),
             infos: rules,
             today: self.today,
         };
-        self.rules(&raw, &mut ctx);
-        let csv = self.csv_options(&raw, format);
-        let text = self.text_options(&raw, format);
-        Some(CompareBlock {
-            index,
-            output: output?,
-            format,
-            spec: DiffSpec {
-                rules: ctx.rules,
-                csv,
-                text,
-            },
-        })
+        self.rules(raw, &mut ctx);
+        let csv = self.csv_options(raw, format);
+        let text = self.text_options(raw, format);
+        let spec = DiffSpec {
+            rules: ctx.rules,
+            csv,
+            text,
+        };
+        (format, spec)
     }
 
     /// `delimiter`, `quote` and `escape`: CSV and TSV only, one ASCII character each (`quote = ""`
     /// turns quoting off).
-    fn csv_options(&mut self, raw: &RawCompare, format: Option<Format>) -> CsvOptions {
+    fn csv_options(&mut self, raw: &RawBlock, format: Option<Format>) -> CsvOptions {
         if !matches!(format, Some(Format::Csv | Format::Tsv)) {
             for span in raw.csv_options() {
                 self.error(span, "`delimiter`, `quote` and `escape` apply to `format = \"csv\"` or `\"tsv\"` only");
@@ -112,7 +128,7 @@ impl Validator<'_> {
     }
 
     /// `whitespace` and `ignore_case`: text only.
-    fn text_options(&mut self, raw: &RawCompare, format: Option<Format>) -> TextOptions {
+    fn text_options(&mut self, raw: &RawBlock, format: Option<Format>) -> TextOptions {
         if format != Some(Format::Text) {
             for span in raw.text_options() {
                 self.error(

@@ -14,9 +14,12 @@ mod error;
 mod raw;
 mod read;
 mod rules;
+mod stage;
+mod suite;
 pub mod template;
 mod validate;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -53,9 +56,12 @@ pub struct Config {
     pub source: String,
     /// `blake3:<hex>` of the file's bytes.
     pub hash: String,
-    /// `[legacy]`: run, retired, or absent.
+    /// `[legacy]`: run, retired, or absent. The default of suites without their own; what a
+    /// suite runs is [`Suite::legacy`].
     pub legacy: Legacy,
-    pub candidate: SideSpec,
+    /// `[candidate]`, the default of suites without their own; absent only when every suite has
+    /// its own. What a suite runs is [`Suite::candidate`].
+    pub candidate: Option<SideSpec>,
     /// `[golden] dir`, absolute (default `golden` next to the configuration).
     pub golden_dir: PathBuf,
     /// Sorted by name.
@@ -63,8 +69,11 @@ pub struct Config {
     /// Sorted by name; empty when the file defines none.
     pub variants: Vec<Variant>,
     pub compares: Vec<CompareBlock>,
+    /// `[[stage]]` blocks in declaration order, which is an order they can run in (each depends
+    /// only on stages above it).
+    pub stages: Vec<Stage>,
     pub waivers: Vec<Waiver>,
-    /// Every rule of every compare block, indexed by rule id.
+    /// Every rule of every compare block, then of every stage, indexed by rule id.
     pub rules: Vec<RuleInfo>,
     pub report: ReportSettings,
     /// `[bench]`, with defaults for what the file leaves out; `seed` is 0 unless set.
@@ -74,11 +83,23 @@ pub struct Config {
 }
 
 impl Config {
-    /// The first `[[compare]]` block whose file glob matches `relative` (a path under `{out}`).
+    /// The suite named `name`.
+    pub fn suite(&self, name: &str) -> Option<&Suite> {
+        self.suites
+            .binary_search_by(|suite| suite.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.suites[i])
+    }
+
+    /// The first `[[compare]]` block whose file glob matches `relative` (a path under `{out}`);
+    /// never a stage's block (stages name their files on each side).
     pub fn block_for(&self, relative: &str) -> Option<&CompareBlock> {
         self.compares.iter().find(|block| match &block.output {
             OutputSelector::Files { matcher, .. } => matcher.is_match(relative),
-            OutputSelector::Stdout | OutputSelector::Stderr | OutputSelector::Exit => false,
+            OutputSelector::Stdout
+            | OutputSelector::Stderr
+            | OutputSelector::Exit
+            | OutputSelector::Stage { .. } => false,
         })
     }
 }
@@ -135,6 +156,18 @@ pub struct Suite {
     pub exclude: Vec<EntryPattern>,
     /// Whether a plain `parity run` covers this suite.
     pub default: bool,
+    /// `steps`: each fixture is a scenario, and every entry inside it that this matches is one
+    /// step, run in name order with the side's `{state}` kept across them. Only directory
+    /// fixtures have steps.
+    pub steps: Option<EntryPattern>,
+    /// The legacy this suite runs: its own `[suites.NAME.legacy]`, else the top-level one.
+    pub legacy: Legacy,
+    /// The candidate this suite runs: its own `[suites.NAME.candidate]`, else the top-level one.
+    pub candidate: SideSpec,
+    /// Whether `legacy` is the suite's own (reports say which legacy ran).
+    pub own_legacy: bool,
+    /// Whether `candidate` is the suite's own.
+    pub own_candidate: bool,
 }
 
 /// A glob over paths relative to a suite root; a trailing `/` in the source means directories.
@@ -173,15 +206,21 @@ pub enum OutputSelector {
         /// True when the pattern has no glob characters: the file is expected to exist.
         literal: bool,
     },
+    /// The file of the `[[stage]]` named `name` (a path of its own on each side).
+    Stage {
+        name: String,
+    },
 }
 
 impl OutputSelector {
-    pub fn label(&self) -> &str {
+    /// How reports name it: `stdout`, `stderr`, `exit`, the file pattern, or `stage:NAME`.
+    pub fn label(&self) -> Cow<'_, str> {
         match self {
-            OutputSelector::Stdout => "stdout",
-            OutputSelector::Stderr => "stderr",
-            OutputSelector::Exit => "exit",
-            OutputSelector::Files { pattern, .. } => pattern,
+            OutputSelector::Stdout => "stdout".into(),
+            OutputSelector::Stderr => "stderr".into(),
+            OutputSelector::Exit => "exit".into(),
+            OutputSelector::Files { pattern, .. } => pattern.into(),
+            OutputSelector::Stage { name } => format!("stage:{name}").into(),
         }
     }
 }
@@ -194,6 +233,24 @@ pub struct CompareBlock {
     /// `None`: detect from the file name, then the content.
     pub format: Option<Format>,
     pub spec: DiffSpec,
+}
+
+/// One `[[stage]]`: an intermediate output both sides write (a monolith's dumped
+/// intermediates, a pipeline's checkpoints), compared like a `[[compare]]` block so a case can
+/// name its first divergent stage.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: String,
+    /// Its path under the legacy's `{out}`.
+    pub legacy: String,
+    /// Its path under the candidate's `{out}`.
+    pub candidate: String,
+    /// The stages it depends on, as indices into [`Config::stages`]; each is smaller than this
+    /// stage's own index.
+    pub after: Vec<usize>,
+    /// How it is compared: `output` is [`OutputSelector::Stage`], and `index` continues the
+    /// numbering of the `[[compare]]` blocks (rules name it in [`RuleInfo::compare`]).
+    pub block: CompareBlock,
 }
 
 /// An accepted, known difference.
@@ -286,7 +343,7 @@ impl RuleKind {
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleInfo {
     pub id: usize,
-    /// Index of its `[[compare]]` block.
+    /// Index of its `[[compare]]` block, or of its stage's block (numbered after them).
     pub compare: usize,
     pub output: String,
     pub kind: RuleKind,
@@ -307,6 +364,10 @@ pub struct ReportSettings {
     /// Absolute report directory.
     pub dir: PathBuf,
     pub max_differences: usize,
+    /// `on_finish`: a program and its arguments, run once after the reports are written, with
+    /// `PARITY_EXIT_CODE`, `PARITY_VERDICT` (`pass`/`fail`) and `PARITY_REPORT_DIR` in its
+    /// environment; its failure is a warning and never changes the exit code.
+    pub on_finish: Option<Vec<String>>,
 }
 
 /// Finds `parity.toml` in `start` or the nearest parent.
@@ -405,7 +466,10 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("bugs", false), ("main", true)]
         );
-        assert_eq!(config.candidate.timeout, Duration::from_secs(30));
+        assert_eq!(
+            config.candidate.as_ref().map(|c| c.timeout),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(config.legacy.spec().unwrap().timeout, DEFAULT_TIMEOUT);
         assert_eq!(config.compares.len(), 3);
         let kinds: Vec<RuleKind> = config.rules.iter().map(|r| r.kind).collect();
@@ -602,6 +666,108 @@ mod tests {
             (
                 "bench confidence",
                 format!("{SIDES}\n[bench]\nconfidence = 95\n"),
+            ),
+            (
+                "steps on file fixtures",
+                format!(
+                    "{SIDES}\n[suites.history]\nroot = \".\"\ninclude = [\"*/\", \"*.json\"]\nsteps = \"*/\"\n"
+                ),
+            ),
+            (
+                "steps below the fixture's entries",
+                format!(
+                    "{SIDES}\n[suites.history]\nroot = \".\"\ninclude = [\"*/\"]\nsteps = \"*/input/\"\n"
+                ),
+            ),
+            (
+                "empty steps",
+                format!(
+                    "{SIDES}\n[suites.history]\nroot = \".\"\ninclude = [\"*/\"]\nsteps = \"/\"\n"
+                ),
+            ),
+            (
+                "suite without a candidate when the top level has none",
+                format!(
+                    "{}\n[suites.other]\nroot = \".\"\ninclude = [\"*/\"]\n\n[suites.other.candidate]\ncmd = [\"python3\", \"other.py\"]\n",
+                    SIDES.replace(
+                        "[candidate]\ncmd = [\"python3\", \"-m\", \"pipeline\", \"{fixture}\"]\ntimeout = \"30s\"\n",
+                        "",
+                    )
+                ),
+            ),
+            (
+                "retired on a suite's candidate",
+                format!(
+                    "{SIDES}\n[suites.main.candidate]\ncmd = [\"python3\", \"other.py\"]\nretired = true\n"
+                ),
+            ),
+            (
+                "suite legacy without a command",
+                format!("{SIDES}\n[suites.main.legacy]\ntimeout = \"1m\"\n"),
+            ),
+            (
+                "bad template in a suite's side",
+                format!("{SIDES}\n[suites.main.legacy]\ncmd = [\"old\", \"{{input}}\"]\n"),
+            ),
+            (
+                "stage without a name",
+                format!("{SIDES}\n[[stage]]\noutput = \"a.json\"\n"),
+            ),
+            (
+                "invalid stage name",
+                format!("{SIDES}\n[[stage]]\nname = \"in gest\"\noutput = \"a.json\"\n"),
+            ),
+            (
+                "duplicate stage name",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\noutput = \"a.json\"\n\n[[stage]]\nname = \"ingest\"\noutput = \"b.json\"\n"),
+            ),
+            (
+                "stage with output and legacy",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\noutput = \"a.json\"\nlegacy = \"stages/a.json\"\n"),
+            ),
+            (
+                "stage missing its candidate path",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\nlegacy = \"stages/ingest.json\"\n"),
+            ),
+            (
+                "stage without any path",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\nformat = \"json\"\n"),
+            ),
+            (
+                "after naming an unknown stage",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\noutput = \"a.json\"\n\n[[stage]]\nname = \"decide\"\nafter = [\"ingest\", \"normalise\"]\noutput = \"b.json\"\n"),
+            ),
+            (
+                "after naming a later stage",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\nafter = [\"decide\"]\noutput = \"a.json\"\n\n[[stage]]\nname = \"decide\"\nafter = []\noutput = \"b.json\"\n"),
+            ),
+            (
+                "after naming itself or a stage twice",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\noutput = \"a.json\"\n\n[[stage]]\nname = \"decide\"\nafter = [\"ingest\", \"decide\", \"ingest\"]\noutput = \"b.json\"\n"),
+            ),
+            (
+                "absolute stage path",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\nlegacy = \"stages/ingest.json\"\ncandidate = \"/tmp/01-ingest.json\"\n"),
+            ),
+            (
+                "stage paths that are not one file under out",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\nlegacy = \"../stages/ingest.json\"\ncandidate = \"checkpoints/*.json\"\n\n[[stage]]\nname = \"decide\"\noutput = \"stdout\"\n"),
+            ),
+            (
+                "stage with a broken legacy path and no candidate",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\nlegacy = 1\n\n[[stage]]\nname = \"decide\"\ncandidate = \"checkpoints/\"\nlegacy = \"stages/decide.json\"\n"),
+            ),
+            (
+                "stage rules are checked like a compare block's",
+                format!("{SIDES}\n[[stage]]\nname = \"ingest\"\noutput = \"a.json\"\nformat = \"json\"\nkey = \"id\"\nignore = [\"$.a[\"]\nwhitespace = \"all\"\noutptu = \"x\"\n"),
+            ),
+            (
+                "empty on_finish",
+                format!("{SIDES}\n[report]\non_finish = []\n"),
+            ),
+            (
+                "on_finish without a program",
+                format!("{SIDES}\n[report]\non_finish = [\"\", \"--notify\"]\n"),
             ),
         ];
         let mut all = String::new();
@@ -804,7 +970,13 @@ dir = "goldens"
                     Legacy::Retired | Legacy::Absent => None,
                 }
             ),
-            format!("candidate: {}", side(&config.candidate)),
+            format!(
+                "candidate: {}",
+                config
+                    .candidate
+                    .as_ref()
+                    .map_or_else(|| "none".to_owned(), side)
+            ),
             format!("golden {}", config.golden_dir.display()),
         ];
         for s in &config.suites {
@@ -872,5 +1044,232 @@ dir = "goldens"
             parse(&dir.path().join(FILE_NAME), EVERY_KEY).unwrap_or_else(|e| panic!("{e}"));
         let text = describe(&config).replace(&dir.path().to_string_lossy().into_owned(), "<dir>");
         insta::assert_snapshot!(text);
+    }
+
+    /// The pipeline keys of PRODUCT.md ("Pipelines, not just programs") once each: scenario
+    /// steps, suites with their own sides, stages, `[report] on_finish`.
+    const PIPELINE_KEYS: &str = r#"
+[legacy]
+cmd = ["python3", "legacy/monolith.py", "{fixture}", "{out}", "--state", "{state}"]
+version_cmd = ["git", "rev-parse", "HEAD"]
+
+[candidate]
+cmd = ["python3", "-m", "pipeline", "{fixture}", "{out}", "--step", "{step}"]
+
+[suites.history]
+root = "."
+include = ["*/"]
+steps = "*/"
+
+[suites.feed]
+root = "."
+include = ["*/"]
+
+[suites.feed.legacy]
+cmd = ["python3", "legacy/feed_monolith.py", "{fixture}", "{out}"]
+timeout = "5m"
+
+[suites.retired]
+root = "."
+include = ["*.json"]
+default = false
+
+[suites.retired.legacy]
+retired = true
+
+[suites.retired.candidate]
+cmd = ["python3", "-m", "pipeline", "--retired", "{fixture}"]
+
+[[compare]]
+output = "advisory_current.json"
+format = "json"
+ignore = ["$.generated_at"]
+
+[[stage]]
+name = "ingest"
+legacy = "stages/ingest.json"
+candidate = "checkpoints/01-ingest.json"
+format = "json"
+ignore = ["$.fetched_at"]
+match = [{ path = "$.records", by = "id" }]
+
+[[stage]]
+name = "normalise"
+output = "stages/normalise.ndjson"
+format = "ndjson"
+key = "id"
+tolerance = [{ path = "score", abs = 1e-9 }]
+
+[[stage]]
+name = "decide"
+after = ["ingest", "normalise"]
+legacy = "stages/decide.json"
+candidate = "checkpoints/03-decide.json"
+
+[[stage]]
+name = "report"
+after = []
+output = "report.txt"
+format = "text"
+normalize = [{ pattern = "[0-9]+", replace = "N" }]
+
+[report]
+on_finish = ["notify-send", "parity finished"]
+"#;
+
+    #[test]
+    fn pipeline_keys_load() {
+        let config = ok(PIPELINE_KEYS);
+        let top_candidate = config.candidate.as_ref().expect("top-level candidate");
+        assert_eq!(top_candidate.cmd.last().map(Template::raw), Some("{step}"));
+
+        let history = config.suite("history").expect("suite history");
+        let steps = history.steps.as_ref().expect("steps");
+        assert_eq!((steps.text.as_str(), steps.dirs), ("*/", true));
+        assert!(steps.matches("2-override", true));
+        assert!(!steps.matches("2-override", false));
+        assert!(!history.own_legacy && !history.own_candidate);
+        assert!(matches!(
+            &history.legacy,
+            Legacy::Runs { spec, version_cmd: Some(_) } if spec.cmd[1].raw() == "legacy/monolith.py"
+        ));
+        assert_eq!(history.candidate.cmd[2].raw(), "pipeline");
+
+        let feed = config.suite("feed").expect("suite feed");
+        assert!(feed.steps.is_none());
+        assert!(feed.own_legacy && !feed.own_candidate);
+        let spec = feed.legacy.spec().expect("the feed's legacy runs");
+        assert_eq!(spec.cmd[1].raw(), "legacy/feed_monolith.py");
+        assert_eq!(spec.timeout, Duration::from_secs(300));
+        assert!(
+            matches!(
+                feed.legacy,
+                Legacy::Runs {
+                    version_cmd: None,
+                    ..
+                }
+            ),
+            "a suite's legacy replaces the top-level one, version_cmd included"
+        );
+
+        let retired = config.suite("retired").expect("suite retired");
+        assert!(retired.own_legacy && retired.own_candidate);
+        assert!(matches!(retired.legacy, Legacy::Retired));
+        assert_eq!(retired.candidate.cmd[3].raw(), "--retired");
+        assert!(config.suite("nope").is_none());
+
+        assert_eq!(
+            config.report.on_finish.as_deref(),
+            Some(&["notify-send".to_owned(), "parity finished".to_owned()][..])
+        );
+
+        assert_eq!(config.compares.len(), 1);
+        let stages: Vec<_> = config
+            .stages
+            .iter()
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.legacy.as_str(),
+                    s.candidate.as_str(),
+                    s.after.as_slice(),
+                    s.block.index,
+                    s.block.output.label().into_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                (
+                    "ingest",
+                    "stages/ingest.json",
+                    "checkpoints/01-ingest.json",
+                    &[][..],
+                    1,
+                    "stage:ingest".to_owned()
+                ),
+                (
+                    "normalise",
+                    "stages/normalise.ndjson",
+                    "stages/normalise.ndjson",
+                    &[0][..],
+                    2,
+                    "stage:normalise".to_owned()
+                ),
+                (
+                    "decide",
+                    "stages/decide.json",
+                    "checkpoints/03-decide.json",
+                    &[0, 1][..],
+                    3,
+                    "stage:decide".to_owned()
+                ),
+                (
+                    "report",
+                    "report.txt",
+                    "report.txt",
+                    &[][..],
+                    4,
+                    "stage:report".to_owned()
+                ),
+            ],
+            "`after` defaults to the stage above; block indices continue after [[compare]]"
+        );
+        assert!(
+            matches!(&config.stages[2].block.output, OutputSelector::Stage { name } if name == "decide")
+        );
+        assert_eq!(config.stages[0].block.format, Some(Format::Json));
+        assert_eq!(config.stages[0].block.spec.rules.ignore.len(), 1);
+        assert_eq!(config.stages[1].block.format, Some(Format::Ndjson));
+        assert_eq!(config.stages[3].block.spec.rules.normalize.len(), 1);
+
+        let rules: Vec<_> = config
+            .rules
+            .iter()
+            .map(|r| (r.id, r.compare, r.output.as_str(), r.kind))
+            .collect();
+        use RuleKind::*;
+        assert_eq!(
+            rules,
+            [
+                (0, 0, "advisory_current.json", Ignore),
+                (1, 1, "stage:ingest", Ignore),
+                (2, 1, "stage:ingest", Match),
+                (3, 2, "stage:normalise", Key),
+                (4, 2, "stage:normalise", Tolerance),
+                (5, 4, "stage:report", Normalize),
+            ],
+            "stage rules continue the ids of the compare blocks' rules"
+        );
+        assert_eq!(config.stages[0].block.spec.rules.ignore[0].id, 1);
+
+        assert_eq!(
+            config.block_for("advisory_current.json").map(|b| b.index),
+            Some(0)
+        );
+        for stage_file in [
+            "stages/ingest.json",
+            "report.txt",
+            "stages/normalise.ndjson",
+        ] {
+            assert!(config.block_for(stage_file).is_none(), "{stage_file}");
+        }
+    }
+
+    /// The top-level `[candidate]` may be left out once every suite has its own.
+    #[test]
+    fn suites_with_their_own_candidates_need_no_top_level_one() {
+        let config = ok(
+            "[suites.a]\nroot = \".\"\ninclude = [\"*/\"]\n\n[suites.a.candidate]\ncmd = [\"a\"]\n\n[suites.b]\nroot = \".\"\ninclude = [\"*/\"]\n\n[suites.b.candidate]\ncmd = [\"b\"]\n",
+        );
+        assert!(config.candidate.is_none());
+        assert!(matches!(config.legacy, Legacy::Absent));
+        let cmds: Vec<&str> = config
+            .suites
+            .iter()
+            .map(|s| s.candidate.cmd[0].raw())
+            .collect();
+        assert_eq!(cmds, ["a", "b"]);
     }
 }

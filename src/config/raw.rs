@@ -22,6 +22,7 @@ pub struct RawConfig {
     pub suites: BTreeMap<String, Spanned<RawSuite>>,
     pub variants: BTreeMap<String, Spanned<RawVariant>>,
     pub compare: Vec<Spanned<RawCompare>>,
+    pub stage: Vec<Spanned<RawStage>>,
     pub waiver: Vec<Spanned<RawWaiver>>,
     pub report: RawReport,
     pub bench: RawBench,
@@ -50,6 +51,13 @@ impl RawConfig {
                 .get(r, "compare", |r, p, n| {
                     r.elements(p, n, "an array of tables `[[compare]]`", |r, p, n| {
                         r.table(p, n, RawCompare::read)
+                    })
+                })
+                .unwrap_or_default(),
+            stage: t
+                .get(r, "stage", |r, p, n| {
+                    r.elements(p, n, "an array of tables `[[stage]]`", |r, p, n| {
+                        r.table(p, n, RawStage::read)
                     })
                 })
                 .unwrap_or_default(),
@@ -179,6 +187,11 @@ pub struct RawSuite {
     pub include: Option<Spanned<Vec<Spanned<String>>>>,
     pub exclude: Vec<Spanned<String>>,
     pub default: Option<bool>,
+    /// Scenario suites: a glob over the entries inside each fixture, each one step.
+    pub steps: Option<Spanned<String>>,
+    /// The suite's own sides, replacing `[legacy]` and `[candidate]` for it.
+    pub legacy: Option<Spanned<RawSide>>,
+    pub candidate: Option<Spanned<RawSide>>,
     pub broken: Broken,
 }
 
@@ -199,6 +212,9 @@ impl RawSuite {
             default: t
                 .get(r, "default", Reader::boolean)
                 .map(Spanned::into_inner),
+            steps: t.get(r, "steps", Reader::string),
+            legacy: t.get(r, "legacy", side),
+            candidate: t.get(r, "candidate", side),
             broken: t.broken(),
         })
     }
@@ -242,6 +258,13 @@ pub enum RawFormat {
 pub struct RawCompare {
     /// Required; `None` only when reading already reported it.
     pub output: Option<Spanned<String>>,
+    pub block: RawBlock,
+}
+
+/// What a `[[compare]]` block and a `[[stage]]` share: the format, the rules, and the CSV and
+/// text options.
+#[derive(Debug)]
+pub struct RawBlock {
     pub format: Option<Spanned<RawFormat>>,
     pub ignore: Vec<Spanned<RawIgnore>>,
     pub matching: Vec<Spanned<RawMatch>>,
@@ -280,12 +303,24 @@ impl RawCompare {
                 "`stdout`, `stderr`, `exit` or a path glob under `{out}`, e.g. `output = \"*.json\"`",
                 Reader::string,
             ),
+            block: RawBlock::read(r, t),
+        })
+    }
+}
+
+impl RawBlock {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Self {
+        RawBlock {
             format: t.get(r, "format", Reader::name),
             ignore: rules(t, r, "ignore", RawIgnore::read),
             matching: rules(t, r, "match", |r, p, n| r.rule(p, n, RawMatch::read)),
             key: t.get(r, "key", OneOrMany::read),
-            tolerance: rules(t, r, "tolerance", |r, p, n| r.rule(p, n, RawTolerance::read)),
-            normalize: rules(t, r, "normalize", |r, p, n| r.rule(p, n, RawNormalize::read)),
+            tolerance: rules(t, r, "tolerance", |r, p, n| {
+                r.rule(p, n, RawTolerance::read)
+            }),
+            normalize: rules(t, r, "normalize", |r, p, n| {
+                r.rule(p, n, RawNormalize::read)
+            }),
             map: rules(t, r, "map", |r, p, n| r.rule(p, n, RawMap::read)),
             strict_numbers: t
                 .get(r, "strict_numbers", Reader::boolean)
@@ -295,7 +330,7 @@ impl RawCompare {
             delimiter: t.get(r, "delimiter", Reader::string),
             quote: t.get(r, "quote", Reader::string),
             escape: t.get(r, "escape", Reader::string),
-        })
+        }
     }
 
     /// Spans of the keys that only make sense for text outputs.
@@ -312,6 +347,42 @@ impl RawCompare {
             .into_iter()
             .flatten()
             .map(Spanned::span)
+    }
+}
+
+/// `[[stage]]`: an intermediate output of both sides, compared like a `[[compare]]` block.
+#[derive(Debug)]
+pub struct RawStage {
+    /// Required; `None` only when reading already reported it.
+    pub name: Option<Spanned<String>>,
+    /// Stages this one depends on; absent means the stage declared just above.
+    pub after: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Path under the legacy's `{out}`.
+    pub legacy: Option<Spanned<String>>,
+    /// Path under the candidate's `{out}`.
+    pub candidate: Option<Spanned<String>>,
+    /// The path when both sides write the same one.
+    pub output: Option<Spanned<String>>,
+    pub block: RawBlock,
+    pub broken: Broken,
+}
+
+impl RawStage {
+    fn read(r: &mut Reader, t: &mut Table<'_>) -> Option<Self> {
+        Some(RawStage {
+            name: t.required(
+                r,
+                "name",
+                "the stage's name, e.g. `name = \"ingest\"`",
+                Reader::string,
+            ),
+            after: t.get(r, "after", strings),
+            legacy: t.get(r, "legacy", Reader::string),
+            candidate: t.get(r, "candidate", Reader::string),
+            output: t.get(r, "output", Reader::string),
+            block: RawBlock::read(r, t),
+            broken: t.broken(),
+        })
     }
 }
 
@@ -541,6 +612,8 @@ impl RawWaiver {
 pub struct RawReport {
     pub dir: Option<Spanned<String>>,
     pub max_differences: Option<Spanned<i64>>,
+    /// A command run once the reports are written.
+    pub on_finish: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 impl RawReport {
@@ -548,6 +621,7 @@ impl RawReport {
         Some(RawReport {
             dir: t.get(r, "dir", Reader::string),
             max_differences: t.get(r, "max_differences", Reader::integer),
+            on_finish: t.get(r, "on_finish", strings),
         })
     }
 }

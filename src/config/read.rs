@@ -140,7 +140,7 @@ impl<'i> Table<'i> {
 }
 
 /// `a.b`, quoting `b` when it is not a bare TOML key.
-fn child(path: &str, key: &str) -> String {
+pub(super) fn child(path: &str, key: &str) -> String {
     let bare = !key.is_empty()
         && key
             .chars()

@@ -1,4 +1,4 @@
-//! Validation of the rules inside one `[[compare]]` block: `key`, `ignore`, `match`,
+//! Validation of the rules inside one `[[compare]]` block (or `[[stage]]`): `key`, `ignore`, `match`,
 //! `tolerance`, `normalize` and `map`, each compiled into [`crate::diff::Rules`] and described in
 //! the run's rule list (whose index is the rule id reports count usage under). A rule past its
 //! `expires` date is listed but not applied.
@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use toml::Spanned;
 
 use super::raw::{
-    RawCompare, RawIgnore, RawMap, RawMatch, RawMatchMode, RawMeta, RawNormalize, RawTolerance,
+    RawBlock, RawIgnore, RawMap, RawMatch, RawMatchMode, RawMeta, RawNormalize, RawTolerance,
 };
 use super::validate::Validator;
 use super::{RuleInfo, RuleKind};
@@ -60,7 +60,7 @@ impl RuleCtx<'_> {
 }
 
 impl Validator<'_> {
-    pub(super) fn rules(&mut self, raw: &RawCompare, ctx: &mut RuleCtx<'_>) {
+    pub(super) fn rules(&mut self, raw: &RawBlock, ctx: &mut RuleCtx<'_>) {
         if ctx.structured() {
             self.key_rule(raw, ctx);
             raw.ignore.iter().for_each(|r| self.ignore_rule(r, ctx));
@@ -98,7 +98,7 @@ impl Validator<'_> {
         }
     }
 
-    fn key_rule(&mut self, raw: &RawCompare, ctx: &mut RuleCtx<'_>) {
+    fn key_rule(&mut self, raw: &RawBlock, ctx: &mut RuleCtx<'_>) {
         let Some(key) = &raw.key else { return };
         let fields = key.get_ref().0.clone();
         if ctx.format == Some(Format::Json) {

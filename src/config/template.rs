@@ -1,5 +1,10 @@
-//! Command templates: `{fixture}`, `{fixture_id}`, `{out}`, `{suite}`, `{variant}` in `cmd`,
-//! `env` and `cwd`, parsed once at load time so a typo is a config error, not a runtime surprise.
+//! Command templates: `{fixture}`, `{fixture_id}`, `{out}`, `{suite}`, `{variant}`, `{state}`,
+//! `{step}` in `cmd`, `env` and `cwd`, parsed once at load time so a typo is a config error, not
+//! a runtime surprise.
+//!
+//! `{state}` is the side's state directory, kept across the steps of one fixture of a scenario
+//! suite (`steps = ...`): empty before the first step, never shared between sides, fixtures or
+//! variants. `{step}` is the step's name. Outside scenario suites both render empty.
 //!
 //! Only `{identifier}` is a placeholder; any other brace is literal (so JSON arguments work), and
 //! `{{` / `}}` write a literal brace next to an identifier.
@@ -14,10 +19,12 @@ pub enum Var {
     Out,
     Suite,
     Variant,
+    State,
+    Step,
 }
 
 /// Names accepted in templates, for error messages.
-pub const VAR_NAMES: &str = "{fixture}, {fixture_id}, {out}, {suite}, {variant}";
+pub const VAR_NAMES: &str = "{fixture}, {fixture_id}, {out}, {suite}, {variant}, {state}, {step}";
 
 impl Var {
     fn from_name(name: &str) -> Option<Var> {
@@ -27,6 +34,8 @@ impl Var {
             "out" => Var::Out,
             "suite" => Var::Suite,
             "variant" => Var::Variant,
+            "state" => Var::State,
+            "step" => Var::Step,
             _ => return None,
         })
     }
@@ -53,6 +62,10 @@ pub struct Vars<'a> {
     pub out: &'a str,
     pub suite: &'a str,
     pub variant: &'a str,
+    /// The side's state directory in a scenario suite; empty elsewhere.
+    pub state: &'a str,
+    /// The step's name in a scenario suite; empty elsewhere.
+    pub step: &'a str,
 }
 
 impl Template {
@@ -107,6 +120,8 @@ impl Template {
                 Piece::Var(Var::Out) => out.push_str(vars.out),
                 Piece::Var(Var::Suite) => out.push_str(vars.suite),
                 Piece::Var(Var::Variant) => out.push_str(vars.variant),
+                Piece::Var(Var::State) => out.push_str(vars.state),
+                Piece::Var(Var::Step) => out.push_str(vars.step),
             }
         }
         out
@@ -145,6 +160,8 @@ mod tests {
         out: "/o",
         suite: "main",
         variant: "",
+        state: "/s/legacy",
+        step: "2-override",
     };
 
     #[test]
@@ -153,6 +170,8 @@ mod tests {
             ("--input={fixture}", "--input=/f/a"),
             ("{out}/{fixture_id}.json", "/o/a.json"),
             ("{suite}{variant}", "main"),
+            ("--state={state}", "--state=/s/legacy"),
+            ("{fixture}/{step}", "/f/a/2-override"),
             (r#"{"json": true}"#, r#"{"json": true}"#),
             ("{{out}}", "{out}"),
             ("a}b{", "a}b{"),

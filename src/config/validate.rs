@@ -1,5 +1,6 @@
-//! Validation of the raw configuration into [`super::Config`]: sides, suites, variants,
-//! compare blocks and waivers (rules inside compare blocks are in [`super::rules`]). Every problem
+//! Validation of the raw configuration into [`super::Config`]: sides, variants and waivers, and
+//! the order of the rest (suites are in [`super::suite`], compare blocks in [`super::compare`],
+//! stages in [`super::stage`], the rules inside them in [`super::rules`]). Every problem
 //! is collected with its location; nothing stops at the first.
 
 use std::collections::BTreeMap;
@@ -7,7 +8,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use globset::{Glob, GlobBuilder, GlobMatcher};
+use globset::{Glob, GlobMatcher};
 use regex::Regex;
 use toml::Spanned;
 
@@ -73,11 +74,14 @@ impl Validator<'_> {
         path: PathBuf,
         base_dir: PathBuf,
     ) -> Option<Config> {
-        let legacy = self.legacy(raw.legacy);
-        let candidate = match raw.candidate {
-            None if raw.broken.contains(&"candidate") => None,
-            side => self.required_side(side, "candidate"),
-        };
+        let legacy = self.legacy(raw.legacy, "legacy");
+        let has_candidate = raw.candidate.is_some() || raw.broken.contains(&"candidate");
+        let candidate = raw
+            .candidate
+            .and_then(|side| self.candidate(side, "candidate", "legacy"));
+        if !has_candidate {
+            self.missing_candidate(&raw.suites);
+        }
         let golden_dir = raw
             .golden
             .dir
@@ -92,7 +96,7 @@ impl Validator<'_> {
         let suites: Vec<Suite> = raw
             .suites
             .into_iter()
-            .filter_map(|(name, suite)| self.suite(name, suite))
+            .filter_map(|(name, suite)| self.suite(name, suite, &legacy, candidate.as_ref()))
             .collect();
         let variants = raw
             .variants
@@ -111,12 +115,14 @@ impl Validator<'_> {
             })
             .collect();
         let mut rules = Vec::new();
+        let first_stage_block = raw.compare.len();
         let compares = raw
             .compare
             .into_iter()
             .enumerate()
             .filter_map(|(index, block)| self.compare(index, block, &mut rules))
             .collect();
+        let stages = self.stages(raw.stage, first_stage_block, &mut rules);
         let waivers = raw
             .waiver
             .into_iter()
@@ -137,6 +143,11 @@ impl Validator<'_> {
                 Some(n) => usize::try_from(*n.get_ref()).unwrap_or(usize::MAX),
                 None => DEFAULT_MAX_DIFFERENCES,
             },
+            on_finish: raw
+                .report
+                .on_finish
+                .as_ref()
+                .and_then(|cmd| self.on_finish(cmd)),
         };
         Some(Config {
             hash: format!("blake3:{}", blake3::hash(self.source.as_bytes()).to_hex()),
@@ -144,10 +155,11 @@ impl Validator<'_> {
             path,
             base_dir,
             legacy,
-            candidate: candidate?,
+            candidate,
             suites,
             variants,
             compares,
+            stages,
             waivers,
             rules,
             report,
@@ -157,11 +169,38 @@ impl Validator<'_> {
         })
     }
 
-    fn required_side(&mut self, side: Option<Spanned<RawSide>>, name: &str) -> Option<SideSpec> {
-        let Some(side) = side else {
-            self.error(0..0, format!("missing table `[{name}]`: it needs at least `cmd = [\"program\", \"arg\", ...]`"));
-            return None;
-        };
+    /// No top-level `[candidate]`: an error unless every suite has its own.
+    fn missing_candidate(&mut self, suites: &BTreeMap<String, Spanned<RawSuite>>) {
+        let without: Vec<String> = suites
+            .iter()
+            .filter(|(_, suite)| {
+                let suite = suite.get_ref();
+                suite.candidate.is_none() && !suite.broken.contains(&"candidate")
+            })
+            .map(|(name, _)| format!("`{name}`"))
+            .collect();
+        let hint = "it needs at least `cmd = [\"program\", \"arg\", ...]`";
+        if suites.is_empty() || without.len() == suites.len() {
+            self.error(0..0, format!("missing table `[candidate]`: {hint}"));
+        } else if !without.is_empty() {
+            self.error(
+                0..0,
+                format!(
+                    "missing table `[candidate]`, needed by the suites without a `[suites.NAME.candidate]` of their own: {}; {hint} (or give each of those suites its own)",
+                    without.join(", ")
+                ),
+            );
+        }
+    }
+
+    /// A `[candidate]` table (top-level or a suite's, named `name`); `legacy` names the legacy
+    /// table beside it, where `retired` and `version_cmd` belong.
+    pub(super) fn candidate(
+        &mut self,
+        side: Spanned<RawSide>,
+        name: &str,
+        legacy: &str,
+    ) -> Option<SideSpec> {
         let table = side.span();
         let side = side.into_inner();
         for (key, span) in [
@@ -171,16 +210,16 @@ impl Validator<'_> {
             if let Some(span) = span {
                 self.error(
                     span,
-                    format!("`{key}` belongs in `[legacy]`, not `[{name}]`"),
+                    format!("`{key}` belongs in `[{legacy}]`, not `[{name}]`"),
                 );
             }
         }
         self.side(side, table, name)
     }
 
-    /// `[legacy]`: the side and its `version_cmd`, unless retired (a retired legacy's command
-    /// is checked, then not used).
-    fn legacy(&mut self, raw: Option<Spanned<RawSide>>) -> Legacy {
+    /// A `[legacy]` table (top-level or a suite's, named `name`): the side and its
+    /// `version_cmd`, unless retired (a retired legacy's command is checked, then not used).
+    pub(super) fn legacy(&mut self, raw: Option<Spanned<RawSide>>, name: &str) -> Legacy {
         let Some(raw) = raw else {
             return Legacy::Absent;
         };
@@ -204,7 +243,7 @@ impl Validator<'_> {
         if raw.cmd.is_none() && retired {
             return Legacy::Retired;
         }
-        match self.side(raw, table, "legacy") {
+        match self.side(raw, table, name) {
             _ if retired => Legacy::Retired,
             Some(spec) => Legacy::Runs { spec, version_cmd },
             // Reported; what is valid goes on being checked.
@@ -247,7 +286,7 @@ impl Validator<'_> {
     fn command(&mut self, raw: &RawSide, table: Range<usize>, name: &str) -> Option<Vec<Template>> {
         let Some(cmd) = &raw.cmd else {
             if !raw.broken.contains(&"cmd") {
-                let hint = if name == "legacy" {
+                let hint = if name.ends_with("legacy") {
                     " (only a retired legacy, `retired = true`, may leave it out)"
                 } else {
                     ""
@@ -273,6 +312,28 @@ impl Validator<'_> {
         )
     }
 
+    /// `[report] on_finish`: a program and its arguments, run as written (no templates).
+    fn on_finish(&mut self, cmd: &Spanned<Vec<Spanned<String>>>) -> Option<Vec<String>> {
+        let hint = "`on_finish = [\"program\", \"arg\", ...]`";
+        match cmd.get_ref().first() {
+            None => {
+                self.error(
+                    cmd.span(),
+                    format!("`on_finish` must name a program: {hint}"),
+                );
+                None
+            }
+            Some(program) if program.get_ref().trim().is_empty() => {
+                self.error(
+                    program.span(),
+                    format!("the first element of `on_finish` names the program to run; it is empty: {hint}"),
+                );
+                None
+            }
+            Some(_) => Some(cmd.get_ref().iter().map(|a| a.get_ref().clone()).collect()),
+        }
+    }
+
     fn template(&mut self, text: &Spanned<String>) -> Option<Template> {
         match Template::parse(text.get_ref()) {
             Ok(template) => Some(template),
@@ -287,77 +348,6 @@ impl Validator<'_> {
         env.iter()
             .filter_map(|(k, v)| self.template(v).map(|t| (k.clone(), t)))
             .collect()
-    }
-
-    fn suite(&mut self, name: String, suite: Spanned<RawSuite>) -> Option<Suite> {
-        let span = suite.span();
-        let raw = suite.into_inner();
-        let root = raw.root.as_ref().map(|text| {
-            let root = self.base_dir.join(text.get_ref());
-            if !root.is_dir() {
-                self.error(
-                    text.span(),
-                    format!(
-                        "suite `{name}`: root `{}` is not a directory (resolved to {})",
-                        text.get_ref(),
-                        root.display()
-                    ),
-                );
-            }
-            root
-        });
-        let exclude = raw
-            .exclude
-            .iter()
-            .filter_map(|p| self.entry_pattern(p))
-            .collect();
-        let Some(include) = raw.include else {
-            if !raw.broken.contains(&"include") {
-                self.error(
-                    span,
-                    format!("suite `{name}` needs `include`: e.g. `include = [\"*/\"]` (each directory is a fixture) or `[\"*.json\"]` (each file is one)"),
-                );
-            }
-            return None;
-        };
-        if include.get_ref().is_empty() {
-            self.error(
-                include.span(),
-                "`include` is empty, so the suite has no fixtures",
-            );
-        }
-        let include = include
-            .get_ref()
-            .iter()
-            .filter_map(|p| self.entry_pattern(p))
-            .collect();
-        Some(Suite {
-            name,
-            root: root?,
-            include,
-            exclude,
-            default: raw.default.unwrap_or(true),
-        })
-    }
-
-    fn entry_pattern(&mut self, pattern: &Spanned<String>) -> Option<EntryPattern> {
-        let text = pattern.get_ref();
-        let dirs = text.ends_with('/');
-        let glob = text.trim_end_matches('/');
-        match GlobBuilder::new(glob).literal_separator(true).build() {
-            Ok(g) => Some(EntryPattern {
-                text: text.clone(),
-                dirs,
-                matcher: g.compile_matcher(),
-            }),
-            Err(e) => {
-                self.error(
-                    pattern.span(),
-                    format!("invalid glob `{text}`: {}", e.kind()),
-                );
-                None
-            }
-        }
     }
 
     pub(super) fn selector(

@@ -289,7 +289,11 @@ impl GoldenStore {
             let (name, source) = match block.output {
                 OutputSelector::Stdout => ("stdout", &run.artifacts.stdout),
                 OutputSelector::Stderr => ("stderr", &run.artifacts.stderr),
-                OutputSelector::Exit | OutputSelector::Files { .. } => continue,
+                OutputSelector::Exit
+                | OutputSelector::Files { .. }
+                | OutputSelector::Stage { .. } => {
+                    continue;
+                }
             };
             let bytes = std::fs::read(source).unwrap_or_default();
             let dest = staging.path().join(name);

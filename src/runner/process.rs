@@ -47,6 +47,8 @@ impl SideRequest {
             out: &out,
             suite: &case.fixture.suite,
             variant: case.variant_name().unwrap_or(""),
+            state: "",
+            step: "",
         };
         let mut argv: Vec<String> = spec.cmd.iter().map(|t| t.render(&vars)).collect();
         let mut env: Vec<(String, String)> = spec

@@ -71,13 +71,14 @@ impl Launch {
             .legacy
             .spec()
             .map(|spec| SideRequest::render(Side::Legacy, spec, config, case, &dir.join("legacy")));
-        let candidate = SideRequest::render(
-            Side::Candidate,
-            &config.candidate,
-            config,
-            case,
-            &dir.join("candidate"),
-        );
+        // The suite's candidate: its own, or the top-level one it falls back to.
+        let spec = config
+            .suite(&case.fixture.suite)
+            .map(|suite| &suite.candidate)
+            .or(config.candidate.as_ref())
+            .expect("a case's suite is in its configuration");
+        let candidate =
+            SideRequest::render(Side::Candidate, spec, config, case, &dir.join("candidate"));
         (dir, legacy, candidate)
     }
 }

@@ -37,7 +37,7 @@ fn an_unknown_key_names_line_column_and_valid_keys() {
     assert!(message.contains("parity.toml:"), "{message}");
     assert!(
         message
-            .contains("unknown key `max_diffs` in `report`; expected `dir` or `max_differences`"),
+            .contains("unknown key `max_diffs` in `report`; expected one of `dir`, `max_differences`, `on_finish`"),
         "{message}"
     );
 }
