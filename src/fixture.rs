@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobMatcher};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Suite, Variant};
+use crate::config::{Config, EntryPattern, Suite, Variant};
 
 /// One unit of input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,11 +53,22 @@ impl CaseId {
     }
 }
 
+/// One step of a scenario fixture: an entry inside the fixture directory, run in name order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Its file name (`2-override`).
+    pub name: String,
+    /// Absolute path: `{fixture}` while it runs.
+    pub path: PathBuf,
+}
+
 /// One fixture under one variant: the unit a run compares.
 #[derive(Debug, Clone)]
 pub struct Case {
     pub fixture: Fixture,
     pub variant: Option<Variant>,
+    /// A scenario's steps (a suite with `steps`); empty for a fixture run once per side.
+    pub steps: Vec<Step>,
 }
 
 impl Case {
@@ -103,6 +114,21 @@ pub enum SelectionError {
         #[source]
         source: globset::Error,
     },
+    #[error("fixture `{fixture}` of suite `{suite}` has no step: nothing in {} matches `steps = \"{pattern}\"`", path.display())]
+    NoSteps {
+        suite: String,
+        fixture: String,
+        path: PathBuf,
+        pattern: String,
+    },
+    #[error("failed to list the steps of fixture `{fixture}` of suite `{suite}` in {}", path.display())]
+    ListSteps {
+        suite: String,
+        fixture: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("failed to list fixtures of suite `{suite}` under {}", root.display())]
     Walk {
         suite: String,
@@ -134,16 +160,22 @@ pub fn select(config: &Config, selection: &Selection) -> Result<Vec<Case>, Selec
             if !globs.is_empty() && !globs.iter().any(|g| g.is_match(&fixture.id)) {
                 continue;
             }
+            let steps = match &suite.steps {
+                Some(pattern) => steps_of(&fixture, pattern)?,
+                None => Vec::new(),
+            };
             if variants.is_empty() {
                 cases.push(Case {
                     fixture,
                     variant: None,
+                    steps,
                 });
             } else {
                 for variant in &variants {
                     cases.push(Case {
                         fixture: fixture.clone(),
                         variant: Some((*variant).clone()),
+                        steps: steps.clone(),
                     });
                 }
             }
@@ -210,6 +242,40 @@ fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
     } else {
         list.join(", ")
     }
+}
+
+/// The steps of a scenario fixture: the entries directly inside it that `pattern` matches, in
+/// name order (byte order of the names, so `10-x` sorts before `2-y`: number them with leading
+/// zeros when there are more than nine).
+pub fn steps_of(fixture: &Fixture, pattern: &EntryPattern) -> Result<Vec<Step>, SelectionError> {
+    let error = |source| SelectionError::ListSteps {
+        suite: fixture.suite.clone(),
+        fixture: fixture.id.clone(),
+        path: fixture.path.clone(),
+        source,
+    };
+    let mut steps = Vec::new();
+    for entry in std::fs::read_dir(&fixture.path).map_err(error)? {
+        let entry = entry.map_err(error)?;
+        let is_dir = entry.file_type().map_err(error)?.is_dir();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if pattern.matches(&name, is_dir) {
+            steps.push(Step {
+                name,
+                path: entry.path(),
+            });
+        }
+    }
+    if steps.is_empty() {
+        return Err(SelectionError::NoSteps {
+            suite: fixture.suite.clone(),
+            fixture: fixture.id.clone(),
+            path: fixture.path.clone(),
+            pattern: pattern.text.clone(),
+        });
+    }
+    steps.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(steps)
 }
 
 /// Every fixture of one suite, sorted by id.

@@ -393,8 +393,11 @@ impl BenchSummary {
 }
 
 /// Combines the fixtures' results into the gate's verdict.
+/// The overall verdict from the cases measured; `units` is how many units the whole run
+/// corrected each unit's confidence for (every case, or step of a scenario, selected).
 pub fn summarise<'a>(
     settings: &BenchSettings,
+    units: usize,
     cases: impl Iterator<Item = &'a CaseBench>,
 ) -> BenchSummary {
     let cases: Vec<&CaseBench> = cases.collect();
@@ -426,7 +429,7 @@ pub fn summarise<'a>(
     BenchSummary {
         seed: settings.seed,
         confidence: settings.confidence,
-        fixture_confidence: settings.fixture_confidence(cases.len()),
+        fixture_confidence: settings.fixture_confidence(units),
         overall_confidence: confidence,
         runs: settings.runs,
         max_runs: settings.max_runs,
@@ -574,11 +577,11 @@ mod tests {
         let settings = BenchSettings::default();
         let fast = measure(&mut Synthetic::new(1.0, 0.01, 6), &settings, None, 0.99, 1).unwrap();
         let slow = measure(&mut Synthetic::new(1.4, 0.01, 7), &settings, None, 0.99, 2).unwrap();
-        let summary = summarise(&settings, [&fast, &slow].into_iter());
+        let summary = summarise(&settings, 2, [&fast, &slow].into_iter());
         assert_eq!(summary.verdict, BudgetVerdict::Exceeded);
         let ratio = summary.overall[&Metric::Cpu].judgement.ratio;
         assert!((ratio - 1.4f64.sqrt()).abs() < 0.02, "{ratio}");
-        let summary = summarise(&settings, [&fast].into_iter());
+        let summary = summarise(&settings, 2, [&fast].into_iter());
         assert_eq!(summary.verdict, BudgetVerdict::Within);
     }
 }

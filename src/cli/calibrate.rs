@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::exit_code;
 use crate::fixture::{self, Case};
 use crate::flow::execute::{each_finished, progress_bar};
-use crate::runner::{self, Cancel, CaseRuns, Launch, RunStatus, Side, SideResult, Sides};
+use crate::runner::{self, Cancel, CaseRuns, Launch, RunStatus, Side, SideResult, Sides, StepRuns};
 
 /// Subdirectory of the report directory holding the runs' outputs by default.
 const WORK_DIR: &str = "calibrate";
@@ -158,8 +158,8 @@ fn run_passes(session: &Session) -> anyhow::Result<Calibrator> {
         &progress,
         "an interrupted calibration proposes nothing",
     );
-    let labels: Vec<String> = session.cases.iter().map(Case::label).collect();
-    let mut calibrator = Calibrator::new(session.runs, labels.clone());
+    let labels: Vec<String> = session.cases.iter().flat_map(step_labels).collect();
+    let mut calibrator = Calibrator::new(session.runs, labels);
     let firsts = first_pass(&runtime, session, &cancel, &progress);
     for (label, runs) in &firsts {
         record_statuses(&mut calibrator, label, [&runs.legacy, &runs.candidate]);
@@ -171,17 +171,16 @@ fn run_passes(session: &Session) -> anyhow::Result<Calibrator> {
         }
         wait_for_next_second();
         let repeats = repeat_pass(&runtime, session, run, &firsts, &cancel, &progress);
-        for (label, repeat) in labels.iter().zip(repeats) {
-            let Some(repeat) = repeat else { continue };
+        for (label, repeat) in repeats.into_iter().flatten().flatten() {
             for (side, (status, found)) in [Side::Legacy, Side::Candidate]
                 .into_iter()
                 .zip(repeat.statuses.into_iter().zip(repeat.found))
             {
                 if let Some(status) = status {
-                    calibrator.record_status(label, side, &status);
+                    calibrator.record_status(&label, side, &status);
                 }
                 if let Some(found) = found {
-                    calibrator.record_repeat(label, side, run, found);
+                    calibrator.record_repeat(&label, side, run, found);
                 }
             }
         }
@@ -203,70 +202,103 @@ fn record_statuses(calibrator: &mut Calibrator, label: &str, sides: [&Option<Sid
     }
 }
 
+/// How calibration names each compared unit of a case: the case, or each step of a scenario
+/// (`history/week (step 2-override)`): a scenario's step is compared with the same step of the
+/// first run.
+fn step_labels(case: &Case) -> Vec<String> {
+    if case.steps.is_empty() {
+        return vec![case.label()];
+    }
+    case.steps
+        .iter()
+        .map(|s| step_label(case, &s.name))
+        .collect()
+}
+
+fn step_label(case: &Case, step: &str) -> String {
+    format!("{} (step {step})", case.label())
+}
+
+/// Each step's runs of a case, by label.
+fn by_label(case: &Case, runs: CaseRuns) -> Vec<(String, StepRuns)> {
+    runs.steps
+        .into_iter()
+        .map(|step| {
+            let label = step
+                .step
+                .as_deref()
+                .map_or_else(|| case.label(), |name| step_label(case, name));
+            (label, step)
+        })
+        .collect()
+}
+
 /// Run 1 of every case; its outputs stay until the end, as every later run is compared with it.
 fn first_pass(
     runtime: &tokio::runtime::Runtime,
     session: &Session,
     cancel: &Cancel,
     progress: &ProgressBar,
-) -> BTreeMap<String, CaseRuns> {
+) -> BTreeMap<String, StepRuns> {
     let results = runtime.block_on(async {
         each_finished(
             runner::run_cases(
                 session.plan(1),
                 session.cases.clone(),
-                Sides::Both,
+                Arc::new(|_: &Case| Sides::Both),
                 cancel.clone(),
             )
             .await,
             &session.cases,
-            |_: &Case, runs: CaseRuns| runs,
+            by_label,
             |_, _| progress.inc(1),
         )
         .await
     });
-    session
-        .cases
-        .iter()
-        .zip(results)
-        .filter_map(|(case, runs)| Some((case.label(), runs?)))
-        .collect()
+    results.into_iter().flatten().flatten().collect()
 }
 
-/// Run `run` of every case, each compared with run 1 of its side on a blocking thread as soon
-/// as it finishes; its outputs are removed then, unless kept.
+/// Run `run` of every case, each compared with run 1 of its side (step by step) on a blocking
+/// thread as soon as it finishes; its outputs are removed then, unless kept.
 fn repeat_pass(
     runtime: &tokio::runtime::Runtime,
     session: &Session,
     run: usize,
-    firsts: &Arc<BTreeMap<String, CaseRuns>>,
+    firsts: &Arc<BTreeMap<String, StepRuns>>,
     cancel: &Cancel,
     progress: &ProgressBar,
-) -> Vec<Option<Repeat>> {
+) -> Vec<Option<Vec<(String, Repeat)>>> {
     let finish = {
         let firsts = Arc::clone(firsts);
         let configs = Arc::clone(&session.configs);
         let (today, keep) = (session.today, session.keep);
         move |case: &Case, runs: CaseRuns| {
-            let first = firsts.get(&case.label());
-            let compare = |first: Option<&SideResult>, repeat: Option<&SideResult>| {
-                compare_repeat(&configs, &case.fixture.id, first?, repeat?, today)
-            };
-            let repeat = Repeat {
-                statuses: [&runs.legacy, &runs.candidate]
-                    .map(|r| r.as_ref().map(|r| r.run.status.clone())),
-                found: [
-                    compare(first.and_then(|f| f.legacy.as_ref()), runs.legacy.as_ref()),
-                    compare(
-                        first.and_then(|f| f.candidate.as_ref()),
-                        runs.candidate.as_ref(),
-                    ),
-                ],
-            };
+            let dir = runs.dir.clone();
+            let repeats = by_label(case, runs)
+                .into_iter()
+                .map(|(label, step)| {
+                    let first = firsts.get(&label);
+                    let compare = |first: Option<&SideResult>, repeat: Option<&SideResult>| {
+                        compare_repeat(&configs, &case.fixture.id, first?, repeat?, today)
+                    };
+                    let repeat = Repeat {
+                        statuses: [&step.legacy, &step.candidate]
+                            .map(|r| r.as_ref().map(|r| r.run.status.clone())),
+                        found: [
+                            compare(first.and_then(|f| f.legacy.as_ref()), step.legacy.as_ref()),
+                            compare(
+                                first.and_then(|f| f.candidate.as_ref()),
+                                step.candidate.as_ref(),
+                            ),
+                        ],
+                    };
+                    (label, repeat)
+                })
+                .collect();
             if !keep {
-                let _ = std::fs::remove_dir_all(&runs.dir);
+                let _ = std::fs::remove_dir_all(&dir);
             }
-            repeat
+            repeats
         }
     };
     runtime.block_on(async {
@@ -274,7 +306,7 @@ fn repeat_pass(
             runner::run_cases(
                 session.plan(run),
                 session.cases.clone(),
-                Sides::Both,
+                Arc::new(|_: &Case| Sides::Both),
                 cancel.clone(),
             )
             .await,

@@ -28,7 +28,7 @@ pub fn in_parallel(
         let runs = runner::run_cases(
             Arc::clone(&plan.launch),
             cases.clone(),
-            plan.against.sides(),
+            plan.sides(),
             cancel.clone(),
         )
         .await;

@@ -16,8 +16,8 @@ use crate::config::Config;
 use crate::diff::RuleUse;
 use crate::fixture::Case;
 use crate::golden::{Golden, GoldenStore, Provenance};
-use crate::outcome::{CaseOutcome, GoldenCheck, Reference, Verdict};
-use crate::runner::{CaseRuns, RunStatus, SideResult, SideRun};
+use crate::outcome::{CaseOutcome, GoldenCheck, OutputComparison, Reference, StepOutcome, Verdict};
+use crate::runner::{CaseRuns, RunStatus, SideResult, SideRun, StepRuns};
 
 /// A case's golden as the orchestrator read it, for the judge.
 #[derive(Debug)]
@@ -33,12 +33,14 @@ pub enum GoldenView {
 }
 
 impl GoldenView {
-    /// Reads the golden of `case` from `store` when `against` uses goldens.
-    pub fn read(store: &GoldenStore, case: &Case, against: Against) -> GoldenView {
+    /// Reads the golden of `case` (or of its `step`) from `store` when `against` uses goldens.
+    /// A step's golden goes stale with any of the scenario's inputs: every step after the
+    /// first depends on the ones before it.
+    pub fn read(store: &GoldenStore, case: &Case, step: Option<&str>, against: Against) -> Self {
         if against == Against::Legacy {
             return GoldenView::NotUsed;
         }
-        match store.load(case) {
+        match store.load(case, step) {
             Ok(Some(golden)) => {
                 let stale = golden.is_stale(&case.fixture.path);
                 GoldenView::Found {
@@ -99,23 +101,40 @@ impl Judged {
     }
 }
 
+/// One step (or a whole case without steps) judged.
+#[derive(Debug, Default)]
+struct StepJudgement {
+    verdict: Option<Verdict>,
+    against: Vec<Reference>,
+    legacy: Option<SideRun>,
+    candidate: Option<SideRun>,
+    outputs: Vec<OutputComparison>,
+    golden: Option<GoldenCheck>,
+    notes: Vec<String>,
+}
+
+impl StepJudgement {
+    fn verdict(&self) -> &Verdict {
+        self.verdict.as_ref().unwrap_or(&Verdict::Identical)
+    }
+
+    fn set(&mut self, verdict: Verdict) {
+        self.verdict = Some(verdict);
+    }
+}
+
 impl Judge<'_> {
     /// Judges one case. `runs` holds what the pass ran: both sides, or only the candidate when
-    /// comparing against goldens; `golden` is the case's golden as read.
-    pub fn judge(&self, case: &Case, runs: CaseRuns, golden: GoldenView) -> Judged {
-        let CaseRuns {
-            dir,
-            legacy,
-            candidate,
-        } = runs;
-        let candidate = candidate.unwrap_or_else(|| missing_run(&dir, "candidate"));
+    /// comparing against goldens; for a scenario, the steps that ran. `goldens` are the case's
+    /// goldens as read: one, or one per step of the scenario.
+    pub fn judge(&self, case: &Case, runs: CaseRuns, goldens: Vec<GoldenView>) -> Judged {
         let mut judged = Judged {
             outcome: CaseOutcome {
                 id: case.id(),
                 verdict: Verdict::Identical,
                 against: Vec::new(),
                 legacy: None,
-                candidate: candidate.run.clone(),
+                candidate: SideRun::unmeasured(Vec::new(), String::new(), RunStatus::Interrupted),
                 outputs: Vec::new(),
                 golden: None,
                 kept_outputs: None,
@@ -127,19 +146,150 @@ impl Judge<'_> {
             waiver_hits: BTreeMap::new(),
             effects: Vec::new(),
         };
+        let CaseRuns { dir, steps } = runs;
+        let mut goldens = goldens.into_iter();
+        let mut judgements = Vec::new();
+        for step in steps {
+            let golden = goldens.next().unwrap_or(GoldenView::NotUsed);
+            judgements.push((
+                step.step.clone(),
+                self.judge_step(case, step, golden, &dir, &mut judged),
+            ));
+        }
+        if case.steps.is_empty() {
+            let (_, step) = judgements.pop().unwrap_or_default();
+            let outcome = &mut judged.outcome;
+            outcome.verdict = step.verdict().clone();
+            outcome.against = step.against;
+            outcome.legacy = step.legacy;
+            outcome.candidate = step
+                .candidate
+                .unwrap_or_else(|| missing_run(&dir, "candidate").run);
+            outcome.outputs = step.outputs;
+            outcome.golden = step.golden;
+            outcome.notes = step.notes;
+        } else {
+            self.scenario(case, judgements, &mut judged.outcome);
+        }
+        self.keep_or_remove(dir, &mut judged);
+        judged
+    }
+
+    /// A scenario's outcome from its steps' judgements: every step in order (those that did not
+    /// run are blocked by the step where a side failed), the worst verdict, the runs summed.
+    fn scenario(
+        &self,
+        case: &Case,
+        judgements: Vec<(Option<String>, StepJudgement)>,
+        outcome: &mut CaseOutcome,
+    ) {
+        let ran = judgements.len();
+        let last = judgements.last().and_then(|(name, _)| name.clone());
+        for (name, step) in judgements {
+            for reference in &step.against {
+                if !outcome.against.contains(reference) {
+                    outcome.against.push(*reference);
+                }
+            }
+            outcome.steps.push(StepOutcome {
+                step: name.unwrap_or_default(),
+                verdict: step.verdict,
+                blocked_by: None,
+                legacy: step.legacy,
+                candidate: step.candidate,
+                outputs: step.outputs,
+                golden: step.golden,
+                notes: step.notes,
+                bench: None,
+            });
+        }
+        for step in case.steps.iter().skip(ran) {
+            outcome.steps.push(StepOutcome {
+                step: step.name.clone(),
+                verdict: None,
+                blocked_by: last.clone(),
+                legacy: None,
+                candidate: None,
+                outputs: Vec::new(),
+                golden: None,
+                notes: Vec::new(),
+                bench: None,
+            });
+        }
+        outcome.verdict = Verdict::worst(outcome.steps.iter().filter_map(|s| s.verdict.as_ref()));
+        let runs = |side: fn(&StepOutcome) -> Option<&SideRun>| {
+            let runs: Vec<&SideRun> = outcome.steps.iter().filter_map(side).collect();
+            (!runs.is_empty()).then(|| SideRun::total(&runs))
+        };
+        outcome.legacy = runs(|s| s.legacy.as_ref());
+        outcome.candidate = runs(|s| s.candidate.as_ref()).unwrap_or_else(|| {
+            SideRun::unmeasured(
+                Vec::new(),
+                String::new(),
+                RunStatus::SpawnFailed {
+                    message: "the candidate was not run".to_owned(),
+                },
+            )
+        });
+        if ran < case.steps.len() {
+            outcome.notes.push(format!(
+                "a side failed at step {}: {} later {} not run",
+                last.as_deref().unwrap_or("?"),
+                case.steps.len() - ran,
+                if case.steps.len() - ran == 1 {
+                    "step was"
+                } else {
+                    "steps were"
+                }
+            ));
+        }
+    }
+
+    /// Judges one step's runs (or a case's, without steps).
+    fn judge_step(
+        &self,
+        case: &Case,
+        runs: StepRuns,
+        golden: GoldenView,
+        dir: &Path,
+        judged: &mut Judged,
+    ) -> StepJudgement {
+        let StepRuns {
+            step,
+            legacy,
+            candidate,
+        } = runs;
+        let candidate = candidate.unwrap_or_else(|| missing_run(dir, "candidate"));
+        let mut judgement = StepJudgement {
+            candidate: Some(candidate.run.clone()),
+            ..StepJudgement::default()
+        };
         if let Some(legacy) = &legacy {
             let comparison = self.compare(case, ("legacy", legacy), ("candidate", &candidate));
             judged.absorb(&comparison);
-            let outcome = &mut judged.outcome;
-            outcome.verdict = decide(&legacy.run.status, &candidate.run.status, &comparison);
-            outcome.against.push(Reference::Legacy);
-            outcome.legacy = Some(legacy.run.clone());
-            outcome.outputs = comparison.outputs;
-            outcome.notes.extend(comparison.notes);
+            judgement.set(decide(
+                &legacy.run.status,
+                &candidate.run.status,
+                &comparison,
+            ));
+            judgement.against.push(Reference::Legacy);
+            judgement.legacy = Some(legacy.run.clone());
+            judgement.outputs = comparison.outputs;
+            judgement.notes.extend(comparison.notes);
         }
-        self.check_golden(case, legacy.as_ref(), &candidate, golden, &mut judged);
-        self.keep_or_remove(dir, &mut judged);
-        judged
+        let at = At {
+            case,
+            step: step.as_deref(),
+        };
+        self.check_golden(
+            at,
+            legacy.as_ref(),
+            &candidate,
+            golden,
+            &mut judgement,
+            judged,
+        );
+        judgement
     }
 
     fn compare(
@@ -154,10 +304,11 @@ impl Judge<'_> {
     /// Compares with the golden: the candidate (and the legacy, when it ran) against it.
     fn check_golden(
         &self,
-        case: &Case,
+        at: At<'_>,
         legacy: Option<&SideResult>,
         candidate: &SideResult,
         view: GoldenView,
+        judgement: &mut StepJudgement,
         judged: &mut Judged,
     ) {
         let (golden, stale) = match view {
@@ -169,16 +320,16 @@ impl Judge<'_> {
                     _ => "no golden is recorded for this case".to_owned(),
                 };
                 let note = if legacy.is_none() {
-                    judged.outcome.verdict = Verdict::GoldenMissing;
+                    judgement.set(Verdict::GoldenMissing);
                     format!("{why}; record it with `parity golden record`")
                 } else {
                     format!("{why}; compared with the legacy only")
                 };
-                judged.outcome.notes.push(note);
+                judgement.notes.push(note);
                 return;
             }
         };
-        judged.outcome.against.push(Reference::Golden);
+        judgement.against.push(Reference::Golden);
         let path = golden
             .dir
             .strip_prefix(&self.config.base_dir)
@@ -195,16 +346,17 @@ impl Judge<'_> {
         };
         let reference = golden.as_side();
         if stale {
-            if judged.outcome.verdict.is_success() || legacy.is_none() {
-                judged.outcome.verdict = Verdict::GoldenStale;
+            if judgement.verdict().is_success() || legacy.is_none() {
+                judgement.set(Verdict::GoldenStale);
             }
-            judged.outcome.notes.push("the fixture's inputs changed since its golden was recorded; the golden was not used (re-record it)".to_owned());
-            judged.outcome.golden = Some(check);
+            judgement.notes.push("the fixture's inputs changed since its golden was recorded; the golden was not used (re-record it)".to_owned());
+            judgement.golden = Some(check);
             return;
         }
+        let case = at.case;
         let against_golden = self.compare(case, ("golden", &reference), ("candidate", candidate));
         if let Some(note) = ignored_in_golden(&against_golden) {
-            judged.outcome.notes.push(note);
+            judgement.notes.push(note);
         }
         let candidate_verdict = decide(
             &reference.run.status,
@@ -214,14 +366,14 @@ impl Judge<'_> {
         let candidate_agrees = candidate_verdict.is_success();
         match legacy {
             None => {
-                // Goldens only: the golden is the reference, its comparison the case's outputs
+                // Goldens only: the golden is the reference, its comparison the step's outputs
                 // (and what rule and waiver usage counts).
                 judged.absorb(&against_golden);
-                judged.outcome.verdict = candidate_verdict;
-                judged.outcome.outputs = against_golden.outputs;
-                judged.outcome.notes.extend(against_golden.notes);
+                judgement.set(candidate_verdict);
+                judgement.outputs = against_golden.outputs;
+                judgement.notes.extend(against_golden.notes);
                 if !candidate_agrees {
-                    self.pending(case, &golden, candidate, "candidate", judged);
+                    self.pending(at, &golden, candidate, "candidate", judged);
                 }
             }
             Some(legacy) => {
@@ -234,28 +386,28 @@ impl Judge<'_> {
                 if !legacy_agrees {
                     check.legacy = drift.outputs;
                 }
-                if !candidate_agrees && judged.outcome.verdict.is_success() {
+                if !candidate_agrees && judgement.verdict().is_success() {
                     check.candidate = against_golden.outputs;
                 }
-                if judged.outcome.verdict.is_success() && !(legacy_agrees && candidate_agrees) {
-                    judged.outcome.verdict = Verdict::GoldenMismatch {
+                if judgement.verdict().is_success() && !(legacy_agrees && candidate_agrees) {
+                    judgement.set(Verdict::GoldenMismatch {
                         legacy: !legacy_agrees,
                         candidate: !candidate_agrees,
-                    };
+                    });
                 }
                 if !legacy_agrees {
-                    self.pending(case, &golden, legacy, "legacy", judged);
+                    self.pending(at, &golden, legacy, "legacy", judged);
                 }
             }
         }
-        judged.outcome.golden = Some(check);
+        judgement.golden = Some(check);
     }
 
     /// Calls for what `run` produced to be written as a pending update of `golden`, unless in
     /// CI.
     fn pending(
         &self,
-        case: &Case,
+        at: At<'_>,
         golden: &Golden,
         run: &SideResult,
         source: &str,
@@ -265,7 +417,7 @@ impl Judge<'_> {
             return;
         }
         let version = if source == "legacy" {
-            self.legacy_versions.get(&case.fixture.suite).cloned()
+            self.legacy_versions.get(&at.case.fixture.suite).cloned()
         } else {
             golden.provenance.version.clone()
         };
@@ -273,14 +425,15 @@ impl Judge<'_> {
         // the golden's own.
         let provenance = Provenance::of(
             self.config,
-            case,
+            at.case,
+            at.step,
             run,
             source,
             version,
             golden.provenance.inputs.clone(),
         );
         judged.effects.push(Effect::WritePending {
-            dir: self.store.pending_dir(case),
+            dir: self.store.pending_dir(at.case, at.step),
             run: Box::new(run.clone()),
             provenance: Box::new(provenance),
         });
@@ -299,6 +452,13 @@ impl Judge<'_> {
             judged.effects.push(Effect::RemoveOutputs { dir });
         }
     }
+}
+
+/// Which case, and which of its steps.
+#[derive(Debug, Clone, Copy)]
+struct At<'a> {
+    case: &'a Case,
+    step: Option<&'a str>,
 }
 
 /// The verdict of one comparison: from how both sides ended and what was compared, unless

@@ -117,7 +117,8 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
     results.bench = plan.bench.as_ref().map(|settings| {
         // Only cases whose outputs agreed count towards the gate.
         let agreed = results.cases.iter().filter(|c| c.verdict.is_success());
-        bench::summarise(settings, agreed.filter_map(|c| c.bench.as_ref()))
+        let measured: Vec<_> = agreed.flat_map(|c| c.benches()).map(|(_, b)| b).collect();
+        bench::summarise(settings, measure::units(&plan.cases), measured.into_iter())
     });
     results.summarise();
     let reports = report::write_all(&plan.report_dir, &results)?;
@@ -146,18 +147,26 @@ impl Session {
     /// Judges one case's runs against its golden (as read now), then applies the effects.
     pub fn judge(&self, case: &Case, runs: CaseRuns) -> Judged {
         let plan = &self.plan;
-        let golden = GoldenView::read(&plan.store, case, plan.against);
+        let against = plan.against_of(&case.fixture.suite);
+        let goldens = if case.steps.is_empty() {
+            vec![GoldenView::read(&plan.store, case, None, against)]
+        } else {
+            case.steps
+                .iter()
+                .map(|s| GoldenView::read(&plan.store, case, Some(&s.name), against))
+                .collect()
+        };
         let mut judged = Judge {
             config: &plan.config,
             store: &plan.store,
-            against: plan.against,
+            against,
             report_dir: &plan.report_dir,
             keep_all: plan.keep_all,
             today: plan.today,
             write_pending: plan.write_pending,
             legacy_versions: &plan.legacy_versions,
         }
-        .judge(case, runs, golden);
+        .judge(case, runs, goldens);
         effects::apply(&plan.config, &plan.store, &mut judged);
         judged
     }

@@ -13,7 +13,7 @@ use crate::compare::compare_case;
 use crate::config::Config;
 use crate::fixture::Case;
 use crate::outcome::Verdict;
-use crate::runner::{Cancel, Launch, SideRequest, SideResult, SideRun, run_side};
+use crate::runner::{Cancel, Launch, Side, SideRequest, SideResult, SideRun, run_side};
 
 /// Runs pairs of one case.
 pub struct RealPairs<'a> {
@@ -21,6 +21,9 @@ pub struct RealPairs<'a> {
     pub launch: &'a Launch,
     pub config: &'a Config,
     pub case: &'a Case,
+    /// The scenario step measured (an index into the case's steps): each run of it starts
+    /// from a fresh state brought to that step by running the steps before it, unmeasured.
+    pub step: Option<usize>,
     pub cancel: &'a Cancel,
     pub today: NaiveDate,
     /// Pairs run so far, warm-ups included.
@@ -56,20 +59,49 @@ impl RealPairs<'_> {
     /// candidate).
     pub fn run_both(&mut self, legacy_first: bool) -> Result<(SideResult, SideResult), String> {
         self.runs += 1;
-        let (_, legacy, candidate) = self.launch.requests(self.case);
+        let step = self.step.and_then(|k| self.case.steps.get(k));
+        let (_, legacy, candidate) = self.launch.requests(self.case, step);
         let Some(legacy) = legacy else {
             return Err(
-                "the performance gate needs a legacy to run; this configuration has none (retired)"
+                "the performance gate needs a legacy to run; this suite has none (retired)"
                     .to_owned(),
             );
         };
         if legacy_first {
-            let l = self.run(&legacy)?;
-            Ok((l, self.run(&candidate)?))
+            let l = self.prepared(&legacy)?;
+            Ok((l, self.prepared(&candidate)?))
         } else {
-            let c = self.run(&candidate)?;
-            Ok((self.run(&legacy)?, c))
+            let c = self.prepared(&candidate)?;
+            Ok((self.prepared(&legacy)?, c))
         }
+    }
+
+    /// Runs `request` from the state it needs: for a scenario's step, a fresh state brought
+    /// there by the steps before it (unmeasured; one that fails stops the measuring).
+    fn prepared(&self, request: &SideRequest) -> Result<SideResult, String> {
+        let Some(k) = self.step else {
+            return self.run(request);
+        };
+        let state = self.launch.state_dir(self.case, request.side);
+        let _ = std::fs::remove_dir_all(&state);
+        for earlier in &self.case.steps[..k] {
+            let (_, legacy, candidate) = self.launch.requests(self.case, Some(earlier));
+            let replay = match request.side {
+                Side::Legacy => legacy,
+                Side::Candidate => Some(candidate),
+            };
+            let Some(replay) = replay else { continue };
+            let result = self.run(&replay)?;
+            if !result.run.status.is_success() {
+                return Err(format!(
+                    "the {} failed at step {} while bringing its state to this step: {}",
+                    request.side,
+                    earlier.name,
+                    result.run.status.describe()
+                ));
+            }
+        }
+        self.run(request)
     }
 
     /// Warm-up runs: `n` of each side, alternating, timings dropped (caches, page cache and the

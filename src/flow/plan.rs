@@ -13,7 +13,7 @@ use chrono::{NaiveDate, Utc};
 use super::resume::{self, Prior};
 use crate::bench::stats::SplitMix64;
 use crate::bench::{self, BenchSettings, Metric};
-use crate::config::{self, Config, Legacy};
+use crate::config::{self, Config, Legacy, Suite};
 use crate::fixture::{self, Case, Selection};
 use crate::golden::{GoldenStore, in_ci};
 use crate::runner::{Launch, Sides};
@@ -30,10 +30,10 @@ pub enum Against {
 }
 
 impl Against {
-    /// The default: goldens only when there is no legacy to run (absent or retired), both when
-    /// goldens exist, else the legacy.
-    pub fn default_for(config: &Config, store: &GoldenStore) -> Against {
-        match (config.legacy.spec().is_some(), store.has_goldens()) {
+    /// The default for a suite: goldens only when there is no legacy to run (absent or
+    /// retired), both when goldens exist, else the legacy.
+    pub fn default_for(legacy: &Legacy, store: &GoldenStore) -> Against {
+        match (legacy.spec().is_some(), store.has_goldens()) {
             (false, _) => Against::Golden,
             (true, true) => Against::Both,
             (true, false) => Against::Legacy,
@@ -117,7 +117,8 @@ pub struct Plan {
     pub cases: Vec<Case>,
     /// What was asked for, for the results (and to tell a whole run from a selection).
     pub selection: Selection,
-    pub against: Against,
+    /// What each suite's candidate is compared against (suites may have their own legacy).
+    pub against: BTreeMap<String, Against>,
     /// The performance gate, when the run measures it; cases then run one at a time.
     pub bench: Option<BenchSettings>,
     pub report_dir: PathBuf,
@@ -143,29 +144,20 @@ impl Plan {
         let config = Arc::new(load_config(request.config.as_deref(), cwd)?);
         let cases = fixture::select(&config, &request.selection)?;
         let store = GoldenStore::new(&config.golden_dir);
-        let against = against(&config, &store, &request)?;
+        let against = against(&config, &store, &request, &cases)?;
         let mut bench = request
             .bench
             .as_ref()
             .map(|flags| bench_settings(&config, flags))
             .transpose()?;
         let write_pending = !in_ci();
-        let legacy_versions = if against != Against::Legacy && write_pending {
-            legacy_version(&config)
-                .unwrap_or_else(|e| {
-                    eprintln!(
-                        "warning: {e}; pending golden updates will not record the legacy's version"
-                    );
-                    None
-                })
-                .into_iter()
-                .flat_map(|version| {
-                    config
-                        .suites
-                        .iter()
-                        .map(move |s| (s.name.clone(), version.clone()))
-                })
-                .collect()
+        let legacy_versions = if against.values().any(|a| *a != Against::Legacy) && write_pending {
+            legacy_versions(&config, &cases).unwrap_or_else(|e| {
+                eprintln!(
+                    "warning: {e}; pending golden updates will not record the legacy's version"
+                );
+                BTreeMap::new()
+            })
         } else {
             BTreeMap::new()
         };
@@ -220,6 +212,23 @@ impl Plan {
         })
     }
 
+    /// What `suite`'s candidate is compared against.
+    pub fn against_of(&self, suite: &str) -> Against {
+        self.against.get(suite).copied().unwrap_or(Against::Legacy)
+    }
+
+    /// Which sides each case runs.
+    pub fn sides(&self) -> crate::runner::SidesOf {
+        let against = self.against.clone();
+        Arc::new(move |case: &Case| {
+            against
+                .get(&case.fixture.suite)
+                .copied()
+                .unwrap_or(Against::Legacy)
+                .sides()
+        })
+    }
+
     /// True when the plan covers the whole configured run: no suite, fixture or variant was
     /// picked (only such a run can show that a rule is not needed).
     pub fn whole_run(&self) -> bool {
@@ -250,52 +259,85 @@ pub fn jobs(asked: Option<usize>) -> usize {
     jobs
 }
 
-/// What the candidate is compared against: `--against`, else the legacy when measuring
-/// performance, else the default for the configuration and its goldens.
-fn against(config: &Config, store: &GoldenStore, request: &Request) -> anyhow::Result<Against> {
+/// What each suite's candidate is compared against: `--against`, else the legacy when
+/// measuring performance, else the default for the suite's legacy and the goldens.
+fn against(
+    config: &Config,
+    store: &GoldenStore,
+    request: &Request,
+    cases: &[Case],
+) -> anyhow::Result<BTreeMap<String, Against>> {
     let measuring = request.bench.is_some();
-    let against = match (request.against, measuring) {
-        (Some(against), _) => against,
-        (None, true) => Against::Legacy,
-        (None, false) => Against::default_for(config, store),
-    };
-    if against.runs_legacy()
-        && let Some(state) = config.legacy.why_not()
-    {
-        if request.against.is_none() {
+    let mut chosen = BTreeMap::new();
+    for suite in suites_of(config, cases) {
+        let against = match (request.against, measuring) {
+            (Some(against), _) => against,
+            (None, true) => Against::Legacy,
+            (None, false) => Against::default_for(&suite.legacy, store),
+        };
+        if against.runs_legacy()
+            && let Some(state) = suite.legacy.why_not()
+        {
+            let whose = if suite.own_legacy {
+                format!("suite `{}`'s own legacy", suite.name)
+            } else {
+                "the legacy".to_owned()
+            };
+            if request.against.is_none() {
+                bail!(
+                    "the performance gate times the candidate against {whose}, which is {state} in {}; \
+                     there is nothing to measure against",
+                    config.path.display()
+                );
+            }
             bail!(
-                "the performance gate times the candidate against the legacy, which is {state} in {}; \
-                 there is nothing to measure against",
+                "--against {}: {whose} is {state} in {}; compare against goldens (--against golden)",
+                against.as_str(),
                 config.path.display()
             );
         }
-        bail!(
-            "--against {}: the legacy is {state} in {}; compare against goldens (--against golden)",
-            against.as_str(),
-            config.path.display()
-        );
+        if measuring && !against.runs_legacy() {
+            bail!(
+                "the performance gate times the legacy against the candidate; it cannot run against goldens only"
+            );
+        }
+        chosen.insert(suite.name.clone(), against);
     }
-    if measuring && !against.runs_legacy() {
-        bail!(
-            "the performance gate times the legacy against the candidate; it cannot run against goldens only"
-        );
-    }
-    Ok(against)
+    Ok(chosen)
 }
 
-/// The legacy's version from its `version_cmd`, run in the configuration's directory.
-pub fn legacy_version(config: &Config) -> Result<Option<String>, String> {
-    match &config.legacy {
-        Legacy::Runs {
+/// The first suite among `cases` whose legacy does not run, and why (`retired`, `not
+/// configured`).
+pub fn without_legacy<'c>(config: &'c Config, cases: &[Case]) -> Option<(&'c str, &'static str)> {
+    suites_of(config, cases).find_map(|suite| Some((suite.name.as_str(), suite.legacy.why_not()?)))
+}
+
+/// The suites of `cases`, each once, in order.
+fn suites_of<'c>(config: &'c Config, cases: &[Case]) -> impl Iterator<Item = &'c Suite> {
+    let mut names: Vec<&str> = cases.iter().map(|c| c.fixture.suite.as_str()).collect();
+    names.dedup();
+    names.into_iter().filter_map(|name| config.suite(name))
+}
+
+/// Each suite's legacy version among `cases` (from its `version_cmd`, run in the
+/// configuration's directory), by suite; a suite whose legacy has none is left out.
+pub fn legacy_versions(
+    config: &Config,
+    cases: &[Case],
+) -> Result<BTreeMap<String, String>, String> {
+    let mut versions = BTreeMap::new();
+    for suite in suites_of(config, cases) {
+        if let Legacy::Runs {
             version_cmd: Some(cmd),
             ..
-        } => crate::runner::version_of(cmd, &config.base_dir).map(Some),
-        Legacy::Runs {
-            version_cmd: None, ..
+        } = &suite.legacy
+        {
+            let version = crate::runner::version_of(cmd, &config.base_dir)
+                .map_err(|e| format!("suite `{}`: {e}", suite.name))?;
+            versions.insert(suite.name.clone(), version);
         }
-        | Legacy::Retired
-        | Legacy::Absent => Ok(None),
     }
+    Ok(versions)
 }
 
 /// `[bench]` overlaid with the flags.

@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! golden/<suite>/<fixture>[@variant]/provenance.json    where it came from (see [`provenance`])
+//! golden/<suite>/<fixture>[@variant]/<step>/…           a scenario's goldens, one per step
 //! golden/<suite>/<fixture>[@variant]/out/…              the outputs under {out}, normalised
 //! golden/<suite>/<fixture>[@variant]/stdout, stderr     the streams a [[compare]] block names
 //! golden/<suite>/<fixture>[@variant].new/               a pending change, same layout
@@ -160,12 +161,28 @@ impl GoldenStore {
         case.id().dir_in(&self.dir)
     }
 
-    /// `suite/fixture[@variant]`: how the review log names a case's golden.
-    pub fn label(&self, case: &Case) -> String {
-        self.relative(&self.case_dir(case))
+    /// The golden of a case, or of one step of a scenario: `golden/<suite>/<fixture>[@variant]`
+    /// or `…/<fixture>[@variant]/<step>`.
+    pub fn golden_dir(&self, case: &Case, step: Option<&str>) -> PathBuf {
+        let dir = self.case_dir(case);
+        match step {
+            Some(step) => dir.join(step),
+            None => dir,
+        }
     }
 
-    /// A directory under the store as `suite/fixture[@variant]`.
+    /// Every golden a case has: one, or one per step.
+    pub fn golden_dirs(&self, case: &Case) -> Vec<PathBuf> {
+        if case.steps.is_empty() {
+            return vec![self.case_dir(case)];
+        }
+        case.steps
+            .iter()
+            .map(|s| self.golden_dir(case, Some(&s.name)))
+            .collect()
+    }
+
+    /// A directory under the store as `suite/fixture[@variant][/step]`.
     pub fn relative(&self, dir: &Path) -> String {
         dir.strip_prefix(&self.dir)
             .unwrap_or(dir)
@@ -173,12 +190,12 @@ impl GoldenStore {
             .into_owned()
     }
 
-    pub fn pending_dir(&self, case: &Case) -> PathBuf {
-        pending_of(&self.case_dir(case))
+    pub fn pending_dir(&self, case: &Case, step: Option<&str>) -> PathBuf {
+        pending_of(&self.golden_dir(case, step))
     }
 
-    pub fn load(&self, case: &Case) -> Result<Option<Golden>, GoldenError> {
-        Golden::read(&self.case_dir(case))
+    pub fn load(&self, case: &Case, step: Option<&str>) -> Result<Option<Golden>, GoldenError> {
+        Golden::read(&self.golden_dir(case, step))
     }
 
     /// True when at least one golden is stored.
@@ -337,10 +354,11 @@ impl GoldenStore {
         &self,
         config: &Config,
         case: &Case,
+        step: Option<&str>,
         run: &SideResult,
         provenance: Provenance,
     ) -> Result<Staged, GoldenError> {
-        let target = self.case_dir(case);
+        let target = self.golden_dir(case, step);
         let parent = target.parent().unwrap_or(&self.dir).to_owned();
         let error = |path: &Path| {
             let path = path.to_owned();
@@ -367,8 +385,8 @@ impl GoldenStore {
         Ok(Staged {
             _scratch: scratch,
             fresh,
+            label: self.relative(&target),
             target,
-            label: self.label(case),
             outcome,
         })
     }

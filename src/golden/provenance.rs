@@ -40,6 +40,9 @@ pub struct Provenance {
     pub suite: String,
     pub fixture: String,
     pub variant: Option<String>,
+    /// The scenario step it is the golden of, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
     /// `legacy` when recorded from the legacy; `candidate` when a candidate run was accepted
     /// (after the legacy was retired).
     pub source: String,
@@ -68,6 +71,7 @@ impl Provenance {
     pub fn of(
         config: &Config,
         case: &Case,
+        step: Option<&str>,
         run: &SideResult,
         source: &str,
         version: Option<String>,
@@ -87,6 +91,7 @@ impl Provenance {
             suite: case.fixture.suite.clone(),
             fixture: case.fixture.id.clone(),
             variant: case.variant_name().map(str::to_owned),
+            step: step.map(str::to_owned),
             source: source.to_owned(),
             argv,
             version,

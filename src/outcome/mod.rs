@@ -312,6 +312,9 @@ pub struct StepOutcome {
     pub golden: Option<GoldenCheck>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The step's performance against the budget, when the run measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bench: Option<crate::bench::CaseBench>,
 }
 
 impl StepOutcome {
@@ -478,6 +481,19 @@ impl CaseOutcome {
                 )
             })
             .collect()
+    }
+
+    /// What the performance gate measured: the case, or each step of a scenario, labelled
+    /// `suite/fixture` or `suite/fixture (step 2-override)`.
+    pub fn benches(&self) -> Vec<(String, &crate::bench::CaseBench)> {
+        let own = self.bench.iter().map(|b| (self.label(), b));
+        let steps = self.steps.iter().filter_map(|s| {
+            Some((
+                format!("{} (step {})", self.label(), s.step),
+                s.bench.as_ref()?,
+            ))
+        });
+        own.chain(steps).collect()
     }
 
     /// The goldens used, with the step each belongs to.

@@ -77,31 +77,48 @@ fn skipped_case(case: &NotRun) -> TestCase {
 fn test_case(case: &CaseOutcome) -> TestCase {
     let name = case_name(&case.id);
     let status = match &case.verdict {
-        verdict if verdict.is_success() => match &case.bench {
-            Some(bench) if bench.verdict == BudgetVerdict::Exceeded => {
+        verdict if verdict.is_success() => {
+            // (what exceeded, with the pairs it rests on): a case, or its steps by name.
+            let exceeded: Vec<(String, usize)> = case
+                .benches()
+                .into_iter()
+                .flat_map(|(label, bench)| {
+                    let unit = if label == case.label() {
+                        String::new()
+                    } else {
+                        format!("{label}: ")
+                    };
+                    bench
+                        .metrics
+                        .iter()
+                        .filter(|(_, m)| {
+                            m.judgement.gating && m.judgement.verdict == BudgetVerdict::Exceeded
+                        })
+                        .map(move |(metric, m)| {
+                            let what =
+                                format!("{unit}{} {}", metric.as_str(), m.judgement.describe());
+                            (what, bench.valid_pairs)
+                        })
+                })
+                .collect();
+            if exceeded.is_empty() {
+                TestCaseStatus::success()
+            } else {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                let exceeded: Vec<String> = bench
-                    .metrics
-                    .iter()
-                    .filter(|(_, m)| {
-                        m.judgement.gating && m.judgement.verdict == BudgetVerdict::Exceeded
-                    })
-                    .map(|(metric, m)| format!("{} {}", metric.as_str(), m.judgement.describe()))
-                    .collect();
-                status.set_message(format!(
+                let what: Vec<&str> = exceeded.iter().map(|(w, _)| w.as_str()).collect();
+                status.set_message(xml(&format!(
                     "performance budget exceeded: {}",
-                    exceeded.join(", ")
-                ));
+                    what.join(", ")
+                )));
                 status.set_type("budget-exceeded");
-                status.set_description(format!(
-                    "{} ({} valid pairs)\n",
-                    exceeded.join("\n"),
-                    bench.valid_pairs
-                ));
+                let lines: Vec<String> = exceeded
+                    .iter()
+                    .map(|(w, pairs)| format!("{w} ({pairs} valid pairs)"))
+                    .collect();
+                status.set_description(xml(&format!("{}\n", lines.join("\n"))));
                 status
             }
-            _ => TestCaseStatus::success(),
-        },
+        }
         Verdict::Error { message } => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
             status.set_message(xml(&format!("error: {message}")));

@@ -225,29 +225,8 @@ fn performance(out: &mut String, r: &RunResults) -> fmt::Result {
     )?;
     writeln!(out, "|---|---|---:|---:|---:|---|---:|---|---:|")?;
     for case in &r.cases {
-        let Some(cb) = &case.bench else { continue };
-        for (metric, m) in &cb.metrics {
-            let verdict = match (m.judgement.gating, m.judgement.verdict) {
-                _ if !case.verdict.is_success() => {
-                    format!("not counted ({})", case.verdict.name())
-                }
-                (true, crate::bench::BudgetVerdict::Exceeded) => "❌ exceeded".to_owned(),
-                (true, v) => v.as_str().to_owned(),
-                (false, v) => format!("{} (not gating)", v.as_str()),
-            };
-            writeln!(
-                out,
-                "| {} | {} | {} | {} | {:.3} | [{:.3}, {:.3}] | {:.0}% | {verdict} | {} |",
-                code(&case.label()),
-                metric.as_str(),
-                metric.format(m.legacy_median),
-                metric.format(m.candidate_median),
-                m.judgement.ratio,
-                m.judgement.low,
-                m.judgement.high,
-                m.judgement.budget * 100.0,
-                cb.valid_pairs
-            )?;
+        for (label, cb) in case.benches() {
+            bench_rows(out, case, &label, cb)?;
         }
     }
     for metric in &bench.gate {
@@ -255,7 +234,8 @@ fn performance(out: &mut String, r: &RunResults) -> fmt::Result {
             .cases
             .iter()
             .filter(|c| c.verdict.is_success())
-            .filter_map(|c| Some((c.label(), c.bench.as_ref()?.metrics.get(metric)?)))
+            .flat_map(|c| c.benches())
+            .filter_map(|(label, b)| Some((label, b.metrics.get(metric)?)))
             .collect();
         if rows.is_empty() {
             continue;
@@ -281,6 +261,39 @@ fn performance(out: &mut String, r: &RunResults) -> fmt::Result {
                 &chart_rows,
                 bench.budgets.get(metric).copied().unwrap_or(0.05)
             )
+        )?;
+    }
+    Ok(())
+}
+
+/// One row per metric of what the gate measured for `label` (a case or a scenario's step).
+fn bench_rows(
+    out: &mut String,
+    case: &CaseOutcome,
+    label: &str,
+    cb: &crate::bench::CaseBench,
+) -> fmt::Result {
+    for (metric, m) in &cb.metrics {
+        let verdict = match (m.judgement.gating, m.judgement.verdict) {
+            _ if !case.verdict.is_success() => {
+                format!("not counted ({})", case.verdict.name())
+            }
+            (true, crate::bench::BudgetVerdict::Exceeded) => "❌ exceeded".to_owned(),
+            (true, v) => v.as_str().to_owned(),
+            (false, v) => format!("{} (not gating)", v.as_str()),
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.3} | [{:.3}, {:.3}] | {:.0}% | {verdict} | {} |",
+            code(label),
+            metric.as_str(),
+            metric.format(m.legacy_median),
+            metric.format(m.candidate_median),
+            m.judgement.ratio,
+            m.judgement.low,
+            m.judgement.high,
+            m.judgement.budget * 100.0,
+            cb.valid_pairs
         )?;
     }
     Ok(())

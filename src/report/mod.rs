@@ -609,6 +609,7 @@ pub(crate) mod tests {
         GoldenCheck {
             path: path.into(),
             provenance: crate::golden::Provenance {
+                step: None,
                 format_version: 1,
                 suite: "main".into(),
                 fixture: path.rsplit('/').next().unwrap_or_default().into(),
@@ -779,6 +780,7 @@ mod bench_tests {
         }
         results.bench = Some(bench::summarise(
             &settings,
+            results.cases.len(),
             results.cases.iter().filter_map(|c| c.bench.as_ref()),
         ));
         results.summarise();

@@ -206,28 +206,27 @@ pub fn write_summary(
     }
     if let Some(bench) = &results.bench {
         for case in results.cases.iter().filter(|c| c.verdict.is_success()) {
-            let Some(cb) = &case.bench else { continue };
-            for (metric, m) in cb
-                .metrics
-                .iter()
-                .filter(|(_, m)| m.judgement.gating && m.judgement.verdict != BudgetVerdict::Within)
-            {
-                let style = if m.judgement.verdict == BudgetVerdict::Exceeded {
-                    FAIL
-                } else {
-                    WARN
-                };
-                writeln!(
-                    w,
-                    "{style}{}{style:#} {} {}: {} {DIM}({} → {}, {} pairs){DIM:#}",
-                    m.judgement.verdict.as_str(),
-                    case.label(),
-                    metric.as_str(),
-                    m.judgement.describe(),
-                    metric.format(m.legacy_median),
-                    metric.format(m.candidate_median),
-                    cb.valid_pairs
-                )?;
+            for (label, cb) in case.benches() {
+                for (metric, m) in cb.metrics.iter().filter(|(_, m)| {
+                    m.judgement.gating && m.judgement.verdict != BudgetVerdict::Within
+                }) {
+                    let style = if m.judgement.verdict == BudgetVerdict::Exceeded {
+                        FAIL
+                    } else {
+                        WARN
+                    };
+                    writeln!(
+                        w,
+                        "{style}{}{style:#} {} {}: {} {DIM}({} → {}, {} pairs){DIM:#}",
+                        m.judgement.verdict.as_str(),
+                        label,
+                        metric.as_str(),
+                        m.judgement.describe(),
+                        metric.format(m.legacy_median),
+                        metric.format(m.candidate_median),
+                        cb.valid_pairs
+                    )?;
+                }
             }
         }
         let style = match bench.verdict {

@@ -18,8 +18,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use process::{SideRequest, measure_floor, run_side, signal_name, version_of};
-pub use schedule::{Cancel, CaseRuns, Launch, Sides, run_cases};
+pub use process::{Place, SideRequest, measure_floor, run_side, signal_name, version_of};
+pub use schedule::{Cancel, CaseRuns, Launch, Sides, SidesOf, StepRuns, run_cases};
 pub use signals::stop_on_signals;
 
 /// Bytes of stdout or stderr stored per run; beyond it the capture is marked truncated.
@@ -183,6 +183,38 @@ impl SideRun {
 
     pub fn cpu_ms(&self) -> Option<f64> {
         Some(self.user_ms? + self.sys_ms?)
+    }
+
+    /// Several runs of one side as one (a scenario's steps): the last one's command, the
+    /// first failure's status (else the last's) and stderr, times and stream sizes summed, the
+    /// highest peak memory, every note.
+    pub fn total(runs: &[&SideRun]) -> SideRun {
+        let last = runs.last().copied();
+        let telling = runs
+            .iter()
+            .copied()
+            .find(|r| !r.status.is_success())
+            .or(last);
+        let sum = |field: fn(&SideRun) -> Option<f64>| -> Option<f64> {
+            runs.iter().map(|r| field(r)).sum()
+        };
+        let stream = |field: fn(&SideRun) -> &StreamInfo| StreamInfo {
+            bytes: runs.iter().map(|r| field(r).bytes).sum(),
+            truncated: runs.iter().any(|r| field(r).truncated),
+        };
+        SideRun {
+            argv: last.map(|r| r.argv.clone()).unwrap_or_default(),
+            cwd: last.map(|r| r.cwd.clone()).unwrap_or_default(),
+            status: telling.map_or(RunStatus::Interrupted, |r| r.status.clone()),
+            wall_ms: runs.iter().map(|r| r.wall_ms).sum(),
+            user_ms: sum(|r| r.user_ms),
+            sys_ms: sum(|r| r.sys_ms),
+            peak_rss_kib: runs.iter().map(|r| r.peak_rss_kib).max().flatten(),
+            stdout: stream(|r| &r.stdout),
+            stderr: stream(|r| &r.stderr),
+            stderr_tail: telling.map(|r| r.stderr_tail.clone()).unwrap_or_default(),
+            notes: runs.iter().flat_map(|r| r.notes.iter().cloned()).collect(),
+        }
     }
 }
 

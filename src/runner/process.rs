@@ -16,14 +16,14 @@ use super::{
     Artifacts, CAPTURE_LIMIT, Cancel, RunStatus, STDERR_TAIL_LINES, Side, SideResult, SideRun,
 };
 use crate::config::{Config, SideSpec, Vars};
-use crate::fixture::Case;
+use crate::fixture::{Case, Step};
 
 /// How long to wait for pipes to close after a side and its descendants ended.
 const PIPE_GRACE: Duration = Duration::from_secs(5);
 /// How long the measuring helper has to stop a side before its process group is killed.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// A fully rendered command for one side of one case.
+/// A fully rendered command for one side of one case (or one step of it).
 #[derive(Debug, Clone)]
 pub struct SideRequest {
     pub side: Side,
@@ -33,22 +33,44 @@ pub struct SideRequest {
     pub timeout: Duration,
     /// Directory for this run: `out/`, `stdout`, `stderr` go inside it.
     pub dir: PathBuf,
+    /// The side's `{state}` directory: created when missing, never cleared by a run (a
+    /// scenario's steps share it).
+    pub state: PathBuf,
+}
+
+/// Where one run of a side happens.
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    /// The scenario step it runs, if any.
+    pub step: Option<&'a Step>,
+    /// The run's directory.
+    pub dir: &'a Path,
+    /// The side's state directory.
+    pub state: &'a Path,
 }
 
 impl SideRequest {
-    /// Renders `spec` (plus the case's variant) for `case`, running in `dir`.
-    pub fn render(side: Side, spec: &SideSpec, config: &Config, case: &Case, dir: &Path) -> Self {
-        let out_dir = dir.join("out");
-        let fixture = case.fixture.path.to_string_lossy();
+    /// Renders `spec` (plus the case's variant) for `case`, to run at `place`.
+    pub fn render(
+        side: Side,
+        spec: &SideSpec,
+        config: &Config,
+        case: &Case,
+        place: Place<'_>,
+    ) -> Self {
+        let out_dir = place.dir.join("out");
+        let input = place.step.map_or(&case.fixture.path, |s| &s.path);
+        let fixture = input.to_string_lossy();
         let out = out_dir.to_string_lossy();
+        let state = place.state.to_string_lossy();
         let vars = Vars {
             fixture: &fixture,
             fixture_id: &case.fixture.id,
             out: &out,
             suite: &case.fixture.suite,
             variant: case.variant_name().unwrap_or(""),
-            state: "",
-            step: "",
+            state: &state,
+            step: place.step.map_or("", |s| s.name.as_str()),
         };
         let mut argv: Vec<String> = spec.cmd.iter().map(|t| t.render(&vars)).collect();
         let mut env: Vec<(String, String)> = spec
@@ -75,7 +97,8 @@ impl SideRequest {
             env,
             cwd,
             timeout: spec.timeout,
-            dir: dir.to_owned(),
+            dir: place.dir.to_owned(),
+            state: place.state.to_owned(),
         }
     }
 
@@ -360,6 +383,8 @@ fn prepare(request: &SideRequest, artifacts: &Artifacts) -> Result<(), String> {
     }
     std::fs::create_dir_all(&artifacts.out_dir)
         .map_err(|e| format!("cannot create {}: {e}", artifacts.out_dir.display()))?;
+    std::fs::create_dir_all(&request.state)
+        .map_err(|e| format!("cannot create {}: {e}", request.state.display()))?;
     if request.argv.first().is_none_or(String::is_empty) {
         return Err("the command is empty".to_owned());
     }

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc, watch};
 
+use super::process::Place;
 use super::{RunStatus, Side, SideRequest, SideResult, run_side};
-use crate::config::Config;
-use crate::fixture::Case;
+use crate::config::{Config, SideSpec};
+use crate::fixture::{Case, Step};
 
 /// A cancellation flag every run watches; set once by Ctrl-C.
 #[derive(Debug, Clone)]
@@ -62,23 +63,50 @@ impl Launch {
         case.id().dir_in(&self.work_dir)
     }
 
-    /// The run directory of a case and each side's request in it (no legacy request when the
-    /// configuration has no legacy to run).
-    pub fn requests(&self, case: &Case) -> (PathBuf, Option<SideRequest>, SideRequest) {
-        let dir = self.case_dir(case);
+    /// A side's `{state}` directory for a case: kept across the case's steps, never shared
+    /// with the other side, another case or another variant.
+    pub fn state_dir(&self, case: &Case, side: Side) -> PathBuf {
+        self.case_dir(case).join("state").join(side.as_str())
+    }
+
+    /// The run directory of a case (or of one of its steps) and each side's request in it, from
+    /// the case's suite (its own sides, or the top-level ones); no legacy request when the
+    /// suite's legacy does not run.
+    pub fn requests(
+        &self,
+        case: &Case,
+        step: Option<&Step>,
+    ) -> (PathBuf, Option<SideRequest>, SideRequest) {
+        let case_dir = self.case_dir(case);
+        let dir = step.map_or_else(|| case_dir.clone(), |s| case_dir.join(&s.name));
         let config = &self.config;
-        let legacy = config
-            .legacy
+        let suite = config.suite(&case.fixture.suite);
+        let request = |side: Side, spec: &SideSpec| {
+            let place = Place {
+                step,
+                dir: &dir.join(side.as_str()),
+                state: &self.state_dir(case, side),
+            };
+            SideRequest::render(side, spec, config, case, place)
+        };
+        let legacy = suite
+            .map_or(&config.legacy, |s| &s.legacy)
             .spec()
-            .map(|spec| SideRequest::render(Side::Legacy, spec, config, case, &dir.join("legacy")));
-        // The suite's candidate: its own, or the top-level one it falls back to.
-        let spec = config
-            .suite(&case.fixture.suite)
-            .map(|suite| &suite.candidate)
+            .map(|spec| request(Side::Legacy, spec));
+        // Validation guarantees every suite a candidate: its own or the top-level one.
+        let candidate = suite
+            .map(|s| &s.candidate)
             .or(config.candidate.as_ref())
-            .expect("a case's suite is in its configuration");
-        let candidate =
-            SideRequest::render(Side::Candidate, spec, config, case, &dir.join("candidate"));
+            .map(|spec| request(Side::Candidate, spec))
+            .unwrap_or_else(|| SideRequest {
+                side: Side::Candidate,
+                argv: Vec::new(),
+                env: Vec::new(),
+                cwd: config.base_dir.clone(),
+                timeout: crate::config::DEFAULT_TIMEOUT,
+                dir: dir.join("candidate"),
+                state: self.state_dir(case, Side::Candidate),
+            });
         (dir, legacy, candidate)
     }
 }
@@ -94,60 +122,88 @@ pub enum Sides {
 }
 
 /// One case's runs, as far as the pass ran them.
+#[derive(Debug)]
 pub struct CaseRuns {
+    /// The case's directory.
     pub dir: PathBuf,
+    /// One element for a case without steps; for a scenario, the steps that ran, in order
+    /// (after a step where a side failed, the rest do not run).
+    pub steps: Vec<StepRuns>,
+}
+
+/// The runs of one step (or of a case without steps).
+#[derive(Debug)]
+pub struct StepRuns {
+    /// The step's name; `None` for a case without steps.
+    pub step: Option<String>,
     pub legacy: Option<SideResult>,
     pub candidate: Option<SideResult>,
 }
 
+impl StepRuns {
+    /// True when every side that ran succeeded: the next step may run.
+    fn went_well(&self) -> bool {
+        [&self.legacy, &self.candidate]
+            .into_iter()
+            .flatten()
+            .all(|r| r.run.status.is_success())
+    }
+}
+
+/// Which sides a pass runs for each case.
+pub type SidesOf = Arc<dyn Fn(&Case) -> Sides + Send + Sync>;
+
 /// Runs the chosen sides of every case with at most `launch.jobs` processes at once, and sends
 /// each case's runs, with its index, as soon as they are all done. Cases cut short by
-/// cancellation (a side interrupted, or never started) are not sent: they were not run. Call it
-/// from inside the runtime; the channel closes when every case is sent or left out.
+/// cancellation (a side interrupted, or never started) are not sent: they were not run. The
+/// channel closes when every case is sent or left out.
 ///
 /// Sides start strictly in case order, a case's legacy and candidate one after the other, so
 /// the two runs of a case happen close together and an interruption leaves whole cases behind
-/// it, never a case with one side run. Nothing here judges: that is the caller's.
+/// it, never a case with one side run. A scenario's later steps start when its earlier ones
+/// end (each side's `{state}` carries over), queued behind the runs already waiting; after a
+/// step where a side failed, its later steps do not run. Nothing here judges: that is the
+/// caller's.
 pub async fn run_cases(
     launch: Arc<Launch>,
     cases: Vec<Case>,
-    sides: Sides,
+    sides: SidesOf,
     cancel: Cancel,
 ) -> mpsc::UnboundedReceiver<(usize, CaseRuns)> {
     let permits = Arc::new(Semaphore::new(launch.jobs.max(1)));
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         for (index, case) in cases.into_iter().enumerate() {
-            let (dir, legacy, candidate) = launch.requests(&case);
-            let legacy = legacy.filter(|_| sides != Sides::Candidate);
-            let candidate = (sides != Sides::Legacy).then_some(candidate);
-            let requests: Vec<SideRequest> = [legacy, candidate].into_iter().flatten().collect();
-            let wanted = requests.len();
-            let mut started = Vec::new();
-            for request in requests {
-                let permit = tokio::select! {
-                    biased;
-                    () = cancel.cancelled() => None,
-                    permit = Arc::clone(&permits).acquire_owned() => permit.ok(),
-                };
-                let Some(permit) = permit else { break };
-                let (exe, cancel) = (launch.exe.clone(), cancel.clone());
-                started.push((
-                    request.side,
-                    tokio::spawn(async move {
-                        let result = run_side(&exe, &request, &cancel).await;
-                        drop(permit);
-                        result
-                    }),
-                ));
-            }
-            let (case_cancel, done) = (cancel.clone(), done_tx.clone());
+            let sides = sides(&case);
+            let dir = launch.case_dir(&case);
+            // A case starts from empty states (a resumed run may find a stopped one's).
+            let _ = std::fs::remove_dir_all(dir.join("state"));
+            let first = start_step(&launch, &case, 0, sides, &permits, &cancel).await;
+            let (launch, permits, cancel, done) = (
+                Arc::clone(&launch),
+                Arc::clone(&permits),
+                cancel.clone(),
+                done_tx.clone(),
+            );
+            let stopped = cancel.is_cancelled();
             tokio::spawn(async move {
-                if let Some(runs) = collect_case(dir, started, wanted, &case_cancel).await {
-                    let _ = done.send((index, runs));
+                let mut steps = Vec::new();
+                let mut started = first;
+                loop {
+                    let Some(step) = collect_step(started, &cancel).await else {
+                        return;
+                    };
+                    let next = steps.len() + 1;
+                    let went_well = step.went_well();
+                    steps.push(step);
+                    if !went_well || next >= case.steps.len() {
+                        break;
+                    }
+                    started = start_step(&launch, &case, next, sides, &permits, &cancel).await;
                 }
+                let _ = done.send((index, CaseRuns { dir, steps }));
             });
-            if cancel.is_cancelled() {
+            if stopped {
                 break;
             }
         }
@@ -155,16 +211,59 @@ pub async fn run_cases(
     done_rx
 }
 
-/// Waits for a case's runs, unless cancellation cut the case short.
-async fn collect_case(
-    dir: PathBuf,
-    started: Vec<(Side, tokio::task::JoinHandle<SideResult>)>,
+/// The runs of one step, started.
+struct Started {
+    step: Option<String>,
     wanted: usize,
+    runs: Vec<(Side, tokio::task::JoinHandle<SideResult>)>,
+}
+
+/// Starts the sides of step `index` of `case` (the case itself when it has no steps), each as
+/// soon as a process slot is free; stops starting when cancelled.
+async fn start_step(
+    launch: &Arc<Launch>,
+    case: &Case,
+    index: usize,
+    sides: Sides,
+    permits: &Arc<Semaphore>,
     cancel: &Cancel,
-) -> Option<CaseRuns> {
+) -> Started {
+    let step = case.steps.get(index);
+    let (_, legacy, candidate) = launch.requests(case, step);
+    let legacy = legacy.filter(|_| sides != Sides::Candidate);
+    let candidate = (sides != Sides::Legacy).then_some(candidate);
+    let requests: Vec<SideRequest> = [legacy, candidate].into_iter().flatten().collect();
+    let wanted = requests.len();
+    let mut runs = Vec::new();
+    for request in requests {
+        let permit = tokio::select! {
+            biased;
+            () = cancel.cancelled() => None,
+            permit = Arc::clone(permits).acquire_owned() => permit.ok(),
+        };
+        let Some(permit) = permit else { break };
+        let (exe, cancel) = (launch.exe.clone(), cancel.clone());
+        runs.push((
+            request.side,
+            tokio::spawn(async move {
+                let result = run_side(&exe, &request, &cancel).await;
+                drop(permit);
+                result
+            }),
+        ));
+    }
+    Started {
+        step: step.map(|s| s.name.clone()),
+        wanted,
+        runs,
+    }
+}
+
+/// Waits for a step's runs, unless cancellation cut it short.
+async fn collect_step(started: Started, cancel: &Cancel) -> Option<StepRuns> {
     let (mut legacy, mut candidate) = (None, None);
-    let complete = started.len() == wanted;
-    for (side, handle) in started {
+    let complete = started.runs.len() == started.wanted;
+    for (side, handle) in started.runs {
         let result = handle.await.ok();
         match side {
             Side::Legacy => legacy = result,
@@ -178,8 +277,8 @@ async fn collect_case(
     if cancel.is_cancelled() && (interrupted || !complete) {
         return None;
     }
-    Some(CaseRuns {
-        dir,
+    Some(StepRuns {
+        step: started.step,
         legacy,
         candidate,
     })

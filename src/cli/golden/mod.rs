@@ -158,6 +158,9 @@ fn shown(config: &Config, path: &Path) -> String {
         .to_string()
 }
 
+/// What happened to each step of a case in `record` (one, unnamed, without steps).
+type CaseRecorded = Vec<(Option<String>, RecordOutcome)>;
+
 /// What happened to one case in `record`.
 enum RecordOutcome {
     Recorded {
@@ -165,18 +168,16 @@ enum RecordOutcome {
         status: RunStatus,
     },
     Failed(String),
+    /// A scenario's step after the one where the legacy failed: not run, nothing recorded.
+    Blocked {
+        by: String,
+    },
 }
 
 fn record(args: RecordArgs) -> anyhow::Result<i32> {
     refuse_in_ci("golden record")?;
     let config = load_config(args.cases.config.as_deref())?;
     let store = GoldenStore::new(&config.golden_dir);
-    if let Some(why) = config.legacy.why_not() {
-        bail!(
-            "the legacy is {why} in {}: goldens are recorded from the legacy",
-            config.path.display()
-        );
-    }
     let mut selection = args.cases.selection();
     if args.all_suites {
         selection.suites = config.suites.iter().map(|s| s.name.clone()).collect();
@@ -186,7 +187,14 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
         eprintln!("no fixture matched the selection");
         return Ok(exit_code::NOTHING_SELECTED);
     }
-    let version = crate::flow::plan::legacy_version(&config).map_err(anyhow::Error::msg)?;
+    if let Some((suite, why)) = crate::flow::plan::without_legacy(&config, &cases) {
+        bail!(
+            "the legacy of suite `{suite}` is {why} in {}: goldens are recorded from the legacy",
+            config.path.display()
+        );
+    }
+    let versions =
+        crate::flow::plan::legacy_versions(&config, &cases).map_err(anyhow::Error::msg)?;
     let scratch = tempfile::Builder::new()
         .prefix("parity-record-")
         .tempdir()
@@ -212,17 +220,28 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
     );
     let finish = {
         let (config, store) = (Arc::clone(&config), store.clone());
-        move |case: &Case, runs: CaseRuns| record_case(&config, &store, case, runs, version.clone())
+        move |case: &Case, runs: CaseRuns| {
+            let version = versions.get(&case.fixture.suite).cloned();
+            record_case(&config, &store, case, runs, version)
+        }
     };
     let mut out = crate::cli::output::stdout();
     let outcomes = runtime.block_on(async {
         each_finished(
-            runner::run_cases(launch, cases.clone(), Sides::Legacy, cancel).await,
+            runner::run_cases(
+                launch,
+                cases.clone(),
+                Arc::new(|_: &Case| Sides::Legacy),
+                cancel,
+            )
+            .await,
             &cases,
             finish,
-            |case, outcome: &RecordOutcome| {
-                // Progress lines; a closed stdout must not stop the recording.
-                let _ = print_recorded(&mut out, &config, &store, case, outcome);
+            |case, outcomes: &CaseRecorded| {
+                for (step, outcome) in outcomes {
+                    // Progress lines; a closed stdout must not stop the recording.
+                    let _ = print_recorded(&mut out, &config, &store, case, step, outcome);
+                }
             },
         )
         .await
@@ -231,16 +250,59 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
     summarise_recording(&config, &store, outcomes, args.reason.as_deref())
 }
 
+/// Records each step of a case (the case itself when it has no steps) from the legacy's runs;
+/// steps after one where the legacy failed did not run and are blocked.
 fn record_case(
     config: &Config,
     store: &GoldenStore,
     case: &Case,
     runs: CaseRuns,
     version: Option<String>,
+) -> CaseRecorded {
+    let inputs = crate::golden::hash_inputs(&case.fixture.path)
+        .map_err(|e| format!("cannot hash the fixture's inputs: {e}"));
+    let mut outcomes: Vec<(Option<String>, RecordOutcome)> = runs
+        .steps
+        .into_iter()
+        .map(|step| {
+            let outcome = match (step.legacy, &inputs) {
+                (None, _) => RecordOutcome::Failed("the legacy was not run".to_owned()),
+                (Some(_), Err(message)) => RecordOutcome::Failed(message.clone()),
+                (Some(legacy), Ok(inputs)) => record_step(
+                    config,
+                    store,
+                    case,
+                    step.step.as_deref(),
+                    &legacy,
+                    version.clone(),
+                    inputs,
+                ),
+            };
+            (step.step, outcome)
+        })
+        .collect();
+    let last = outcomes.last().and_then(|(step, _)| step.clone());
+    for step in case.steps.iter().skip(outcomes.len()) {
+        outcomes.push((
+            Some(step.name.clone()),
+            RecordOutcome::Blocked {
+                by: last.clone().unwrap_or_default(),
+            },
+        ));
+    }
+    let _ = std::fs::remove_dir_all(&runs.dir);
+    outcomes
+}
+
+fn record_step(
+    config: &Config,
+    store: &GoldenStore,
+    case: &Case,
+    step: Option<&str>,
+    legacy: &crate::runner::SideResult,
+    version: Option<String>,
+    inputs: &str,
 ) -> RecordOutcome {
-    let Some(legacy) = runs.legacy else {
-        return RecordOutcome::Failed("the legacy was not run".to_owned());
-    };
     let status = legacy.run.status.clone();
     if !status.ran_to_end() {
         return RecordOutcome::Failed(format!(
@@ -248,21 +310,21 @@ fn record_case(
             status.describe()
         ));
     }
-    let recorded = crate::golden::hash_inputs(&case.fixture.path)
-        .map_err(|e| format!("cannot hash the fixture's inputs: {e}"))
-        .map(|inputs| Provenance::of(config, case, &legacy, "legacy", version, inputs))
-        .and_then(|p| {
-            store
-                .stage(config, case, &legacy, p)
-                .map_err(|e| e.detail())
-        });
-    let _ = std::fs::remove_dir_all(&runs.dir);
-    match recorded {
+    let provenance = Provenance::of(
+        config,
+        case,
+        step,
+        legacy,
+        "legacy",
+        version,
+        inputs.to_owned(),
+    );
+    match store.stage(config, case, step, legacy, provenance) {
         Ok(staged) => RecordOutcome::Recorded {
             staged: Box::new(staged),
             status,
         },
-        Err(message) => RecordOutcome::Failed(message),
+        Err(e) => RecordOutcome::Failed(e.detail()),
     }
 }
 
@@ -271,9 +333,10 @@ fn print_recorded(
     config: &Config,
     store: &GoldenStore,
     case: &Case,
+    step: &Option<String>,
     outcome: &RecordOutcome,
 ) -> std::io::Result<()> {
-    let dir = shown(config, &store.case_dir(case));
+    let dir = shown(config, &store.golden_dir(case, step.as_deref()));
     match outcome {
         RecordOutcome::Recorded { staged, status } => {
             let outcome = &staged.outcome;
@@ -302,6 +365,10 @@ fn print_recorded(
                 case.label()
             )
         }
+        RecordOutcome::Blocked { by } => writeln!(
+            out,
+            "{DIM}blocked   {dir} (the legacy failed at step {by}, so this step did not run){DIM:#}"
+        ),
     }
 }
 
@@ -310,12 +377,17 @@ fn print_recorded(
 fn summarise_recording(
     config: &Config,
     store: &GoldenStore,
-    outcomes: Vec<Option<RecordOutcome>>,
+    outcomes: Vec<Option<CaseRecorded>>,
     reason: Option<&str>,
 ) -> anyhow::Result<i32> {
     let (mut new, mut unchanged, mut updated, mut failed, mut not_run) = (0, 0, 0, 0, 0);
+    let mut blocked = 0;
     let mut staged = Vec::new();
-    for outcome in outcomes {
+    let steps = outcomes.into_iter().flat_map(|case| match case {
+        Some(steps) => steps.into_iter().map(|(_, o)| Some(o)).collect(),
+        None => vec![None],
+    });
+    for outcome in steps {
         match outcome {
             Some(RecordOutcome::Recorded { staged: change, .. }) => {
                 match change.outcome {
@@ -326,6 +398,7 @@ fn summarise_recording(
                 staged.push(*change);
             }
             Some(RecordOutcome::Failed(_)) => failed += 1,
+            Some(RecordOutcome::Blocked { .. }) => blocked += 1,
             None => not_run += 1,
         }
     }
@@ -350,7 +423,12 @@ fn summarise_recording(
     }
     writeln!(
         crate::cli::output::stdout(),
-        "{new} new, {updated} updated, {unchanged} unchanged, {failed} failed{} in {}",
+        "{new} new, {updated} updated, {unchanged} unchanged, {failed} failed{}{} in {}",
+        if blocked > 0 {
+            format!(", {blocked} blocked")
+        } else {
+            String::new()
+        },
         if not_run > 0 {
             format!(", {not_run} not run (interrupted)")
         } else {
