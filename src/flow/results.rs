@@ -11,7 +11,7 @@ use crate::diff::RuleUse;
 use crate::fixture::{Case, Selection};
 use crate::outcome::{
     ConfigInfo, Environment, FORMAT_VERSION, Measurement, NotRun, RuleUsage, RunResults,
-    SelectionInfo, ToolInfo, WaiverUsage,
+    SelectionInfo, SuiteSides, ToolInfo, WaiverUsage,
 };
 
 /// When the run happened and how it measured, for the results.
@@ -22,6 +22,12 @@ pub struct RunInfo {
     /// Rule and waiver usage of cases judged by an earlier run this one resumes.
     pub carried_rules: BTreeMap<usize, RuleUse>,
     pub carried_waivers: BTreeMap<usize, u64>,
+}
+
+/// A side's command as configured, one line.
+fn command(spec: &crate::config::SideSpec) -> String {
+    let argv: Vec<&str> = spec.cmd.iter().map(|t| t.raw()).collect();
+    argv.join(" ")
 }
 
 /// The suites a run covers: those of its cases, in order (the selection's when it has none).
@@ -111,6 +117,20 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
         })
         .collect();
     let suites = suites_covered(cases, &plan.selection);
+    let sides = suites
+        .iter()
+        .filter_map(|name| config.suite(name))
+        .map(|suite| SuiteSides {
+            suite: suite.name.clone(),
+            legacy: match suite.legacy.spec() {
+                Some(spec) => command(spec),
+                None => suite.legacy.why_not().unwrap_or_default().to_owned(),
+            },
+            own_legacy: suite.own_legacy,
+            candidate: command(&suite.candidate),
+            own_candidate: suite.own_candidate,
+        })
+        .collect();
     RunResults {
         format_version: FORMAT_VERSION,
         tool: ToolInfo::default(),
@@ -133,6 +153,7 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
             variants: plan.selection.variants.clone(),
             jobs: plan.launch.jobs,
         },
+        sides,
         cases: finished,
         not_run,
         rules,

@@ -46,8 +46,8 @@ mod results;
 
 pub use cluster::{Cluster, ClusterExample};
 pub use results::{
-    ConfigInfo, Environment, Measurement, NotRun, RuleUsage, RunResults, SelectionInfo, Summary,
-    ToolInfo, WaiverUsage, own_peak_rss_kib,
+    ConfigInfo, Environment, Gate, Measurement, NotRun, RuleUsage, RunResults, SelectionInfo,
+    SuiteSides, Summary, ToolInfo, WaiverUsage, own_peak_rss_kib,
 };
 
 /// Version of the results.json schema; bumped on incompatible changes.

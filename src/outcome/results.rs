@@ -90,6 +90,19 @@ pub fn own_peak_rss_kib() -> Option<u64> {
     ok.then(|| u64::try_from(usage.ru_maxrss).unwrap_or(0))
 }
 
+/// The sides one suite ran: which legacy and which candidate, since a suite may have its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteSides {
+    pub suite: String,
+    /// The legacy's command as configured (`{fixture}` and the like unexpanded), or why it did
+    /// not run (`retired`, `not configured`).
+    pub legacy: String,
+    /// True when the suite has its own `[suites.NAME.legacy]`.
+    pub own_legacy: bool,
+    pub candidate: String,
+    pub own_candidate: bool,
+}
+
 /// What was asked for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SelectionInfo {
@@ -209,6 +222,9 @@ pub struct RunResults {
     pub environment: Environment,
     pub measurement: Measurement,
     pub selection: SelectionInfo,
+    /// The sides each covered suite ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sides: Vec<SuiteSides>,
     pub cases: Vec<CaseOutcome>,
     /// Selected cases that did not run to a verdict (the run was interrupted first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

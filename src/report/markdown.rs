@@ -96,6 +96,7 @@ fn header(out: &mut String, r: &RunResults) -> fmt::Result {
         r.summary.cases + r.summary.not_run,
         r.selection.jobs
     )?;
+    sides(out, r)?;
     writeln!(out, "| Tool | {} {} |", r.tool.name, r.tool.version)?;
     writeln!(
         out,
@@ -120,6 +121,34 @@ fn header(out: &mut String, r: &RunResults) -> fmt::Result {
             out,
             "> **Expired:** {} — it no longer applies and fails the run until renewed or removed.\n",
             cell(&expired)
+        )?;
+    }
+    Ok(())
+}
+
+/// Which programs ran: one row for the sides every suite shares, one per suite that has its
+/// own (one candidate replacing several monoliths).
+fn sides(out: &mut String, r: &RunResults) -> fmt::Result {
+    let shared = r.sides.iter().find(|s| !s.own_legacy && !s.own_candidate);
+    if let Some(s) = shared {
+        writeln!(
+            out,
+            "| Sides | legacy {} · candidate {} |",
+            code(&s.legacy),
+            code(&s.candidate)
+        )?;
+    }
+    for s in r.sides.iter().filter(|s| s.own_legacy || s.own_candidate) {
+        let whose = |own: bool| if own { "its own" } else { "the shared" };
+        writeln!(
+            out,
+            "| Sides of `{}` | suite `{}`: {} legacy {} · {} candidate {} |",
+            cell(&s.suite),
+            cell(&s.suite),
+            whose(s.own_legacy),
+            code(&s.legacy),
+            whose(s.own_candidate),
+            code(&s.candidate)
         )?;
     }
     Ok(())

@@ -395,6 +395,7 @@ pub(crate) mod tests {
                 variants: vec![],
                 jobs: 2,
             },
+            sides: Vec::new(),
             cases,
             not_run: vec![],
             clusters: Vec::new(),

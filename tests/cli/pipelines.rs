@@ -12,14 +12,13 @@ use tempfile::TempDir;
 
 use crate::support::{assert_exit, parity, stderr};
 
-/// A project whose sides are shell scripts.
+/// A project whose sides are shell scripts (see [`side`]).
 struct Shell {
     dir: TempDir,
 }
 
 impl Shell {
-    /// `config` is parity.toml; `{SIDE:script}` stands for a side table running `script` with
-    /// `$1` = `{out}`, `$2` = `{fixture}`, `$3` = the side's name.
+    /// A project with `config` as parity.toml.
     fn new(config: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("parity.toml"), config).expect("config");
@@ -82,10 +81,12 @@ impl Shell {
     }
 }
 
-/// A side table running `script` through `sh -c`.
-fn side(name: &str, script: &str) -> String {
+/// A side table running `script` through `sh -c`: `$1` = `{out}`, `$2` = `{fixture}`, `$3` =
+/// the side (`legacy`, `candidate`; the last part of `table`), `$4` = `{state}`, `$5` = `{step}`.
+fn side(table: &str, script: &str) -> String {
+    let name = table.rsplit('.').next().unwrap_or(table);
     format!(
-        "[{name}]\ncmd = [\"sh\", \"-c\", '''{script}''', \"side\", \"{{out}}\", \"{{fixture}}\", \"{name}\"]\ntimeout = \"30s\"\n"
+        "[{table}]\ncmd = [\"sh\", \"-c\", '''{script}''', \"side\", \"{{out}}\", \"{{fixture}}\", \"{name}\", \"{{state}}\", \"{{step}}\"]\ntimeout = \"30s\"\n"
     )
 }
 
@@ -227,4 +228,268 @@ fn resume_without_an_earlier_run_runs_everything() {
         stderr(&output)
     );
     assert_eq!(project.results()["summary"]["cases"], 6);
+}
+
+/// A scenario side: logs `SIDE STEP`, fails (exit 5) at any step after the first when the
+/// state the first left is missing, counts its runs in the state, and writes the step and the
+/// count. `FAIL_AT` in the environment names a step at which it exits 3 instead.
+const STATEFUL: &str = r#"step=$(basename "$2"); echo "$3 $step" >> runs.log
+[ "$step" = "$5" ] || { echo "{step} is $5, not $step" >&2; exit 6; }
+case "$step" in 1-*) ;; *) [ -f "$4/count" ] || { echo "no state from step 1 in $4" >&2; exit 5; };; esac
+[ "$step" = "${FAIL_AT:-}" ] && { echo "cannot go on" >&2; exit 3; }
+n=$(( $(cat "$4/count" 2>/dev/null || echo 0) + 1 )); echo $n > "$4/count"
+echo "{\"step\": \"$step\", \"runs\": $n}" > "$1/result.json""#;
+
+/// A project with one scenario suite `history` of fixture `week` (steps 1-base, 2-override,
+/// 3-fix), both sides [`STATEFUL`], and `extra` appended to parity.toml.
+fn scenario(candidate_env: &str, extra: &str) -> Shell {
+    let candidate = side("candidate", STATEFUL).replace(
+        "timeout = \"30s\"\n",
+        &format!("timeout = \"30s\"\nenv = {{ {candidate_env} }}\n"),
+    );
+    let config = format!(
+        "{}{candidate}\n[suites.history]\nroot = \"fixtures\"\ninclude = [\"*/\"]\nsteps = \"*/\"\n{extra}",
+        side("legacy", STATEFUL),
+    );
+    let project = Shell::new(&config);
+    for step in ["1-base", "2-override", "3-fix"] {
+        project.write(&format!("fixtures/week/{step}/input.json"), "{}");
+    }
+    project
+}
+
+fn steps_of(case: &Value) -> Vec<(String, String)> {
+    case["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            let verdict = s["verdict"]["kind"]
+                .as_str()
+                .map_or_else(|| format!("blocked by {}", s["blocked_by"]), str::to_owned);
+            (s["step"].as_str().unwrap_or("").to_owned(), verdict)
+        })
+        .collect()
+}
+
+#[test]
+fn a_scenario_carries_each_sides_state_across_its_steps() {
+    let project = scenario("", "");
+    let output = project.run(&["run", "--jobs", "1"]);
+    assert_exit(&output, 0);
+    let results = project.results();
+    let case = &results["cases"][0];
+    assert_eq!(case["fixture"], "week");
+    assert_eq!(
+        steps_of(case),
+        [
+            ("1-base".to_owned(), "identical".to_owned()),
+            ("2-override".to_owned(), "identical".to_owned()),
+            ("3-fix".to_owned(), "identical".to_owned()),
+        ]
+    );
+    // Each step saw the state of the ones before it: the third run of each side counted 3.
+    let third = &case["steps"][2]["outputs"];
+    assert!(third.as_array().is_some_and(|o| !o.is_empty()), "{case}");
+    assert_eq!(
+        project.log(),
+        [
+            "legacy 1-base",
+            "candidate 1-base",
+            "legacy 2-override",
+            "candidate 2-override",
+            "legacy 3-fix",
+            "candidate 3-fix"
+        ]
+    );
+    // The case's runs are the steps' runs summed.
+    let walls: f64 = case["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["candidate"]["wall_ms"].as_f64().unwrap_or(0.0))
+        .sum();
+    let total = case["candidate"]["wall_ms"].as_f64().unwrap_or(0.0);
+    assert!((walls - total).abs() < 1e-6, "{walls} vs {total}");
+    // A second run starts from empty states again (nothing leaks between runs).
+    assert_exit(&project.run(&["run"]), 0);
+}
+
+#[test]
+fn a_side_failing_at_a_step_blocks_its_later_steps() {
+    let project = scenario("FAIL_AT = \"2-override\"", "");
+    let output = project.run(&["run"]);
+    assert_exit(&output, 1);
+    let results = project.results();
+    let case = &results["cases"][0];
+    assert_eq!(case["verdict"]["kind"], "candidate-failed");
+    assert_eq!(
+        steps_of(case),
+        [
+            ("1-base".to_owned(), "identical".to_owned()),
+            ("2-override".to_owned(), "candidate-failed".to_owned()),
+            ("3-fix".to_owned(), "blocked by \"2-override\"".to_owned()),
+        ]
+    );
+    assert!(
+        !project.log().iter().any(|l| l.ends_with("3-fix")),
+        "step 3 ran: {:?}",
+        project.log()
+    );
+    let out = crate::support::stdout(&output);
+    assert!(
+        out.contains("steps: 1-base identical · 2-override candidate-failed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("3-fix blocked (a side failed at 2-override)"),
+        "{out}"
+    );
+    let report = std::fs::read_to_string(project.path().join("reports/latest/report.md"))
+        .expect("report.md");
+    assert!(
+        report.contains("| `3-fix` | ❌ blocked") || report.contains("| `3-fix` | blocked"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_scenario_has_a_golden_per_step_and_is_gated_by_them() {
+    let project = scenario("", "");
+    let output = project.run(&["golden", "record"]);
+    assert_exit(&output, 0);
+    for step in ["1-base", "2-override", "3-fix"] {
+        let provenance = project
+            .path()
+            .join(format!("golden/history/week/{step}/provenance.json"));
+        let text = std::fs::read_to_string(&provenance).expect("a golden per step");
+        assert!(text.contains(&format!("\"step\": \"{step}\"")), "{text}");
+    }
+    assert_exit(&project.run(&["golden", "check"]), 0);
+    let output = project.run(&["run", "--against", "golden"]);
+    assert_exit(&output, 0);
+    let results = project.results();
+    let case = &results["cases"][0];
+    assert_eq!(case["against"], serde_json::json!(["golden"]));
+    assert_eq!(
+        case["steps"][1]["golden"]["path"],
+        "golden/history/week/2-override"
+    );
+    // The candidate diverging at step 3 only is caught by step 3's golden.
+    let config = project.path().join("parity.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace("env = {  }", "env = { EXTRA = \"1\" }")
+            .replacen(
+                "echo $n > \"$4/count\"\n",
+                "echo $n > \"$4/count\"\n[ -n \"${EXTRA:-}\" ] && [ \"$step\" = 3-fix ] && n=9\n",
+                2,
+            ),
+    )
+    .expect("edit");
+    let output = project.run(&["run", "--against", "golden"]);
+    assert_exit(&output, 1);
+    let case = &project.results()["cases"][0];
+    assert_eq!(
+        steps_of(case),
+        [
+            ("1-base".to_owned(), "equivalent".to_owned()),
+            ("2-override".to_owned(), "equivalent".to_owned()),
+            ("3-fix".to_owned(), "different".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn a_suite_runs_its_own_legacy() {
+    let config = format!(
+        "{}{}\n[suites.scanners]\nroot = \"scanners\"\ninclude = [\"*.json\"]\n\n[suites.feed]\nroot = \"feed\"\ninclude = [\"*.json\"]\n{}",
+        side(
+            "legacy",
+            r#"echo "$3 scanners" >> runs.log; echo '{"n": 1}' > "$1/result.json""#
+        ),
+        side(
+            "candidate",
+            r#"echo "$3" >> runs.log; echo '{"n": 1}' > "$1/result.json""#
+        ),
+        side(
+            "suites.feed.legacy",
+            r#"echo "$3 feed" >> runs.log; echo '{"n": 1}' > "$1/result.json""#
+        ),
+    );
+    let project = Shell::new(&config);
+    project
+        .write("scanners/a.json", "{}")
+        .write("feed/b.json", "{}");
+    let output = project.run(&["run"]);
+    assert_exit(&output, 0);
+    let mut log = project.log();
+    log.sort();
+    assert_eq!(
+        log,
+        ["candidate", "candidate", "legacy feed", "legacy scanners"]
+    );
+    let results = project.results();
+    let feed = results["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["suite"] == "feed")
+        .expect("feed case");
+    let argv = feed["legacy"]["argv"].to_string();
+    assert!(argv.contains("$3 feed"), "{argv}");
+    let report = std::fs::read_to_string(project.path().join("reports/latest/report.md"))
+        .expect("report.md");
+    assert!(report.contains("suite `feed`: its own legacy"), "{report}");
+}
+
+#[test]
+fn calibrate_compares_each_step_with_the_same_step_of_the_first_run() {
+    let project = scenario("", "");
+    let output = project.run(&["calibrate", "--runs", "2", "--format", "json"]);
+    assert_exit(&output, 0);
+    let text = crate::support::stdout(&output);
+    for step in ["1-base", "2-override", "3-fix"] {
+        assert!(
+            text.contains(&format!("history/week (step {step})")),
+            "{text}"
+        );
+    }
+    // Each pass ran the whole scenario from empty states: 2 passes × 3 steps × 2 sides.
+    assert_eq!(project.log().len(), 12, "{:?}", project.log());
+}
+
+#[test]
+fn bench_measures_each_step_from_the_state_the_steps_before_it_leave() {
+    let project = scenario("", "");
+    let output = project.run(&[
+        "bench",
+        "--runs",
+        "2",
+        "--max-runs",
+        "2",
+        "--warmup",
+        "0",
+        "--seed",
+        "7",
+    ]);
+    assert!(
+        matches!(output.status.code(), Some(0 | 3)),
+        "{}",
+        stderr(&output)
+    );
+    let results = project.results();
+    let case = &results["cases"][0];
+    for (k, step) in case["steps"].as_array().expect("steps").iter().enumerate() {
+        let pairs = step["bench"]["valid_pairs"].as_u64().unwrap_or(0);
+        assert_eq!(pairs, 2, "step {k}: {step}");
+    }
+    // Had a measured run of step 3 started from an empty state, the side would have failed
+    // (exit 5) and the pair been invalid. Runs: the judged scenario (6), then per pair of step
+    // k both sides replay the k steps before it: 2 pairs × 2 sides × (1 + 2 + 3) = 24.
+    assert_eq!(project.log().len(), 6 + 24, "{:?}", project.log());
+    let report = std::fs::read_to_string(project.path().join("reports/latest/report.md"))
+        .expect("report.md");
+    assert!(report.contains("`history/week (step 3-fix)`"), "{report}");
 }

@@ -461,7 +461,7 @@ struct Findings {
     leftovers: Vec<PathBuf>,
     /// Goldens in good order.
     current: usize,
-    /// Cases with no golden.
+    /// Cases (or steps of a scenario) with no golden, as their place in the store.
     missing: Vec<String>,
     /// Why the review log cannot be read, when it cannot.
     log: Option<String>,
@@ -479,8 +479,11 @@ fn every_case(config: &Config) -> anyhow::Result<Vec<Case>> {
 
 fn inspect(config: &Config, store: &GoldenStore) -> anyhow::Result<Findings> {
     let cases = every_case(config)?;
-    let known: std::collections::BTreeMap<PathBuf, &Case> =
-        cases.iter().map(|c| (store.case_dir(c), c)).collect();
+    // Every golden a case has: one, or one per step of a scenario.
+    let known: std::collections::BTreeMap<PathBuf, &Case> = cases
+        .iter()
+        .flat_map(|c| store.golden_dirs(c).into_iter().map(move |d| (d, c)))
+        .collect();
     let stored = store
         .stored()
         .with_context(|| format!("cannot list {}", store.dir.display()))?;
@@ -520,10 +523,10 @@ fn inspect(config: &Config, store: &GoldenStore) -> anyhow::Result<Findings> {
     findings.log = crate::golden::review::read_log(store)
         .err()
         .map(|e| e.detail());
-    findings.missing = cases
-        .iter()
-        .filter(|c| !present.contains(&store.case_dir(c)))
-        .map(Case::label)
+    findings.missing = known
+        .keys()
+        .filter(|dir| !present.contains(*dir))
+        .map(|dir| store.relative(dir))
         .collect();
     Ok(findings)
 }
@@ -605,8 +608,8 @@ fn check(args: StoreArgs) -> anyhow::Result<i32> {
     if !findings.missing.is_empty() {
         writeln!(
             out,
-            "{DIM}{} without a golden: {}{DIM:#}",
-            crate::units::plural(findings.missing.len(), "case"),
+            "{DIM}{} missing: {}{DIM:#}",
+            crate::units::plural(findings.missing.len(), "golden"),
             findings.missing.join(", ")
         )?;
     }
