@@ -49,6 +49,9 @@ impl Configs {
         for block in &mut raw.compares {
             block.spec.rules = Rules::default();
         }
+        for stage in &mut raw.stages {
+            stage.block.spec.rules = Rules::default();
+        }
         Configs { raw, ruled }
     }
 }
@@ -251,12 +254,7 @@ fn observe_output(
 
 /// The spec of the compare block that covered an output, if one did.
 fn spec_for<'c>(config: &'c Config, output: &OutputComparison) -> Option<&'c DiffSpec> {
-    let index = output.compare?;
-    config
-        .compares
-        .iter()
-        .find(|b| b.index == index)
-        .map(|b| &b.spec)
+    config.block(output.compare?).map(|b| &b.spec)
 }
 
 /// One difference as an observation at its folded path.

@@ -109,6 +109,22 @@ impl Rule {
             Rule::Normalize { .. } => "normalize",
         }
     }
+
+    /// The rule in a few words: `match $.items as set`, `tolerance $..score abs 1e-9`.
+    pub fn describe(&self) -> String {
+        match self {
+            Rule::Ignore { path } => format!("ignore {path}"),
+            Rule::Match { path, by, mode } => match (by, mode) {
+                (Some(by), _) => format!("match {path} by {by}"),
+                (None, Some(mode)) => format!("match {path} as {mode}"),
+                (None, None) => format!("match {path}"),
+            },
+            Rule::Tolerance { path, abs } => format!("tolerance {path} abs {abs:e}"),
+            Rule::Normalize { pattern, replace } => {
+                format!("normalize /{pattern}/ -> {replace:?}")
+            }
+        }
+    }
 }
 
 /// Variation of the legacy that gets no rule, and why.
@@ -134,6 +150,23 @@ pub fn propose(uncovered: &[Variation], config: &Config, repeats: usize) -> Prop
             .block
             .and_then(|i| config.compares.iter().find(|b| b.index == i));
         let format = existing.and_then(|b| b.format).or(variations[0].format);
+        if let Some(stage) = output.strip_prefix(crate::outcome::STAGE_PREFIX) {
+            // A stage's rules live in its own `[[stage]]` block, which proposals do not write.
+            let why = match choose(format, &variations, repeats) {
+                Ok((rule, _)) => format!(
+                    "a stage's file: add `{}` to the `[[stage]]` block named `{stage}`",
+                    rule.describe()
+                ),
+                Err(why) => why,
+            };
+            unproposed.push(Unproposed {
+                output: output.to_owned(),
+                pattern: pattern.to_owned(),
+                kinds: variations.iter().map(|v| v.kind).collect(),
+                why,
+            });
+            continue;
+        }
         match choose(format, &variations, repeats) {
             Ok((rule, evidence)) => {
                 let shadowed_by = existing

@@ -102,6 +102,29 @@ impl Config {
             | OutputSelector::Stage { .. } => false,
         })
     }
+
+    /// The `[[compare]]` or `[[stage]]` block numbered `index` (stage blocks continue the
+    /// numbering of compare blocks).
+    pub fn block(&self, index: usize) -> Option<&CompareBlock> {
+        self.compares
+            .iter()
+            .chain(self.stages.iter().map(|s| &s.block))
+            .find(|b| b.index == index)
+    }
+
+    /// The block a file `side` wrote at `relative` is compared by: its stage's, when it is one
+    /// of the side's stage files, else the first `[[compare]]` block whose glob matches.
+    pub fn block_of_file(
+        &self,
+        relative: &str,
+        side: crate::runner::Side,
+    ) -> Option<&CompareBlock> {
+        self.stages
+            .iter()
+            .find(|stage| stage.path(side) == relative)
+            .map(|stage| &stage.block)
+            .or_else(|| self.block_for(relative))
+    }
 }
 
 /// The legacy side of a configuration (or of a suite).
@@ -251,6 +274,16 @@ pub struct Stage {
     /// How it is compared: `output` is [`OutputSelector::Stage`], and `index` continues the
     /// numbering of the `[[compare]]` blocks (rules name it in [`RuleInfo::compare`]).
     pub block: CompareBlock,
+}
+
+impl Stage {
+    /// Where `side` writes this stage's file, under its `{out}`.
+    pub fn path(&self, side: crate::runner::Side) -> &str {
+        match side {
+            crate::runner::Side::Legacy => &self.legacy,
+            crate::runner::Side::Candidate => &self.candidate,
+        }
+    }
 }
 
 /// An accepted, known difference.

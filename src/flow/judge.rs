@@ -16,8 +16,10 @@ use crate::config::Config;
 use crate::diff::RuleUse;
 use crate::fixture::Case;
 use crate::golden::{Golden, GoldenStore, Provenance};
-use crate::outcome::{CaseOutcome, GoldenCheck, OutputComparison, Reference, StepOutcome, Verdict};
-use crate::runner::{CaseRuns, RunStatus, SideResult, SideRun, StepRuns};
+use crate::outcome::{
+    CaseOutcome, GoldenCheck, OutputComparison, Reference, Stages, StepOutcome, Verdict,
+};
+use crate::runner::{CaseRuns, RunStatus, Side, SideResult, SideRun, StepRuns};
 
 /// A case's golden as the orchestrator read it, for the judge.
 #[derive(Debug)]
@@ -111,6 +113,7 @@ struct StepJudgement {
     outputs: Vec<OutputComparison>,
     golden: Option<GoldenCheck>,
     notes: Vec<String>,
+    stages: Stages,
 }
 
 impl StepJudgement {
@@ -141,6 +144,7 @@ impl Judge<'_> {
                 notes: Vec::new(),
                 bench: None,
                 steps: Vec::new(),
+                stages: Stages::default(),
             },
             rule_hits: BTreeMap::new(),
             waiver_hits: BTreeMap::new(),
@@ -168,6 +172,7 @@ impl Judge<'_> {
             outcome.outputs = step.outputs;
             outcome.golden = step.golden;
             outcome.notes = step.notes;
+            outcome.stages = step.stages;
         } else {
             self.scenario(case, judgements, &mut judged.outcome);
         }
@@ -201,6 +206,7 @@ impl Judge<'_> {
                 golden: step.golden,
                 notes: step.notes,
                 bench: None,
+                stages: step.stages,
             });
         }
         for step in case.steps.iter().skip(ran) {
@@ -214,6 +220,7 @@ impl Judge<'_> {
                 golden: None,
                 notes: Vec::new(),
                 bench: None,
+                stages: Stages::default(),
             });
         }
         outcome.verdict = Verdict::worst(outcome.steps.iter().filter_map(|s| s.verdict.as_ref()));
@@ -276,6 +283,7 @@ impl Judge<'_> {
             judgement.legacy = Some(legacy.run.clone());
             judgement.outputs = comparison.outputs;
             judgement.notes.extend(comparison.notes);
+            judgement.stages = comparison.stages;
         }
         let at = At {
             case,
@@ -372,6 +380,7 @@ impl Judge<'_> {
                 judgement.set(candidate_verdict);
                 judgement.outputs = against_golden.outputs;
                 judgement.notes.extend(against_golden.notes);
+                judgement.stages = against_golden.stages;
                 if !candidate_agrees {
                     self.pending(at, &golden, candidate, "candidate", judged);
                 }
@@ -495,6 +504,7 @@ fn ignored_in_golden(comparison: &CaseComparison) -> Option<String> {
 /// A side that did not run: what judging sees when a pass was cut short for it.
 fn missing_run(dir: &Path, side: &str) -> SideResult {
     SideResult {
+        side: Side::Candidate,
         run: SideRun::unmeasured(
             Vec::new(),
             String::new(),

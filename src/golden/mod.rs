@@ -123,6 +123,7 @@ impl Golden {
     /// recorded exit status, no timings.
     pub fn as_side(&self) -> SideResult {
         SideResult {
+            side: self.provenance.side(),
             run: SideRun::unmeasured(
                 self.provenance.argv.clone(),
                 self.dir.to_string_lossy().into_owned(),
@@ -282,7 +283,7 @@ impl GoldenStore {
                     });
                 }
             };
-            let block = config.block_for(&relative);
+            let block = config.block_of_file(&relative, run.side);
             let dest = staging.path().join("out").join(&relative);
             if let Some(dir) = dest.parent() {
                 std::fs::create_dir_all(dir).map_err(error(dir))?;

@@ -64,6 +64,16 @@ pub struct Provenance {
 }
 
 impl Provenance {
+    /// The program whose outputs the golden holds (`source`): the legacy, unless a
+    /// candidate's run was accepted as the golden.
+    pub fn side(&self) -> crate::runner::Side {
+        if self.source == "candidate" {
+            crate::runner::Side::Candidate
+        } else {
+            crate::runner::Side::Legacy
+        }
+    }
+
     /// The provenance of a golden made from `run` of `case`, whose fixture inputs hash to
     /// `inputs`. Its command line names the output directory `{out}` and paths under the
     /// configuration's directory relatively, so recording again elsewhere or later gives the same

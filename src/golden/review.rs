@@ -59,6 +59,7 @@ pub fn pending(store: &GoldenStore) -> Result<Vec<Pending>, GoldenError> {
 /// A side with no outputs at all: what a brand-new golden is compared with.
 fn nothing(dir: &Path) -> SideResult {
     SideResult {
+        side: crate::runner::Side::Legacy,
         run: SideRun::unmeasured(Vec::new(), String::new(), RunStatus::Exited { code: 0 }),
         artifacts: Artifacts::in_dir(dir),
     }

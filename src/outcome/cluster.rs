@@ -1,5 +1,6 @@
 //! Differences across cases grouped by cause: output × path pattern (indices and keys folded to
-//! `[*]`) × kind, with counts, the number of cases affected and a few examples. Twelve fixtures
+//! `[*]`) × kind, with counts, the number of cases affected and a few examples. Differences of
+//! outputs blocked by a divergent stage are consequences of that stage's, and are left out. Twelve fixtures
 //! each showing the same wrong `state` are one cluster, so an engineer sees "412 differences,
 //! 3 causes" rather than 412 lines.
 
@@ -54,9 +55,15 @@ pub fn clusters(cases: &[CaseOutcome]) -> Vec<Cluster> {
         .iter()
         .flat_map(|case| {
             let label = case.label();
+            // A difference that follows from a divergent stage is a consequence, not a cause.
             case.comparisons()
                 .into_iter()
-                .flat_map(|c| c.outputs.iter().map(move |o| (c.name(&o.output), o)))
+                .flat_map(|c| {
+                    c.outputs
+                        .iter()
+                        .filter(|o| o.blocked_by.is_none())
+                        .map(move |o| (c.name(&o.output), o))
+                })
                 .map(move |(name, o)| (label.clone(), name, o))
                 .collect::<Vec<_>>()
         })

@@ -7,7 +7,10 @@ use std::fmt::{self, Write};
 
 use super::{Render, ReportError, golden_origin, short_value};
 use crate::diff::Difference;
-use crate::outcome::{CaseOutcome, Compared, GoldenCheck, OutputComparison, Reference, RunResults};
+use crate::outcome::{
+    CaseOutcome, Compared, GoldenCheck, OutputComparison, Reference, RunResults, StageStatus,
+    Stages,
+};
 use crate::units::format_ms;
 use crate::units::{format_kib, plural};
 
@@ -168,6 +171,14 @@ fn causes(out: &mut String, r: &RunResults) -> fmt::Result {
         unwaived,
         plural(r.clusters.len(), "cause")
     )?;
+    let consequences: usize = r.cases.iter().map(CaseOutcome::consequences).sum();
+    if consequences > 0 {
+        writeln!(
+            out,
+            "{} more follow from a divergent stage (blocked by it: consequences, listed under each case, not causes).\n",
+            plural(consequences, "difference")
+        )?;
+    }
     writeln!(
         out,
         "| output | path | kind | differences | waived | cases | example |\n|---|---|---|---:|---:|---:|---|"
@@ -437,6 +448,9 @@ fn goldens(out: &mut String, r: &RunResults) -> fmt::Result {
 
 fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
     writeln!(out, "### {} — {}\n", case.label(), case.verdict.describe())?;
+    for lead in case.stage_leads() {
+        writeln!(out, "**{}**\n", cell(&lead))?;
+    }
     let mut bullets = Vec::new();
     for (side, run) in case.runs() {
         if !run.status.is_success() {
@@ -471,6 +485,10 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
         writeln!(out)?;
     }
     steps_table(out, case)?;
+    stages_table(out, None, &case.stages)?;
+    for step in &case.steps {
+        stages_table(out, Some(&step.step), &step.stages)?;
+    }
     for compared in case.comparisons() {
         for output in compared.outputs.iter().filter(|o| o.total > 0) {
             output_table(out, &compared, output)?;
@@ -486,6 +504,37 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
         }
     }
     Ok(())
+}
+
+/// The stages of a case (or of one step): each one's status, what blocked it, its differences.
+fn stages_table(out: &mut String, step: Option<&str>, stages: &Stages) -> fmt::Result {
+    if stages.stages.is_empty() {
+        return Ok(());
+    }
+    if let Some(step) = step {
+        writeln!(out, "Stages of step {}:\n", code(step))?;
+    }
+    writeln!(
+        out,
+        "| stage | status | blocked by | differences |\n|---|---|---|---:|"
+    )?;
+    for stage in &stages.stages {
+        let status = match stage.status {
+            StageStatus::Diverged if stages.first() == Some(stage.name.as_str()) => {
+                "❌ diverged (first)".to_owned()
+            }
+            StageStatus::Diverged => "❌ diverged".to_owned(),
+            other => other.as_str().to_owned(),
+        };
+        writeln!(
+            out,
+            "| {} | {status} | {} | {} |",
+            code(&stage.name),
+            stage.blocked_by.as_deref().map(code).unwrap_or_default(),
+            stage.differences
+        )?;
+    }
+    writeln!(out)
 }
 
 /// A scenario's steps: each one's verdict, differences and both sides' runs.
@@ -530,9 +579,14 @@ fn steps_table(out: &mut String, case: &CaseOutcome) -> fmt::Result {
 }
 
 fn output_table(out: &mut String, compared: &Compared, output: &OutputComparison) -> fmt::Result {
+    let consequence = output
+        .blocked_by
+        .as_ref()
+        .map(|by| format!(" — blocked by {}: consequences, not causes", code(by)))
+        .unwrap_or_default();
     writeln!(
         out,
-        "{} ({}): {}, {} waived\n",
+        "{} ({}): {}, {} waived{consequence}\n",
         code(&compared.name(&output.output)),
         output.format.map_or("file", |f| f.as_str()),
         plural(output.total, "difference"),

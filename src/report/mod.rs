@@ -271,6 +271,7 @@ pub(crate) mod tests {
             notes: Vec::new(),
             bench: None,
             steps: Vec::new(),
+            stages: Default::default(),
         }
     }
 
@@ -294,6 +295,7 @@ pub(crate) mod tests {
             equivalences: Vec::new(),
             notes: Vec::new(),
             differences,
+            blocked_by: None,
         }
     }
 

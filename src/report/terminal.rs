@@ -110,6 +110,9 @@ pub fn write_summary(
                 )?;
             }
         }
+        for lead in case.stage_leads() {
+            writeln!(w, "    {BOLD}{}{BOLD:#}", shown(&lead))?;
+        }
         if let Some(steps) = super::steps_line(case) {
             writeln!(w, "    steps: {}", shown(&steps))?;
         }
@@ -135,14 +138,20 @@ pub fn write_summary(
             )?;
         }
         let comparisons = case.comparisons();
-        let differences = comparisons.iter().flat_map(|c| {
-            c.outputs.iter().flat_map(move |o| {
-                o.differences
-                    .iter()
-                    .filter(|d| d.waiver.is_none())
-                    .map(move |d| (c.name(&o.output), d))
+        // Causes first: differences that follow from a divergent stage come after.
+        let mut differences: Vec<_> = comparisons
+            .iter()
+            .flat_map(|c| {
+                c.outputs.iter().flat_map(move |o| {
+                    o.differences
+                        .iter()
+                        .filter(|d| d.waiver.is_none())
+                        .map(move |d| (o.blocked_by.is_some(), c.name(&o.output), d))
+                })
             })
-        });
+            .collect();
+        differences.sort_by_key(|(consequence, _, _)| *consequence);
+        let differences = differences.into_iter().map(|(_, name, d)| (name, d));
         for (output, d) in differences.take(SHOWN) {
             writeln!(
                 w,

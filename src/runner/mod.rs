@@ -241,6 +241,9 @@ impl Artifacts {
 /// A finished run and its artifacts.
 #[derive(Debug, Clone)]
 pub struct SideResult {
+    /// Whose outputs these are: the program that wrote them lays out its `{out}` (where its
+    /// stage files are, for one).
+    pub side: Side,
     pub run: SideRun,
     pub artifacts: Artifacts,
 }

@@ -121,7 +121,11 @@ pub async fn run_side(exe: &Path, request: &SideRequest, cancel: &Cancel) -> Sid
     let mut run = SideRun::pending(request);
     if let Err(message) = prepare(request, &artifacts) {
         run.status = RunStatus::SpawnFailed { message };
-        return SideResult { run, artifacts };
+        return SideResult {
+            side: request.side,
+            run,
+            artifacts,
+        };
     }
     let usage_path = request.dir.join("usage.json");
     let mut child = match helper_command(exe, request, &usage_path).spawn() {
@@ -133,7 +137,11 @@ pub async fn run_side(exe: &Path, request: &SideRequest, cancel: &Cancel) -> Sid
                     exe.display()
                 ),
             };
-            return SideResult { run, artifacts };
+            return SideResult {
+                side: request.side,
+                run,
+                artifacts,
+            };
         }
     };
     let started = Instant::now();
@@ -180,7 +188,11 @@ pub async fn run_side(exe: &Path, request: &SideRequest, cancel: &Cancel) -> Sid
             message: lost.join("; "),
         };
     }
-    SideResult { run, artifacts }
+    SideResult {
+        side: request.side,
+        run,
+        artifacts,
+    }
 }
 
 /// `parity __measure USAGE_FILE -- argv...`, in its own process group, with piped output.

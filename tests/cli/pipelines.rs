@@ -493,3 +493,182 @@ fn bench_measures_each_step_from_the_state_the_steps_before_it_leave() {
         .expect("report.md");
     assert!(report.contains("`history/week (step 3-fix)`"), "{report}");
 }
+
+/// Stage files of a diamond (A, then B and C after A, then D after both) and a final output;
+/// the legacy writes them under `stages/`, the candidate under `ckpt/`. `BUGS` (letters) makes
+/// a stage compute a wrong value, which every stage after it and the final output inherit.
+/// (No `}}` in the script: in a command template it stands for one literal brace.)
+const DIAMOND: &str = r#"dir=stages; [ "$3" = candidate ] && dir=ckpt; mkdir -p "$1/$dir"
+bug() { case "${BUGS:-}" in *$1*) echo 100;; *) echo 0;; esac; }
+a=$((1 + $(bug A))); b=$((a + 1 + $(bug B))); c=$((a + 2 + $(bug C))); d=$((b + c + $(bug D)))
+for s in A:$a B:$b C:$c D:$d; do echo "{\"value\": ${s#*:} }" > "$1/$dir/${s%%:*}.json"; done
+echo "{\"total\": $((d * 10))}" > "$1/result.json""#;
+
+fn diamond(bugs: &str) -> Shell {
+    let candidate = side("candidate", DIAMOND).replace(
+        "timeout = \"30s\"\n",
+        &format!("timeout = \"30s\"\nenv = {{ BUGS = \"{bugs}\" }}\n"),
+    );
+    let mut stages = String::new();
+    for (name, after) in [
+        ("A", "[]"),
+        ("B", "[\"A\"]"),
+        ("C", "[\"A\"]"),
+        ("D", "[\"B\", \"C\"]"),
+    ] {
+        stages.push_str(&format!(
+            "\n[[stage]]\nname = \"{name}\"\nafter = {after}\nlegacy = \"stages/{name}.json\"\ncandidate = \"ckpt/{name}.json\"\nformat = \"json\"\n"
+        ));
+    }
+    let config = format!(
+        "{}{candidate}\n[suites.main]\nroot = \"fixtures\"\ninclude = [\"*.json\"]\n{stages}",
+        side("legacy", DIAMOND),
+    );
+    let project = Shell::new(&config);
+    project.write("fixtures/case.json", "{}");
+    project
+}
+
+fn stage_statuses(case: &Value) -> Vec<String> {
+    case["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .map(|s| match s["blocked_by"].as_str() {
+            Some(by) => format!(
+                "{} {} by {by}",
+                s["name"].as_str().unwrap_or(""),
+                s["status"].as_str().unwrap_or("")
+            ),
+            None => format!(
+                "{} {}",
+                s["name"].as_str().unwrap_or(""),
+                s["status"].as_str().unwrap_or("")
+            ),
+        })
+        .collect()
+}
+
+#[test]
+fn stages_that_agree_pass_and_are_not_compared_again_as_files() {
+    let project = diamond("");
+    let output = project.run(&["run"]);
+    assert_exit(&output, 0);
+    let results = project.results();
+    let case = &results["cases"][0];
+    assert_eq!(
+        stage_statuses(case),
+        ["A agree", "B agree", "C agree", "D agree"]
+    );
+    assert_eq!(case["first_divergence"], Value::Null);
+    let names: Vec<&str> = case["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .filter_map(|o| o["output"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "exit",
+            "stage:A",
+            "stage:B",
+            "stage:C",
+            "stage:D",
+            "result.json"
+        ],
+        "stage files are neither missing nor extra files"
+    );
+}
+
+#[test]
+fn the_first_divergent_stage_in_a_diamond_blocks_what_follows_from_it() {
+    let project = diamond("B");
+    let output = project.run(&["run"]);
+    assert_exit(&output, 1);
+    let results = project.results();
+    let case = &results["cases"][0];
+    assert_eq!(
+        stage_statuses(case),
+        ["A agree", "B diverged", "C agree", "D blocked by B"]
+    );
+    assert_eq!(case["first_divergence"], "B");
+    let result = crate::support::output_of(case, "result.json");
+    assert_eq!(result["blocked_by"], "B");
+    assert_eq!(result["status"], "different");
+    // Causes: B's difference only; D's and the final output's are consequences.
+    let clusters: Vec<&str> = results["clusters"]
+        .as_array()
+        .expect("clusters")
+        .iter()
+        .filter_map(|c| c["output"].as_str())
+        .collect();
+    assert_eq!(clusters, ["stage:B"]);
+    let out = crate::support::stdout(&output);
+    assert!(
+        out.contains("first divergence: B (1 difference); 1 later stage and 1 output blocked"),
+        "{out}"
+    );
+    let report = std::fs::read_to_string(project.path().join("reports/latest/report.md"))
+        .expect("report.md");
+    assert!(
+        report
+            .contains("**first divergence: B (1 difference); 1 later stage and 1 output blocked**"),
+        "{report}"
+    );
+    assert!(report.contains("| `D` | blocked | `B` | 1 |"), "{report}");
+    assert!(
+        report.contains("blocked by `B`: consequences, not causes"),
+        "{report}"
+    );
+}
+
+#[test]
+fn two_stages_diverging_on_their_own_are_both_causes() {
+    let project = diamond("BC");
+    assert_exit(&project.run(&["run"]), 1);
+    let results = project.results();
+    let case = &results["cases"][0];
+    assert_eq!(
+        stage_statuses(case),
+        ["A agree", "B diverged", "C diverged", "D blocked by B"]
+    );
+    assert_eq!(case["first_divergence"], "B");
+    let report = std::fs::read_to_string(project.path().join("reports/latest/report.md"))
+        .expect("report.md");
+    assert!(report.contains("also diverged on its own: C"), "{report}");
+}
+
+#[test]
+fn a_divergence_at_the_root_blocks_every_stage_after_it() {
+    let project = diamond("A");
+    assert_exit(&project.run(&["run"]), 1);
+    let case = &project.results()["cases"][0];
+    assert_eq!(
+        stage_statuses(case),
+        [
+            "A diverged",
+            "B blocked by A",
+            "C blocked by A",
+            "D blocked by A"
+        ]
+    );
+}
+
+#[test]
+fn stages_compare_with_goldens_recorded_from_the_legacy() {
+    let project = diamond("");
+    assert_exit(&project.run(&["golden", "record"]), 0);
+    assert!(
+        project
+            .path()
+            .join("golden/main/case.json/out/stages/B.json")
+            .is_file()
+    );
+    assert_exit(&project.run(&["run", "--against", "golden"]), 0);
+    let case = &project.results()["cases"][0];
+    assert_eq!(
+        stage_statuses(case),
+        ["A agree", "B agree", "C agree", "D agree"]
+    );
+}
