@@ -9,12 +9,14 @@
 //! the performance gate) gets every case's runs from the runner; [`judge`] decides each case
 //! without touching anything and says what must be done; [`effects`] does it; [`results`]
 //! assembles [`RunResults`], whose summary holds the exit code; the reports are written from
-//! the results alone. [`run`] is the whole flow; `cli` only parses flags and prints.
+//! the results alone, then [`notify`] runs `[report] on_finish`. [`resume`] continues a stopped
+//! run. [`run`] is the whole flow; `cli` only parses flags and prints.
 
 pub mod effects;
 pub mod execute;
 pub mod judge;
 mod measure;
+pub mod notify;
 mod pairs;
 pub mod plan;
 pub mod results;
@@ -122,6 +124,16 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
     });
     results.summarise();
     let reports = report::write_all(&plan.report_dir, &results)?;
+    if let Some(cmd) = &plan.config.report.on_finish
+        && let Some(warning) = notify::on_finish(
+            cmd,
+            &plan.config.base_dir,
+            &plan.report_dir,
+            results.summary.exit_code,
+        )
+    {
+        anstream::eprintln!("warning: {warning}; the run's result stands");
+    }
     Ok(Finished { results, reports })
 }
 

@@ -672,3 +672,51 @@ fn stages_compare_with_goldens_recorded_from_the_legacy() {
         ["A agree", "B agree", "C agree", "D agree"]
     );
 }
+
+#[test]
+fn on_finish_is_told_the_result_and_its_failure_never_changes_the_exit_code() {
+    let hook = r#"[report]
+on_finish = ["sh", "-c", 'echo "$PARITY_EXIT_CODE $PARITY_VERDICT $PARITY_REPORT_DIR" > hook.txt; test -f "$PARITY_RESULTS"']
+"#;
+    let project = diamond("B");
+    let config = project.path().join("parity.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, format!("{text}\n{hook}")).expect("config");
+    let output = project.run(&["run"]);
+    assert_exit(&output, 1);
+    let told = std::fs::read_to_string(project.path().join("hook.txt")).expect("the hook ran");
+    let report_dir = project.path().join("reports/latest");
+    assert_eq!(told.trim(), format!("1 fail {}", report_dir.display()));
+    assert!(
+        !stderr(&output).contains("warning: on_finish"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A hook that fails, or cannot start, is a warning; the verdict stands.
+    for broken in ["[\"sh\", \"-c\", \"exit 7\"]", "[\"/nonexistent/hook\"]"] {
+        std::fs::write(&config, format!("{text}\n[report]\non_finish = {broken}\n"))
+            .expect("config");
+        let output = project.run(&["run"]);
+        assert_exit(&output, 1);
+        assert!(
+            stderr(&output).contains("warning: on_finish"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("the run's result stands"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    let passing = diamond("");
+    let config = passing.path().join("parity.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        format!("{text}\n[report]\non_finish = [\"sh\", \"-c\", \"exit 3\"]\n"),
+    )
+    .expect("config");
+    assert_exit(&passing.run(&["run"]), 0);
+}
