@@ -145,7 +145,18 @@ fn committed_goldens_are_current_and_gate_on_their_own() {
             case["fixture"]
         );
         assert!(case["legacy"].is_null());
-        assert_eq!(case["golden"]["provenance"]["source"], "legacy");
+        // A scenario has a golden per step.
+        let goldens: Vec<&serde_json::Value> = match case["steps"].as_array() {
+            Some(steps) => steps.iter().map(|s| &s["golden"]).collect(),
+            None => vec![&case["golden"]],
+        };
+        for golden in goldens {
+            assert_eq!(
+                golden["provenance"]["source"], "legacy",
+                "{}",
+                case["fixture"]
+            );
+        }
     }
     // With goldens present, the default compares with both.
     let (output, results, _out) = run_example(&["--fixture", "empty"]);
@@ -163,4 +174,97 @@ fn performance_suite_outputs_agree() {
     let (output, results, _out) = run_example(&["--suite", "performance"]);
     assert_exit(&output, 0);
     assert_eq!(results["cases"].as_array().unwrap().len(), 2);
+}
+
+fn case_of<'a>(results: &'a Value, suite: &str, fixture: &str) -> &'a Value {
+    results["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["suite"] == suite && c["fixture"] == fixture)
+        .unwrap_or_else(|| panic!("no case {suite}/{fixture}"))
+}
+
+#[test]
+fn history_runs_three_nights_with_state_and_feed_its_own_legacy() {
+    let (output, results, _out) = run_example(&["--suite", "history", "--suite", "feed"]);
+    assert_exit(&output, 0);
+    for fixture in ["late_delivery", "rolling_month", "triage_week"] {
+        let case = case_of(&results, "history", fixture);
+        let steps: Vec<&str> = case["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["step"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            steps,
+            ["1-baseline", "2-override", "3-upstream-fix"],
+            "{fixture}"
+        );
+        // Each night's history holds the nights before it: the state was carried.
+        let third = &case["steps"][2];
+        assert!(
+            third["legacy"]["argv"].to_string().contains("--state"),
+            "{third}"
+        );
+        for step in case["steps"].as_array().unwrap() {
+            assert_eq!(step["first_divergence"], Value::Null, "{step}");
+            assert_eq!(step["stages"].as_array().map(Vec::len), Some(4), "{step}");
+        }
+    }
+    let feed = case_of(&results, "feed", "typical_feed");
+    assert!(
+        feed["legacy"]["argv"]
+            .to_string()
+            .contains("feed_monolith.py"),
+        "{feed}"
+    );
+    let sides = results["sides"].as_array().unwrap();
+    assert!(
+        sides
+            .iter()
+            .any(|s| s["suite"] == "feed" && s["own_legacy"] == true),
+        "{sides:?}"
+    );
+}
+
+#[test]
+fn regressions_name_the_phase_each_bug_lives_in() {
+    let (output, results, out) = run_example(&["--suite", "regressions"]);
+    assert_exit(&output, 1);
+    let expected = [
+        ("override_then_newer_scan", "decide"),
+        ("zero_weight_dissent", "normalise"),
+        ("version_digit_rollover", "normalise"),
+        ("fullwidth_package_name", "normalise"),
+    ];
+    for (fixture, stage) in expected {
+        let case = case_of(&results, "regressions", fixture);
+        assert_eq!(case["first_divergence"], stage, "{fixture}");
+    }
+    let scan = case_of(&results, "regressions", "override_then_newer_scan");
+    let statuses: Vec<(&str, &str)> = scan["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("ingest", "agree"),
+            ("normalise", "agree"),
+            ("decide", "diverged"),
+            ("export", "blocked")
+        ]
+    );
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(
+        report.contains(
+            "**first divergence: decide (12 differences); 1 later stage and 3 outputs blocked**"
+        ),
+        "{report}"
+    );
+    assert!(stdout(&output).contains("first divergence: decide"));
 }
