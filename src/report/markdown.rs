@@ -173,10 +173,14 @@ fn causes(out: &mut String, r: &RunResults) -> fmt::Result {
     )?;
     let consequences: usize = r.cases.iter().map(CaseOutcome::consequences).sum();
     if consequences > 0 {
+        let (more, verb) = if consequences == 1 {
+            ("1 more difference".to_owned(), "follows")
+        } else {
+            (format!("{consequences} more differences"), "follow")
+        };
         writeln!(
             out,
-            "{} more follow from a divergent stage (blocked by it: consequences, listed under each case, not causes).\n",
-            plural(consequences, "difference")
+            "{more} {verb} from a divergent stage (blocked by it: consequences, listed under each case, not causes).\n"
         )?;
     }
     writeln!(
@@ -508,7 +512,8 @@ fn case_details(out: &mut String, case: &CaseOutcome) -> fmt::Result {
 
 /// The stages of a case (or of one step): each one's status, what blocked it, its differences.
 fn stages_table(out: &mut String, step: Option<&str>, stages: &Stages) -> fmt::Result {
-    if stages.stages.is_empty() {
+    // Stages that all agree say nothing a reader needs (results.json has them).
+    if stages.stages.iter().all(|s| s.status == StageStatus::Agree) {
         return Ok(());
     }
     if let Some(step) = step {

@@ -491,6 +491,149 @@ pub(crate) mod tests {
         });
     }
 
+    /// A run with a case whose `decide` stage diverged (export and the final output blocked by
+    /// it) and a scenario whose candidate failed at its second step (the third blocked), with
+    /// its own legacy for the scenario's suite.
+    fn pipeline_sample() -> RunResults {
+        let ok = side(100.0, RunStatus::Exited { code: 0 }, "");
+        let changed = |path: &str, l: serde_json::Value, r: serde_json::Value| {
+            Difference::new(path, DiffKind::Changed).left(l).right(r)
+        };
+        let blocked = |mut o: OutputComparison| {
+            o.blocked_by = Some("decide".into());
+            o
+        };
+        let stage = |name: &str, status: StageStatus, by: Option<&str>, n: usize| StageOutcome {
+            name: name.into(),
+            status,
+            blocked_by: by.map(Into::into),
+            differences: n,
+        };
+        let mut staged = case(
+            "override_then_newer_scan",
+            Verdict::Different,
+            vec![
+                output("stage:ingest", OutputStatus::Identical, vec![]),
+                output(
+                    "stage:decide",
+                    OutputStatus::Different,
+                    vec![changed(
+                        "$.advisories[?@.advisory_id=='A-1'].state",
+                        json!("affected"),
+                        json!("fixed"),
+                    )],
+                ),
+                blocked(output(
+                    "stage:export",
+                    OutputStatus::Different,
+                    vec![changed(
+                        "$.advisories[?@.advisory_id=='A-1'].state",
+                        json!("affected"),
+                        json!("fixed"),
+                    )],
+                )),
+                blocked(output(
+                    "advisory_current.json",
+                    OutputStatus::Different,
+                    vec![changed(
+                        "$.advisories[?@.advisory_id=='A-1'].state",
+                        json!("affected"),
+                        json!("fixed"),
+                    )],
+                )),
+            ],
+            ok.clone(),
+        );
+        staged.id.suite = "regressions".into();
+        staged.stages = Stages {
+            stages: vec![
+                stage("ingest", StageStatus::Agree, None, 0),
+                stage("decide", StageStatus::Diverged, None, 1),
+                stage("export", StageStatus::Blocked, Some("decide"), 1),
+            ],
+            first_divergence: Some(Some("decide".into())),
+        };
+        let step = |name: &str, verdict: Option<Verdict>, candidate: Option<SideRun>| StepOutcome {
+            step: name.into(),
+            blocked_by: verdict.is_none().then(|| "2-override".into()),
+            legacy: verdict.as_ref().map(|_| ok.clone()),
+            candidate,
+            outputs: Vec::new(),
+            golden: None,
+            notes: Vec::new(),
+            bench: None,
+            stages: Stages::default(),
+            verdict,
+        };
+        let failed = side(
+            90.0,
+            RunStatus::Exited { code: 3 },
+            "error: state is corrupt",
+        );
+        let mut scenario = case("week", Verdict::CandidateFailed, vec![], failed.clone());
+        scenario.id.suite = "history".into();
+        scenario.steps = vec![
+            step("1-baseline", Some(Verdict::Identical), Some(ok.clone())),
+            step("2-override", Some(Verdict::CandidateFailed), Some(failed)),
+            step("3-upstream-fix", None, None),
+        ];
+        scenario
+            .notes
+            .push("a side failed at step 2-override: 1 later step was not run".into());
+        let mut results = sample();
+        results.cases = vec![scenario, staged];
+        results.selection.suites = vec!["history".into(), "regressions".into()];
+        results.sides = vec![
+            SuiteSides {
+                suite: "history".into(),
+                legacy: "python3 legacy.py --state {state}".into(),
+                own_legacy: true,
+                candidate: "python3 -m pipeline --state {state}".into(),
+                own_candidate: true,
+            },
+            SuiteSides {
+                suite: "regressions".into(),
+                legacy: "python3 legacy.py".into(),
+                own_legacy: false,
+                candidate: "python3 -m pipeline".into(),
+                own_candidate: false,
+            },
+        ];
+        results.rules.clear();
+        results.waivers.clear();
+        results.summarise();
+        results
+    }
+
+    #[test]
+    fn markdown_leads_with_the_first_divergence_and_shows_steps() {
+        let results = pipeline_sample();
+        let md = markdown::Markdown.render(&results).unwrap();
+        insta::assert_snapshot!(md);
+        // Consequences are not causes: only the decide stage's difference clusters.
+        let causes: Vec<&str> = results.clusters.iter().map(|c| c.output.as_str()).collect();
+        assert_eq!(causes, ["stage:decide"]);
+    }
+
+    #[test]
+    fn terminal_leads_with_the_first_divergence_and_shows_steps() {
+        let mut out = Vec::new();
+        terminal::write_summary(&mut out, &pipeline_sample(), &[]).unwrap();
+        insta::assert_snapshot!(String::from_utf8(out).unwrap());
+    }
+
+    #[test]
+    fn stages_and_steps_round_trip_through_results_json() {
+        let results = pipeline_sample();
+        let text = json::Json.render(&results).unwrap();
+        let back: RunResults = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, results);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["cases"][1]["first_divergence"], "decide");
+        assert!(value["cases"][0].get("first_divergence").is_none());
+        assert_eq!(value["cases"][0]["steps"][2]["blocked_by"], "2-override");
+    }
+
     /// Thirty dates of one map changed in one case and two in another; the same `state` bug
     /// waived in one case and not in another.
     fn clustered_sample() -> RunResults {
