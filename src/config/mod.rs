@@ -114,16 +114,37 @@ impl Config {
 
     /// The block a file `side` wrote at `relative` is compared by: its stage's, when it is one
     /// of the side's stage files, else the first `[[compare]]` block whose glob matches.
-    pub fn block_of_file(
-        &self,
-        relative: &str,
-        side: crate::runner::Side,
-    ) -> Option<&CompareBlock> {
+    pub fn block_of_file(&self, relative: &str, side: Side) -> Option<&CompareBlock> {
         self.stages
             .iter()
             .find(|stage| stage.path(side) == relative)
             .map(|stage| &stage.block)
             .or_else(|| self.block_for(relative))
+    }
+}
+
+/// Which side of a comparison.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Legacy,
+    Candidate,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Legacy => "legacy",
+            Side::Candidate => "candidate",
+        }
+    }
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -278,10 +299,10 @@ pub struct Stage {
 
 impl Stage {
     /// Where `side` writes this stage's file, under its `{out}`.
-    pub fn path(&self, side: crate::runner::Side) -> &str {
+    pub fn path(&self, side: Side) -> &str {
         match side {
-            crate::runner::Side::Legacy => &self.legacy,
-            crate::runner::Side::Candidate => &self.candidate,
+            Side::Legacy => &self.legacy,
+            Side::Candidate => &self.candidate,
         }
     }
 }

@@ -93,6 +93,16 @@ pub struct Judged {
 }
 
 impl Judged {
+    /// A case judged by an earlier run, kept as it was (nothing left to do).
+    pub fn kept(outcome: CaseOutcome) -> Judged {
+        Judged {
+            outcome,
+            rule_hits: BTreeMap::new(),
+            waiver_hits: BTreeMap::new(),
+            effects: Vec::new(),
+        }
+    }
+
     fn absorb(&mut self, comparison: &CaseComparison) {
         for (id, n) in &comparison.rule_hits {
             *self.rule_hits.entry(*id).or_default() += *n;

@@ -64,7 +64,12 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
             (0..plan.cases.len()).map(|_| None).collect(),
             (0..plan.cases.len()).collect(),
         ),
-        Some(prior) => resume::split(&plan.cases, prior),
+        Some(prior) => {
+            let (kept, todo) = resume::split(&plan.cases, prior);
+            // Their usage of rules and waivers comes with the prior's totals.
+            let kept = kept.into_iter().map(|o| o.map(Judged::kept)).collect();
+            (kept, todo)
+        }
     };
     if !kept.iter().all(Option::is_none) {
         eprintln!(

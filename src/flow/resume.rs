@@ -13,7 +13,6 @@ use std::path::Path;
 
 use anyhow::bail;
 
-use super::judge::Judged;
 use crate::config::Config;
 use crate::diff::RuleUse;
 use crate::fixture::{Case, CaseId, Selection};
@@ -155,19 +154,14 @@ fn describe(suites: &[String], fixtures: &[String], variants: &[String]) -> Stri
     )
 }
 
-/// The cases of a resumed run: the judgements kept from `prior` (aligned with `cases`, `None`
+/// The cases of a resumed run: the outcomes kept from `prior` (aligned with `cases`, `None`
 /// where the case runs again), and the indices of the cases to run.
-pub fn split(cases: &[Case], prior: &Prior) -> (Vec<Option<Judged>>, Vec<usize>) {
+pub fn split(cases: &[Case], prior: &Prior) -> (Vec<Option<CaseOutcome>>, Vec<usize>) {
     let mut kept = Vec::with_capacity(cases.len());
     let mut todo = Vec::new();
     for (index, case) in cases.iter().enumerate() {
         match prior.cases.get(&case.id()) {
-            Some(outcome) => kept.push(Some(Judged {
-                outcome: outcome.clone(),
-                rule_hits: BTreeMap::new(),
-                waiver_hits: BTreeMap::new(),
-                effects: Vec::new(),
-            })),
+            Some(outcome) => kept.push(Some(outcome.clone())),
             None => {
                 kept.push(None);
                 todo.push(index);

@@ -18,6 +18,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::config::Side;
 pub use process::{Place, SideRequest, measure_floor, run_side, signal_name, version_of};
 pub use schedule::{Cancel, CaseRuns, Launch, Sides, SidesOf, StepRuns, run_cases};
 pub use signals::stop_on_signals;
@@ -26,29 +27,6 @@ pub use signals::stop_on_signals;
 pub const CAPTURE_LIMIT: u64 = 64 * 1024 * 1024;
 /// Lines of stderr kept in results for each run.
 pub const STDERR_TAIL_LINES: usize = 20;
-
-/// Which side of a comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    Legacy,
-    Candidate,
-}
-
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Legacy => "legacy",
-            Side::Candidate => "candidate",
-        }
-    }
-}
-
-impl std::fmt::Display for Side {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
