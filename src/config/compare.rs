@@ -5,7 +5,7 @@
 use globset::{GlobBuilder, GlobMatcher};
 use toml::Spanned;
 
-use super::raw::{RawBlock, RawCompare, RawFormat};
+use super::raw::{RawBlock, RawCompare};
 use super::rules::RuleCtx;
 use super::validate::Validator;
 use super::{CompareBlock, OutputSelector, RuleInfo};
@@ -58,15 +58,7 @@ impl Validator<'_> {
         raw: &RawBlock,
         rules: &mut Vec<RuleInfo>,
     ) -> (Option<Format>, DiffSpec) {
-        let format = match raw.format.as_ref().map(|f| *f.get_ref()) {
-            None | Some(RawFormat::Auto) => None,
-            Some(RawFormat::Json) => Some(Format::Json),
-            Some(RawFormat::Ndjson) => Some(Format::Ndjson),
-            Some(RawFormat::Csv) => Some(Format::Csv),
-            Some(RawFormat::Tsv) => Some(Format::Tsv),
-            Some(RawFormat::Text) => Some(Format::Text),
-            Some(RawFormat::Bytes) => Some(Format::Bytes),
-        };
+        let format = raw.format.as_ref().and_then(|f| f.get_ref().0);
         let mut ctx = RuleCtx {
             compare: index,
             output,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::read::{Node, Reader, Table};
+use crate::diff::Format;
 
 /// Keys of a table that were present but could not be read (already reported): validation does
 /// not also call them missing.
@@ -241,17 +242,24 @@ impl RawVariant {
     }
 }
 
-/// `format = ...` in a `[[compare]]` block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RawFormat {
-    Auto,
-    Json,
-    Ndjson,
-    Csv,
-    Tsv,
-    Text,
-    Bytes,
+/// `format = ...` in a `[[compare]]` or `[[stage]]` block: `auto` (`None`: detect it) or one of
+/// [`Format`]'s names. Not a second format enum: `auto` is the absence of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatName(pub Option<Format>);
+
+impl<'de> Deserialize<'de> for FormatName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const NAMES: &[&str] = &["auto", "json", "ndjson", "csv", "tsv", "text", "bytes"];
+        let name = String::deserialize(deserializer)?;
+        if name == "auto" {
+            return Ok(FormatName(None));
+        }
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == name)
+            .map(|f| FormatName(Some(f)))
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, NAMES))
+    }
 }
 
 #[derive(Debug)]
@@ -265,7 +273,7 @@ pub struct RawCompare {
 /// text options.
 #[derive(Debug)]
 pub struct RawBlock {
-    pub format: Option<Spanned<RawFormat>>,
+    pub format: Option<Spanned<FormatName>>,
     pub ignore: Vec<Spanned<RawIgnore>>,
     pub matching: Vec<Spanned<RawMatch>>,
     pub key: Option<Spanned<OneOrMany>>,

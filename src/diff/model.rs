@@ -307,7 +307,7 @@ impl Waive for NoWaivers {
 }
 
 /// How one rule was used by a comparison.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RuleUse {
     /// Values it suppressed or rewrote (arrays it paired, for match rules).
     pub applied: u64,

@@ -37,6 +37,7 @@ pub fn in_parallel(
             move |case: &Case, runs: CaseRuns| session.judge(case, runs)
         };
         each_finished(runs, &cases, work, |case, judged| {
+            session.record(judged);
             super::report_progress(progress, case, &judged.outcome);
         })
         .await

@@ -56,6 +56,7 @@ pub fn in_pairs(
             gate.measure_scenario(case, seed)
         };
         if let Some(judged) = &judged {
+            session.record(judged);
             super::report_progress(progress, case, &judged.outcome);
         }
         outcomes.push(judged);

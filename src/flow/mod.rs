@@ -14,6 +14,7 @@
 
 pub mod effects;
 pub mod execute;
+pub mod journal;
 pub mod judge;
 mod measure;
 pub mod notify;
@@ -33,6 +34,7 @@ use crate::fixture::Case;
 use crate::outcome::{CaseOutcome, RunResults};
 use crate::report;
 use crate::runner::{self, Cancel, CaseRuns};
+use journal::Journal;
 use judge::{GoldenView, Judge, Judged};
 pub use plan::{Against, BenchFlags, Plan, Request};
 
@@ -82,6 +84,7 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
     let started_at = prior
         .as_ref()
         .map_or_else(results::now, |p| p.started_at.clone());
+    let journal = start_journal(&plan, &started_at, prior.as_ref());
     let floor = runner::measure_floor(&plan.launch.exe, &plan.launch.work_dir);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -95,7 +98,11 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
         &progress,
         "the results of finished cases are written",
     );
-    let session = Arc::new(Session { plan });
+    let session = Arc::new(Session {
+        plan,
+        journal,
+        journal_failed: std::sync::atomic::AtomicBool::new(false),
+    });
     let judged = match &session.plan.bench {
         None => execute::in_parallel(&runtime, &session, &todo, &cancel, &progress),
         Some(settings) => {
@@ -155,12 +162,75 @@ fn prepare_outputs(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
 }
 
-/// The plan, shared by the threads that judge cases.
+/// Starts the run's journal in the outputs directory: the header, then the cases kept from the
+/// run it resumes. A journal that cannot be written costs only resuming after a kill: a
+/// warning, not a failure.
+fn start_journal(plan: &Plan, started_at: &str, prior: Option<&resume::Prior>) -> Option<Journal> {
+    let selection = (
+        results::suites_covered(&plan.cases, &plan.selection),
+        plan.selection.fixtures.clone(),
+        plan.selection.variants.clone(),
+    );
+    let mut header = journal::Header::new(
+        &plan.config.hash,
+        started_at,
+        selection,
+        plan.bench.is_some(),
+        plan.bench.as_ref().map(|b| b.seed),
+    );
+    let mut kept = Vec::new();
+    if let Some(prior) = prior {
+        header.carried_rules = prior.rule_hits.clone();
+        header.carried_waivers = prior.waiver_hits.clone();
+        kept = prior
+            .cases
+            .values()
+            .map(|outcome| journal::Entry {
+                outcome: outcome.clone(),
+                rules: Default::default(),
+                waivers: Default::default(),
+            })
+            .collect();
+    }
+    Journal::start(&plan.launch.work_dir, &header, &kept)
+        .map_err(|e| {
+            eprintln!(
+                "warning: cannot write the run's journal in {}: {e}; a killed run could not be resumed",
+                plan.launch.work_dir.display()
+            );
+        })
+        .ok()
+}
+
+/// The plan, shared by the threads that judge cases, and the journal they are recorded in.
 pub struct Session {
     pub plan: Plan,
+    journal: Option<Journal>,
+    /// The journal failed once (and said so).
+    journal_failed: std::sync::atomic::AtomicBool,
 }
 
 impl Session {
+    /// Records a judged case in the journal, for `--resume` after a kill.
+    fn record(&self, judged: &Judged) {
+        let Some(journal) = &self.journal else { return };
+        let entry = journal::Entry {
+            outcome: judged.outcome.clone(),
+            rules: judged.rule_hits.clone(),
+            waivers: judged.waiver_hits.clone(),
+        };
+        if let Err(e) = journal.append(&entry)
+            && !self
+                .journal_failed
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            eprintln!(
+                "warning: cannot write to {}: {e}; a killed run could not be resumed",
+                journal.path().display()
+            );
+        }
+    }
+
     /// Judges one case's runs against its golden (as read now), then applies the effects.
     pub fn judge(&self, case: &Case, runs: CaseRuns) -> Judged {
         let plan = &self.plan;

@@ -141,25 +141,32 @@ fn interrupt(project: &Shell, signal: libc::c_int) {
     );
 }
 
+/// Lets the slow fixture finish and resumes: the three cases finished before the stop are kept,
+/// never run again.
+fn resume_the_rest(project: &Shell) {
+    std::fs::remove_file(project.path().join("hold")).expect("release the slow fixture");
+    let output = project.run(&["run", "--resume", "--jobs", "1"]);
+    assert_exit(&output, 0);
+    assert!(
+        stderr(&output).contains("3 of 6 cases kept"),
+        "{}",
+        stderr(&output)
+    );
+    let log = project.log();
+    for finished in ["a.json", "b.json", "c.json"] {
+        let runs = log.iter().filter(|l| l.ends_with(&format!(" {finished}")));
+        assert_eq!(runs.count(), 2, "{finished} ran again: {log:?}");
+    }
+}
+
 #[test]
 fn resume_after_sigint_or_sigterm_runs_only_what_did_not_finish() {
     for signal in [libc::SIGINT, libc::SIGTERM] {
         let project = resumable();
         interrupt(&project, signal);
         let first = project.results();
-        std::fs::remove_file(project.path().join("hold")).expect("release the slow fixture");
-        let output = project.run(&["run", "--resume", "--jobs", "1"]);
-        assert_exit(&output, 0);
-        assert!(
-            stderr(&output).contains("3 of 6 cases kept"),
-            "{}",
-            stderr(&output)
-        );
+        resume_the_rest(&project);
         let log = project.log();
-        for finished in ["a.json", "b.json", "c.json"] {
-            let runs = log.iter().filter(|l| l.ends_with(&format!(" {finished}")));
-            assert_eq!(runs.count(), 2, "{finished} ran again: {log:?}");
-        }
         for rest in ["e.json", "f.json"] {
             let runs = log.iter().filter(|l| l.ends_with(&format!(" {rest}")));
             assert_eq!(runs.count(), 2, "{rest}: {log:?}");
@@ -184,6 +191,38 @@ fn resume_after_sigint_or_sigterm_runs_only_what_did_not_finish() {
         // The kept cases are the stopped run's own records.
         assert_eq!(results["cases"][0], first["cases"][0]);
     }
+}
+
+#[test]
+fn resume_after_sigkill_keeps_what_the_journal_holds() {
+    let project = resumable();
+    let mut child = project.spawn(&["run", "--jobs", "1"]);
+    project.wait_for_log("legacy d-slow.json");
+    let journal = project.path().join("reports/latest/outputs/journal.ndjson");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // The header and the three cases judged before d-slow.
+    while std::fs::read_to_string(&journal).map_or(0, |t| t.lines().count()) < 4 {
+        assert!(Instant::now() < deadline, "journal: {journal:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("parity ends");
+    assert!(
+        !project.path().join("reports/latest/results.json").exists(),
+        "a killed parity writes nothing at the end"
+    );
+    resume_the_rest(&project);
+    let results = project.results();
+    assert_eq!(results["summary"]["cases"], 6);
+    assert_eq!(results["interrupted"], false);
+    // Killed again while resuming, then resumed again: the journal keeps every case so far.
+    let output = project.run(&["run", "--resume", "--jobs", "1"]);
+    assert_exit(&output, 0);
+    assert!(
+        stderr(&output).contains("6 of 6 cases kept"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
