@@ -167,6 +167,9 @@ fn failure_text(case: &CaseOutcome) -> String {
         case.verdict.describe(),
         case.candidate.status.describe()
     );
+    for lead in case.stage_leads() {
+        text.push_str(&format!("{lead}\n"));
+    }
     if let Some(steps) = super::steps_line(case) {
         text.push_str(&format!("steps: {steps}\n"));
     }

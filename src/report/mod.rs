@@ -623,6 +623,21 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn junit_names_the_first_divergence_and_the_steps() {
+        let xml = junit::Junit.render(&pipeline_sample()).unwrap();
+        assert!(
+            xml.contains(
+                "first divergence: decide (1 difference); 1 later stage and 1 output blocked"
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("steps: 1-baseline identical · 2-override candidate-failed · 3-upstream-fix blocked (a side failed at 2-override)"),
+            "{xml}"
+        );
+    }
+
+    #[test]
     fn stages_and_steps_round_trip_through_results_json() {
         let results = pipeline_sample();
         let text = json::Json.render(&results).unwrap();
