@@ -8,6 +8,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod terminal;
+pub mod view;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -173,20 +174,6 @@ pub fn steps_line(case: &crate::outcome::CaseOutcome) -> Option<String> {
         })
         .collect();
     Some(steps.join(" · "))
-}
-
-/// How a rule was used, for a table cell: `12`, `0 (**stale**: no value at its path differed)`,
-/// `0 (judged 4, allowed none)`, `0 (not exercised by this selection)`.
-pub fn rule_use(rule: &crate::outcome::RuleUsage, stale: &str) -> String {
-    if rule.stale {
-        format!("0 ({stale}: no value at its path differed)")
-    } else if rule.not_exercised {
-        "0 (not exercised by this selection)".to_owned()
-    } else if rule.applied == 0 && rule.judged > 0 {
-        format!("0 (judged {}, allowed none)", rule.judged)
-    } else {
-        rule.applied.to_string()
-    }
 }
 
 /// A JSON value on one line, shortened to about `max` characters, safe to show (see [`inert`]).
