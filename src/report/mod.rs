@@ -2,11 +2,13 @@
 //! run): `results.json` ([`json`]), the sign-off `report.md` ([`markdown`]), `junit.xml`
 //! ([`junit`]), and the terminal summary ([`terminal`]).
 
+pub mod html;
 pub mod human;
 pub mod inert;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+mod svg;
 pub mod terminal;
 pub mod view;
 
@@ -25,17 +27,25 @@ pub enum ReportFormat {
     Md,
     /// junit.xml, for CI test views.
     Junit,
+    /// report.html, for people: one self-contained page.
+    Html,
 }
 
 impl ReportFormat {
     /// Every format `parity run` writes.
-    pub const ALL: [ReportFormat; 3] = [ReportFormat::Json, ReportFormat::Md, ReportFormat::Junit];
+    pub const ALL: [ReportFormat; 4] = [
+        ReportFormat::Json,
+        ReportFormat::Md,
+        ReportFormat::Junit,
+        ReportFormat::Html,
+    ];
 
     pub fn file_name(self) -> &'static str {
         match self {
             ReportFormat::Json => "results.json",
             ReportFormat::Md => "report.md",
             ReportFormat::Junit => "junit.xml",
+            ReportFormat::Html => "report.html",
         }
     }
 
@@ -44,6 +54,7 @@ impl ReportFormat {
             ReportFormat::Json => &json::Json,
             ReportFormat::Md => &markdown::Markdown,
             ReportFormat::Junit => &junit::Junit,
+            ReportFormat::Html => &html::Html,
         }
     }
 }
@@ -60,6 +71,8 @@ pub enum ReportError {
     Serialise(#[from] serde_json::Error),
     #[error("failed to render JUnit XML")]
     Junit(#[from] quick_junit::SerializeError),
+    #[error("failed to render the HTML report")]
+    Html(#[from] minijinja::Error),
     #[error("failed to write `{}`", path.display())]
     Write {
         path: PathBuf,
@@ -607,6 +620,38 @@ pub(crate) mod tests {
         let mut out = Vec::new();
         terminal::write_summary(&mut out, &pipeline_sample(), &[]).unwrap();
         insta::assert_snapshot!(String::from_utf8(out).unwrap());
+    }
+
+    #[test]
+    fn html_report() {
+        insta::assert_snapshot!(html::Html.render(&pipeline_sample()).unwrap());
+    }
+
+    #[test]
+    fn html_escapes_every_value_and_fetches_nothing() {
+        let mut results = pipeline_sample();
+        let hostile = "<script>alert(1)</script>\u{1b}[2J\"'&";
+        let staged = &mut results.cases[1];
+        staged.outputs[1].differences[0].right = Some(json!(hostile));
+        staged.notes.push(format!("note {hostile}"));
+        results.cases[0].candidate.stderr_tail = hostile.to_owned();
+        let html = html::Html.render(&results).unwrap();
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;"), "{html}");
+        assert!(!html.contains('\u{1b}'), "a raw escape reached the page");
+        // Self-contained: no address outside the page (the SVG namespace is a name, not a
+        // request) and a policy forbidding any.
+        let outside = html.replace("http://www.w3.org/2000/svg", "");
+        assert!(
+            !outside.contains("http://") && !outside.contains("https://"),
+            "{html}"
+        );
+        assert!(html.contains("default-src 'none'"));
+        assert_eq!(
+            html.matches("<script>").count(),
+            1,
+            "only the page's own script"
+        );
     }
 
     #[test]

@@ -96,6 +96,8 @@ pub struct CauseRow {
     pub waived: usize,
     pub cases: usize,
     pub example: Option<Example>,
+    /// The cases of its examples (label, anchor), each once.
+    pub links: Vec<(String, String)>,
 }
 
 /// One difference standing for a cause: where, and both values shortened.
@@ -325,6 +327,8 @@ pub struct RuleRow {
     pub expires: Option<String>,
     pub expired: bool,
     pub used: RuleUse,
+    /// `used` in words.
+    pub used_text: String,
 }
 
 /// How a rule was used over the run.
@@ -504,6 +508,15 @@ fn causes(r: &RunResults, anchors: &[String]) -> Option<Causes> {
                     left: short_value(d.left.as_ref(), EXAMPLE_WIDTH),
                     right: short_value(d.right.as_ref(), EXAMPLE_WIDTH),
                 }),
+            links: {
+                let mut links: Vec<(String, String)> = Vec::new();
+                for e in &cluster.examples {
+                    if !links.iter().any(|(label, _)| *label == e.case) {
+                        links.push((e.case.clone(), anchor_of(&e.case)));
+                    }
+                }
+                links
+            },
         })
         .collect();
     Some(Causes {
@@ -890,5 +903,6 @@ fn rule_row(rule: &RuleUsage) -> RuleRow {
         expires: rule.expires.clone(),
         expired: rule.expired,
         used: RuleUse::of(rule),
+        used_text: RuleUse::of(rule).describe("stale"),
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests: the real `parity` binary against real child processes.
 
 mod bench;
+mod browser;
 mod calibrate;
 mod config_errors;
 mod diff;
