@@ -136,6 +136,10 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
     });
     results.summarise();
     let reports = report::write_all(&plan.report_dir, &results)?;
+    // In GitHub Actions: the step summary and annotations (stderr: stdout may be results.json).
+    if let Err(e) = report::github::publish(&results, &mut std::io::stderr()) {
+        anstream::eprintln!("warning: cannot write the GitHub step summary: {e}");
+    }
     if let Some(cmd) = &plan.config.report.on_finish
         && let Some(warning) = notify::on_finish(
             cmd,

@@ -2,6 +2,7 @@
 //! run): `results.json` ([`json`]), the sign-off `report.md` ([`markdown`]), `junit.xml`
 //! ([`junit`]), and the terminal summary ([`terminal`]).
 
+pub mod github;
 pub mod html;
 pub mod human;
 pub mod inert;
@@ -29,6 +30,8 @@ pub enum ReportFormat {
     Junit,
     /// report.html, for people: one self-contained page.
     Html,
+    /// The GitHub Actions step summary (and the annotations, on stdout).
+    Github,
 }
 
 impl ReportFormat {
@@ -46,6 +49,7 @@ impl ReportFormat {
             ReportFormat::Md => "report.md",
             ReportFormat::Junit => "junit.xml",
             ReportFormat::Html => "report.html",
+            ReportFormat::Github => "github-summary.md",
         }
     }
 
@@ -55,6 +59,7 @@ impl ReportFormat {
             ReportFormat::Md => &markdown::Markdown,
             ReportFormat::Junit => &junit::Junit,
             ReportFormat::Html => &html::Html,
+            ReportFormat::Github => &github::Github,
         }
     }
 }
@@ -489,6 +494,120 @@ pub(crate) mod tests {
             ".cases[].*.cwd" => "[path]",
             ".config.path" => "[path]",
         });
+    }
+
+    /// Twelve pairs of a unit whose candidate takes `factor` times the legacy's time, with a
+    /// little deterministic jitter, evaluated under `settings`.
+    pub(crate) fn measured(
+        settings: &crate::bench::BenchSettings,
+        factor: f64,
+        seed: usize,
+    ) -> crate::bench::CaseBench {
+        use crate::bench::{Pair, Sample};
+        let pairs = (0..12)
+            .map(|k| {
+                let jitter = 1.0 + ((k * 7 % 5) as f64 - 2.0) / 200.0;
+                let legacy = Sample {
+                    wall_ms: 100.0 * jitter,
+                    cpu_ms: 90.0 * jitter,
+                    rss_kib: 20_480.0,
+                };
+                let candidate = Sample {
+                    wall_ms: 100.0 * factor / jitter,
+                    cpu_ms: 90.0 * factor / jitter,
+                    rss_kib: 20_992.0,
+                };
+                Pair {
+                    legacy_first: k % 2 == 0,
+                    legacy,
+                    candidate,
+                    valid: true,
+                    note: None,
+                }
+            })
+            .collect();
+        crate::bench::evaluate(
+            settings,
+            pairs,
+            settings.fixture_confidence(2),
+            100 + seed as u64,
+        )
+    }
+
+    /// Everything a report shows at once: steps (one blocked), stages (a first divergence and
+    /// what it blocks), passing and waived cases with the performance gate's measurements,
+    /// waivers (one expired) and rules, and a value from a hostile program.
+    fn everything() -> RunResults {
+        let mut results = pipeline_sample();
+        let hostile = json!("<script>alert(1)</script>\u{1b}[31m | `tick` & done");
+        results.cases[1].outputs[1].differences[0].right = Some(hostile);
+        let base = sample();
+        let settings = crate::bench::BenchSettings {
+            seed: 7,
+            ..crate::bench::BenchSettings::default()
+        };
+        for (i, mut case) in base
+            .cases
+            .into_iter()
+            .filter(|c| c.verdict.is_success())
+            .enumerate()
+        {
+            case.bench = Some(measured(&settings, 1.0 + 0.02 * i as f64, i));
+            results.cases.push(case);
+        }
+        results.bench = Some(crate::bench::summarise(
+            &settings,
+            results.cases.len(),
+            results.cases.iter().filter_map(|c| c.bench.as_ref()),
+        ));
+        results.waivers = base.waivers;
+        results.rules = base.rules;
+        results.summarise();
+        results
+    }
+
+    #[test]
+    fn every_format_from_one_run() {
+        let results = everything();
+        insta::assert_snapshot!(
+            "everything_md",
+            markdown::Markdown.render(&results).unwrap()
+        );
+        insta::assert_snapshot!("everything_html", html::Html.render(&results).unwrap());
+        insta::assert_snapshot!("everything_junit", junit::Junit.render(&results).unwrap());
+        insta::assert_snapshot!(
+            "everything_github",
+            github::Github.render(&results).unwrap()
+        );
+        let view = view::RunView::of(&results);
+        insta::assert_snapshot!(
+            "everything_annotations",
+            github::annotations(&view).join("\n")
+        );
+        let mut terminal = Vec::new();
+        terminal::write_summary(&mut terminal, &results, &[]).unwrap();
+        insta::assert_snapshot!("everything_terminal", String::from_utf8(terminal).unwrap());
+        let json: serde_json::Value =
+            serde_json::from_str(&json::Json.render(&results).unwrap()).unwrap();
+        insta::assert_json_snapshot!("everything_json", json);
+        // No format lets the hostile value act: no raw escape anywhere; in HTML no markup of
+        // its own; in Markdown only inside a code span, as the quoted value it is.
+        let html = html::Html.render(&results).unwrap();
+        assert!(!html.contains("<script>alert"));
+        for text in [
+            markdown::Markdown.render(&results).unwrap(),
+            html,
+            github::Github.render(&results).unwrap(),
+        ] {
+            assert!(!text.contains('\u{1b}'));
+            // Always the quoted JSON value, which every format puts in a code span.
+            assert_eq!(
+                text.matches("<script>alert").count(),
+                text.matches("`\"<script>alert").count()
+                    + text.matches("`` \"<script>alert").count(),
+                "{text}"
+            );
+        }
     }
 
     /// A run with a case whose `decide` stage diverged (export and the final output blocked by
@@ -926,7 +1045,7 @@ pub(crate) mod tests {
 mod bench_tests {
     use super::tests::sample;
     use super::*;
-    use crate::bench::{self, BenchSettings, BudgetVerdict, Pair, Sample};
+    use crate::bench::{self, BenchSettings, BudgetVerdict};
 
     /// The sample run with only its passing cases, measured: `empty` at the legacy's speed,
     /// `fixed` 30% slower in CPU.
@@ -942,34 +1061,7 @@ mod bench_tests {
         };
         for (i, case) in results.cases.iter_mut().enumerate() {
             let factor = if i == 1 { slow } else { 1.0 };
-            let pairs = (0..12)
-                .map(|k| {
-                    let jitter = 1.0 + ((k * 7 % 5) as f64 - 2.0) / 200.0;
-                    let legacy = Sample {
-                        wall_ms: 100.0 * jitter,
-                        cpu_ms: 90.0 * jitter,
-                        rss_kib: 20_480.0,
-                    };
-                    let candidate = Sample {
-                        wall_ms: 100.0 * factor / jitter,
-                        cpu_ms: 90.0 * factor / jitter,
-                        rss_kib: 20_992.0,
-                    };
-                    Pair {
-                        legacy_first: k % 2 == 0,
-                        legacy,
-                        candidate,
-                        valid: true,
-                        note: None,
-                    }
-                })
-                .collect();
-            case.bench = Some(bench::evaluate(
-                &settings,
-                pairs,
-                settings.fixture_confidence(2),
-                100 + i as u64,
-            ));
+            case.bench = Some(super::tests::measured(&settings, factor, i));
         }
         results.bench = Some(bench::summarise(
             &settings,
