@@ -91,9 +91,9 @@ pub fn summary(v: &RunView) -> String {
     for (shown, case) in failing.iter().enumerate() {
         let section = case_section(case);
         if out.len() + section.len() + pointer.len() > SUMMARY_BUDGET {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "{pointer}> {} of {} failing cases shown.\n",
+                "{pointer}> {} of {} failing cases shown.",
                 shown,
                 failing.len()
             );
