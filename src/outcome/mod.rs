@@ -273,6 +273,10 @@ pub struct CaseOutcome {
     #[serde(flatten)]
     pub id: CaseId,
     pub verdict: Verdict,
+    /// `blake3:<hex>` of the fixture's inputs when the case was judged (every file under it, by
+    /// relative path, as goldens hash them); absent when they could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<String>,
     /// What the candidate was compared against: the legacy's run, its golden, or both.
     #[serde(default = "legacy_only")]
     pub against: Vec<Reference>,

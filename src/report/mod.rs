@@ -230,6 +230,7 @@ pub(crate) mod tests {
     fn side(wall_ms: f64, status: RunStatus, stderr_tail: &str) -> SideRun {
         SideRun {
             argv: vec!["python3".into(), "legacy/monolith.py".into()],
+            env: Vec::new(),
             cwd: "/repo".into(),
             status,
             wall_ms,
@@ -262,6 +263,7 @@ pub(crate) mod tests {
                 variant: None,
             },
             verdict,
+            inputs: None,
             against: vec![crate::outcome::Reference::Legacy],
             legacy: Some(side(120.0, RunStatus::Exited { code: 0 }, "")),
             candidate,
