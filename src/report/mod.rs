@@ -1,13 +1,20 @@
 //! Reports, each rendered from [`RunResults`] alone (so `parity report` can re-render any past
 //! run): `results.json` ([`json`]), the sign-off `report.md` ([`markdown`]), `junit.xml`
 //! ([`junit`]), and the terminal summary ([`terminal`]).
+//! Every failing case carries the command that reruns it alone ([`rerun`]), quoted for a
+//! POSIX shell ([`shell`]).
 
 pub mod human;
 pub mod inert;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod rerun;
+pub mod shell;
 pub mod terminal;
+
+pub use rerun::rerun_command;
+pub use shell::{command_line, shell_quote};
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
