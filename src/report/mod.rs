@@ -1,9 +1,10 @@
 //! Reports, each rendered from [`RunResults`] alone (so `parity report` can re-render any past
 //! run): `results.json` ([`json`]), the sign-off `report.md` ([`markdown`]), `junit.xml`
-//! ([`junit`]), and the terminal summary ([`terminal`]).
+//! ([`junit`]), the terminal summary ([`terminal`]), and one case explained ([`explain`]).
 //! Every failing case carries the command that reruns it alone ([`rerun`]), quoted for a
 //! POSIX shell ([`shell`]).
 
+pub mod explain;
 pub mod human;
 pub mod inert;
 pub mod json;
