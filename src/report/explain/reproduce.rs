@@ -179,11 +179,13 @@ pub fn render(script: &Script) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "#!/bin/sh\n\
-         # Reproduces {label} outside parity: both sides' commands as the run recorded them\n\
-         # (argv, variables, working directory), on the copy of the fixture in input/, each into\n\
-         # a fresh rerun/ directory; then `parity diff` of their outputs under the rules of\n\
-         # {config}. Waivers, [[stage]] pairing and the verdict are `parity run`'s: the line\n\
-         # printed last reruns the case in the project. Set PARITY to choose the parity binary.\n\
+         # Reproduces {label}, written by `parity explain --bundle`.\n\
+         # Runs both sides' commands as the run recorded them (argv, variables, working\n\
+         # directory) on the copy of the fixture in input/, each into a fresh rerun/ directory,\n\
+         # then `parity diff` of their outputs under the [[compare]] rules of\n\
+         # {config}\n\
+         # Waivers, [[stage]] pairing and the verdict are `parity run`'s: the line printed last\n\
+         # reruns the case in the project. Set PARITY to choose the parity binary.\n\
          set -eu\n\
          B=$(CDPATH= cd -- \"$(dirname -- \"$0\")\" && pwd)\n\
          PARITY=${{PARITY:-{parity}}}\n\

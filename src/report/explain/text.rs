@@ -95,15 +95,15 @@ fn inputs(out: &mut String, e: &Explanation) -> fmt::Result {
             .map(|s| format!(" (step {})", inert_line(s)))
             .unwrap_or_default();
         let same = match &e.inputs {
-            Some(inputs) if *inputs == golden.inputs => ", the same inputs",
-            Some(_) => ", other inputs",
+            Some(inputs) if *inputs == golden.inputs => " (the run's inputs)",
+            Some(_) => " (not the run's inputs)",
             None => "",
         };
         writeln!(
             out,
-            "golden{step}: {} (recorded from inputs {}{same})",
+            "golden{step}: {}\n  recorded from inputs {}{same}",
             inert_line(&golden.origin),
-            golden.inputs
+            inert_line(&golden.inputs)
         )?;
     }
     Ok(())
