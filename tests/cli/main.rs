@@ -5,6 +5,7 @@ mod calibrate;
 mod config_errors;
 mod diff;
 mod example;
+mod explain;
 mod golden;
 mod measure;
 mod moved;
