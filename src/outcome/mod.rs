@@ -17,8 +17,9 @@
 //!   "measurement": { "helper_floor_kib": 1900 },
 //!   "cases": [{
 //!     "suite": "main", "fixture": "conflicting-sources", "variant": null,
-//!     "verdict": { "kind": "different" },
-//!     "legacy": { "argv": ["python3", "…"], "status": { "kind": "exited", "code": 0 },
+//!     "verdict": { "kind": "different" }, "inputs": "blake3:…",
+//!     "legacy": { "argv": ["python3", "…"], "env": [["TZ", "UTC"]], "cwd": "/repo",
+//!                 "status": { "kind": "exited", "code": 0 },
 //!                 "wall_ms": 81.2, "user_ms": 60.0, "sys_ms": 12.0, "peak_rss_kib": 10432,
 //!                 "stdout": { "bytes": 0, "truncated": false }, "stderr_tail": "" },
 //!     "candidate": { "…": "…" },
