@@ -1,9 +1,11 @@
 //! Command-line definitions (clap derive) and the dispatch from a parsed command to its
 //! implementation: [`run`] hands `parity run` to [`crate::flow`], [`diff`] exposes the diff
-//! engine, [`report`] re-renders a past run, [`calibrate`] measures each side's nondeterminism.
+//! engine, [`report`] re-renders a past run, [`explain`] shows one case of it side by side,
+//! [`calibrate`] measures each side's nondeterminism.
 
 mod calibrate;
 mod diff;
+mod explain;
 mod golden;
 mod output;
 mod report;
@@ -57,6 +59,10 @@ pub enum Command {
     Golden(golden::GoldenArgs),
     /// Render a report from a results.json written by an earlier run.
     Report(ReportArgs),
+    /// Explain one case of a past run: its verdict, both sides' exact commands, the differing
+    /// fields side by side, and the command that reruns just this case.
+    #[command(after_help = explain::HELP)]
+    Explain(explain::ExplainArgs),
     /// Run each side several times per fixture (A/A runs) and report what varies between runs.
     ///
     /// Says whether the rules cover each place that varies, flags variation only the candidate
@@ -303,6 +309,7 @@ pub fn main() -> i32 {
         Command::Diff(args) => diff::diff(args),
         Command::Golden(args) => golden::golden(args),
         Command::Report(args) => report::report(args),
+        Command::Explain(args) => explain::explain(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
     };
     match result {

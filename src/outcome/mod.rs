@@ -17,8 +17,9 @@
 //!   "measurement": { "helper_floor_kib": 1900 },
 //!   "cases": [{
 //!     "suite": "main", "fixture": "conflicting-sources", "variant": null,
-//!     "verdict": { "kind": "different" },
-//!     "legacy": { "argv": ["python3", "…"], "status": { "kind": "exited", "code": 0 },
+//!     "verdict": { "kind": "different" }, "inputs": "blake3:…",
+//!     "legacy": { "argv": ["python3", "…"], "env": [["TZ", "UTC"]], "cwd": "/repo",
+//!                 "status": { "kind": "exited", "code": 0 },
 //!                 "wall_ms": 81.2, "user_ms": 60.0, "sys_ms": 12.0, "peak_rss_kib": 10432,
 //!                 "stdout": { "bytes": 0, "truncated": false }, "stderr_tail": "" },
 //!     "candidate": { "…": "…" },
@@ -273,6 +274,10 @@ pub struct CaseOutcome {
     #[serde(flatten)]
     pub id: CaseId,
     pub verdict: Verdict,
+    /// `blake3:<hex>` of the fixture's inputs when the case was judged (every file under it, by
+    /// relative path, as goldens hash them); absent when they could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<String>,
     /// What the candidate was compared against: the legacy's run, its golden, or both.
     #[serde(default = "legacy_only")]
     pub against: Vec<Reference>,

@@ -45,7 +45,7 @@ fn mark(kind: DiffKind) -> (char, Style) {
 
 /// Splits a path after its last filter segment that is not its final one:
 /// (`$.items[?@.id=='a']`, `.price`). Paths without such a filter are not split.
-fn split_record(path: &str) -> Option<(String, String)> {
+pub(crate) fn split_record(path: &str) -> Option<(String, String)> {
     let parsed = JsonPath::parse(path).ok()?;
     let segments = parsed.segments();
     let (_, parents) = segments.split_last()?;

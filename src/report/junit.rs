@@ -2,7 +2,8 @@
 //!
 //! Mapping (see ECOSYSTEM.md §3.1): `classname = parity.<suite>`, `name = <fixture>[<variant>]`,
 //! `time` = the candidate's wall time; a `failure` for differences and failed sides (message =
-//! one line, content = the differences, since GitLab ignores the message), an `error` when a side
+//! one line, content = the differences and the `rerun:` command that runs the case alone, since
+//! GitLab ignores the message), an `error` when a side
 //! could not be run, `skipped` for selected cases that did not run (the run was interrupted);
 //! waived cases pass and say so in their output.
 //!
@@ -14,7 +15,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::inert::inert;
-use super::{Render, ReportError, golden_origin, short_value};
+use super::{Render, ReportError, golden_origin, rerun_command, short_value};
 use crate::bench::BudgetVerdict;
 use crate::fixture::CaseId;
 use crate::outcome::{CaseOutcome, NotRun, RunResults, Verdict};
@@ -33,7 +34,7 @@ impl Render for Junit {
             suites
                 .entry(case.id.suite.as_str())
                 .or_default()
-                .push(test_case(case));
+                .push(test_case(results, case));
         }
         for case in &results.not_run {
             suites
@@ -74,7 +75,8 @@ fn skipped_case(case: &NotRun) -> TestCase {
     test_case
 }
 
-fn test_case(case: &CaseOutcome) -> TestCase {
+fn test_case(results: &RunResults, case: &CaseOutcome) -> TestCase {
+    let rerun = || format!("rerun: {}\n", rerun_command(results, case));
     let name = case_name(&case.id);
     let status = match &case.verdict {
         verdict if verdict.is_success() => {
@@ -115,14 +117,14 @@ fn test_case(case: &CaseOutcome) -> TestCase {
                     .iter()
                     .map(|(w, pairs)| format!("{w} ({pairs} valid pairs)"))
                     .collect();
-                status.set_description(xml(&format!("{}\n", lines.join("\n"))));
+                status.set_description(xml(&format!("{}\n{}", lines.join("\n"), rerun())));
                 status
             }
         }
         Verdict::Error { message } => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
             status.set_message(xml(&format!("error: {message}")));
-            status.set_description(xml(message));
+            status.set_description(xml(&format!("{message}\n{}", rerun())));
             status
         }
         verdict => {
@@ -140,7 +142,7 @@ fn test_case(case: &CaseOutcome) -> TestCase {
             };
             status.set_message(xml(&message));
             status.set_type(verdict.name());
-            status.set_description(xml(&failure_text(case)));
+            status.set_description(xml(&failure_text(case, &rerun())));
             status
         }
     };
@@ -158,8 +160,8 @@ fn test_case(case: &CaseOutcome) -> TestCase {
     test_case
 }
 
-/// The failure body: verdict, both sides' status, differences.
-fn failure_text(case: &CaseOutcome) -> String {
+/// The failure body: verdict, both sides' status, the `rerun` line, differences.
+fn failure_text(case: &CaseOutcome, rerun: &str) -> String {
     let (reference, status) = case.reference();
     let mut text = format!(
         "{} is {}\n{reference}: {status}\ncandidate: {}\n",
@@ -177,6 +179,7 @@ fn failure_text(case: &CaseOutcome) -> String {
         let step = step.map(|s| format!(" (step {s})")).unwrap_or_default();
         text.push_str(&format!("provenance{step}: {}\n", golden_origin(golden)));
     }
+    text.push_str(rerun);
     let mut listed = 0;
     let comparisons = case.comparisons();
     let outputs = comparisons

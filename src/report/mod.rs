@@ -1,7 +1,12 @@
 //! Reports, each rendered from [`RunResults`] alone (so `parity report` can re-render any past
-//! run): `results.json` ([`json`]), the sign-off `report.md` ([`markdown`]), `junit.xml`
-//! ([`junit`]), and the terminal summary ([`terminal`]).
+//! run): `results.json` ([`json`]), the sign-off `report.md` ([`markdown`]) and `report.html`
+//! ([`html`]) laid out from one [`view`] of the run, `junit.xml` ([`junit`]), GitHub's step
+//! summary and annotations ([`github`]), the terminal summary ([`terminal`]), and one case
+//! explained ([`explain`]).
+//! Every failing case carries the command that reruns it alone ([`rerun`]), quoted for a
+//! POSIX shell ([`shell`]).
 
+pub mod explain;
 pub mod github;
 pub mod html;
 pub mod human;
@@ -9,9 +14,14 @@ pub mod inert;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod rerun;
+pub mod shell;
 mod svg;
 pub mod terminal;
 pub mod view;
+
+pub use rerun::rerun_command;
+pub use shell::{command_line, shell_quote};
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -235,6 +245,7 @@ pub(crate) mod tests {
     fn side(wall_ms: f64, status: RunStatus, stderr_tail: &str) -> SideRun {
         SideRun {
             argv: vec!["python3".into(), "legacy/monolith.py".into()],
+            env: Vec::new(),
             cwd: "/repo".into(),
             status,
             wall_ms,
@@ -267,6 +278,7 @@ pub(crate) mod tests {
                 variant: None,
             },
             verdict,
+            inputs: None,
             against: vec![crate::outcome::Reference::Legacy],
             legacy: Some(side(120.0, RunStatus::Exited { code: 0 }, "")),
             candidate,

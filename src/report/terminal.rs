@@ -1,5 +1,5 @@
-//! The terminal summary printed after a run: failing cases with their first differences, stale
-//! rules and expired waivers, the verdict counts, and where the reports are. Colour goes through
+//! The terminal summary printed after a run: failing cases with their first differences and
+//! the command that reruns each alone, stale rules and expired waivers, the verdict counts, and where the reports are. Colour goes through
 //! anstream, which drops it when the stream is not a terminal or `NO_COLOR` is set.
 
 use crate::style::{BOLD, DIM, FAIL, PASS, WARN};
@@ -174,6 +174,11 @@ pub fn write_summary(
                 where_the_rest_is(case, unwaived)
             )?;
         }
+        writeln!(
+            w,
+            "    {DIM}rerun: {}{DIM:#}",
+            shown(&super::rerun_command(results, case))
+        )?;
     }
     for expired in results.expired_exceptions() {
         writeln!(

@@ -114,6 +114,11 @@ pub struct StreamInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SideRun {
     pub argv: Vec<String>,
+    /// The variables parity set for it: the side's `env` and the variant's, rendered, in the
+    /// order they were set (a later one of the same name wins). The inherited environment is
+    /// not recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<(String, String)>,
     pub cwd: String,
     pub status: RunStatus,
     pub wall_ms: f64,
@@ -134,11 +139,14 @@ pub struct SideRun {
 impl SideRun {
     /// A run of `request` that has not happened yet.
     fn pending(request: &SideRequest) -> Self {
-        SideRun::unmeasured(
-            request.argv.clone(),
-            request.cwd.to_string_lossy().into_owned(),
-            RunStatus::Interrupted,
-        )
+        SideRun {
+            env: request.env.clone(),
+            ..SideRun::unmeasured(
+                request.argv.clone(),
+                request.cwd.to_string_lossy().into_owned(),
+                RunStatus::Interrupted,
+            )
+        }
     }
 
     /// A run known only by its command, place and status: nothing measured, nothing captured
@@ -146,6 +154,7 @@ impl SideRun {
     pub fn unmeasured(argv: Vec<String>, cwd: String, status: RunStatus) -> Self {
         SideRun {
             argv,
+            env: Vec::new(),
             cwd,
             status,
             wall_ms: 0.0,
@@ -163,7 +172,7 @@ impl SideRun {
         Some(self.user_ms? + self.sys_ms?)
     }
 
-    /// Several runs of one side as one (a scenario's steps): the last one's command, the
+    /// Several runs of one side as one (a scenario's steps): the last one's command and env, the
     /// first failure's status (else the last's) and stderr, times and stream sizes summed, the
     /// highest peak memory, every note.
     pub fn total(runs: &[&SideRun]) -> SideRun {
@@ -182,6 +191,7 @@ impl SideRun {
         };
         SideRun {
             argv: last.map(|r| r.argv.clone()).unwrap_or_default(),
+            env: last.map(|r| r.env.clone()).unwrap_or_default(),
             cwd: last.map(|r| r.cwd.clone()).unwrap_or_default(),
             status: telling.map_or(RunStatus::Interrupted, |r| r.status.clone()),
             wall_ms: runs.iter().map(|r| r.wall_ms).sum(),

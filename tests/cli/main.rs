@@ -6,6 +6,7 @@ mod calibrate;
 mod config_errors;
 mod diff;
 mod example;
+mod explain;
 mod github;
 mod golden;
 mod measure;

@@ -147,6 +147,7 @@ impl Judge<'_> {
             outcome: CaseOutcome {
                 id: case.id(),
                 verdict: Verdict::Identical,
+                inputs: crate::golden::hash_inputs(&case.fixture.path).ok(),
                 against: Vec::new(),
                 legacy: None,
                 candidate: SideRun::unmeasured(Vec::new(), String::new(), RunStatus::Interrupted),
