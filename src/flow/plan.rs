@@ -327,11 +327,7 @@ pub fn legacy_versions(
 ) -> Result<BTreeMap<String, String>, String> {
     let mut versions = BTreeMap::new();
     for suite in suites_of(config, cases) {
-        if let Legacy::Runs {
-            version_cmd: Some(cmd),
-            ..
-        } = &suite.legacy
-        {
+        if let Some(cmd) = suite.legacy.spec().and_then(|s| s.version_cmd.as_ref()) {
             let version = crate::runner::version_of(cmd, &config.base_dir)
                 .map_err(|e| format!("suite `{}`: {e}", suite.name))?;
             versions.insert(suite.name.clone(), version);
