@@ -42,10 +42,12 @@ use crate::fixture::CaseId;
 use crate::runner::{RunStatus, Side, SideRun};
 
 pub mod cluster;
+mod provenance;
 mod results;
 mod stages;
 
 pub use cluster::{Cluster, ClusterExample};
+pub use provenance::{CiJob, MAX_CHANGES, Provenance, Repository, RunBy, github_run_url};
 pub use results::{
     ConfigInfo, Environment, Gate, Measurement, NotRun, RuleUsage, RunResults, SelectionInfo,
     SuiteSides, Summary, ToolInfo, WaiverUsage, own_peak_rss_kib,
