@@ -160,7 +160,10 @@ mod tests {
         assert_eq!(results.provenance, None);
         assert_eq!(results.config.relative, None);
         assert_eq!(
-            (&results.sides[0].legacy_version, &results.sides[0].candidate_version),
+            (
+                &results.sides[0].legacy_version,
+                &results.sides[0].candidate_version
+            ),
             (&None, &None)
         );
         let again = serde_json::to_value(&results).unwrap_or_default();
