@@ -151,11 +151,8 @@ impl std::fmt::Display for Side {
 /// The legacy side of a configuration (or of a suite).
 #[derive(Debug, Clone)]
 pub enum Legacy {
-    /// It runs: its command, and `version_cmd` (prints its version for golden provenance).
-    Runs {
-        spec: SideSpec,
-        version_cmd: Option<Vec<String>>,
-    },
+    /// It runs: its command (and `version_cmd`, in the spec).
+    Runs { spec: SideSpec },
     /// `retired = true`: the legacy is gone (or must not be run); goldens are the reference.
     Retired,
     /// No `[legacy]` table: goldens are the reference.
@@ -189,6 +186,9 @@ pub struct SideSpec {
     /// Working directory; the configuration's directory when absent. Relative to it otherwise.
     pub cwd: Option<Template>,
     pub timeout: Duration,
+    /// `version_cmd`: argv printing the side's version (a commit, a release), run once per
+    /// run in the configuration's directory, for results.json and golden provenance.
+    pub version_cmd: Option<Vec<String>>,
 }
 
 /// A named set of fixtures.
@@ -576,6 +576,10 @@ mod tests {
             (
                 "retired on the candidate",
                 SIDES.replace("timeout = \"30s\"", "timeout = \"30s\"\nretired = true"),
+            ),
+            (
+                "empty version_cmd on the candidate",
+                SIDES.replace("timeout = \"30s\"", "timeout = \"30s\"\nversion_cmd = []"),
             ),
             (
                 "missing suite root",
@@ -1019,10 +1023,7 @@ dir = "goldens"
             format!(
                 "retired {} version_cmd {:?}",
                 matches!(config.legacy, Legacy::Retired),
-                match &config.legacy {
-                    Legacy::Runs { version_cmd, .. } => version_cmd.clone(),
-                    Legacy::Retired | Legacy::Absent => None,
-                }
+                config.legacy.spec().and_then(|s| s.version_cmd.clone())
             ),
             format!(
                 "candidate: {}",
@@ -1172,6 +1173,32 @@ on_finish = ["notify-send", "parity finished"]
 "#;
 
     #[test]
+    fn version_cmd_belongs_to_both_sides() {
+        let config = ok(&format!(
+            "{}\n[suites.main.candidate]\ncmd = [\"python3\", \"other.py\"]\nversion_cmd = [\"other\", \"--version\"]\n\n[suites.bugs]\nroot = \".\"\ninclude = [\"*/\"]\n",
+            SIDES
+                .replace("{out}\"]\n", "{out}\"]\nversion_cmd = [\"git\", \"rev-parse\", \"HEAD\"]\n")
+                .replace("timeout = \"30s\"", "timeout = \"30s\"\nversion_cmd = [\"python3\", \"-m\", \"pipeline\", \"--version\"]")
+        ));
+        let version = |spec: Option<&SideSpec>| spec.and_then(|s| s.version_cmd.clone());
+        let main = config.suite("main").expect("suite main");
+        let bugs = config.suite("bugs").expect("suite bugs");
+        assert_eq!(
+            version(main.legacy.spec()),
+            Some(vec!["git".into(), "rev-parse".into(), "HEAD".into()])
+        );
+        assert_eq!(
+            version(Some(&main.candidate)),
+            Some(vec!["other".into(), "--version".into()]),
+            "a suite's own candidate brings its own version_cmd"
+        );
+        assert_eq!(
+            version(Some(&bugs.candidate)).map(|v| v.join(" ")),
+            Some("python3 -m pipeline --version".to_owned())
+        );
+    }
+
+    #[test]
     fn pipeline_keys_load() {
         let config = ok(PIPELINE_KEYS);
         let top_candidate = config.candidate.as_ref().expect("top-level candidate");
@@ -1185,7 +1212,7 @@ on_finish = ["notify-send", "parity finished"]
         assert!(!history.own_legacy && !history.own_candidate);
         assert!(matches!(
             &history.legacy,
-            Legacy::Runs { spec, version_cmd: Some(_) } if spec.cmd[1].raw() == "legacy/monolith.py"
+            Legacy::Runs { spec } if spec.cmd[1].raw() == "legacy/monolith.py" && spec.version_cmd.is_some()
         ));
         assert_eq!(history.candidate.cmd[2].raw(), "pipeline");
 
@@ -1196,13 +1223,7 @@ on_finish = ["notify-send", "parity finished"]
         assert_eq!(spec.cmd[1].raw(), "legacy/feed_monolith.py");
         assert_eq!(spec.timeout, Duration::from_secs(300));
         assert!(
-            matches!(
-                feed.legacy,
-                Legacy::Runs {
-                    version_cmd: None,
-                    ..
-                }
-            ),
+            spec.version_cmd.is_none(),
             "a suite's legacy replaces the top-level one, version_cmd included"
         );
 

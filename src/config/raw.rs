@@ -157,7 +157,7 @@ pub struct RawSide {
     pub timeout: Option<Spanned<String>>,
     /// Legacy only: the legacy is gone; compare against goldens.
     pub retired: Option<Spanned<bool>>,
-    /// Legacy only: a command whose output names the legacy's version (e.g. a commit).
+    /// A command whose output names the side's version (e.g. a commit).
     pub version_cmd: Option<Spanned<Vec<Spanned<String>>>>,
     pub broken: Broken,
 }

@@ -194,7 +194,7 @@ impl Validator<'_> {
     }
 
     /// A `[candidate]` table (top-level or a suite's, named `name`); `legacy` names the legacy
-    /// table beside it, where `retired` and `version_cmd` belong.
+    /// table beside it, where `retired` belongs.
     pub(super) fn candidate(
         &mut self,
         side: Spanned<RawSide>,
@@ -203,22 +203,17 @@ impl Validator<'_> {
     ) -> Option<SideSpec> {
         let table = side.span();
         let side = side.into_inner();
-        for (key, span) in [
-            ("retired", side.retired.as_ref().map(Spanned::span)),
-            ("version_cmd", side.version_cmd.as_ref().map(Spanned::span)),
-        ] {
-            if let Some(span) = span {
-                self.error(
-                    span,
-                    format!("`{key}` belongs in `[{legacy}]`, not `[{name}]`"),
-                );
-            }
+        if let Some(retired) = &side.retired {
+            self.error(
+                retired.span(),
+                format!("`retired` belongs in `[{legacy}]`, not `[{name}]`"),
+            );
         }
         self.side(side, table, name)
     }
 
-    /// A `[legacy]` table (top-level or a suite's, named `name`): the side and its
-    /// `version_cmd`, unless retired (a retired legacy's command is checked, then not used).
+    /// A `[legacy]` table (top-level or a suite's, named `name`): the side, unless retired (a
+    /// retired legacy's command is checked, then not used).
     pub(super) fn legacy(&mut self, raw: Option<Spanned<RawSide>>, name: &str) -> Legacy {
         let Some(raw) = raw else {
             return Legacy::Absent;
@@ -226,32 +221,37 @@ impl Validator<'_> {
         let table = raw.span();
         let raw = raw.into_inner();
         let retired = raw.retired.as_ref().is_some_and(|r| *r.get_ref());
-        let version_cmd = raw.version_cmd.as_ref().map(|v| {
-            v.get_ref()
-                .iter()
-                .map(|a| a.get_ref().clone())
-                .collect::<Vec<_>>()
-        });
-        if let (Some(cmd), Some(v)) = (&version_cmd, &raw.version_cmd)
-            && cmd.is_empty()
-        {
-            self.error(
-                v.span(),
-                "`version_cmd` must name a program, e.g. [\"git\", \"rev-parse\", \"HEAD\"]",
-            );
-        }
         if raw.cmd.is_none() && retired {
+            self.version_cmd(&raw);
             return Legacy::Retired;
         }
         match self.side(raw, table, name) {
             _ if retired => Legacy::Retired,
-            Some(spec) => Legacy::Runs { spec, version_cmd },
+            Some(spec) => Legacy::Runs { spec },
             // Reported; what is valid goes on being checked.
             None => Legacy::Absent,
         }
     }
 
+    /// `version_cmd`: a program and its arguments, run as they are (no templates).
+    fn version_cmd(&mut self, raw: &RawSide) -> Option<Vec<String>> {
+        let spanned = raw.version_cmd.as_ref()?;
+        let cmd: Vec<String> = spanned
+            .get_ref()
+            .iter()
+            .map(|a| a.get_ref().clone())
+            .collect();
+        if cmd.is_empty() {
+            self.error(
+                spanned.span(),
+                "`version_cmd` must name a program, e.g. [\"git\", \"rev-parse\", \"HEAD\"]",
+            );
+        }
+        Some(cmd)
+    }
+
     fn side(&mut self, raw: RawSide, table: Range<usize>, name: &str) -> Option<SideSpec> {
+        let version_cmd = self.version_cmd(&raw);
         let cmd = self.command(&raw, table, name);
         let env = self.env(&raw.env);
         let cwd = raw.cwd.as_ref().and_then(|c| self.template(c));
@@ -279,6 +279,7 @@ impl Validator<'_> {
             env,
             cwd,
             timeout,
+            version_cmd,
         })
     }
 

@@ -20,6 +20,7 @@ mod measure;
 pub mod notify;
 mod pairs;
 pub mod plan;
+pub mod provenance;
 pub mod results;
 pub mod resume;
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use chrono::{NaiveDate, Utc};
 
+use super::provenance::{self, Origin, SuiteVersions};
 use super::resume::{self, Prior};
 use crate::bench::stats::SplitMix64;
 use crate::bench::{self, BenchSettings, Metric};
@@ -129,9 +130,13 @@ pub struct Plan {
     pub keep_all: bool,
     /// Pending golden updates are written (never in CI).
     pub write_pending: bool,
-    /// Each suite's legacy version (from its `version_cmd`), when pending golden updates may
-    /// be recorded from the legacy.
+    /// Each covered suite's sides' versions (from their `version_cmd`), asked once per run.
+    pub versions: BTreeMap<String, SuiteVersions>,
+    /// Each suite's legacy version, where it is known: pending golden updates recorded from
+    /// the legacy carry it.
     pub legacy_versions: BTreeMap<String, String>,
+    /// The repository, who runs it, the configuration's path for people (for sign-off).
+    pub origin: Origin,
     /// Rules and waivers past this date no longer apply.
     pub today: NaiveDate,
     /// What the interrupted run this one resumes finished (`--resume`).
@@ -151,20 +156,18 @@ impl Plan {
             .map(|flags| bench_settings(&config, flags))
             .transpose()?;
         let write_pending = !in_ci();
-        let legacy_versions = if against.values().any(|a| *a != Against::Legacy) && write_pending {
-            legacy_versions(&config, &cases).unwrap_or_else(|e| {
-                eprintln!(
-                    "warning: {e}; pending golden updates will not record the legacy's version"
-                );
-                BTreeMap::new()
-            })
-        } else {
-            BTreeMap::new()
-        };
+        let versions = provenance::versions(&config, suites_of(&config, &cases), |suite| {
+            against.get(suite).is_none_or(|a| a.runs_legacy())
+        });
+        let legacy_versions = versions
+            .iter()
+            .filter_map(|(suite, v)| Some((suite.clone(), v.legacy.clone()?.ok()?)))
+            .collect();
         let report_dir = request
             .out
             .as_ref()
             .map_or_else(|| config.report.dir.clone(), |dir| cwd.join(dir));
+        let origin = Origin::collect(&config, &report_dir, cwd);
         let prior = if request.resume {
             resume::read(
                 &report_dir,
@@ -206,7 +209,9 @@ impl Plan {
             store,
             keep_all: request.keep_outputs,
             write_pending,
+            versions,
             legacy_versions,
+            origin,
             today: Utc::now().date_naive(),
             prior,
         })
@@ -327,11 +332,7 @@ pub fn legacy_versions(
 ) -> Result<BTreeMap<String, String>, String> {
     let mut versions = BTreeMap::new();
     for suite in suites_of(config, cases) {
-        if let Legacy::Runs {
-            version_cmd: Some(cmd),
-            ..
-        } = &suite.legacy
-        {
+        if let Some(cmd) = suite.legacy.spec().and_then(|s| s.version_cmd.as_ref()) {
             let version = crate::runner::version_of(cmd, &config.base_dir)
                 .map_err(|e| format!("suite `{}`: {e}", suite.name))?;
             versions.insert(suite.name.clone(), version);

@@ -7,6 +7,7 @@ use chrono::{SecondsFormat, Utc};
 
 use super::judge::Judged;
 use super::plan::Plan;
+use super::provenance::SuiteVersions;
 use crate::diff::RuleUse;
 use crate::fixture::{Case, Selection};
 use crate::outcome::{
@@ -117,6 +118,7 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
         })
         .collect();
     let suites = suites_covered(cases, &plan.selection);
+    let versions_of = |suite: &str| plan.versions.get(suite);
     let sides = suites
         .iter()
         .filter_map(|name| config.suite(name))
@@ -129,6 +131,10 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
             own_legacy: suite.own_legacy,
             candidate: command(&suite.candidate),
             own_candidate: suite.own_candidate,
+            legacy_version: versions_of(&suite.name)
+                .and_then(|v| SuiteVersions::recorded(v.legacy.as_ref())),
+            candidate_version: versions_of(&suite.name)
+                .and_then(|v| SuiteVersions::recorded(v.candidate.as_ref())),
         })
         .collect();
     RunResults {
@@ -139,6 +145,7 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
         interrupted: info.interrupted,
         config: ConfigInfo {
             path: config.path.to_string_lossy().into_owned(),
+            relative: Some(plan.origin.config_relative.clone()),
             hash: config.hash.clone(),
             source: config.source.clone(),
         },
@@ -153,6 +160,7 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
             variants: plan.selection.variants.clone(),
             jobs: plan.launch.jobs,
         },
+        provenance: Some(plan.origin.provenance.clone()),
         sides,
         cases: finished,
         not_run,

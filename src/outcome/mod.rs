@@ -12,9 +12,22 @@
 //!   "tool": { "name": "parity", "version": "0.1.0" },
 //!   "started_at": "2026-11-22T10:00:00Z", "finished_at": "2026-11-22T10:00:04Z",
 //!   "interrupted": false,
-//!   "config": { "path": "/repo/parity.toml", "hash": "blake3:…", "source": "[legacy]\n…" },
-//!   "environment": { "os": "linux", "arch": "x86_64", "cpu": "…", "cores": 2, "kernel": "…" },
+//!   "config": { "path": "/repo/parity.toml", "relative": "parity.toml", "hash": "blake3:…",
+//!               "source": "[legacy]\n…" },
+//!   "environment": { "os": "linux", "arch": "x86_64", "cpu": "…", "cores": 2, "kernel": "…",
+//!                    "hostname": "build-7" },
 //!   "measurement": { "helper_floor_kib": 1900 },
+//!   "selection": { "suites": ["main"], "fixtures": [], "variants": [], "jobs": 2 },
+//!   "provenance": {
+//!     "repository": { "root": "/repo", "commit": "3f2c1aa…", "branch": "main", "dirty": true,
+//!                     "changes": ["M parity.toml", "?? notes.txt"] },
+//!     "run_by": { "user": "jane",
+//!                 "ci": { "system": "github-actions", "actor": "jane", "run_id": "987654",
+//!                         "url": "https://github.com/acme/advisory/actions/runs/987654" } }
+//!   },
+//!   "sides": [{ "suite": "main", "legacy": "python3 legacy/monolith.py …", "own_legacy": false,
+//!               "candidate": "python3 -m pipeline …", "own_candidate": false,
+//!               "legacy_version": "3f2c1aa", "candidate_version": "unknown (`version_cmd` failed …)" }],
 //!   "cases": [{
 //!     "suite": "main", "fixture": "conflicting-sources", "variant": null,
 //!     "verdict": { "kind": "different" }, "inputs": "blake3:…",
@@ -34,7 +47,10 @@
 //! }
 //! ```
 //!
-//! `left` is always the legacy (reference) value and `right` the candidate's.
+//! `left` is always the legacy (reference) value and `right` the candidate's. `provenance`
+//! (see [`Provenance`]) is what was tested, for sign-off: `repository` is null outside a git
+//! repository; `run_by.ci` is absent outside a CI parity knows. A side's version is null
+//! without a `version_cmd`. Results written before these fields parse without them.
 
 use serde::{Deserialize, Serialize};
 
@@ -43,10 +59,12 @@ use crate::fixture::CaseId;
 use crate::runner::{RunStatus, Side, SideRun};
 
 pub mod cluster;
+mod provenance;
 mod results;
 mod stages;
 
 pub use cluster::{Cluster, ClusterExample};
+pub use provenance::{CiJob, MAX_CHANGES, Provenance, Repository, RunBy, github_run_url};
 pub use results::{
     ConfigInfo, Environment, Gate, Measurement, NotRun, RuleUsage, RunResults, SelectionInfo,
     SuiteSides, Summary, ToolInfo, WaiverUsage, own_peak_rss_kib,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{CaseOutcome, Cluster, Verdict, cluster};
+use super::{CaseOutcome, Cluster, Provenance, Verdict, cluster};
 use crate::bench::{BenchSummary, BudgetVerdict};
 use crate::exit_code;
 use crate::fixture::CaseId;
@@ -29,7 +29,13 @@ impl Default for ToolInfo {
 /// The configuration a run used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConfigInfo {
+    /// Absolute, for tools.
     pub path: String,
+    /// Relative to the top of the git repository holding it (else to the directory parity ran
+    /// in), for people: `parity.toml`, `services/advisory/parity.toml`. Absent in results
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative: Option<String>,
     pub hash: String,
     pub source: String,
 }
@@ -101,6 +107,13 @@ pub struct SuiteSides {
     pub own_legacy: bool,
     pub candidate: String,
     pub own_candidate: bool,
+    /// What the legacy's `version_cmd` printed, once per run; `unknown (why)` when it failed,
+    /// `None` without one (or when the legacy did not run).
+    #[serde(default)]
+    pub legacy_version: Option<String>,
+    /// What the candidate's `version_cmd` printed, the same way.
+    #[serde(default)]
+    pub candidate_version: Option<String>,
 }
 
 /// What was asked for.
@@ -222,7 +235,11 @@ pub struct RunResults {
     pub environment: Environment,
     pub measurement: Measurement,
     pub selection: SelectionInfo,
-    /// The sides each covered suite ran.
+    /// Where the run came from (repository, who ran it), for sign-off; `None` in results
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+    /// The sides each covered suite ran, with their versions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sides: Vec<SuiteSides>,
     pub cases: Vec<CaseOutcome>,

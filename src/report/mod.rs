@@ -393,6 +393,7 @@ pub(crate) mod tests {
             interrupted: false,
             config: ConfigInfo {
                 path: "/repo/parity.toml".into(),
+                relative: None,
                 hash: "blake3:0123abcd".into(),
                 source: "[legacy]\n".into(),
             },
@@ -414,6 +415,7 @@ pub(crate) mod tests {
                 variants: vec![],
                 jobs: 2,
             },
+            provenance: None,
             sides: Vec::new(),
             cases,
             not_run: vec![],
@@ -721,6 +723,8 @@ pub(crate) mod tests {
                 own_legacy: true,
                 candidate: "python3 -m pipeline --state {state}".into(),
                 own_candidate: true,
+                legacy_version: Some("3f2c1aa".into()),
+                candidate_version: Some("unknown (`version_cmd` failed (exit status: 1))".into()),
             },
             SuiteSides {
                 suite: "regressions".into(),
@@ -728,6 +732,8 @@ pub(crate) mod tests {
                 own_legacy: false,
                 candidate: "python3 -m pipeline".into(),
                 own_candidate: false,
+                legacy_version: None,
+                candidate_version: None,
             },
         ];
         results.rules.clear();

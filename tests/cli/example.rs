@@ -73,6 +73,21 @@ fn main_suite_passes_with_its_waiver_applied() {
         assert!(out.path().join(file).is_file(), "{file}");
     }
     assert!(stdout(&output).contains("PASS"));
+    // Sign-off provenance: both sides' versions come from their `version_cmd` (the last
+    // commit touching each side's code), known in a git checkout.
+    let in_checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join(".git").exists();
+    for side in results["sides"].as_array().unwrap() {
+        for key in ["legacy_version", "candidate_version"] {
+            let version = side[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("{key}: {side}"));
+            assert!(
+                !in_checkout || !version.starts_with("unknown"),
+                "{key}: {side}"
+            );
+        }
+    }
+    assert_eq!(results["config"]["relative"], "parity.toml");
 }
 
 #[test]

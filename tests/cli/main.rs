@@ -12,6 +12,7 @@ mod golden;
 mod measure;
 mod moved;
 mod pipelines;
+mod provenance;
 mod run;
 mod support;
 mod trust;
