@@ -148,6 +148,10 @@ fn case_section(case: &CaseDetail) -> String {
         let last = tail.lines().last().unwrap_or("");
         let _ = writeln!(s, "\n{side}: {}", code(last));
     }
+    if let Some(rerun) = &case.rerun {
+        let f = super::markdown::fence(rerun);
+        let _ = writeln!(s, "\n{f}sh\n{rerun}\n{f}");
+    }
     s.push_str("\n</details>\n\n");
     s
 }

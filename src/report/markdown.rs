@@ -85,27 +85,53 @@ fn header(out: &mut String, v: &RunView) -> fmt::Result {
         v.jobs
     )?;
     for s in &v.sides {
+        let version = |v: &Option<String>| {
+            v.as_ref()
+                .map(|v| format!(" (version {})", code(v)))
+                .unwrap_or_default()
+        };
         match &s.suite {
             None => writeln!(
                 out,
-                "| Sides | legacy {} · candidate {} |",
+                "| Sides | legacy {}{} · candidate {}{} |",
                 code(&s.legacy),
-                code(&s.candidate)
+                version(&s.legacy_version),
+                code(&s.candidate),
+                version(&s.candidate_version)
             )?,
             Some(suite) => {
                 let whose = |own: bool| if own { "its own" } else { "the shared" };
                 writeln!(
                     out,
-                    "| Sides of `{}` | suite `{}`: {} legacy {} · {} candidate {} |",
+                    "| Sides of `{}` | suite `{}`: {} legacy {}{} · {} candidate {}{} |",
                     cell(suite),
                     cell(suite),
                     whose(s.own_legacy),
                     code(&s.legacy),
+                    version(&s.legacy_version),
                     whose(s.own_candidate),
-                    code(&s.candidate)
+                    code(&s.candidate),
+                    version(&s.candidate_version)
                 )?;
             }
         }
+    }
+    if let Some(o) = &v.origin {
+        if let Some(commit) = &o.commit {
+            let state = if o.dirty {
+                let changes: Vec<String> = o.changes.iter().map(|c| code(c)).collect();
+                format!(" · **uncommitted changes**: {}", changes.join(", "))
+            } else {
+                " · clean".to_owned()
+            };
+            writeln!(out, "| Repository | {}{state} |", code(commit))?;
+        }
+        let ci = match (&o.ci, &o.ci_url) {
+            (Some(ci), Some(url)) => format!(" · {} ({})", cell(ci), cell(url)),
+            (Some(ci), None) => format!(" · {}", cell(ci)),
+            (None, _) => String::new(),
+        };
+        writeln!(out, "| Run by | {}{ci} |", cell(&o.user))?;
     }
     writeln!(out, "| Tool | {} |", v.tool)?;
     writeln!(
@@ -336,6 +362,10 @@ fn case_details(out: &mut String, case: &CaseDetail) -> fmt::Result {
     for output in &case.outputs {
         output_table(out, output)?;
     }
+    if let Some(rerun) = &case.rerun {
+        let f = fence(rerun);
+        writeln!(out, "Rerun just this case:\n\n{f}sh\n{rerun}\n{f}\n")?;
+    }
     for (side, tail) in &case.stderr {
         writeln!(
             out,
@@ -522,6 +552,13 @@ fn expires(date: Option<&str>, expired: bool, none: &str) -> String {
         (Some(date), false) => date.to_owned(),
         (None, _) => none.to_owned(),
     }
+}
+
+/// A code fence longer than any run of backticks in `text` (at least three), so a fixture
+/// name cannot close it.
+pub(crate) fn fence(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat((longest + 1).max(3))
 }
 
 /// Text safe inside a table cell.

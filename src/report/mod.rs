@@ -576,6 +576,25 @@ pub(crate) mod tests {
         ));
         results.waivers = base.waivers;
         results.rules = base.rules;
+        results.config.relative = Some("parity.toml".into());
+        results.provenance = Some(Provenance {
+            repository: Some(Repository {
+                root: "/repo".into(),
+                commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+                branch: Some("main".into()),
+                dirty: true,
+                changes: vec!["M parity.toml".into()],
+            }),
+            run_by: RunBy {
+                user: "jane".into(),
+                ci: Some(CiJob {
+                    system: "github-actions".into(),
+                    actor: Some("octocat".into()),
+                    run_id: Some("42".into()),
+                    url: Some("https://github.com/acme/migration/actions/runs/42".into()),
+                }),
+            },
+        });
         results.summarise();
         results
     }

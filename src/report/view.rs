@@ -41,6 +41,8 @@ pub struct RunView {
     pub selected: usize,
     pub jobs: usize,
     pub sides: Vec<SidesRow>,
+    /// The repository and who ran it; `None` in results written before they were recorded.
+    pub origin: Option<Origin>,
     pub tool: String,
     pub config_path: String,
     pub config_hash: String,
@@ -69,8 +71,25 @@ pub struct SidesRow {
     pub suite: Option<String>,
     pub legacy: String,
     pub own_legacy: bool,
+    pub legacy_version: Option<String>,
     pub candidate: String,
     pub own_candidate: bool,
+    pub candidate_version: Option<String>,
+}
+
+/// Where the run came from, for sign-off.
+#[derive(Debug, Clone, Serialize)]
+pub struct Origin {
+    /// `abc1234 on main` or `abc1234 (detached)`; `None` outside a repository.
+    pub commit: Option<String>,
+    pub dirty: bool,
+    /// The first uncommitted changes (`M parity.toml`).
+    pub changes: Vec<String>,
+    /// Who ran it: the user, and the CI job (`github-actions run 42 by octocat`).
+    pub user: String,
+    pub ci: Option<String>,
+    /// The CI job's page.
+    pub ci_url: Option<String>,
 }
 
 /// Differences across cases grouped by cause.
@@ -201,6 +220,9 @@ pub struct CaseDetail {
     pub outputs: Vec<OutputDetail>,
     /// (side, last lines of stderr) of sides that failed.
     pub stderr: Vec<(String, String)>,
+    /// The command that reruns just this case (a failing case), with the configuration's path
+    /// relative to the repository.
+    pub rerun: Option<String>,
 }
 
 /// A line about a case, before its differences.
@@ -404,8 +426,13 @@ impl RunView {
             selected: r.summary.cases + r.summary.not_run,
             jobs: r.selection.jobs,
             sides: sides(r),
+            origin: origin(r),
             tool: format!("{} {}", r.tool.name, r.tool.version),
-            config_path: r.config.path.clone(),
+            config_path: r
+                .config
+                .relative
+                .clone()
+                .unwrap_or_else(|| r.config.path.clone()),
             config_hash: r.config.hash.clone(),
             machine: format!(
                 "{} {} · {} · {} cores{kernel}",
@@ -437,7 +464,7 @@ impl RunView {
                 .zip(&anchors)
                 .zip(&detailed)
                 .filter(|(_, d)| **d)
-                .map(|((c, a), _)| case_detail(c, a))
+                .map(|((c, a), _)| case_detail(r, c, a))
                 .collect(),
             goldens: goldens(r),
             waivers: waivers(r),
@@ -460,8 +487,10 @@ fn sides(r: &RunResults) -> Vec<SidesRow> {
         suite,
         legacy: s.legacy.clone(),
         own_legacy: s.own_legacy,
+        legacy_version: s.legacy_version.clone(),
         candidate: s.candidate.clone(),
         own_candidate: s.own_candidate,
+        candidate_version: s.candidate_version.clone(),
     };
     let shared = r
         .sides
@@ -474,6 +503,39 @@ fn sides(r: &RunResults) -> Vec<SidesRow> {
         .filter(|s| s.own_legacy || s.own_candidate)
         .map(|s| row(s, Some(s.suite.clone())));
     shared.into_iter().chain(own).collect()
+}
+
+fn origin(r: &RunResults) -> Option<Origin> {
+    let p = r.provenance.as_ref()?;
+    let repo = p.repository.as_ref();
+    let commit = repo.map(|repo| {
+        let commit = repo
+            .commit
+            .as_deref()
+            .map_or("no commit yet".to_owned(), |c| c.chars().take(12).collect());
+        match &repo.branch {
+            Some(branch) => format!("{commit} on {branch}"),
+            None => format!("{commit} (detached)"),
+        }
+    });
+    let ci = p.run_by.ci.as_ref();
+    Some(Origin {
+        commit,
+        dirty: repo.is_some_and(|r| r.dirty),
+        changes: repo.map(|r| r.changes.clone()).unwrap_or_default(),
+        user: p.run_by.user.clone(),
+        ci: ci.map(|ci| {
+            let mut text = ci.system.clone();
+            if let Some(id) = &ci.run_id {
+                text.push_str(&format!(" run {id}"));
+            }
+            if let Some(actor) = &ci.actor {
+                text.push_str(&format!(" by {actor}"));
+            }
+            text
+        }),
+        ci_url: ci.and_then(|ci| ci.url.clone()),
+    })
 }
 
 fn causes(r: &RunResults, anchors: &[String]) -> Option<Causes> {
@@ -648,7 +710,7 @@ fn against(case: &CaseOutcome) -> String {
     }
 }
 
-fn case_detail(case: &CaseOutcome, anchor: &str) -> CaseDetail {
+fn case_detail(r: &RunResults, case: &CaseOutcome, anchor: &str) -> CaseDetail {
     let mut bullets = Vec::new();
     for (side, run) in case.runs() {
         if !run.status.is_success() {
@@ -718,6 +780,14 @@ fn case_detail(case: &CaseOutcome, anchor: &str) -> CaseDetail {
             .filter(|(_, run)| !run.status.is_success() && !run.stderr_tail.is_empty())
             .map(|(side, run)| (side.to_owned(), run.stderr_tail.clone()))
             .collect(),
+        rerun: (!case.verdict.is_success()).then(|| {
+            let root = r
+                .provenance
+                .as_ref()
+                .and_then(|p| p.repository.as_ref())
+                .map(|repo| std::path::Path::new(&repo.root));
+            super::shell::shell_words(&super::rerun::rerun_args(r, case, root))
+        }),
     }
 }
 
