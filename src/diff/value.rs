@@ -197,7 +197,11 @@ impl Walker<'_, '_, '_> {
         match self.rules.tolerance(self.path.segments()) {
             Some((rule, tolerance)) => {
                 let delta = (lf - rf).abs();
-                let note = format!("differs by {delta:e}, tolerance {}", tolerance.describe());
+                let note = format!(
+                    "differs by {}, tolerance {}",
+                    crate::units::number(delta),
+                    tolerance.describe()
+                );
                 let within = tolerance.allows(lf, rf);
                 let kind = if within {
                     DiffKind::WithinTolerance

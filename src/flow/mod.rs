@@ -76,9 +76,9 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
     };
     if !kept.iter().all(Option::is_none) {
         eprintln!(
-            "resuming: {} of {} cases kept from the stopped run, {} to run",
+            "resuming: {} of {} kept from the stopped run, {} to run",
             kept.iter().flatten().count(),
-            plan.cases.len(),
+            crate::units::plural(plan.cases.len(), "case"),
             todo.len()
         );
     }

@@ -9,6 +9,7 @@ use super::{CaseOutcome, Cluster, Provenance, Verdict, cluster};
 use crate::bench::{BenchSummary, BudgetVerdict};
 use crate::exit_code;
 use crate::fixture::CaseId;
+use crate::units::{plural, thousands};
 
 /// The tool that wrote the results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -326,14 +327,18 @@ impl RunResults {
             })
             .collect();
         let all_errors = !self.cases.is_empty() && errors.len() == self.cases.len();
-        let passed = format!("all {} cases passed", summary.cases);
+        let passed = if summary.cases == 1 {
+            "the one case passed".to_owned()
+        } else {
+            format!("all {} passed", plural(summary.cases, "case"))
+        };
         let (gate, headline) = if self.interrupted {
             (
                 Gate::Interrupted,
                 format!(
-                    "interrupted: {} of {} cases finished; results are incomplete",
-                    summary.cases,
-                    summary.cases + summary.not_run
+                    "interrupted: {} of {} finished; results are incomplete",
+                    thousands(summary.cases as u64),
+                    plural(summary.cases + summary.not_run, "case")
                 ),
             )
         } else if self.cases.is_empty() {
@@ -349,16 +354,20 @@ impl RunResults {
         } else if summary.failed > errors.len() {
             (
                 Gate::Failed,
-                format!("{} of {} cases failed", summary.failed, summary.cases),
+                format!(
+                    "{} of {} failed",
+                    thousands(summary.failed as u64),
+                    plural(summary.cases, "case")
+                ),
             )
         } else if let Some(first) = errors.first() {
             // Only parity's own trouble: nothing differs, but nothing can be vouched for.
             (
                 Gate::Untrusted,
                 format!(
-                    "{} of {} cases could not be judged: {first}",
-                    errors.len(),
-                    summary.cases
+                    "{} of {} could not be judged: {first}",
+                    thousands(errors.len() as u64),
+                    plural(summary.cases, "case")
                 ),
             )
         } else if let Some(expired) = self.expired_exceptions().first() {

@@ -79,10 +79,10 @@ fn header(out: &mut String, v: &RunView) -> fmt::Result {
     let suites: Vec<String> = v.suites.iter().map(|s| code(s)).collect();
     writeln!(
         out,
-        "| Selection | suites {} · {} cases · {} jobs |",
+        "| Selection | suites {} · {} · {} |",
         suites.join(", "),
-        v.selected,
-        v.jobs
+        plural(v.selected, "case"),
+        plural(v.jobs, "job")
     )?;
     for s in &v.sides {
         let version = |v: &Option<String>| {

@@ -61,8 +61,10 @@ pub(super) fn print_human(args: &DiffArgs, compared: &[Compared]) -> std::io::Re
         let clusters: usize = compared.iter().map(|c| c.summary.clusters.len()).sum();
         writeln!(
             out,
-            "{DIM}{total} differences ({clusters} patterns) in {different} of {} files{DIM:#}",
-            compared.len()
+            "{DIM}{} ({}) in {different} of {}{DIM:#}",
+            plural(total, "difference"),
+            plural(clusters, "pattern"),
+            plural(compared.len(), "file")
         )?;
     }
     Ok(())
