@@ -20,7 +20,8 @@ use crate::calibrate::{Calibration, Calibrator, human};
 use crate::config::Config;
 use crate::exit_code;
 use crate::fixture::{self, Case};
-use crate::flow::execute::{each_finished, progress_bar};
+use crate::flow::execute::each_finished;
+use crate::flow::progress::bar as progress_bar;
 use crate::runner::{self, Cancel, CaseRuns, Launch, RunStatus, Side, SideResult, Sides, StepRuns};
 
 /// Subdirectory of the report directory holding the runs' outputs by default.
@@ -75,6 +76,7 @@ impl Session {
             exe: self.exe.clone(),
             work_dir: self.run_dir(run),
             jobs: self.jobs,
+            running: Default::default(),
         })
     }
 
@@ -150,7 +152,11 @@ fn run_passes(session: &Session) -> anyhow::Result<Calibrator> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let progress = progress_bar(session.cases.len() * session.runs);
+    let progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        progress_bar(session.cases.len() * session.runs, "runs")
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let cancel = Cancel::default();
     runner::stop_on_signals(
         &runtime,

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::Session;
+use super::progress::Progress;
 use crate::fixture::Case;
 use crate::runner::{self, Cancel, CaseRuns};
 
@@ -20,7 +20,7 @@ pub fn in_parallel(
     session: &Arc<Session>,
     todo: &[usize],
     cancel: &Cancel,
-    progress: &ProgressBar,
+    progress: &Progress,
 ) -> Vec<Option<super::judge::Judged>> {
     let plan = &session.plan;
     let cases: Vec<Case> = todo.iter().map(|&i| plan.cases[i].clone()).collect();
@@ -38,7 +38,7 @@ pub fn in_parallel(
         };
         each_finished(runs, &cases, work, |case, judged| {
             session.record(judged);
-            super::report_progress(progress, case, &judged.outcome);
+            progress.finished(case, &judged.outcome);
         })
         .await
     })
@@ -81,16 +81,4 @@ where
         }
     }
     results
-}
-
-/// A progress bar on stderr; indicatif hides it when stderr is not a terminal.
-pub fn progress_bar(len: usize) -> ProgressBar {
-    let bar = ProgressBar::new(len as u64);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} cases {msg}",
-    ) {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    bar
 }

@@ -6,12 +6,11 @@
 
 use std::sync::Arc;
 
-use indicatif::ProgressBar;
-
 use super::Session;
 use super::execute::each_finished;
 use super::judge::Judged;
 use super::pairs::{FailedPair, RealPairs, pair_of};
+use super::progress::Progress;
 use crate::bench::stats::SplitMix64;
 use crate::bench::{self, BenchSettings, CaseBench};
 use crate::fixture::Case;
@@ -33,7 +32,7 @@ pub fn in_pairs(
     todo: &[usize],
     settings: &BenchSettings,
     cancel: &Cancel,
-    progress: &ProgressBar,
+    progress: &Progress,
 ) -> Vec<Option<Judged>> {
     let cases = &session.plan.cases;
     let confidence = settings.fixture_confidence(units(cases));
@@ -49,6 +48,7 @@ pub fn in_pairs(
             settings,
             cancel,
             confidence,
+            progress,
         };
         let judged = if case.steps.is_empty() {
             gate.measure_case(case, seed)
@@ -57,7 +57,7 @@ pub fn in_pairs(
         };
         if let Some(judged) = &judged {
             session.record(judged);
-            super::report_progress(progress, case, &judged.outcome);
+            progress.finished(case, &judged.outcome);
         }
         outcomes.push(judged);
         if cancel.is_cancelled() {
@@ -76,6 +76,7 @@ struct Gate<'a> {
     cancel: &'a Cancel,
     /// Confidence of each unit's verdicts.
     confidence: f64,
+    progress: &'a Progress,
 }
 
 impl Gate<'_> {
@@ -91,6 +92,7 @@ impl Gate<'_> {
             today: plan.today,
             runs: 0,
             failed: None,
+            progress: Some(self.progress),
         }
     }
 

@@ -20,6 +20,7 @@ mod measure;
 pub mod notify;
 mod pairs;
 pub mod plan;
+pub mod progress;
 pub mod provenance;
 pub mod results;
 pub mod resume;
@@ -27,17 +28,16 @@ pub mod resume;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
-use indicatif::ProgressBar;
-
-use crate::bench::{self, BudgetVerdict};
+use crate::bench;
 use crate::fixture::Case;
-use crate::outcome::{CaseOutcome, RunResults};
+use crate::outcome::RunResults;
 use crate::report;
 use crate::runner::{self, Cancel, CaseRuns};
+use anyhow::Context;
 use journal::Journal;
 use judge::{GoldenView, Judge, Judged};
 pub use plan::{Against, BenchFlags, Plan, Request};
+use progress::Progress;
 
 /// Test hook: parity holds this many MiB for the whole run, so tests can show that a side's
 /// peak RSS excludes parity's own memory (see `runner::measure`). Not a user setting.
@@ -91,14 +91,15 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let progress = execute::progress_bar(todo.len());
+    let progress = Progress::new(todo.len());
     let cancel = Cancel::default();
     runner::stop_on_signals(
         &runtime,
         &cancel,
-        &progress,
+        &progress.bar,
         "the results of finished cases are written",
     );
+    progress.watch(&runtime, Arc::clone(&plan.launch.running));
     let session = Arc::new(Session {
         plan,
         journal,
@@ -113,7 +114,7 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
     for (index, judged) in todo.into_iter().zip(judged) {
         kept[index] = judged;
     }
-    progress.finish_and_clear();
+    progress.finish();
     runtime.shutdown_background();
     std::hint::black_box(&ballast);
 
@@ -262,24 +263,4 @@ impl Session {
         effects::apply(&plan.config, &plan.store, &mut judged);
         judged
     }
-}
-
-/// One line above the progress bar for a case that failed or is outside its budget.
-fn report_progress(progress: &ProgressBar, case: &Case, outcome: &CaseOutcome) {
-    if !outcome.verdict.is_success() {
-        progress.println(format!(
-            "✗ {}  {}",
-            report::inert::inert_line(&case.label()),
-            outcome.verdict.describe()
-        ));
-    } else if let Some(bench) = &outcome.bench
-        && bench.verdict != BudgetVerdict::Within
-    {
-        progress.println(format!(
-            "⚠ {}  performance {}",
-            report::inert::inert_line(&case.label()),
-            bench.verdict.as_str()
-        ));
-    }
-    progress.inc(1);
 }

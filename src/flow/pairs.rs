@@ -30,6 +30,8 @@ pub struct RealPairs<'a> {
     pub runs: usize,
     /// The first pair whose sides disagreed: its number (from 1, warm-ups included) and runs.
     pub failed: Option<FailedPair>,
+    /// Where to say how many pairs ran.
+    pub progress: Option<&'a super::progress::Progress>,
 }
 
 /// A pair whose sides disagreed, kept to judge the case on.
@@ -59,6 +61,14 @@ impl RealPairs<'_> {
     /// candidate).
     pub fn run_both(&mut self, legacy_first: bool) -> Result<(SideResult, SideResult), String> {
         self.runs += 1;
+        if let Some(progress) = self.progress {
+            let step = self
+                .step
+                .and_then(|k| self.case.steps.get(k))
+                .map(|s| format!(" (step {})", s.name))
+                .unwrap_or_default();
+            progress.message(format!("{}{step}: pair {}", self.case.label(), self.runs));
+        }
         let step = self.step.and_then(|k| self.case.steps.get(k));
         let (_, legacy, candidate) = self.launch.requests(self.case, step);
         let Some(legacy) = legacy else {

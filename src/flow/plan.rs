@@ -197,6 +197,7 @@ impl Plan {
             exe,
             work_dir: report_dir.join(OUTPUTS_DIR),
             jobs,
+            running: Default::default(),
         });
         Ok(Plan {
             config,

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::config::Side;
 pub use process::{Place, SideRequest, measure_floor, run_side, signal_name, version_of};
-pub use schedule::{Cancel, CaseRuns, Launch, Sides, SidesOf, StepRuns, run_cases};
+pub use schedule::{Cancel, CaseRuns, Launch, Running, Sides, SidesOf, StepRuns, run_cases};
 pub use signals::stop_on_signals;
 
 /// Bytes of stdout or stderr stored per run; beyond it the capture is marked truncated.

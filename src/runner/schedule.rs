@@ -55,6 +55,44 @@ pub struct Launch {
     /// Where run directories are created.
     pub work_dir: PathBuf,
     pub jobs: usize,
+    /// The cases running now, for whoever reports progress.
+    pub running: Arc<Running>,
+}
+
+/// The cases whose sides are running now, and since when.
+#[derive(Debug, Default)]
+pub struct Running {
+    cases: std::sync::Mutex<std::collections::BTreeMap<usize, (String, std::time::Instant)>>,
+}
+
+impl Running {
+    fn start(&self, index: usize, label: String) {
+        if let Ok(mut cases) = self.cases.lock() {
+            cases
+                .entry(index)
+                .or_insert_with(|| (label, std::time::Instant::now()));
+        }
+    }
+
+    fn end(&self, index: usize) {
+        if let Ok(mut cases) = self.cases.lock() {
+            cases.remove(&index);
+        }
+    }
+
+    /// The cases running for longer than `limit`, the longest first.
+    pub fn longer_than(&self, limit: std::time::Duration) -> Vec<(String, std::time::Duration)> {
+        let Ok(cases) = self.cases.lock() else {
+            return Vec::new();
+        };
+        let mut slow: Vec<(String, std::time::Duration)> = cases
+            .values()
+            .map(|(label, since)| (label.clone(), since.elapsed()))
+            .filter(|(_, elapsed)| *elapsed > limit)
+            .collect();
+        slow.sort_by_key(|(_, elapsed)| std::cmp::Reverse(*elapsed));
+        slow
+    }
 }
 
 impl Launch {
@@ -179,6 +217,7 @@ pub async fn run_cases(
             // A case starts from empty states (a resumed run may find a stopped one's).
             let _ = std::fs::remove_dir_all(dir.join("state"));
             let first = start_step(&launch, &case, 0, sides, &permits, &cancel).await;
+            launch.running.start(index, case.label());
             let (launch, permits, cancel, done) = (
                 Arc::clone(&launch),
                 Arc::clone(&permits),
@@ -191,6 +230,7 @@ pub async fn run_cases(
                 let mut started = first;
                 loop {
                     let Some(step) = collect_step(started, &cancel).await else {
+                        launch.running.end(index);
                         return;
                     };
                     let next = steps.len() + 1;
@@ -201,6 +241,7 @@ pub async fn run_cases(
                     }
                     started = start_step(&launch, &case, next, sides, &permits, &cancel).await;
                 }
+                launch.running.end(index);
                 let _ = done.send((index, CaseRuns { dir, steps }));
             });
             if stopped {

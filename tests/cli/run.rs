@@ -654,3 +654,54 @@ ignore_case = true
         "{rules}"
     );
 }
+
+/// In a CI log (stderr not a terminal) each case has its line as it finishes, and a case that
+/// runs long is named while it runs, long before its timeout.
+#[test]
+fn a_log_gets_a_line_per_finished_case_and_names_a_slow_one() {
+    let project = Project::new("");
+    project
+        .fixture("a-quick", &["json", "{}"], &["json", "{}"])
+        .fixture(
+            "b-differs",
+            &["json", r#"{"n": 1}"#],
+            &["json", r#"{"n": 2}"#],
+        )
+        .fixture("c-slow", &["sleep", "1.5"], &["sleep", "1.5"]);
+    let output = crate::support::parity()
+        .current_dir(project.path())
+        .args(["run", "--jobs", "2"])
+        .env("PARITY_TEST_SLOW_EVERY_MS", "500")
+        .output()
+        .expect("parity runs");
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    let lines: Vec<&str> = err.lines().collect();
+    let line_of = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle}: {err}"))
+    };
+    assert!(
+        lines[line_of("main/a-quick.json")]
+            .trim_start()
+            .starts_with("PASS [")
+    );
+    let differs = lines[line_of("main/b-differs.json")];
+    assert!(differs.trim_start().starts_with("FAIL ["), "{differs}");
+    assert!(
+        differs.contains("result.json $.n changed: 1 → 2"),
+        "{differs}"
+    );
+    let slow = line_of("SLOW");
+    assert!(
+        lines[slow].contains("main/c-slow.json  still running"),
+        "{err}"
+    );
+    let done = lines
+        .iter()
+        .position(|l| l.contains("main/c-slow.json") && !l.contains("still running"))
+        .unwrap_or_else(|| panic!("c-slow never finished: {err}"));
+    assert!(slow < done, "named while it ran: {err}");
+}

@@ -206,6 +206,7 @@ fn record(args: RecordArgs) -> anyhow::Result<i32> {
         exe: std::env::current_exe().context("cannot locate the parity binary")?,
         work_dir: scratch.path().to_owned(),
         jobs,
+        running: Default::default(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
