@@ -18,6 +18,12 @@ use crate::outcome::RunResults;
 const TEMPLATE: &str = include_str!("templates/report.html");
 /// Up to this many detailed cases, failing ones are shown open.
 const OPEN_DETAILS: usize = 50;
+/// Past this many detailed cases the page is crowded: each output shows its first
+/// [`CROWDED_ROWS`] differences, and outputs blocked by a divergent stage (consequences) only
+/// their counts, so 10,000 cases with 2,500 failing stay a page a browser loads in seconds;
+/// results.json and `parity explain` have every difference.
+const CROWDED: usize = 200;
+const CROWDED_ROWS: usize = 5;
 
 pub struct Html;
 
@@ -37,6 +43,8 @@ impl Render for Html {
             v => Value::from(Serde(&view)),
             charts => charts,
             open_details => view.details.len() <= OPEN_DETAILS,
+            crowded => view.details.len() > CROWDED,
+            row_limit => if view.details.len() > CROWDED { CROWDED_ROWS } else { super::view::MAX_ROWS + super::view::MAX_WAIVED_ROWS },
         })?;
         // No control character of the programs' reaches the page either.
         Ok(super::inert::inert(&html).into_owned())
