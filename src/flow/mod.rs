@@ -22,6 +22,7 @@ mod pairs;
 pub mod plan;
 pub mod results;
 pub mod resume;
+pub mod single;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
