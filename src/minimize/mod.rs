@@ -2,9 +2,10 @@
 //! delta debugging (Zeller & Hildebrandt, "Simplifying and Isolating Failure-Inducing Input",
 //! IEEE Transactions on Software Engineering 28(2), 2002; [`ddmin`]).
 //!
-//! [`input`] cuts a fixture into records ([`records`], per format) and writes any subset back;
+//! [`failure`] says what "fails the same way" means; [`input`] cuts a fixture into records ([`records`], per format) and writes any subset back;
 //! [`ddmin`] is the algorithm, generic over its test.
 
 pub mod ddmin;
+pub mod failure;
 pub mod input;
 pub mod records;
