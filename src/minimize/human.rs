@@ -76,8 +76,8 @@ impl Progress {
             .files()
             .into_iter()
             .map(|f| match f.records {
-                Some(n) => format!("{} {}", name_of(&f.path), grouped(n)),
-                None => format!("{} kept whole", name_of(&f.path)),
+                Some(n) => format!("{} {}", f.path, grouped(n)),
+                None => format!("{} kept whole", f.path),
             })
             .collect();
         let records = input.units().len();
@@ -159,11 +159,6 @@ impl Progress {
     }
 }
 
-/// The last part of a path, or the path.
-fn name_of(path: &str) -> &str {
-    if path.is_empty() { "the file" } else { path }
-}
-
 /// The result, for stdout: `20,757 → 3 records in 412 runs (cluster: …)`, each file's part,
 /// whether it is 1-minimal, and what was written.
 pub fn summary(m: &Minimized) -> String {
@@ -174,25 +169,26 @@ pub fn summary(m: &Minimized) -> String {
         count(m.runs, "run"),
         inert_line(&m.failure)
     );
+    let width = m.files.iter().map(|(path, _)| path.chars().count()).max();
     for (path, records) in &m.files {
         let part = match records {
             Some((before, after)) => format!("{} → {}", grouped(*before), count(*after, "record")),
             None => "kept whole".to_owned(),
         };
-        text.push_str(&format!("  {}  {part}\n", inert_line(name_of(path))));
+        let path = format!("{path:width$}", width = width.unwrap_or(0));
+        text.push_str(&format!("  {}  {part}\n", inert_line(&path)));
     }
     let seconds = m.elapsed.as_secs_f64();
     let why = match m.stop {
         Stop::Minimal if m.records == 0 => {
             "the failure needs none of the records: every file is in its empty form".to_owned()
         }
+        Stop::Minimal if m.records == 1 => {
+            "1-minimal: without this record the failure goes away".to_owned()
+        }
         Stop::Minimal => format!(
-            "1-minimal: without any one of {} the failure goes away",
-            if m.records == 1 {
-                "this record".to_owned()
-            } else {
-                format!("these {}", count(m.records, "record"))
-            }
+            "1-minimal: without any one of these {} the failure goes away",
+            count(m.records, "record")
         ),
         Stop::Budget => format!(
             "stopped at --max-runs {}: a smaller failing input may exist (raise --max-runs)",

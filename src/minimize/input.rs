@@ -61,7 +61,7 @@ pub struct Unit {
 pub struct FileRecords {
     /// Its index among the fixture's entries ([`Unit::file`]).
     pub index: usize,
-    /// Relative to the fixture (empty for a file fixture).
+    /// Relative to the fixture (a file fixture's own name).
     pub path: String,
     pub format: Format,
     /// `None`: kept whole.
@@ -71,6 +71,8 @@ pub struct FileRecords {
 /// A fixture read into records.
 #[derive(Debug)]
 pub struct Input {
+    /// The fixture's file name.
+    name: String,
     entries: Vec<(PathBuf, Entry)>,
 }
 
@@ -98,7 +100,11 @@ impl Input {
         } else {
             entries.push((PathBuf::new(), read_entry(path, &meta.file_type())?));
         }
-        Ok(Input { entries })
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Input { name, entries })
     }
 
     /// Every record of every file, in file order, then record order.
@@ -126,7 +132,11 @@ impl Input {
             .filter_map(|(index, (path, entry))| match entry {
                 Entry::File { format, split, .. } => Some(FileRecords {
                     index,
-                    path: path.to_string_lossy().into_owned(),
+                    path: if path.as_os_str().is_empty() {
+                        self.name.clone()
+                    } else {
+                        path.to_string_lossy().into_owned()
+                    },
                     format: *format,
                     records: split.as_ref().map(Split::records),
                 }),
@@ -136,7 +146,7 @@ impl Input {
     }
 
     /// Writes the fixture with only the records `kept` (in any order) to `dest`, which must not
-    /// exist: a directory for a directory fixture, else a file.
+    /// exist: a directory for a directory fixture, else a file (its parents are created).
     pub fn write(&self, kept: &[Unit], dest: &Path) -> Result<(), InputError> {
         let mut keep: Vec<Vec<bool>> = self
             .entries
@@ -159,6 +169,8 @@ impl Input {
             .is_none_or(|(p, _)| !p.as_os_str().is_empty());
         if is_dir_fixture {
             create_dir(dest)?;
+        } else if let Some(parent) = dest.parent() {
+            create_dir(parent)?;
         }
         for ((relative, entry), keep) in self.entries.iter().zip(&keep) {
             let path = dest.join(relative);
