@@ -7,6 +7,7 @@ mod diff;
 mod example;
 mod golden;
 mod measure;
+mod minimize;
 mod moved;
 mod pipelines;
 mod run;
