@@ -146,9 +146,9 @@ impl Progress {
                 ));
             }
             Event::Finer { chunks, size } => self.line(format!(
-                "no part fails alone: trying {} of {} records (after {})",
+                "no part fails alone, nor the rest without it: {} cut into {} (after {})",
+                count(size, "record"),
                 count(chunks, "part"),
-                grouped(size.div_ceil(chunks)),
                 count(runs, "run")
             )),
         }

@@ -121,7 +121,8 @@ pub struct Minimized {
     /// `suite/fixture[variant]`.
     pub case: String,
     pub failure: String,
-    /// The smallest failing input found, written.
+    /// The smallest failing input found, written (as DIR was given: relative to the current
+    /// directory when DIR is).
     pub written: PathBuf,
     /// minimize.json.
     pub report: PathBuf,
@@ -168,8 +169,8 @@ pub fn minimize(request: &Request, cwd: &Path) -> anyhow::Result<Minimized> {
     let minimized = Minimized {
         case: found.label.clone(),
         failure: found.failure.describe(),
-        written: found.dest.clone(),
-        report: cwd.join(&request.out).join(REPORT_FILE),
+        written: request.out.join(&found.case.fixture.id),
+        report: request.out.join(REPORT_FILE),
         original_records: units.len(),
         records: reduction.kept.len(),
         files: files(&input, &reduction.kept),
@@ -177,7 +178,14 @@ pub fn minimize(request: &Request, cwd: &Path) -> anyhow::Result<Minimized> {
         stop: reduction.stop,
         elapsed: started.elapsed(),
     };
-    report::write_report(&minimized, &found.case, &found.failure, &found.results)?;
+    let report = cwd.join(&request.out).join(REPORT_FILE);
+    report::write_report(
+        &report,
+        &minimized,
+        &found.case,
+        &found.failure,
+        &found.results,
+    )?;
     Ok(minimized)
 }
 

@@ -55,19 +55,26 @@ pub struct Report {
 
 /// Adds this fixture's entry to DIR/minimize.json (kept entries of other fixtures stay).
 pub fn write_report(
+    path: &Path,
     minimized: &Minimized,
     case: &Case,
     failure: &Failure,
     results: &Path,
 ) -> anyhow::Result<()> {
-    let path = &minimized.report;
-    let mut report = std::fs::read(path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<Report>(&bytes).ok())
+    let earlier = std::fs::read(path).ok();
+    let mut report = earlier
+        .as_ref()
+        .and_then(|bytes| serde_json::from_slice::<Report>(bytes).ok())
         .unwrap_or(Report {
             format_version: FORMAT_VERSION,
             fixtures: BTreeMap::new(),
         });
+    if earlier.is_some() && report.fixtures.is_empty() {
+        anstream::eprintln!(
+            "warning: {} was not a minimize.json parity wrote; it is replaced",
+            path.display()
+        );
+    }
     report.fixtures.insert(
         case.fixture.id.clone(),
         ReportEntry {
