@@ -14,9 +14,9 @@ pub fn minimize(args: MinimizeArgs) -> anyhow::Result<i32> {
         results: args.results,
         case: args.case,
         out: args.out,
-        cluster: args.cluster.map(|n| n as usize),
+        cluster: args.cluster,
         jobs: crate::flow::plan::jobs(args.jobs),
-        max_runs: args.max_runs as usize,
+        max_runs: args.max_runs,
         force: args.force,
     };
     let minimized = minimize::minimize(&request, &cwd)?;

@@ -316,19 +316,24 @@ pub struct MinimizeArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Keep the case's cluster N (numbered from 1, largest first) [default: 1].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub cluster: Option<u64>,
+    #[arg(long, value_name = "N", value_parser = at_least_one())]
+    pub cluster: Option<usize>,
     /// Smaller inputs tried at once, each running its two sides one after the other
     /// [default: number of cores].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// Runs of the case in all, the first on the original fixture; past it, the smallest
     /// failing input found so far is written.
-    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_runs: u64,
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = at_least_one())]
+    pub max_runs: usize,
     /// Replace DIR/<fixture id> when it exists.
     #[arg(long)]
     pub force: bool,
+}
+
+/// A count of at least one.
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
 }
 
 #[derive(Debug, Args)]

@@ -38,7 +38,7 @@ use ddmin::{Options, Reduction, Stop};
 use failure::{Failure, Unfit};
 use input::{Input, Unit};
 pub use report::REPORT_FILE;
-use trial::Trial;
+use trial::{Trial, Tried};
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -198,7 +198,7 @@ struct Found {
     failure: Failure,
     /// The case's clusters, as `--cluster` numbers them.
     clusters: Vec<failure::CaseCluster>,
-    config: crate::config::Config,
+    config: Arc<crate::config::Config>,
     /// `DIR/<fixture id>`.
     dest: PathBuf,
 }
@@ -207,7 +207,7 @@ impl Found {
     fn resolve(request: &Request, cwd: &Path) -> anyhow::Result<Found> {
         let results_path = cwd.join(&request.results);
         let results = crate::report::read_results(&results_path)?;
-        let config = find::load_config(&results, &results_path)?;
+        let config = Arc::new(find::load_config(&results, &results_path)?);
         let outcome = find::find_outcome(&results, &request.case, &results_path)?;
         let label = outcome.label();
         let failure =
@@ -256,7 +256,7 @@ fn search(
         .tempdir()
         .context("cannot create a temporary work directory")?;
     let single = Single {
-        config: Arc::new(found.config.clone()),
+        config: Arc::clone(&found.config),
         exe: std::env::current_exe()
             .context("cannot locate the parity binary to start the measuring helper")?,
         today: chrono::Utc::now().date_naive(),
@@ -271,8 +271,11 @@ fn search(
     );
     let failure = &found.failure;
     let reduction = (|| {
-        let original = trial.run(units).ok_or_else(|| trial.take_trouble())?;
-        let original = original.map_err(|()| MinimizeError::Interrupted)?;
+        let original = match trial.run(units) {
+            Tried::Ran(outcome) => outcome,
+            Tried::Interrupted => return Err(MinimizeError::Interrupted.into()),
+            Tried::Trouble => return Err(trial.take_trouble()),
+        };
         if !failure.persists_in(&original) {
             return Err(MinimizeError::NotReproduced {
                 case: found.label.clone(),
@@ -285,10 +288,12 @@ fn search(
             jobs: request.jobs.max(1),
             max_tests: request.max_runs.saturating_sub(1),
         };
-        let test = |kept: &[Unit]| {
-            let result = trial.run(kept)?.ok()?;
-            progress.ran();
-            Some(failure.persists_in(&result))
+        let test = |kept: &[Unit]| match trial.run(kept) {
+            Tried::Ran(outcome) => {
+                progress.ran();
+                Some(failure.persists_in(&outcome))
+            }
+            Tried::Interrupted | Tried::Trouble => None,
         };
         let reduction = ddmin::ddmin(units, options, test, |event| progress.event(event));
         match trial.trouble() {

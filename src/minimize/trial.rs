@@ -14,6 +14,17 @@ use crate::fixture::Case;
 use crate::flow::single::Single;
 use crate::outcome::CaseOutcome;
 
+/// How a try went.
+#[derive(Debug)]
+pub enum Tried {
+    /// The case ran to a verdict.
+    Ran(Box<CaseOutcome>),
+    /// Ctrl-C (or SIGTERM, SIGHUP) stopped it.
+    Interrupted,
+    /// parity could not write or run it; why is kept for [`Trial::take_trouble`].
+    Trouble,
+}
+
 /// One try of a smaller input: written to a fresh directory, run, judged, removed.
 pub struct Trial<'a> {
     single: Single,
@@ -59,22 +70,21 @@ impl<'a> Trial<'a> {
         self.trouble.lock().ok().and_then(|mut t| t.take())
     }
 
-    /// The case run on the fixture with only `kept`: `Some(Ok(outcome))`, `Some(Err(()))` when
-    /// interrupted, `None` on trouble (kept for [`Trial::take_trouble`]).
-    pub fn run(&self, kept: &[Unit]) -> Option<Result<CaseOutcome, ()>> {
+    /// The case run on the fixture with only `kept`.
+    pub fn run(&self, kept: &[Unit]) -> Tried {
         let dir = self
             .work
             .join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
         let result = self.try_in(&dir, kept);
         let _ = std::fs::remove_dir_all(&dir);
         match result {
-            Ok(Some(outcome)) => Some(Ok(outcome)),
-            Ok(None) => Some(Err(())),
+            Ok(Some(outcome)) => Tried::Ran(Box::new(outcome)),
+            Ok(None) => Tried::Interrupted,
             Err(e) => {
                 if let Ok(mut slot) = self.trouble.lock() {
                     slot.get_or_insert(e);
                 }
-                None
+                Tried::Trouble
             }
         }
     }

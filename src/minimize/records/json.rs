@@ -81,7 +81,7 @@ impl Scan<'_> {
                         }
                         b'[' | b'{' => depth += 1,
                         b']' | b'}' => {
-                            depth -= 1;
+                            depth = depth.checked_sub(1)?;
                             if depth == 0 {
                                 return Some(j + 1);
                             }
