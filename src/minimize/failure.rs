@@ -289,7 +289,7 @@ pub fn list(clusters: &[CaseCluster]) -> String {
                 "  {}. {} ({})",
                 i + 1,
                 c.describe(),
-                crate::units::plural(c.count, "difference")
+                super::human::count(c.count, "difference")
             )
         })
         .collect::<Vec<_>>()
