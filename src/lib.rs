@@ -18,6 +18,7 @@ pub mod exit_code;
 pub mod fixture;
 pub mod flow;
 pub mod golden;
+pub mod minimize;
 pub mod outcome;
 pub mod report;
 pub mod runner;

@@ -7,6 +7,7 @@ mod calibrate;
 mod diff;
 mod explain;
 mod golden;
+mod minimize;
 mod output;
 mod report;
 mod run;
@@ -69,6 +70,14 @@ pub enum Command {
     /// has, and proposes rules for the legacy's noise (it never edits parity.toml).
     #[command(after_help = CALIBRATE_HELP)]
     Calibrate(CalibrateArgs),
+    /// Shrink a failing case's fixture while the same difference persists (delta debugging),
+    /// and write the smallest failing input found.
+    ///
+    /// Records are JSON array elements (the top-level array, or the largest array member of a
+    /// top-level object), NDJSON lines, CSV/TSV rows (the header stays) and text lines, in every
+    /// file of a fixture directory (every step of a scenario); other files are kept whole.
+    #[command(after_help = MINIMIZE_HELP)]
+    Minimize(MinimizeArgs),
 }
 
 /// The cases a command covers (configuration, suites, fixtures, variants) and how many
@@ -279,6 +288,60 @@ fn format_or_auto() -> impl TypedValueParser<Value = FormatOrAuto> {
         .map(|name| Format::ALL.into_iter().find(|f| f.as_str() == name))
 }
 
+const MINIMIZE_HELP: &str = "\
+A smaller input fails the same way when both sides, run on it, end with the case's verdict (and,
+when a side failed, the same exit status) and the case still has at least one unwaived difference
+of the kept cluster: output x path pattern (indices and keys folded to [*]) x kind, against the
+legacy's run. The case's clusters are listed on stderr, largest first, numbered for --cluster (a
+number the case does not have is an error that lists them too).
+
+Writes DIR/<fixture id> (a fixture directory or file with the original's name and layout, ready
+for a suite to include) and DIR/minimize.json (sizes, runs, what was kept). The runs' outputs go
+to a temporary directory that is removed.
+
+Examples:
+  parity run --suite regressions --out reports/regressions
+  parity minimize reports/regressions/results.json regressions/override_then_newer_scan \\
+      --out examples/advisory/fixtures/regressions-min
+  parity minimize results.json big_export.ndjson --out min --cluster 2 --max-runs 500
+
+Exit codes:
+  0  a smaller failing input was written
+  1  the original could not be reduced (it is written as it is)
+  2  usage, configuration or harness error; the case passed, or its failure does not come back
+     when run again; interrupted (the smallest failing input found so far is written)";
+
+#[derive(Debug, Args)]
+pub struct MinimizeArgs {
+    /// A results.json written by `parity run`; its configuration must be unchanged since.
+    pub results: PathBuf,
+    /// The failing case: `suite/fixture[variant]` as results.json names it, or a fixture id
+    /// that names one case.
+    pub case: String,
+    /// Directory to write the smallest failing input to, as DIR/<fixture id>.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Keep the case's cluster N (numbered from 1, largest first) [default: 1].
+    #[arg(long, value_name = "N", value_parser = at_least_one())]
+    pub cluster: Option<usize>,
+    /// Smaller inputs tried at once, each running its two sides one after the other
+    /// [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Runs of the case in all, the first on the original fixture; past it, the smallest
+    /// failing input found so far is written.
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = at_least_one())]
+    pub max_runs: usize,
+    /// Replace DIR/<fixture id> when it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A count of at least one.
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
+}
+
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// A results.json written by `parity run`.
@@ -311,6 +374,7 @@ pub fn main() -> i32 {
         Command::Report(args) => report::report(args),
         Command::Explain(args) => explain::explain(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
+        Command::Minimize(args) => minimize::minimize(args),
     };
     match result {
         Ok(code) => code,

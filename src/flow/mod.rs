@@ -24,6 +24,7 @@ pub mod progress;
 pub mod provenance;
 pub mod results;
 pub mod resume;
+pub mod single;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -10,6 +10,7 @@ mod explain;
 mod github;
 mod golden;
 mod measure;
+mod minimize;
 mod moved;
 mod pipelines;
 mod provenance;
