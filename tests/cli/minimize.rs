@@ -459,7 +459,8 @@ fn example_records(fixture: &Path) -> usize {
 /// when a suite runs it. Any input that fails that way holds the analyst's override of
 /// `pypi:urllib3:CVE-2025-31001` and a scan of it observed after the decision.
 ///
-/// About 90 runs of both sides; 35 s with `--jobs 2` on two cores in a debug build.
+/// 22,429 → 2 records in 87 runs of both sides, 1-minimal; the whole test takes 20–25 s with
+/// `--jobs 2` on two idle cores in a debug build (up to 40 s when they are busy).
 #[test]
 fn the_example_regression_planted_in_main_large_shrinks_below_one_percent() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -504,11 +505,6 @@ fn the_example_regression_planted_in_main_large_shrinks_below_one_percent() {
     let entry = &report["fixtures"][fixture_id];
     assert_eq!(entry["original_records"], before, "{entry}");
     assert_eq!(entry["records"], after, "{entry}");
-    assert!(
-        stdout(&output).starts_with(&format!("{} → ", group_thousands(before))),
-        "{}",
-        stdout(&output)
-    );
 
     // What the bug needs is kept: the override, and a scan after its decision.
     let fixture = min.join(fixture_id);
@@ -563,17 +559,4 @@ fn the_example_regression_planted_in_main_large_shrinks_below_one_percent() {
             && c["waived"] == 0),
         "{clusters:?}"
     );
-}
-
-/// `22429` as the summary writes it: `22,429`.
-fn group_thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
