@@ -122,6 +122,10 @@ fn regressions_suite_fails_and_points_at_each_bug() {
             "fullwidth_package_name",
             "advisory_current.json $.advisories[?@.advisory_id=='pypi:ｒｅｑｕｅｓｔｓ:CVE-2025-31005']",
         ),
+        (
+            "large_override_then_newer_scan",
+            "advisory_current.json $.advisories[?@.advisory_id=='pypi:urllib3:CVE-2025-31001'].state",
+        ),
     ];
     let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     for (fixture, path) in expected {
@@ -253,33 +257,49 @@ fn regressions_name_the_phase_each_bug_lives_in() {
         ("zero_weight_dissent", "normalise"),
         ("version_digit_rollover", "normalise"),
         ("fullwidth_package_name", "normalise"),
+        ("large_override_then_newer_scan", "decide"),
     ];
+    let cases = results["cases"].as_array().unwrap();
+    assert_eq!(
+        cases.len(),
+        expected.len(),
+        "one case per regression fixture"
+    );
     for (fixture, stage) in expected {
         let case = case_of(&results, "regressions", fixture);
         assert_eq!(case["first_divergence"], stage, "{fixture}");
     }
-    let scan = case_of(&results, "regressions", "override_then_newer_scan");
-    let statuses: Vec<(&str, &str)> = scan["stages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (s["name"].as_str().unwrap(), s["status"].as_str().unwrap()))
-        .collect();
-    assert_eq!(
-        statuses,
-        [
-            ("ingest", "agree"),
-            ("normalise", "agree"),
-            ("decide", "diverged"),
-            ("export", "blocked")
-        ]
-    );
     let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
-    assert!(
-        report.contains(
-            "**first divergence: decide (12 differences); 1 later stage and 3 outputs blocked**"
-        ),
-        "{report}"
-    );
+    // The bug alone and planted in main/large fail alike: the large one's other 20,000
+    // records add no difference that is not waived or within tolerance.
+    for fixture in ["override_then_newer_scan", "large_override_then_newer_scan"] {
+        let scan = case_of(&results, "regressions", fixture);
+        let statuses: Vec<(&str, &str)> = scan["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["name"].as_str().unwrap(), s["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("ingest", "agree"),
+                ("normalise", "agree"),
+                ("decide", "diverged"),
+                ("export", "blocked")
+            ],
+            "{fixture}"
+        );
+        let section = report
+            .split(&format!("### regressions/{fixture} — different"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no section for {fixture}: {report}"));
+        assert!(
+            section.trim_start().starts_with(
+                "**first divergence: decide (12 differences); 1 later stage and 3 outputs blocked**"
+            ),
+            "{fixture}: {section}"
+        );
+    }
     assert!(stdout(&output).contains("first divergence: decide"));
 }

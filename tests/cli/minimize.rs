@@ -433,3 +433,130 @@ fn the_example_regression_shrinks_to_the_override_and_the_later_scan() {
         "{clusters:?}"
     );
 }
+
+/// The records `parity minimize` counts in a fixture of the example: the elements of
+/// observations.json's array, overrides.csv's data rows (the header is not one), and the
+/// elements of the arrays in nvd.json (`vulnerabilities`) and osv.json (`vulns`).
+fn example_records(fixture: &Path) -> usize {
+    let json = |name: &str| -> Value {
+        let text = std::fs::read_to_string(fixture.join(name)).expect(name);
+        serde_json::from_str(&text).expect(name)
+    };
+    let length = |value: &Value| value.as_array().map_or(0, Vec::len);
+    let overrides = std::fs::read_to_string(fixture.join("overrides.csv")).expect("overrides.csv");
+    length(&json("observations.json"))
+        + overrides
+            .lines()
+            .filter(|l| !l.is_empty())
+            .count()
+            .saturating_sub(1)
+        + length(&json("nvd.json")["vulnerabilities"])
+        + length(&json("osv.json")["vulns"])
+}
+
+/// The same bug planted in a copy of `main/large` (`large_override_then_newer_scan`: 22,429
+/// records) shrinks to less than 1% of them, and what is left still fails first at `decide`
+/// when a suite runs it. Any input that fails that way holds the analyst's override of
+/// `pypi:urllib3:CVE-2025-31001` and a scan of it observed after the decision.
+///
+/// 22,429 → 2 records in 87 runs of both sides, 1-minimal; the whole test takes 20–25 s with
+/// `--jobs 2` on two idle cores in a debug build (up to 40 s when they are busy).
+#[test]
+fn the_example_regression_planted_in_main_large_shrinks_below_one_percent() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture_id = "large_override_then_newer_scan";
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (run, min) = (tmp.path().join("run"), tmp.path().join("min"));
+    let output = parity()
+        .current_dir(repo)
+        .args(["run", "--suite", "regressions", "--fixture", fixture_id])
+        .arg("--out")
+        .arg(&run)
+        .output()
+        .expect("parity runs");
+    assert_exit(&output, 1);
+    let output = parity()
+        .current_dir(repo)
+        .arg("minimize")
+        .arg(run.join("results.json"))
+        .arg(format!("regressions/{fixture_id}"))
+        .arg("--out")
+        .arg(&min)
+        .args(["--jobs", "2"])
+        .output()
+        .expect("parity runs");
+    assert_exit(&output, 0);
+
+    let before = example_records(
+        &repo
+            .join("examples/advisory/fixtures/regressions")
+            .join(fixture_id),
+    );
+    let after = example_records(&min.join(fixture_id));
+    assert!(before > 20_000, "{before} records in the original");
+    assert!(
+        after > 0 && after * 100 < before,
+        "{before} → {after} records"
+    );
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(min.join("minimize.json")).expect("minimize.json"),
+    )
+    .expect("JSON");
+    let entry = &report["fixtures"][fixture_id];
+    assert_eq!(entry["original_records"], before, "{entry}");
+    assert_eq!(entry["records"], after, "{entry}");
+
+    // What the bug needs is kept: the override, and a scan after its decision.
+    let fixture = min.join(fixture_id);
+    let overrides = std::fs::read_to_string(fixture.join("overrides.csv")).expect("overrides");
+    assert!(
+        overrides
+            .lines()
+            .any(|l| l.starts_with("CVE-2025-31001,pypi,urllib3,not_affected,")),
+        "{overrides}"
+    );
+    let observations: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture.join("observations.json")).expect("observations"),
+    )
+    .expect("JSON");
+    assert!(
+        observations
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|o| o["cve_id"] == "CVE-2025-31001"
+                && o["observed_at"].as_str() > Some("2026-03-02T12:00:00Z")),
+        "{observations}"
+    );
+
+    // A suite over the minimized fixture fails the same way: first at decide, same cluster.
+    let config = config_with_regressions_at(tmp.path(), &min);
+    let output = parity()
+        .current_dir(tmp.path())
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .args(["--suite", "regressions", "--out", "rerun"])
+        .output()
+        .expect("parity runs");
+    assert_exit(&output, 1);
+    let results: Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("rerun/results.json")).expect("results"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        results["summary"]["cases"], 1,
+        "minimize.json is not a fixture"
+    );
+    let case = &results["cases"][0];
+    assert_eq!(case["fixture"], fixture_id);
+    assert_eq!(case["first_divergence"], "decide", "{case}");
+    let clusters = results["clusters"].as_array().cloned().unwrap_or_default();
+    assert!(
+        clusters.iter().any(|c| c["output"] == "stage:decide"
+            && c["pattern"] == "$.advisories[*].contributing_sources[*]"
+            && c["kind"] == "added"
+            && c["waived"] == 0),
+        "{clusters:?}"
+    );
+}
