@@ -50,7 +50,7 @@ impl RealPairs<'_> {
         }
         let result = self
             .runtime
-            .block_on(run_side(&self.launch.exe, request, self.cancel));
+            .block_on(run_side(self.launch, request, self.cancel));
         if self.cancel.is_cancelled() {
             return Err("interrupted".to_owned());
         }

@@ -6,7 +6,6 @@
 //! what was read, when a pipe stays open after everything that could write to it is gone.
 
 use std::collections::VecDeque;
-use std::path::Path;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::sync::watch;
@@ -27,18 +26,19 @@ pub struct Captured {
     pub held_open: bool,
 }
 
-/// Reads `stream` to the end, storing at most `limit` bytes in `path`, or until `stop` is set.
+/// Reads `stream` to the end, storing at most `limit` bytes in `file` (created by the caller,
+/// so a run that writes nothing costs no trip to the blocking pool), or until `stop` is set.
 /// A failure to store (no file descriptor, no disk) keeps draining the pipe, so the child is
 /// never blocked on a full pipe, and is returned at the end.
 pub async fn capture(
     mut stream: impl AsyncRead + Unpin,
-    path: &Path,
+    file: std::io::Result<std::fs::File>,
     limit: u64,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<Captured> {
     let mut failure: Option<std::io::Error> = None;
-    let mut file = match tokio::fs::File::create(path).await {
-        Ok(file) => Some(BufWriter::new(file)),
+    let mut file = match file {
+        Ok(file) => Some(BufWriter::new(tokio::fs::File::from_std(file))),
         Err(e) => {
             failure = Some(e);
             None
@@ -109,7 +109,8 @@ mod tests {
         let path = dir.path().join("out");
         let data = vec![b'x'; 100_000];
         let (_stop, stopped) = watch::channel(false);
-        let captured = capture(&data[..], &path, 1000, stopped).await.unwrap();
+        let file = std::fs::File::create(&path);
+        let captured = capture(&data[..], file, 1000, stopped).await.unwrap();
         assert_eq!(captured.bytes, 100_000);
         assert!(captured.truncated);
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 1000);

@@ -1,48 +1,62 @@
-//! The measuring helper: `parity __measure USAGE_FILE -- CMD ARGS...`.
+//! The measuring helper: `parity __measure WORK_DIR`, a small process that starts every side
+//! for parity and measures it. parity keeps one per process slot for the whole run
+//! ([`super::helpers`]) and talks to it on its stdin and stdout ([`super::wire`]).
 //!
 //! On Linux a child's `ru_maxrss` is at least its parent's RSS at the moment of `exec` (the
 //! child starts in a copy of the parent's address space and the high-water mark survives the
 //! exec). If parity spawned sides directly, a parity holding 600 MiB would make `true` report
-//! ~600 MB. So each side is started by this tiny mode of the parity binary, dispatched first thing
-//! in `main` before the async runtime or any sizeable allocation exists: it spawns the command,
-//! waits for it with `wait4` (the only per-child source of user/system CPU and peak RSS,
-//! descendants it waited for included), times it, and writes one JSON [`Usage`] to `USAGE_FILE`.
-//! Its own floor (the RSS of the helper at exec, a few MiB) is measured once per run with `true`
-//! and recorded in results.json.
+//! ~600 MB. So each side is started by this mode of the parity binary, dispatched first thing
+//! in `main` before the async runtime or any sizeable allocation exists, and small for its whole
+//! life: for each run it spawns the command, waits for it with `wait4` (the only per-child
+//! source of user/system CPU and peak RSS, descendants it waited for included), times it, and
+//! reports one [`Usage`]. Its own floor (its RSS at the fork, a few MiB) is measured once per
+//! run with `true` and recorded in results.json. Serving many runs spares an `exec` of the
+//! (large) parity binary per run: the helper costs one `fork` of a small process per run.
 //!
 //! The helper is also what guarantees that no process of a side outlives its case:
 //!
-//! - it is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so every orphaned descendant of the side
-//!   is reparented to it, including those that left the process group with `setsid`;
+//! - the side's command leads a process group of its own, so a timeout can kill its tree;
+//! - the helper is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so every orphaned descendant
+//!   of the side is reparented to it, including those that left the process group with
+//!   `setsid`;
 //! - when the side's command exits, every descendant still running is killed (and listed in
 //!   [`Usage::killed`]), so nothing keeps the side's pipes open or its work going;
-//! - `SIGTERM`, `SIGINT` or `SIGHUP` ask it to stop: parity sends `SIGTERM` on a timeout or an
-//!   interruption, and the kernel sends it when parity dies (`PR_SET_PDEATHSIG`), so even a
-//!   parity killed with `SIGKILL` leaves nothing running. The side's command itself gets
-//!   `SIGKILL` as its own death signal, in case the helper is killed outright.
+//! - a stop request from parity (a timeout or an interruption) kills every descendant the same
+//!   way; so does parity's death, seen as the end of its requests (parity holds the only other
+//!   end of the socket, so even a parity killed with `SIGKILL` closes it), after which the
+//!   helper exits. `SIGTERM`, `SIGINT` and `SIGHUP` stop the run and end the helper too. The
+//!   side's command gets `SIGKILL` as its own death signal, in case the helper is killed
+//!   outright.
+//!
+//! The helper has one thread: it waits with `poll` on its requests and on a `signalfd` for
+//! `SIGCHLD` and the stop signals.
 
 use std::ffi::OsString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::reap::{Reap, kill_descendants};
+use super::wire::{self, Report, Request};
+
 /// The argument that selects the helper mode.
 pub const MEASURE_ARG: &str = "__measure";
 
-/// The environment variable holding parity's pid, so a helper started just as parity died
-/// notices that its parent is gone (the death signal only covers deaths after it is set).
-pub const PARENT_ENV: &str = "PARITY_MEASURE_PARENT";
-
-/// Signals that ask the helper to stop the side: parity's timeout or interruption, a closed
-/// terminal, and parity's own death.
+/// Signals that stop the run in progress and end the helper.
 const STOP_SIGNALS: [libc::c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
 
 /// How long the helper keeps killing and reaping descendants before it gives up on them.
 const REAP_LIMIT: Duration = Duration::from_secs(5);
+
+/// Where requests arrive (a Unix socket) and reports leave (a pipe).
+const REQUESTS: RawFd = 0;
+const REPORTS: RawFd = 1;
 
 /// What the helper reports about one run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -89,147 +103,295 @@ impl Killed {
     }
 }
 
-/// Entry point of the helper mode; `args` are the arguments after `__measure`. Returns the
-/// process exit code: the command's, 128 + signal when it was killed, 127 when it did not start.
+/// Entry point of the helper mode; `args` are the arguments after `__measure` (the outputs
+/// directory of the run that started it, so `ps` tells which run a helper serves). Serves runs
+/// until parity is gone; returns the process exit code.
 pub fn measure_main(args: &[OsString]) -> i32 {
-    let (Some(usage_path), Some(sep), Some(program)) = (args.first(), args.get(1), args.get(2))
-    else {
-        eprintln!("usage: parity {MEASURE_ARG} USAGE_FILE -- CMD [ARGS...]");
-        return 2;
-    };
-    if sep != "--" {
-        eprintln!("usage: parity {MEASURE_ARG} USAGE_FILE -- CMD [ARGS...]");
-        return 2;
-    }
-    if let Err(e) = become_guardian() {
-        eprintln!("parity {MEASURE_ARG}: {e}");
-        return 2;
-    }
-    let killed = Arc::new(Mutex::new(Vec::new()));
-    let started = Instant::now();
-    let mut command = Command::new(program);
-    command.args(&args[3..]);
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
-    let mut usage = match command.spawn() {
-        Err(e) => Usage {
-            spawn_error: Some(e.to_string()),
-            ..Usage::default()
-        },
-        Ok(child) => {
-            watch_for_stop(Arc::clone(&killed));
-            wait_with_usage(child.id() as libc::pid_t, started)
-        }
-    };
-    let (mut found, survivors) = kill_descendants(REAP_LIMIT, Reap::Yes);
-    let mut all = killed.lock().map(|k| k.clone()).unwrap_or_default();
-    all.append(&mut found);
-    all.sort_by_key(|k| k.pid);
-    all.dedup_by_key(|k| k.pid);
-    usage.killed = all;
-    usage.survivors = survivors;
-    let code = match (&usage.spawn_error, usage.exit_code, usage.signal) {
-        (Some(_), _, _) => 127,
-        (None, Some(code), _) => code,
-        (None, None, Some(signal)) => 128 + signal,
-        (None, None, None) => 1,
-    };
-    if let Err(e) = write_usage(Path::new(usage_path), &usage) {
+    if args.len() != 1 {
         eprintln!(
-            "parity {MEASURE_ARG}: cannot write {}: {e}",
-            Path::new(usage_path).display()
+            "usage: parity {MEASURE_ARG} WORK_DIR (started by parity, which talks to it on \
+             stdin and stdout)"
         );
         return 2;
     }
-    code
-}
-
-/// Makes this process the guardian of the side: orphans are reparented to it, it is told when
-/// parity dies, and stop signals wait for [`watch_for_stop`] instead of killing it.
-fn become_guardian() -> Result<(), String> {
-    // SAFETY: plain system calls on this process; the signal set is initialised before use.
-    unsafe {
-        if libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) != 0 {
-            return Err(format!(
-                "cannot become a child subreaper: {}",
-                std::io::Error::last_os_error()
-            ));
+    match Guardian::new() {
+        Ok(mut guardian) => {
+            guardian.serve();
+            0
         }
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-        let set = stop_set();
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
-    // A parent that died before the death signal was armed is noticed here.
-    let expected = std::env::var(PARENT_ENV)
-        .ok()
-        .and_then(|p| p.parse::<libc::pid_t>().ok());
-    // SAFETY: getppid has no preconditions.
-    let parent = unsafe { libc::getppid() };
-    if expected.is_some_and(|p| p != parent) {
-        return Err("parity exited before the side could start".to_owned());
-    }
-    Ok(())
-}
-
-fn stop_set() -> libc::sigset_t {
-    // SAFETY: sigemptyset initialises the set; sigaddset only writes into it.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for signal in STOP_SIGNALS {
-            libc::sigaddset(&mut set, signal);
+        Err(e) => {
+            eprintln!("parity {MEASURE_ARG}: {e}");
+            2
         }
-        set
     }
 }
 
-/// A thread that waits for a stop signal and then kills every descendant; the main thread's
-/// `wait4` then returns and the helper reports as usual.
-fn watch_for_stop(killed: Arc<Mutex<Vec<Killed>>>) {
-    std::thread::spawn(move || {
-        let set = stop_set();
-        let mut signal: libc::c_int = 0;
-        // SAFETY: the set is initialised and blocked in every thread (the mask is inherited).
-        if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
-            return;
+/// One command to run, as parity asked.
+struct Run {
+    argv: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
+    cwd: PathBuf,
+    /// The write ends of the run's stdout and stderr pipes.
+    fds: Vec<OwnedFd>,
+}
+
+/// The helper's state: its signals and its channel back to parity.
+struct Guardian {
+    signals: OwnedFd,
+    reports: File,
+}
+
+/// What woke the helper up.
+#[derive(Debug, Default, Clone, Copy)]
+struct Woken {
+    /// A request arrived, or parity closed its end.
+    request: bool,
+    /// A stop signal arrived.
+    stop: bool,
+}
+
+impl Guardian {
+    /// Makes this process the guardian of the sides it starts: orphans are reparented to it,
+    /// and `SIGCHLD` and the stop signals are read from a `signalfd` instead of interrupting
+    /// it.
+    fn new() -> io::Result<Guardian> {
+        // SAFETY: plain system calls on this (single-threaded) process; the signal set is
+        // initialised before use; fd 1 is the report pipe parity gave it, owned from here on.
+        unsafe {
+            if libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) != 0 {
+                let e = io::Error::last_os_error();
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("cannot become a child subreaper: {e}"),
+                ));
+            }
+            let set = signal_set();
+            if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(Guardian {
+                signals: OwnedFd::from_raw_fd(fd),
+                reports: File::from(OwnedFd::from_raw_fd(REPORTS)),
+            })
         }
-        // The list is held while killing: the main thread, woken by the kill, reads it only
-        // once it is complete. No reaping here: `wait4` must see the command's own status.
-        let Ok(mut list) = killed.lock() else {
-            return;
+    }
+
+    /// Runs what parity asks, one run at a time, until parity is gone or a stop signal comes.
+    fn serve(&mut self) {
+        while let Some(run) = self.next_run() {
+            let (usage, quit) = self.run(run);
+            if self.report(&Report::Done(usage)).is_err() || quit {
+                return;
+            }
+        }
+    }
+
+    /// Waits for the next run; `None` when parity is gone (or speaks nonsense) or a stop signal
+    /// came. A stop request that arrives now was meant for a run that has ended: ignored.
+    fn next_run(&mut self) -> Option<Run> {
+        loop {
+            let woken = self.wait(true);
+            if woken.stop {
+                return None;
+            }
+            if !woken.request {
+                continue;
+            }
+            let (payload, fds) = wire::recv_with_fds(REQUESTS).ok()??;
+            match Request::decode(&payload).ok()? {
+                Request::Run { argv, env, cwd } => {
+                    return Some(Run {
+                        argv,
+                        env,
+                        cwd,
+                        fds,
+                    });
+                }
+                Request::Stop => {}
+            }
+        }
+    }
+
+    /// Runs one command to its end; returns its usage, and whether the helper must end after
+    /// reporting it (parity gone, a stop signal).
+    fn run(&mut self, run: Run) -> (Usage, bool) {
+        let started = Instant::now();
+        let child = match spawn(run) {
+            Ok(child) => child,
+            Err(e) => {
+                let usage = Usage {
+                    spawn_error: Some(e.to_string()),
+                    ..Usage::default()
+                };
+                return (usage, false);
+            }
         };
-        let (found, _) = kill_descendants(REAP_LIMIT, Reap::No);
-        list.extend(found);
-    });
+        let pid = child.id() as libc::pid_t;
+        let mut quit = self.report(&Report::Started { pid }).is_err();
+        let mut listening = !quit;
+        let mut stop = quit;
+        let mut killed = Vec::new();
+        let mut usage = loop {
+            if stop {
+                // No reaping here: `wait4` must see the command's own status.
+                killed.extend(kill_descendants(REAP_LIMIT, Reap::No, pid).0);
+                stop = false;
+            }
+            if let Some(usage) = try_wait(pid, started) {
+                break usage;
+            }
+            let woken = self.wait(listening);
+            if woken.stop {
+                (stop, quit) = (true, true);
+            }
+            if woken.request {
+                match wire::recv_with_fds(REQUESTS) {
+                    Ok(Some((payload, _)))
+                        if Request::decode(&payload).ok() == Some(Request::Stop) =>
+                    {
+                        stop = true;
+                    }
+                    // parity is gone, or no longer makes sense: stop, report if it can, end.
+                    _ => (stop, quit, listening) = (true, true, false),
+                }
+            }
+        };
+        let (found, survivors) = kill_descendants(REAP_LIMIT, Reap::Yes, pid);
+        killed.extend(found);
+        killed.sort_by_key(|k| k.pid);
+        killed.dedup_by_key(|k| k.pid);
+        usage.killed = killed;
+        usage.survivors = survivors;
+        (usage, quit)
+    }
+
+    /// Sleeps until a request (when `listening`) or a signal arrives; reads the signals.
+    fn wait(&mut self, listening: bool) -> Woken {
+        let mut fds = [
+            libc::pollfd {
+                fd: self.signals.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: REQUESTS,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let count = if listening { 2 } else { 1 };
+        // SAFETY: `fds` holds `count` initialised pollfd entries.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), count, -1) };
+        if ready < 0 {
+            // EINTR cannot happen with every handled signal blocked; anything else is a
+            // helper that cannot wait any more: treat it as the end.
+            let interrupted = io::Error::last_os_error().kind() == io::ErrorKind::Interrupted;
+            return Woken {
+                request: false,
+                stop: !interrupted,
+            };
+        }
+        Woken {
+            request: listening && fds[1].revents != 0,
+            stop: fds[0].revents != 0 && self.read_signals(),
+        }
+    }
+
+    /// Reads every pending signal; true when one of them is a stop signal.
+    fn read_signals(&mut self) -> bool {
+        let mut stop = false;
+        loop {
+            // SAFETY: signalfd_siginfo is plain old data, filled in by read.
+            let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+            let size = std::mem::size_of::<libc::signalfd_siginfo>();
+            // SAFETY: `info` is a valid buffer of `size` bytes.
+            let n = unsafe {
+                libc::read(
+                    self.signals.as_raw_fd(),
+                    (&mut info as *mut libc::signalfd_siginfo).cast(),
+                    size,
+                )
+            };
+            if n != size as isize {
+                return stop;
+            }
+            stop |= STOP_SIGNALS.contains(&(info.ssi_signo as libc::c_int));
+        }
+    }
+
+    fn report(&mut self, report: &Report) -> io::Result<()> {
+        wire::write_message(&mut self.reports, &report.encode())
+    }
 }
 
-fn wait_with_usage(pid: libc::pid_t, started: Instant) -> Usage {
+/// Starts `run`'s command as the leader of a new process group, with the run's pipes as its
+/// stdout and stderr and `SIGKILL` as its death signal. This process's copies of the pipes are
+/// closed once it runs.
+fn spawn(run: Run) -> io::Result<std::process::Child> {
+    let Run {
+        argv,
+        env,
+        cwd,
+        fds,
+    } = run;
+    let [stdout, stderr]: [OwnedFd; 2] = fds
+        .try_into()
+        .map_err(|_| io::Error::other("parity sent no pipes for the run's output"))?;
+    let program = argv
+        .first()
+        .ok_or_else(|| io::Error::other("the command is empty"))?;
+    let me = std::process::id() as libc::pid_t;
+    let mut command = Command::new(program);
+    command
+        .args(&argv[1..])
+        .envs(env)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .process_group(0);
+    // SAFETY: prctl and getppid are async-signal-safe and touch no memory of the parent.
+    unsafe {
+        command.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            // A helper that died before the death signal was armed is noticed here.
+            if libc::getppid() != me {
+                return Err(io::Error::other("parity's measuring helper ended"));
+            }
+            Ok(())
+        });
+    }
+    command.spawn()
+}
+
+/// The command's usage once it has ended; `None` while it runs.
+fn try_wait(pid: libc::pid_t, started: Instant) -> Option<Usage> {
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is plain old data; zeroed is a valid value for wait4 to overwrite.
     let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: pid is our own unreaped child; status and rusage are valid out-pointers.
-        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut rusage) };
-        if reaped == pid {
-            break;
+    // SAFETY: pid is our own unreaped child; status and rusage are valid out-pointers.
+    let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut rusage) };
+    if reaped == 0 {
+        return None;
+    }
+    if reaped != pid {
+        let error = io::Error::last_os_error();
+        if error.kind() == io::ErrorKind::Interrupted {
+            return None;
         }
-        let error = std::io::Error::last_os_error();
-        if error.kind() != std::io::ErrorKind::Interrupted {
-            return Usage {
-                wall_us: micros(started.elapsed()),
-                spawn_error: Some(format!("wait4 failed: {error}")),
-                ..Usage::default()
-            };
-        }
+        return Some(Usage {
+            wall_us: micros(started.elapsed()),
+            spawn_error: Some(format!("wait4 failed: {error}")),
+            ..Usage::default()
+        });
     }
     let wall = started.elapsed();
     let timeval_us = |tv: libc::timeval| (tv.tv_sec as u64) * 1_000_000 + tv.tv_usec as u64;
-    Usage {
+    Some(Usage {
         wall_us: micros(wall),
         user_us: timeval_us(rusage.ru_utime),
         sys_us: timeval_us(rusage.ru_stime),
@@ -238,160 +400,23 @@ fn wait_with_usage(pid: libc::pid_t, started: Instant) -> Usage {
         exit_code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
         signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
         ..Usage::default()
-    }
-}
-
-/// Whether [`kill_descendants`] reaps what ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reap {
-    Yes,
-    No,
-}
-
-/// Kills every descendant still running (and, with [`Reap::Yes`], reaps what is reparented to
-/// this process) until none is left alive or `limit` has passed. Returns those killed and those
-/// that survived.
-fn kill_descendants(limit: Duration, reap: Reap) -> (Vec<Killed>, Vec<Killed>) {
-    let me = std::process::id() as libc::pid_t;
-    let deadline = Instant::now() + limit;
-    let mut killed: Vec<Killed> = Vec::new();
-    loop {
-        // With no child left at all (the usual case: the command ended and started nothing
-        // that outlived it), there is no descendant either: an orphan is reparented to this
-        // subreaper, so every live descendant has a live ancestor among its children. This
-        // spares a walk over every process of the machine in /proc per run.
-        if reap == Reap::Yes && reap_children() == Children::None {
-            return (killed, Vec::new());
-        }
-        let found = descendants(me);
-        if found.is_empty() {
-            return (killed, Vec::new());
-        }
-        if Instant::now() >= deadline {
-            return (killed, found);
-        }
-        for process in found {
-            // SAFETY: kill has no memory-safety preconditions.
-            unsafe { libc::kill(process.pid, libc::SIGKILL) };
-            if !killed.iter().any(|k| k.pid == process.pid) {
-                killed.push(process);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Whether this process still has children after [`reap_children`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Children {
-    /// `waitpid` says there are none (`ECHILD`).
-    None,
-    /// Some are still running (or `waitpid` failed otherwise: assume so).
-    Running,
-}
-
-/// Reaps every child that has ended, without blocking, and says whether any is left.
-fn reap_children() -> Children {
-    loop {
-        let mut status = 0;
-        // SAFETY: status is a valid out-pointer.
-        let reaped = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if reaped > 0 {
-            continue;
-        }
-        let none =
-            reaped < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD);
-        return if none {
-            Children::None
-        } else {
-            Children::Running
-        };
-    }
-}
-
-/// The live (not zombie) descendants of `root`, found through `/proc` by parent pid.
-fn descendants(root: libc::pid_t) -> Vec<Killed> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let mut processes: Vec<(libc::pid_t, Stat)> = entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<libc::pid_t>().ok())
-        .filter_map(|pid| Some((pid, read_stat(pid)?)))
-        .collect();
-    processes.sort_by_key(|(pid, _)| *pid);
-    // SAFETY: getpgrp has no preconditions.
-    let group = unsafe { libc::getpgrp() };
-    let mut tree = std::collections::BTreeSet::from([root]);
-    let mut found = Vec::new();
-    let mut grew = true;
-    while grew {
-        grew = false;
-        for (pid, stat) in &processes {
-            if tree.contains(&stat.ppid) && tree.insert(*pid) {
-                grew = true;
-                if !stat.zombie {
-                    found.push(Killed {
-                        pid: *pid,
-                        name: stat.name.clone(),
-                        left_group: stat.pgrp != group,
-                    });
-                }
-            }
-        }
-    }
-    found
-}
-
-/// The fields of `/proc/PID/stat` the helper needs.
-struct Stat {
-    name: String,
-    ppid: libc::pid_t,
-    pgrp: libc::pid_t,
-    zombie: bool,
-}
-
-fn read_stat(pid: libc::pid_t) -> Option<Stat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
-    let open = text.find('(')?;
-    let close = text.rfind(')')?;
-    let name = text.get(open + 1..close)?.to_owned();
-    let mut rest = text.get(close + 1..)?.split_whitespace();
-    let state = rest.next()?;
-    let ppid = rest.next()?.parse().ok()?;
-    let pgrp = rest.next()?.parse().ok()?;
-    Some(Stat {
-        name,
-        ppid,
-        pgrp,
-        zombie: state == "Z" || state == "X",
     })
 }
 
-fn micros(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
-
-fn write_usage(path: &Path, usage: &Usage) -> std::io::Result<()> {
-    let text = serde_json::to_string(usage).map_err(std::io::Error::other)?;
-    std::fs::write(path, text)
-}
-
-/// Reads what the helper wrote; `None` when it was killed before writing.
-pub fn read_usage(path: &Path) -> Option<Usage> {
-    let text = std::fs::read(path).ok()?;
-    serde_json::from_slice(&text).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_names_with_parentheses_and_spaces() {
-        let me = std::process::id() as libc::pid_t;
-        let stat = read_stat(me).expect("own stat");
-        assert!(!stat.name.is_empty());
-        assert!(!stat.zombie);
+/// `SIGCHLD` and the stop signals.
+fn signal_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the set; sigaddset only writes into it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGCHLD);
+        for signal in STOP_SIGNALS {
+            libc::sigaddset(&mut set, signal);
+        }
+        set
     }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }

@@ -8,11 +8,14 @@
 //! over as they finish. The runner runs; it never judges.
 
 pub mod capture;
+mod helpers;
 pub mod limits;
 pub mod measure;
 mod process;
+mod reap;
 mod schedule;
 mod signals;
+mod wire;
 
 use std::path::PathBuf;
 

@@ -1,19 +1,24 @@
-//! Running one side once: a fresh run directory, the measuring helper started as the leader of
-//! a new process group, both pipes drained concurrently, a timeout or cancellation that kills the
-//! whole group, and the helper's usage report turned into a [`SideRun`].
+//! Running one side once: a fresh run directory, its stdout and stderr pipes handed with the
+//! command to a measuring helper (which starts it as the leader of a new process group), both
+//! pipes drained concurrently, a timeout or cancellation that stops the whole tree, and the
+//! helper's usage report turned into a [`SideRun`].
 
+use std::ffi::OsString;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::process::Child;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::capture::{self, Captured};
-use super::measure::{self, MEASURE_ARG, Usage};
+use super::helpers::{Helper, Reports};
+use super::measure::{self, Usage};
+use super::wire::Request;
 use super::{
-    Artifacts, CAPTURE_LIMIT, Cancel, RunStatus, STDERR_TAIL_LINES, Side, SideResult, SideRun,
+    Artifacts, CAPTURE_LIMIT, Cancel, Launch, RunStatus, STDERR_TAIL_LINES, Side, SideResult,
+    SideRun,
 };
 use crate::config::{Config, SideSpec, Vars};
 use crate::fixture::{Case, Step};
@@ -105,6 +110,16 @@ impl SideRequest {
     pub fn artifacts(&self) -> Artifacts {
         Artifacts::in_dir(&self.dir)
     }
+
+    /// Whether the command can know its `{state}` directory: its path appears in the command,
+    /// its variables or its working directory. Only then is the directory created (a
+    /// directory per case and side that nothing can reach costs a `mkdir` and an `rmdir`).
+    fn uses_state(&self) -> bool {
+        let state = self.state.to_string_lossy();
+        self.argv.iter().any(|a| a.contains(&*state))
+            || self.env.iter().any(|(_, v)| v.contains(&*state))
+            || self.cwd.to_string_lossy().contains(&*state)
+    }
 }
 
 /// How the wait for the helper ended.
@@ -115,53 +130,63 @@ enum End {
     Cancelled,
 }
 
-/// Runs one side once. Never fails: trouble starting or running is a [`RunStatus`].
-pub async fn run_side(exe: &Path, request: &SideRequest, cancel: &Cancel) -> SideResult {
+/// Runs one side once, through a measuring helper of `launch`'s binary. Never fails: trouble
+/// starting or running is a [`RunStatus`].
+pub async fn run_side(launch: &Launch, request: &SideRequest, cancel: &Cancel) -> SideResult {
     let artifacts = request.artifacts();
     let mut run = SideRun::pending(request);
-    if let Err(message) = prepare(request, &artifacts) {
-        run.status = RunStatus::SpawnFailed { message };
-        return SideResult {
-            side: request.side,
-            run,
-            artifacts,
-        };
-    }
-    let usage_path = request.dir.join("usage.json");
-    let mut child = match helper_command(exe, request, &usage_path).spawn() {
-        Ok(child) => child,
-        Err(e) => {
-            run.status = RunStatus::SpawnFailed {
-                message: format!(
-                    "cannot start parity's measuring helper {}: {e}",
-                    exe.display()
-                ),
-            };
-            return SideResult {
-                side: request.side,
-                run,
-                artifacts,
-            };
-        }
+    let outcome = match prepare(request, &artifacts) {
+        Err(message) => Err(RunStatus::SpawnFailed { message }),
+        Ok(()) => run_prepared(launch, request, cancel, &artifacts, &mut run).await,
     };
+    if let Err(status) = outcome {
+        run.status = status;
+    }
+    SideResult {
+        side: request.side,
+        run,
+        artifacts,
+    }
+}
+
+/// The run once its directory is ready: its pipes and capture files, a helper to run it, the
+/// wait, the clean-up; fills in `run`. `Err` when it could not start.
+async fn run_prepared(
+    launch: &Launch,
+    request: &SideRequest,
+    cancel: &Cancel,
+    artifacts: &Artifacts,
+    run: &mut SideRun,
+) -> Result<(), RunStatus> {
+    let cannot_start = |message: String| RunStatus::SpawnFailed { message };
+    let (stdout_read, stdout_write) = std::io::pipe()
+        .map_err(|e| cannot_start(format!("cannot create a pipe for its stdout: {e}")))?;
+    let (stderr_read, stderr_write) = std::io::pipe()
+        .map_err(|e| cannot_start(format!("cannot create a pipe for its stderr: {e}")))?;
+    let (stdout_write, stderr_write) = (OwnedFd::from(stdout_write), OwnedFd::from(stderr_write));
+    let mut helper = hand_over(launch, request, &stdout_write, &stderr_write).map_err(|e| {
+        cannot_start(format!(
+            "cannot start parity's measuring helper {}: {e}",
+            launch.exe.display()
+        ))
+    })?;
+    // The helper and the side hold the write ends now: the pipes end when they do.
+    drop((stdout_write, stderr_write));
     let started = Instant::now();
-    let helper = child.id().map(|id| id as libc::pid_t);
     let (stop_reading, stop) = watch::channel(false);
-    let stdout = child
-        .stdout
-        .take()
-        .map(|s| spawn_capture(s, artifacts.stdout.clone(), stop.clone()));
-    let stderr = child
-        .stderr
-        .take()
-        .map(|s| spawn_capture(s, artifacts.stderr.clone(), stop));
-    let end = tokio::select! {
-        _ = child.wait() => End::Exited,
-        () = tokio::time::sleep(request.timeout) => End::TimedOut,
-        () = cancel.cancelled() => End::Cancelled,
+    let stdout = spawn_capture(stdout_read, &artifacts.stdout, stop.clone());
+    let stderr = spawn_capture(stderr_read, &artifacts.stderr, stop);
+    let side = AtomicI32::new(0);
+    let (end, usage, stuck) = match helper.reports() {
+        Ok(mut reports) => {
+            let waited = wait(&mut reports, &helper, &side, request.timeout, cancel).await;
+            helper.give_back(reports);
+            waited
+        }
+        Err(_) => (End::Exited, None, false),
     };
     let elapsed = started.elapsed();
-    clean_up(end, helper, &mut child, &mut run.notes).await;
+    clean_up(usage.is_some(), stuck, helper, &side, &mut run.notes);
     let mut lost = Vec::new();
     let captured_out = finish_capture(stdout, &stop_reading, "stdout", &mut run.notes).await;
     let captured_err = finish_capture(stderr, &stop_reading, "stderr", &mut run.notes).await;
@@ -180,75 +205,114 @@ pub async fn run_side(exe: &Path, request: &SideRequest, cancel: &Cancel) -> Sid
         }
         Err(e) => lost.push(e),
     }
-    let usage = measure::read_usage(&usage_path);
-    let _ = std::fs::remove_file(&usage_path);
-    record_end(&mut run, end, elapsed, usage, request);
+    record_end(run, end, elapsed, usage, request);
     if !lost.is_empty() {
         run.status = RunStatus::HarnessFailed {
             message: lost.join("; "),
         };
     }
-    SideResult {
-        side: request.side,
-        run,
-        artifacts,
+    Ok(())
+}
+
+/// A helper that accepted the run: an idle one, or a new one when there is none or the idle
+/// one has ended since.
+fn hand_over(
+    launch: &Launch,
+    request: &SideRequest,
+    stdout: &OwnedFd,
+    stderr: &OwnedFd,
+) -> std::io::Result<Helper> {
+    let wire_request = Request::Run {
+        argv: request.argv.iter().map(OsString::from).collect(),
+        env: request
+            .env
+            .iter()
+            .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+            .collect(),
+        cwd: request.cwd.clone(),
+    };
+    let mut retried = false;
+    loop {
+        let helper = Helper::checkout(&launch.exe, &launch.work_dir)?;
+        match helper.start(&wire_request, stdout, stderr) {
+            Ok(()) => return Ok(helper),
+            Err(e) => {
+                let reused = helper.reused();
+                helper.discard();
+                if !reused || retried {
+                    return Err(e);
+                }
+                retried = true;
+            }
+        }
     }
 }
 
-/// `parity __measure USAGE_FILE -- argv...`, in its own process group, with piped output.
-fn helper_command(exe: &Path, request: &SideRequest, usage_path: &Path) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(exe);
-    command
-        .arg(MEASURE_ARG)
-        .arg(usage_path)
-        .arg("--")
-        .args(&request.argv)
-        .envs(request.env.iter().map(|(k, v)| (k, v)))
-        .env(measure::PARENT_ENV, std::process::id().to_string())
-        .current_dir(&request.cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    command
+/// Waits for the helper's report, the timeout or cancellation; a side cut short is stopped
+/// through the helper, which reports then. The usage is `None` for a helper that ended without
+/// reporting; the flag is set when it was asked to stop and neither reported nor ended within
+/// [`STOP_GRACE`].
+async fn wait(
+    reports: &mut Reports,
+    helper: &Helper,
+    side: &AtomicI32,
+    timeout: Duration,
+    cancel: &Cancel,
+) -> (End, Option<Usage>, bool) {
+    let finish = reports.finish(side);
+    tokio::pin!(finish);
+    let end = tokio::select! {
+        usage = &mut finish => return (End::Exited, usage, false),
+        () = tokio::time::sleep(timeout) => End::TimedOut,
+        () = cancel.cancelled() => End::Cancelled,
+    };
+    // A helper that cannot take the request has ended: its report (or none) is what is left.
+    let _ = helper.stop();
+    match tokio::time::timeout(STOP_GRACE, &mut finish).await {
+        Ok(usage) => (end, usage, false),
+        Err(_) => (end, None, true),
+    }
 }
 
 fn spawn_capture(
-    stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
-    path: PathBuf,
+    read: std::io::PipeReader,
+    path: &Path,
     stop: watch::Receiver<bool>,
-) -> JoinHandle<std::io::Result<Captured>> {
-    tokio::spawn(async move { capture::capture(stream, &path, CAPTURE_LIMIT, stop).await })
+) -> Option<JoinHandle<std::io::Result<Captured>>> {
+    let file = std::fs::File::create(path);
+    let stream = std::process::ChildStdout::from(OwnedFd::from(read));
+    let stream = tokio::process::ChildStdout::from_std(stream).ok()?;
+    Some(tokio::spawn(async move {
+        capture::capture(stream, file, CAPTURE_LIMIT, stop).await
+    }))
 }
 
-/// Stops the side when it ran out of time or was cancelled: the helper is asked to kill every
-/// descendant (it sees those outside the process group too), and the group is killed if the
-/// helper does not end in time. After a normal exit the helper has already done that; a group
-/// still alive then is killed and noted.
-async fn clean_up(
-    end: End,
-    helper: Option<libc::pid_t>,
-    child: &mut Child,
+/// Puts the helper back for the next run when it reported, and makes sure nothing of the side
+/// is left: a helper that did not report is killed (its side gets its death signal), and so is
+/// the side's process group when the helper did not stop in time. Otherwise the helper has
+/// already killed every descendant; a group still alive then is killed and noted.
+fn clean_up(
+    reported: bool,
+    stuck: bool,
+    helper: Helper,
+    side: &AtomicI32,
     notes: &mut Vec<String>,
 ) {
-    if end != End::Exited {
-        if let Some(pid) = helper {
-            // SAFETY: kill has no memory-safety preconditions; the helper is our unreaped child.
-            unsafe { libc::kill(pid, libc::SIGTERM) };
-        }
-        if tokio::time::timeout(STOP_GRACE, child.wait())
-            .await
-            .is_err()
-        {
-            kill_group(helper);
-            notes.push(format!(
-                "parity's measuring helper did not stop within {} s; its process group was killed",
-                STOP_GRACE.as_secs()
-            ));
-            let _ = child.wait().await;
-        }
-    } else if group_alive(helper) {
-        kill_group(helper);
+    let group = Some(side.load(Ordering::Relaxed)).filter(|pid| *pid > 0);
+    if reported {
+        helper.checkin();
+    } else {
+        helper.discard();
+    }
+    if stuck {
+        kill_group(group);
+        notes.push(format!(
+            "parity's measuring helper did not stop within {} s; it and the side's process \
+             group were killed",
+            STOP_GRACE.as_secs()
+        ));
+    } else if group_alive(group) {
+        kill_group(group);
         notes.push(
             "processes it started were still running after it exited; parity killed them"
                 .to_owned(),
@@ -395,8 +459,10 @@ fn prepare(request: &SideRequest, artifacts: &Artifacts) -> Result<(), String> {
     }
     std::fs::create_dir_all(&artifacts.out_dir)
         .map_err(|e| format!("cannot create {}: {e}", artifacts.out_dir.display()))?;
-    std::fs::create_dir_all(&request.state)
-        .map_err(|e| format!("cannot create {}: {e}", request.state.display()))?;
+    if request.uses_state() {
+        std::fs::create_dir_all(&request.state)
+            .map_err(|e| format!("cannot create {}: {e}", request.state.display()))?;
+    }
     if request.argv.first().is_none_or(String::is_empty) {
         return Err("the command is empty".to_owned());
     }
@@ -411,8 +477,9 @@ fn prepare(request: &SideRequest, artifacts: &Artifacts) -> Result<(), String> {
 
 fn kill_group(pgid: Option<libc::pid_t>) {
     if let Some(pgid) = pgid {
-        // SAFETY: killpg has no memory-safety preconditions. The group is parity's own: the helper
-        // was started as its leader, and the id cannot be reused while any member is alive.
+        // SAFETY: killpg has no memory-safety preconditions. The group is the side's own: its
+        // command was started as its leader, and the id cannot be reused while any member is
+        // alive.
         unsafe {
             libc::killpg(pgid, libc::SIGKILL);
         }
@@ -447,23 +514,32 @@ pub fn signal_name(signal: i32) -> String {
     name.to_owned()
 }
 
-/// Peak RSS the helper itself contributes: `true` measured through it.
+/// Peak RSS the helper itself contributes: `true` measured through it (a helper then kept for
+/// the runs). `scratch` is the run's outputs directory.
 pub fn measure_floor(exe: &Path, scratch: &Path) -> Option<u64> {
-    let usage_path = scratch.join("floor-usage.json");
-    let status = std::process::Command::new(exe)
-        .arg(MEASURE_ARG)
-        .arg(&usage_path)
-        .arg("--")
-        .arg("true")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .ok()?;
-    let usage = measure::read_usage(&usage_path);
-    let _ = std::fs::remove_file(&usage_path);
-    status.success().then_some(())?;
-    usage.map(|u| u.max_rss_kib)
+    let mut helper = Helper::checkout(exe, scratch).ok()?;
+    let null = OwnedFd::from(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/null")
+            .ok()?,
+    );
+    let request = Request::Run {
+        argv: vec![OsString::from("true")],
+        env: Vec::new(),
+        cwd: scratch.to_owned(),
+    };
+    if helper.start(&request, &null, &null).is_err() {
+        helper.discard();
+        return None;
+    }
+    drop(null);
+    let Some(usage) = helper.wait_blocking() else {
+        helper.discard();
+        return None;
+    };
+    helper.checkin();
+    (usage.exit_code == Some(0)).then_some(usage.max_rss_kib)
 }
 
 /// What `cmd` prints (trimmed), run in `dir`: a side's `version_cmd`, for provenance.

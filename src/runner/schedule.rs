@@ -50,7 +50,7 @@ impl Cancel {
 #[derive(Debug, Clone)]
 pub struct Launch {
     pub config: Arc<Config>,
-    /// The parity binary, started in helper mode for every run.
+    /// The parity binary, whose helper mode starts every side (see `runner::measure`).
     pub exe: PathBuf,
     /// Where run directories are created.
     pub work_dir: PathBuf,
@@ -283,11 +283,11 @@ async fn start_step(
             permit = Arc::clone(permits).acquire_owned() => permit.ok(),
         };
         let Some(permit) = permit else { break };
-        let (exe, cancel) = (launch.exe.clone(), cancel.clone());
+        let (launch, cancel) = (Arc::clone(launch), cancel.clone());
         runs.push((
             request.side,
             tokio::spawn(async move {
-                let result = run_side(&exe, &request, &cancel).await;
+                let result = run_side(&launch, &request, &cancel).await;
                 drop(permit);
                 result
             }),
