@@ -15,11 +15,13 @@ the smallest and the largest size: what one more run costs. CPU time (user + sys
 every process it started, from `getrusage(RUSAGE_CHILDREN)`) is printed beside wall time: on a
 busy machine it moves less than wall time.
 
-The anchor is Python's posix_spawn: glibc's posix_spawn (a `clone(CLONE_VM|CLONE_VFORK)`, so
-the cost does not depend on the size of the Python process) plus a few microseconds of
-interpreter per iteration, against hundreds of microseconds for the exec of `true` itself; a C
-helper would change the anchor by less than the run-to-run noise. Both sides and the anchor use
-the same absolute path of `true`, so neither pays for a PATH search.
+The anchor is a 20-line C program, compiled with `cc` into the work directory: a loop of
+posix_spawn (glibc's, a `clone(CLONE_VM|CLONE_VFORK)`) and waitpid, timed with CLOCK_MONOTONIC.
+Python's own os.posix_spawn + os.waitpid was measured at about 0.2 ms more per spawn on the
+project's machine (argument and environment conversion, the interpreter loop): ~10% of a spawn
+of `true` there, the size of the goal itself, so it would flatter parity. Without a C compiler
+the script falls back to Python and says so in the header. Both sides and the anchor use the
+same absolute path of `true`, so neither pays for a PATH search.
 
 Measurements alternate (anchor, parity, anchor, parity, ...) and each figure is the median of
 --repeat rounds. The machine's load (`uptime`) is printed with the table.
@@ -32,6 +34,7 @@ Measurements alternate (anchor, parity, anchor, parity, ...) and each figure is 
 Nothing is asserted: timings depend on the machine. Exit status 0 unless parity fails.
 """
 import argparse
+import ctypes
 import os
 import resource
 import shutil
@@ -66,11 +69,54 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def anchor(runs: int, true: str) -> tuple[float, float]:
+ANCHOR_C = r"""
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+extern char **environ;
+int main(int argc, char **argv) {
+    if (argc != 3) return 2;
+    long n = atol(argv[1]);
+    char *args[] = {argv[2], NULL};
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (long i = 0; i < n; i++) {
+        pid_t pid;
+        int status;
+        if (posix_spawn(&pid, argv[2], NULL, NULL, args, environ) != 0) return 1;
+        if (waitpid(pid, &status, 0) != pid || status != 0) return 1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    printf("%.9f\n", (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
+    return 0;
+}
+"""
+
+
+def build_anchor(workdir: Path) -> Path | None:
+    """The C anchor, compiled; `None` without a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not cc:
+        return None
+    source = workdir / "anchor.c"
+    binary = workdir / "anchor"
+    source.write_text(ANCHOR_C)
+    done = subprocess.run([cc, "-O2", "-o", str(binary), str(source)], capture_output=True)
+    return binary if done.returncode == 0 else None
+
+
+def anchor(runs: int, true: str, binary: Path | None) -> tuple[float, float]:
     """Wall and CPU seconds of `runs` bare spawns of `true`, one after the other."""
+    cpu = children_cpu()
+    if binary:
+        done = subprocess.run([str(binary), str(runs), true], capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"the anchor failed: {done.stdout}{done.stderr}")
+        return float(done.stdout), children_cpu() - cpu
     argv = [true]
     env = dict(os.environ)
-    cpu = children_cpu()
     start = time.perf_counter()
     for _ in range(runs):
         pid = os.posix_spawn(true, argv, env)
@@ -80,58 +126,95 @@ def anchor(runs: int, true: str) -> tuple[float, float]:
     return time.perf_counter() - start, children_cpu() - cpu
 
 
+def become_subreaper() -> None:
+    """Makes this script the reaper of parity's orphans, so their CPU time is counted.
+
+    parity's measuring helpers outlive it by a moment (they end when its socket closes); the
+    CPU time of a process only reaches its parent's RUSAGE_CHILDREN when that parent waits for
+    it. As a child subreaper this script inherits the helpers and waits for them."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_CHILD_SUBREAPER = 36
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        print("warning: cannot become a child subreaper: helpers' CPU time is not counted",
+              file=sys.stderr)
+
+
+def reap_orphans() -> None:
+    """Waits for every child left (parity's helpers, reparented here)."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
 def parity_run(parity: Path, project: Path, prefix: list[str] | None = None) -> tuple[float, float]:
-    """Wall and CPU seconds of `parity run --jobs 1` on `project`."""
+    """Wall and CPU seconds of `parity run --jobs 1` on `project` (CPU: parity, its helpers and
+    the sides)."""
     out = project / "reports"
     cmd = (prefix or []) + [str(parity), "run", "--jobs", "1", "--out", str(out)]
     cpu = children_cpu()
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - start
+    reap_orphans()
     if done.returncode != 0:
         sys.exit(f"parity run exited {done.returncode}:\n{done.stderr.decode(errors='replace')[-2000:]}")
     return wall, children_cpu() - cpu
 
 
-def measure(parity: Path, project: Path, n: int, repeat: int, true: str) -> dict:
+def measure(binaries: list[Path], project: Path, n: int, repeat: int, true: str,
+            anchor_binary: Path | None) -> list[dict]:
+    """One row per binary: the medians of `repeat` rounds, each round the anchor then every
+    binary in turn, so all of them see the same machine."""
     runs = 2 * n
-    samples = {"anchor": [], "parity": [], "anchor_cpu": [], "parity_cpu": []}
+    samples = [{"anchor": [], "parity": [], "anchor_cpu": [], "parity_cpu": []} for _ in binaries]
     for _ in range(repeat):
-        wall, cpu = anchor(runs, true)
-        samples["anchor"].append(wall)
-        samples["anchor_cpu"].append(cpu)
-        wall, cpu = parity_run(parity, project)
-        samples["parity"].append(wall)
-        samples["parity_cpu"].append(cpu)
-    row = {key: statistics.median(values) for key, values in samples.items()}
-    row["n"] = n
-    row["runs"] = runs
-    return row
+        for binary, sample in zip(binaries, samples):
+            wall, cpu = anchor(runs, true, anchor_binary)
+            sample["anchor"].append(wall)
+            sample["anchor_cpu"].append(cpu)
+            wall, cpu = parity_run(binary, project)
+            sample["parity"].append(wall)
+            sample["parity_cpu"].append(cpu)
+    rows = []
+    for binary, sample in zip(binaries, samples):
+        row = {key: statistics.median(values) for key, values in sample.items()}
+        row.update(n=n, runs=runs, binary=binary)
+        rows.append(row)
+    return rows
 
 
 def ms_per_run(seconds: float, runs: int) -> float:
     return seconds / runs * 1000
 
 
-def print_table(rows: list[dict]) -> None:
-    print("| fixtures | runs | anchor ms/run | parity ms/run | overhead ms/run | ratio "
+def print_table(rows: list[dict], labels: dict) -> None:
+    several = len(labels) > 1
+    print(("| binary " if several else "")
+          + "| fixtures | runs | anchor ms/run | parity ms/run | overhead ms/run | ratio "
           "| anchor CPU ms/run | parity CPU ms/run | CPU overhead ms/run |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(("|---" if several else "") + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         a, p = ms_per_run(r["anchor"], r["runs"]), ms_per_run(r["parity"], r["runs"])
         ac, pc = ms_per_run(r["anchor_cpu"], r["runs"]), ms_per_run(r["parity_cpu"], r["runs"])
-        print(f"| {r['n']:,} | {r['runs']:,} | {a:.2f} | {p:.2f} | {p - a:.2f} | {p / a:.2f}x "
+        print((f"| {labels[r['binary']]} " if several else "")
+              + f"| {r['n']:,} | {r['runs']:,} | {a:.2f} | {p:.2f} | {p - a:.2f} | {p / a:.2f}x "
               f"| {ac:.2f} | {pc:.2f} | {pc - ac:.2f} |")
-    if len(rows) >= 2:
-        lo, hi = rows[0], rows[-1]
+    for binary, label in labels.items():
+        mine = [r for r in rows if r["binary"] == binary]
+        if len(mine) < 2:
+            continue
+        lo, hi = mine[0], mine[-1]
         extra = hi["runs"] - lo["runs"]
         slope = (hi["parity"] - lo["parity"]) / extra * 1000
         slope_cpu = (hi["parity_cpu"] - lo["parity_cpu"]) / extra * 1000
         a = ms_per_run(hi["anchor"], hi["runs"])
         ac = ms_per_run(hi["anchor_cpu"], hi["runs"])
-        print(f"\nmarginal (from {lo['n']:,} to {hi['n']:,} fixtures): {slope:.2f} ms wall per run "
-              f"({slope - a:+.2f} ms over the anchor, {slope / a:.2f}x), "
-              f"{slope_cpu:.2f} ms CPU per run ({slope_cpu - ac:+.2f} ms over the anchor)")
+        print(f"\n{label + ': ' if several else ''}marginal (from {lo['n']:,} to {hi['n']:,} "
+              f"fixtures): {slope:.2f} ms wall per run ({slope - a:+.2f} ms over the anchor, "
+              f"{slope / a:.2f}x), {slope_cpu:.2f} ms CPU per run ({slope_cpu - ac:+.2f} ms over "
+              "the anchor)")
 
 
 def profile_strace(parity: Path, project: Path, n: int, workdir: Path) -> None:
@@ -166,7 +249,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100,300,1000", help="fixture counts, comma-separated")
     ap.add_argument("--repeat", type=int, default=3, help="rounds; each figure is the median")
-    ap.add_argument("--parity", type=Path, default=PARITY, help="the binary")
+    ap.add_argument("--parity", type=Path, action="append",
+                    help=f"the binary (default {PARITY.relative_to(ROOT)}); repeat it to compare "
+                         "builds in the same rounds")
     ap.add_argument("--workdir", type=Path, default=None, help="where the projects go")
     ap.add_argument("--profile", choices=["strace"], help="also break one run down")
     ap.add_argument("--quick", action="store_true", help="one small size, one round (CI)")
@@ -174,8 +259,13 @@ def main() -> None:
     if args.quick:
         args.sizes, args.repeat = "50", 1
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    if not args.parity.is_file():
-        sys.exit(f"{args.parity} not found: cargo build --release")
+    binaries = args.parity or [PARITY]
+    for binary in binaries:
+        if not binary.is_file():
+            sys.exit(f"{binary} not found: cargo build --release")
+    labels = {b: (b.name if len({x.name for x in binaries}) == len(binaries) else str(b))
+              for b in binaries}
+    become_subreaper()
     true = shutil.which("true")
     if not true:
         sys.exit("true(1) is not on PATH")
@@ -184,18 +274,26 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="parity-overhead-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
+        anchor_binary = build_anchor(workdir)
         rows = []
         for n in sizes:
             project = make_project(workdir, n, true)
-            parity_run(args.parity, project)  # warm the page cache and the binary
-            rows.append(measure(args.parity, project, n, args.repeat, true))
+            for binary in binaries:
+                parity_run(binary, project)  # warm the page cache and the binary
+            rows.extend(measure(binaries, project, n, args.repeat, true, anchor_binary))
+        rows.sort(key=lambda r: (binaries.index(r["binary"]), r["n"]))
         load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-        print(f"parity run --jobs 1, both sides `{true}`; anchor: os.posix_spawn + os.waitpid "
-              f"of the same; median of {args.repeat} round(s); {os.cpu_count()} cores; {load}\n")
-        print_table(rows)
+        how = ("posix_spawn + waitpid in C" if anchor_binary
+               else "os.posix_spawn + os.waitpid in Python (no C compiler found)")
+        print(f"parity run --jobs 1, both sides `{true}`; anchor: {how}, of the same; "
+              f"median of {args.repeat} round(s); {os.cpu_count()} cores; {load}\n")
+        print_table(rows, labels)
         if args.profile == "strace":
             n = sizes[0]
-            profile_strace(args.parity, make_project(workdir, n, true), n, workdir)
+            for binary in binaries:
+                if len(binaries) > 1:
+                    print(f"\n{labels[binary]}:")
+                profile_strace(binary, make_project(workdir, n, true), n, workdir)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
