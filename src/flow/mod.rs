@@ -117,6 +117,8 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
     }
     progress.finish();
     runtime.shutdown_background();
+    // The directories passing cases left for the next ones (see `runner::recycle`).
+    runner::clear_spares(&session.plan.launch.work_dir);
     std::hint::black_box(&ballast);
 
     let plan = &session.plan;

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod measure;
 mod process;
 mod reap;
+mod rundir;
 mod schedule;
 mod signals;
 mod wire;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::config::Side;
 pub use process::{Place, SideRequest, measure_floor, run_side, signal_name, version_of};
+pub use rundir::{clear_spares, recycle};
 pub use schedule::{Cancel, CaseRuns, Launch, Running, Sides, SidesOf, StepRuns, run_cases};
 pub use signals::stop_on_signals;
 

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use super::capture::{self, Captured};
 use super::helpers::{Helper, Reports};
 use super::measure::{self, Usage};
+use super::rundir;
 use super::wire::Request;
 use super::{
     Artifacts, CAPTURE_LIMIT, Cancel, Launch, RunStatus, STDERR_TAIL_LINES, Side, SideResult,
@@ -135,7 +136,7 @@ enum End {
 pub async fn run_side(launch: &Launch, request: &SideRequest, cancel: &Cancel) -> SideResult {
     let artifacts = request.artifacts();
     let mut run = SideRun::pending(request);
-    let outcome = match prepare(request, &artifacts) {
+    let outcome = match prepare(&launch.work_dir, request) {
         Err(message) => Err(RunStatus::SpawnFailed { message }),
         Ok(()) => run_prepared(launch, request, cancel, &artifacts, &mut run).await,
     };
@@ -451,14 +452,10 @@ fn status_from_usage(usage: Option<&Usage>, request: &SideRequest) -> RunStatus 
     }
 }
 
-/// Creates a fresh, empty run directory with its `out/`.
-fn prepare(request: &SideRequest, artifacts: &Artifacts) -> Result<(), String> {
-    if request.dir.exists() {
-        std::fs::remove_dir_all(&request.dir)
-            .map_err(|e| format!("cannot clear {}: {e}", request.dir.display()))?;
-    }
-    std::fs::create_dir_all(&artifacts.out_dir)
-        .map_err(|e| format!("cannot create {}: {e}", artifacts.out_dir.display()))?;
+/// Makes a fresh run directory with an empty `out/` (see [`rundir`]).
+fn prepare(work_dir: &Path, request: &SideRequest) -> Result<(), String> {
+    rundir::prepare(work_dir, &request.dir)
+        .map_err(|e| format!("cannot create {}: {e}", request.dir.display()))?;
     if request.uses_state() {
         std::fs::create_dir_all(&request.state)
             .map_err(|e| format!("cannot create {}: {e}", request.state.display()))?;
