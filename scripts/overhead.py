@@ -107,11 +107,16 @@ def build_anchor(workdir: Path) -> Path | None:
     return binary if done.returncode == 0 else None
 
 
+# A command prefix for the anchor and parity alike (`taskset -c CPU` with --pin).
+PREFIX: list[str] = []
+
+
 def anchor(runs: int, true: str, binary: Path | None) -> tuple[float, float]:
     """Wall and CPU seconds of `runs` bare spawns of `true`, one after the other."""
     cpu = children_cpu()
     if binary:
-        done = subprocess.run([str(binary), str(runs), true], capture_output=True, text=True)
+        done = subprocess.run(PREFIX + [str(binary), str(runs), true], capture_output=True,
+                              text=True)
         if done.returncode != 0:
             sys.exit(f"the anchor failed: {done.stdout}{done.stderr}")
         return float(done.stdout), children_cpu() - cpu
@@ -152,7 +157,7 @@ def parity_run(parity: Path, project: Path, prefix: list[str] | None = None) -> 
     """Wall and CPU seconds of `parity run --jobs 1` on `project` (CPU: parity, its helpers and
     the sides)."""
     out = project / "reports"
-    cmd = (prefix or []) + [str(parity), "run", "--jobs", "1", "--out", str(out)]
+    cmd = (prefix or []) + PREFIX + [str(parity), "run", "--jobs", "1", "--out", str(out)]
     cpu = children_cpu()
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -254,6 +259,8 @@ def main() -> None:
                          "builds in the same rounds")
     ap.add_argument("--workdir", type=Path, default=None, help="where the projects go")
     ap.add_argument("--profile", choices=["strace"], help="also break one run down")
+    ap.add_argument("--pin", metavar="CPU", help="run the anchor and parity on this one CPU "
+                    "(taskset -c): no wake-ups across CPUs, which a VM makes dear")
     ap.add_argument("--quick", action="store_true", help="one small size, one round (CI)")
     args = ap.parse_args()
     if args.quick:
@@ -266,6 +273,10 @@ def main() -> None:
     labels = {b: (b.name if len({x.name for x in binaries}) == len(binaries) else str(b))
               for b in binaries}
     become_subreaper()
+    if args.pin is not None:
+        if not shutil.which("taskset"):
+            sys.exit("--pin needs taskset (util-linux)")
+        PREFIX.extend(["taskset", "-c", args.pin])
     true = shutil.which("true")
     if not true:
         sys.exit("true(1) is not on PATH")
@@ -285,7 +296,8 @@ def main() -> None:
         load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
         how = ("posix_spawn + waitpid in C" if anchor_binary
                else "os.posix_spawn + os.waitpid in Python (no C compiler found)")
-        print(f"parity run --jobs 1, both sides `{true}`; anchor: {how}, of the same; "
+        pinned = f"; both pinned to CPU {args.pin}" if args.pin is not None else ""
+        print(f"parity run --jobs 1, both sides `{true}`; anchor: {how}, of the same{pinned}; "
               f"median of {args.repeat} round(s); {os.cpu_count()} cores; {load}\n")
         print_table(rows, labels)
         if args.profile == "strace":
