@@ -35,14 +35,13 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use super::reap::{Reap, kill_descendants};
+use super::spawn;
 use super::wire::{self, Report, Request};
 
 /// The argument that selects the helper mode.
@@ -139,6 +138,8 @@ struct Run {
 struct Guardian {
     signals: OwnedFd,
     reports: File,
+    /// The commands' stdin.
+    null: File,
 }
 
 /// What woke the helper up.
@@ -176,6 +177,7 @@ impl Guardian {
             Ok(Guardian {
                 signals: OwnedFd::from_raw_fd(fd),
                 reports: File::from(OwnedFd::from_raw_fd(REPORTS)),
+                null: File::open("/dev/null")?,
             })
         }
     }
@@ -220,8 +222,22 @@ impl Guardian {
     /// reporting it (parity gone, a stop signal).
     fn run(&mut self, run: Run) -> (Usage, bool) {
         let started = Instant::now();
-        let child = match spawn(run) {
-            Ok(child) => child,
+        let spawned = match <[OwnedFd; 2]>::try_from(run.fds) {
+            Ok([stdout, stderr]) => {
+                let stdio = [
+                    self.null.as_raw_fd(),
+                    stdout.as_raw_fd(),
+                    stderr.as_raw_fd(),
+                ];
+                // This process's copies of the pipes close here, once the command has them.
+                spawn::spawn(&run.argv, &run.env, &run.cwd, stdio)
+            }
+            Err(_) => Err(io::Error::other(
+                "parity sent no pipes for the run's output",
+            )),
+        };
+        let pid = match spawned {
+            Ok(pid) => pid,
             Err(e) => {
                 let usage = Usage {
                     spawn_error: Some(e.to_string()),
@@ -230,7 +246,6 @@ impl Guardian {
                 return (usage, false);
             }
         };
-        let pid = child.id() as libc::pid_t;
         let mut quit = self.report(&Report::Started { pid }).is_err();
         let mut listening = !quit;
         let mut stop = quit;
@@ -326,46 +341,6 @@ impl Guardian {
     fn report(&mut self, report: &Report) -> io::Result<()> {
         wire::write_message(&mut self.reports, &report.encode())
     }
-}
-
-/// Starts `run`'s command as the leader of a new process group, with the run's pipes as its
-/// stdout and stderr and `SIGKILL` as its death signal. This process's copies of the pipes are
-/// closed once it runs.
-fn spawn(run: Run) -> io::Result<std::process::Child> {
-    let Run {
-        argv,
-        env,
-        cwd,
-        fds,
-    } = run;
-    let [stdout, stderr]: [OwnedFd; 2] = fds
-        .try_into()
-        .map_err(|_| io::Error::other("parity sent no pipes for the run's output"))?;
-    let program = argv
-        .first()
-        .ok_or_else(|| io::Error::other("the command is empty"))?;
-    let me = std::process::id() as libc::pid_t;
-    let mut command = Command::new(program);
-    command
-        .args(&argv[1..])
-        .envs(env)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        .process_group(0);
-    // SAFETY: prctl and getppid are async-signal-safe and touch no memory of the parent.
-    unsafe {
-        command.pre_exec(move || {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            // A helper that died before the death signal was armed is noticed here.
-            if libc::getppid() != me {
-                return Err(io::Error::other("parity's measuring helper ended"));
-            }
-            Ok(())
-        });
-    }
-    command.spawn()
 }
 
 /// The command's usage once it has ended; `None` while it runs.

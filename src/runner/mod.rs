@@ -16,6 +16,7 @@ mod reap;
 mod rundir;
 mod schedule;
 mod signals;
+mod spawn;
 mod wire;
 
 use std::path::PathBuf;
