@@ -11,7 +11,7 @@
 //! system calls on data prepared before the `clone` (no allocation, no lock). Before the
 //! `clone` every signal is blocked, so no handler of the helper can run in the child; the child
 //! sets the dispositions the helper changed back to the default (handlers, and `SIGPIPE`, which
-//! Rust ignores), clears the mask, and `exec`s. What it does is what `Command::spawn` did:
+//! Rust ignores; found once per helper), clears the mask, and `exec`s. What it does is what `Command::spawn` did:
 //! `PR_SET_PDEATHSIG` (and a check that the helper did not die before it was armed), a new
 //! process group, stdin, stdout and stderr, the working directory, then `execvp`'s search of
 //! `PATH` (from the command's own environment) with its fallback to `/bin/sh` for a script
@@ -24,6 +24,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The child's stack: it only makes system calls.
 const STACK: usize = 64 * 1024;
@@ -46,6 +47,8 @@ struct Plan {
     envp_ptrs: Vec<*const libc::c_char>,
     cwd: CString,
     stdio: [RawFd; 3],
+    /// The signals whose disposition goes back to the default in the child.
+    reset: &'static [libc::c_int],
     /// The helper's pid, for the death-signal race check.
     parent: libc::pid_t,
     /// Written by the child when it fails before `exec`.
@@ -142,11 +145,35 @@ impl Plan {
             envp_ptrs,
             cwd: c_string(cwd.as_os_str())?,
             stdio,
+            reset: signals_to_reset(),
             // SAFETY: getpid has no preconditions.
             parent: unsafe { libc::getpid() },
             error: 0,
         })
     }
+}
+
+/// Every signal the helper handles (Rust's stack-overflow handlers), and SIGPIPE (Rust
+/// ignores it; a command expects the default); other ignored signals stay ignored, as with
+/// `Command`. Looked up once: the helper never changes a disposition after it starts.
+fn signals_to_reset() -> &'static [libc::c_int] {
+    static RESET: OnceLock<Vec<libc::c_int>> = OnceLock::new();
+    RESET.get_or_init(|| {
+        (1..=libc::SIGRTMAX())
+            .filter(|&signal| {
+                // SAFETY: sigaction is plain old data (zeroed is valid), and sigaction with no
+                // new action only reads the current one into it.
+                let (known, current) = unsafe {
+                    let mut current: libc::sigaction = std::mem::zeroed();
+                    let known = libc::sigaction(signal, std::ptr::null(), &mut current) == 0;
+                    (known, current)
+                };
+                let handled =
+                    current.sa_sigaction != libc::SIG_DFL && current.sa_sigaction != libc::SIG_IGN;
+                known && (handled || signal == libc::SIGPIPE)
+            })
+            .collect()
+    })
 }
 
 /// The paths `execvp` tries for `program`: itself when it names a path, else each directory
@@ -191,21 +218,10 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
     unsafe {
         let plan = &mut *arg.cast::<Plan>();
         let errno = || *libc::__errno_location();
-        // Back to the default for every signal the helper handles (Rust's stack-overflow
-        // handlers) and for SIGPIPE (Rust ignores it; a command expects the default); other
-        // ignored signals stay ignored, as with Command.
         let mut default: libc::sigaction = std::mem::zeroed();
         default.sa_sigaction = libc::SIG_DFL;
-        for signal in 1..=libc::SIGRTMAX() {
-            let mut current: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(signal, std::ptr::null(), &mut current) != 0 {
-                continue;
-            }
-            let handled =
-                current.sa_sigaction != libc::SIG_DFL && current.sa_sigaction != libc::SIG_IGN;
-            if handled || signal == libc::SIGPIPE {
-                libc::sigaction(signal, &default, std::ptr::null_mut());
-            }
+        for &signal in plan.reset {
+            libc::sigaction(signal, &default, std::ptr::null_mut());
         }
         if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
             return fail(plan, errno());
