@@ -22,5 +22,6 @@ pub mod minimize;
 pub mod outcome;
 pub mod report;
 pub mod runner;
+pub mod shard;
 pub mod style;
 pub mod units;

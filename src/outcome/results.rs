@@ -124,6 +124,44 @@ pub struct SelectionInfo {
     pub fixtures: Vec<String>,
     pub variants: Vec<String>,
     pub jobs: usize,
+    /// Suites, fixtures or variants were picked (`--suite`, `--fixture`, `--variant`): the run
+    /// is not the whole configured run, even once its shards are merged.
+    #[serde(default)]
+    pub narrowed: bool,
+}
+
+/// Where a merged run came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Merged {
+    /// One per shard merged, in shard order.
+    pub shards: Vec<MergedShard>,
+    /// Shards of the run that were not given (`--allow-partial`): the results are partial.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+}
+
+/// One shard's results file in a merge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedShard {
+    /// `hash:2/4`.
+    pub shard: String,
+    pub file: String,
+    pub cases: usize,
+    pub hostname: Option<String>,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+/// The shard a run was, and the size of the whole run it is a slice of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    #[serde(flatten)]
+    pub shard: crate::shard::Shard,
+    /// Cases in the whole run (every shard).
+    pub cases: usize,
+    /// Units the performance gate measures in the whole run (a case, or each step of a
+    /// scenario).
+    pub units: usize,
 }
 
 /// Usage of one rule over the whole run.
@@ -236,6 +274,12 @@ pub struct RunResults {
     pub environment: Environment,
     pub measurement: Measurement,
     pub selection: SelectionInfo,
+    /// The shard this run was (`--shard`); absent for a whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+    /// The shards a merged run was made of (`parity merge`), and those missing from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<Merged>,
     /// Where the run came from (repository, who ran it), for sign-off; `None` in results
     /// written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -341,6 +385,20 @@ impl RunResults {
                     plural(summary.cases + summary.not_run, "case")
                 ),
             )
+        } else if let (true, Some(shard)) = (self.cases.is_empty(), &self.shard)
+            && shard.cases > 0
+            && self.not_run.is_empty()
+        {
+            // Other shards have the cases: this one has nothing to vouch for, and nothing
+            // against.
+            (
+                Gate::Passed,
+                format!(
+                    "shard {} holds none of the run's {}",
+                    shard.shard,
+                    plural(shard.cases, "case")
+                ),
+            )
         } else if self.cases.is_empty() {
             (
                 Gate::NothingSelected,
@@ -357,6 +415,22 @@ impl RunResults {
                 format!(
                     "{} of {} failed",
                     thousands(summary.failed as u64),
+                    plural(summary.cases, "case")
+                ),
+            )
+        } else if let Some(missing) = self
+            .merged
+            .as_ref()
+            .map(|m| &m.missing)
+            .filter(|m| !m.is_empty())
+        {
+            // A partial merge cannot vouch for the run: what is missing may fail.
+            (
+                Gate::Untrusted,
+                format!(
+                    "partial: shard{} {} missing; the {} merged passed",
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.join(", "),
                     plural(summary.cases, "case")
                 ),
             )
