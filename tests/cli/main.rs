@@ -15,6 +15,7 @@ mod moved;
 mod pipelines;
 mod provenance;
 mod run;
+mod shard;
 mod support;
 mod trust;
 mod verdicts;
