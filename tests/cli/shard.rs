@@ -399,3 +399,55 @@ fn the_gate_counts_the_whole_run_in_every_shard() {
         results(&dir.join("whole"))["bench"]["fixture_confidence"]
     );
 }
+
+#[test]
+fn shards_write_pending_goldens_that_combine_and_check_sees_no_orphan() {
+    // Both sides write `{"v": $V}`; V comes from the configuration, so the legacy can change
+    // what it writes without the fixtures (and their goldens' input hashes) changing.
+    let side = |name: &str| {
+        format!(
+            "[{name}]\ncmd = [\"sh\", \"-c\", 'echo \"{{\\\"v\\\": $V}}\" > \"$0/result.json\"', \"{{out}}\"]\nenv = {{ V = \"1\" }}\n"
+        )
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = format!(
+        "{}{}\n[suites.main]\nroot = \"fixtures\"\ninclude = [\"*.json\"]\n",
+        side("legacy"),
+        side("candidate")
+    );
+    std::fs::write(dir.path().join("parity.toml"), &config).expect("config");
+    std::fs::create_dir(dir.path().join("fixtures")).expect("fixtures");
+    for id in ["a", "b", "c", "d", "e"] {
+        std::fs::write(dir.path().join(format!("fixtures/{id}.json")), "{}").expect("fixture");
+    }
+    let dir = dir.path();
+    assert_exit(&run_in(dir, &["golden", "record"], &[]), 0);
+    std::fs::write(
+        dir.join("parity.toml"),
+        config.replace("V = \"1\"", "V = \"2\""),
+    )
+    .expect("config");
+    // Each shard writes the pending updates of its own cases; together they are every case's.
+    for k in 1..=2 {
+        let out = run_in(
+            dir,
+            &[
+                "run",
+                "--shard",
+                &format!("{k}/2"),
+                "--out",
+                &format!("s{k}"),
+            ],
+            &[],
+        );
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    }
+    let check = run_in(dir, &["golden", "check"], &[]);
+    assert_exit(&check, 1);
+    let text = crate::support::stdout(&check);
+    assert_eq!(text.matches("pending:").count(), 5, "{text}");
+    assert!(
+        !text.contains("orphan") && !text.contains("stale"),
+        "{text}"
+    );
+}
