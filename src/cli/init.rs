@@ -60,9 +60,14 @@ pub fn init(args: InitArgs) -> anyhow::Result<i32> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(refuse(&path)),
         other => other.with_context(|| format!("cannot create {}", path.display()))?,
     };
-    file.write_all(text.as_bytes())
+    if let Err(e) = file
+        .write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    {
+        // A half-written file would stop the next `parity init` and load as something else.
+        let _ = std::fs::remove_file(&path);
+        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+    }
     let mut stdout = super::output::stdout();
     stdout.write_all(summary(&path, &dir, &survey).as_bytes())?;
     Ok(exit_code::OK)

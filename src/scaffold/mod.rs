@@ -54,13 +54,13 @@ pub enum Shape {
         /// first fixture's listed: then `steps = "*/"` is suggested.
         steps: Option<Vec<String>>,
     },
-    /// Each file with the most common extension is a fixture: `include = ["*.EXT"]` (`["*"]`
-    /// when the files have no extension).
+    /// Each file with the most common extension is a fixture: `include = ["*.EXT"]`; when
+    /// most files have no extension, every file is one (`include = ["*"]`).
     Files {
         /// The extension without its dot; empty for files without one.
         extension: String,
         count: usize,
-        /// Files with other extensions, and directories, left out.
+        /// Entries `include` leaves out: files with other extensions, and directories.
         others: usize,
     },
     /// Nothing in it yet.

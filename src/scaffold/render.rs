@@ -131,7 +131,7 @@ fn describe(shape: &Shape) -> String {
             others,
         } => {
             let files = if extension.is_empty() {
-                format!("{} without an extension", plural(*count, "file"))
+                plural(*count, "file")
             } else {
                 format!("{count} .{extension} {}", noun(*count, "file"))
             };

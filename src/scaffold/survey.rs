@@ -221,6 +221,12 @@ fn examine(root: &Path) -> Shape {
         }
     }
     match best {
+        // `*` selects every file, whatever its extension.
+        Some((extension, _)) if extension.is_empty() => Shape::Files {
+            extension,
+            count: listing.files.len(),
+            others: listing.dirs.len(),
+        },
         Some((extension, count)) => Shape::Files {
             others: listing.files.len() - count + listing.dirs.len(),
             extension,
@@ -548,6 +554,20 @@ mod tests {
         for bad in ["baseline", "v1", "1a", "", "-1"] {
             assert!(!is_step_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn files_without_an_extension_are_all_included() {
+        let found = survey_of(&["samples/a", "samples/b", "samples/c.json"]);
+        assert_eq!(
+            found.suites[0].shape,
+            Shape::Files {
+                extension: String::new(),
+                count: 3,
+                others: 0
+            }
+        );
+        assert_eq!(found.suites[0].shape.include(), "*");
     }
 
     #[test]
