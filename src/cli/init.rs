@@ -69,7 +69,9 @@ pub fn init(args: InitArgs) -> anyhow::Result<i32> {
         return Err(e).with_context(|| format!("cannot write {}", path.display()));
     }
     let mut stdout = super::output::stdout();
-    stdout.write_all(summary(&path, &dir, &survey).as_bytes())?;
+    // Directory names reach the terminal: escape what it would obey.
+    let summary = summary(&path, &dir, &survey);
+    stdout.write_all(crate::report::inert::inert(&summary).as_bytes())?;
     Ok(exit_code::OK)
 }
 

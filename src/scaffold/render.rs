@@ -133,7 +133,11 @@ fn describe(shape: &Shape) -> String {
             let files = if extension.is_empty() {
                 plural(*count, "file")
             } else {
-                format!("{count} .{extension} {}", noun(*count, "file"))
+                format!(
+                    "{count} .{} {}",
+                    in_comment(extension),
+                    noun(*count, "file")
+                )
             };
             let found = format!("{files}: {}", each(*count));
             (found, (*others > 0).then(|| plural(*others, "other entry")))
@@ -163,7 +167,7 @@ fn step_list(steps: &[String]) -> String {
     let mut shown: Vec<String> = steps
         .iter()
         .take(STEPS_SHOWN)
-        .map(|s| format!("{s}/"))
+        .map(|s| format!("{}/", in_comment(s)))
         .collect();
     if steps.len() > STEPS_SHOWN {
         shown.push("…".into());
@@ -267,6 +271,20 @@ const FOOTER: &str = "
 # [report] dir = \"reports/latest\"       results.json, report.md, report.html, junit.xml
 # [bench] budget = { wall = \"5%\", cpu = \"5%\", memory = \"10%\" }   for `parity bench`
 ";
+
+/// A directory's name as it may stand in a comment: control characters (a newline would end the
+/// comment, and TOML allows no other in one) escaped, `\n`, `\u{1b}`.
+fn in_comment(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
 
 fn commented(text: &str) -> String {
     text.lines().map(|line| format!("# {line}\n")).collect()
@@ -449,6 +467,26 @@ mod tests {
         let path: &Path = &dir.path().join("parity.toml");
         std::fs::create_dir(dir.path().join("we\"ird\u{7f}")).expect("odd root");
         crate::config::parse(path, &replaced(&text)).expect("loads");
+    }
+
+    #[test]
+    fn names_in_comments_cannot_end_them() {
+        let (dir, mut survey) = project();
+        survey.suites[0].shape = Shape::Dirs {
+            count: 1,
+            files: 0,
+            steps: Some(vec!["1-a\n[evil]".into()]),
+        };
+        survey.suites[2].shape = Shape::Files {
+            extension: "x\r\nfoo = 1".into(),
+            count: 1,
+            others: 0,
+        };
+        let text = replaced(&render(&survey));
+        assert!(text.contains("(1-a\\n[evil]/)"), "{text}");
+        assert!(text.contains("1 .x\\r\\nfoo = 1 file"), "{text}");
+        let path = dir.path().join("parity.toml");
+        crate::config::parse(&path, &text).expect("loads");
     }
 
     #[test]
