@@ -1,12 +1,16 @@
 //! Command-line definitions (clap derive) and the dispatch from a parsed command to its
 //! implementation: [`run`] hands `parity run` to [`crate::flow`], [`diff`] exposes the diff
 //! engine, [`report`] re-renders a past run, [`explain`] shows one case of it side by side,
-//! [`calibrate`] measures each side's nondeterminism.
+//! [`calibrate`] measures each side's nondeterminism, [`init`] writes a first parity.toml,
+//! [`completions`] and [`man`] describe the command line to shells and to man(1).
 
 mod calibrate;
+mod completions;
 mod diff;
 mod explain;
 mod golden;
+mod init;
+mod man;
 mod merge;
 mod minimize;
 mod output;
@@ -83,6 +87,16 @@ pub enum Command {
     /// file of a fixture directory (every step of a scenario); other files are kept whole.
     #[command(after_help = MINIMIZE_HELP)]
     Minimize(MinimizeArgs),
+    /// Write a commented parity.toml for a directory from a look at its fixtures (never over an
+    /// existing one), with placeholder commands to replace.
+    #[command(after_help = init::HELP)]
+    Init(init::InitArgs),
+    /// Print the completion script for a shell.
+    #[command(after_help = completions::HELP)]
+    Completions(completions::CompletionsArgs),
+    /// Print parity's manual page (roff), or write one page per command to a directory.
+    #[command(after_help = man::HELP)]
+    Man(man::ManArgs),
 }
 
 /// The cases a command covers (configuration, suites, fixtures, variants) and how many
@@ -416,6 +430,9 @@ pub fn main() -> i32 {
         Command::Explain(args) => explain::explain(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Minimize(args) => minimize::minimize(args),
+        Command::Init(args) => init::init(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => man::man(args),
     };
     match result {
         Ok(code) => code,

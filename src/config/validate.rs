@@ -305,6 +305,13 @@ impl Validator<'_> {
                 "`cmd` must name a program: `cmd = [\"program\", \"arg\", ...]`",
             );
         }
+        if let Some(program) = cmd.get_ref().first()
+            && program
+                .get_ref()
+                .starts_with(crate::scaffold::PLACEHOLDER_PREFIX)
+        {
+            self.error(program.span(), format!("replace the placeholder command in `[{name}]`: `{}` (written by `parity init`) stands for the program that runs this side on one fixture", program.get_ref()));
+        }
         Some(
             cmd.get_ref()
                 .iter()

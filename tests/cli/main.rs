@@ -9,6 +9,7 @@ mod example;
 mod explain;
 mod github;
 mod golden;
+mod init;
 mod launchers;
 mod measure;
 mod minimize;
