@@ -37,7 +37,9 @@ fn essence(r: &Value) -> Value {
                 c["suite"].as_str().unwrap_or(""),
                 c["fixture"].as_str().unwrap_or("")
             );
-            (label, c["verdict"].clone())
+            // with --bench, each case's performance verdict too
+            let performance = &c["bench"]["verdict"];
+            (label, serde_json::json!([c["verdict"], performance]))
         })
         .collect();
     let clusters: Vec<Value> = r["clusters"]
@@ -116,7 +118,11 @@ fn shards_match_the_whole(args: &[&str], kind: &str, n: usize) {
             .concat(),
             &[],
         );
-        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        assert!(
+            matches!(out.status.code(), Some(0 | 1 | 3)),
+            "{}",
+            stderr(&out)
+        );
         let r = results(&dir);
         assert_eq!(r["shard"]["index"], k);
         assert_eq!(r["shard"]["cases"], results(&whole_dir)["summary"]["cases"]);
@@ -151,6 +157,27 @@ fn shards_match_the_whole(args: &[&str], kind: &str, n: usize) {
 fn the_examples_default_run_merged_from_hash_shards_is_the_run() {
     // Suites main, history and feed: every rule's staleness is judged over the whole run again.
     shards_match_the_whole(&[], "hash", 3);
+}
+
+#[test]
+fn the_examples_performance_gate_merged_from_shards_is_the_run() {
+    // The candidate of suite performance is over twice as slow: exceeded (exit 3) in one piece
+    // and merged, case by case; the gate's correction is the whole run's in each shard.
+    shards_match_the_whole(
+        &[
+            "--suite",
+            "performance",
+            "--bench",
+            "--runs",
+            "5",
+            "--max-runs",
+            "5",
+            "--warmup",
+            "0",
+        ],
+        "slice",
+        2,
+    );
 }
 
 #[test]
