@@ -165,7 +165,12 @@ pub fn compare_case(
         })
         .collect();
     compared.extend(file_results);
-    compared.extend(compare_converted(config, labels, (legacy, candidate), &waivers));
+    compared.extend(compare_converted(
+        config,
+        labels,
+        (legacy, candidate),
+        &waivers,
+    ));
     for block in &config.compares {
         if let OutputSelector::Files {
             pattern,
@@ -234,9 +239,7 @@ fn compare_converted(
                 }
                 return finish_found(how, findings);
             }
-            let (l, r) = converted
-                .pair
-                .map_or((None, None), |p| (p.left, p.right));
+            let (l, r) = converted.pair.map_or((None, None), |p| (p.left, p.right));
             compare_entries(labels, how, l.as_ref(), r.as_ref(), findings)
         })
         .collect()

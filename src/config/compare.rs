@@ -91,7 +91,11 @@ impl Validator<'_> {
             );
             ok = false;
         }
-        if argv.get_ref().first().is_none_or(|p| p.get_ref().trim().is_empty()) {
+        if argv
+            .get_ref()
+            .first()
+            .is_none_or(|p| p.get_ref().trim().is_empty())
+        {
             self.error(
                 argv.span(),
                 "`convert` must name a program: `convert = [\"program\", \"arg\", ..., \"{file}\"]`",
@@ -106,7 +110,10 @@ impl Validator<'_> {
         if templates.len() != argv.get_ref().len() {
             ok = false;
         }
-        let uses_table = templates.iter().flat_map(Template::vars).any(|v| v == Var::Table);
+        let uses_table = templates
+            .iter()
+            .flat_map(Template::vars)
+            .any(|v| v == Var::Table);
         let tables = match &raw.tables {
             Some(tables) => {
                 let names = self.tables(tables);
@@ -152,7 +159,10 @@ impl Validator<'_> {
         let mut ok = true;
         for table in tables.get_ref() {
             let name = table.get_ref();
-            if name.trim().is_empty() || name.contains([TABLE_SEPARATOR, '/']) || name.chars().any(char::is_control) {
+            if name.trim().is_empty()
+                || name.contains([TABLE_SEPARATOR, '/'])
+                || name.chars().any(char::is_control)
+            {
                 self.error(table.span(), format!("`{name}` cannot name a table here: it must be non-empty, without `{TABLE_SEPARATOR}`, `/` or control characters"));
                 ok = false;
             } else if names.contains(name) {

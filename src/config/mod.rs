@@ -111,7 +111,10 @@ impl Config {
 
     /// The block, and the table, behind the converted output `name` (`FILE` or `FILE#TABLE`,
     /// as [`Convert`] names them).
-    pub fn block_of_converted<'a>(&self, name: &'a str) -> Option<(&CompareBlock, Option<&'a str>)> {
+    pub fn block_of_converted<'a>(
+        &self,
+        name: &'a str,
+    ) -> Option<(&CompareBlock, Option<&'a str>)> {
         if let Some((file, table)) = name.rsplit_once(TABLE_SEPARATOR)
             && let Some(block) = self.converter_for(file)
             && block
@@ -608,34 +611,81 @@ mod tests {
         // Not one of the tables: no converted output of block 1 is called that.
         assert!(config.block_of_converted("warehouse.db#other").is_none());
         assert_eq!(
-            config.block_of_converted("x.parquet").map(|(b, t)| (b.index, t)),
+            config
+                .block_of_converted("x.parquet")
+                .map(|(b, t)| (b.index, t)),
             Some((1, None))
         );
         assert!(config.block_of_converted("x.json").is_none());
         let suite = config.suite("main").expect("suite");
-        assert_eq!(suite.requires.as_deref(), Some(&["pg_isready".to_owned(), "-q".to_owned()][..]));
+        assert_eq!(
+            suite.requires.as_deref(),
+            Some(&["pg_isready".to_owned(), "-q".to_owned()][..])
+        );
         let teardown: Vec<&str> = suite.teardown.iter().flatten().map(Template::raw).collect();
-        assert_eq!(teardown, ["psql", "-c", "drop schema if exists {run_id} cascade"]);
+        assert_eq!(
+            teardown,
+            ["psql", "-c", "drop schema if exists {run_id} cascade"]
+        );
     }
 
     #[test]
     fn convert_errors() {
         let block = |body: &str| format!("{SIDES}\n[[compare]]\noutput = \"*.db\"\n{body}\n");
         let cases = [
-            ("convert without format", block("convert = [\"dump\", \"{file}\"]")),
-            ("convert on stdout", format!("{SIDES}\n[[compare]]\noutput = \"stdout\"\nformat = \"csv\"\nconvert = [\"dump\"]\n")),
+            (
+                "convert without format",
+                block("convert = [\"dump\", \"{file}\"]"),
+            ),
+            (
+                "convert on stdout",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"stdout\"\nformat = \"csv\"\nconvert = [\"dump\"]\n"
+                ),
+            ),
             ("empty convert", block("format = \"csv\"\nconvert = []")),
-            ("tables without convert", block("format = \"csv\"\ntables = [\"a\"]\nconvert_timeout = \"1s\"")),
-            ("tables without {table}", block("format = \"csv\"\nconvert = [\"dump\", \"{file}\"]\ntables = [\"a\"]")),
-            ("{table} without tables", block("format = \"csv\"\nconvert = [\"dump\", \"{file}\", \"{table}\"]")),
-            ("bad table names", block("format = \"csv\"\nconvert = [\"dump\", \"{table}\"]\ntables = [\"a#b\", \"\", \"c\", \"c\"]")),
-            ("empty tables", block("format = \"csv\"\nconvert = [\"dump\", \"{table}\"]\ntables = []")),
-            ("bad convert_timeout", block("format = \"csv\"\nconvert = [\"dump\"]\nconvert_timeout = \"0s\"")),
-            ("unknown variable in convert", block("format = \"csv\"\nconvert = [\"dump\", \"{files}\"]")),
+            (
+                "tables without convert",
+                block("format = \"csv\"\ntables = [\"a\"]\nconvert_timeout = \"1s\""),
+            ),
+            (
+                "tables without {table}",
+                block("format = \"csv\"\nconvert = [\"dump\", \"{file}\"]\ntables = [\"a\"]"),
+            ),
+            (
+                "{table} without tables",
+                block("format = \"csv\"\nconvert = [\"dump\", \"{file}\", \"{table}\"]"),
+            ),
+            (
+                "bad table names",
+                block(
+                    "format = \"csv\"\nconvert = [\"dump\", \"{table}\"]\ntables = [\"a#b\", \"\", \"c\", \"c\"]",
+                ),
+            ),
+            (
+                "empty tables",
+                block("format = \"csv\"\nconvert = [\"dump\", \"{table}\"]\ntables = []"),
+            ),
+            (
+                "bad convert_timeout",
+                block("format = \"csv\"\nconvert = [\"dump\"]\nconvert_timeout = \"0s\""),
+            ),
+            (
+                "unknown variable in convert",
+                block("format = \"csv\"\nconvert = [\"dump\", \"{files}\"]"),
+            ),
             ("{file} in a side", SIDES.replace("{out}\"]", "{file}\"]")),
-            ("{table} in a teardown", format!("{SIDES}teardown = [\"drop\", \"{{table}}\"]\n")),
+            (
+                "{table} in a teardown",
+                format!("{SIDES}teardown = [\"drop\", \"{{table}}\"]\n"),
+            ),
             ("empty requires", format!("{SIDES}requires = []\n")),
-            ("convert in a stage", format!("{SIDES}\n[[stage]]\nname = \"a\"\nlegacy = \"a.csv\"\ncandidate = \"a.csv\"\nconvert = [\"dump\"]\n")),
+            (
+                "convert in a stage",
+                format!(
+                    "{SIDES}\n[[stage]]\nname = \"a\"\nlegacy = \"a.csv\"\ncandidate = \"a.csv\"\nconvert = [\"dump\"]\n"
+                ),
+            ),
         ];
         let mut all = String::new();
         for (name, text) in cases {

@@ -98,7 +98,11 @@ impl Validator<'_> {
             .as_ref()
             .and_then(|t| self.argv(t, "teardown"))
             .map(|argv| argv.iter().filter_map(|a| self.template(a)).collect());
-        let requires = raw.requires.as_ref().and_then(|r| self.argv(r, "requires")).map(|argv| argv.iter().map(|a| a.get_ref().clone()).collect());
+        let requires = raw
+            .requires
+            .as_ref()
+            .and_then(|r| self.argv(r, "requires"))
+            .map(|argv| argv.iter().map(|a| a.get_ref().clone()).collect());
         Some(Suite {
             name,
             root: root?,

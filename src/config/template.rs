@@ -262,7 +262,10 @@ mod tests {
             ("{suite}{variant}", "main"),
             ("--state={state}", "--state=/s/legacy"),
             ("{fixture}/{step}", "/f/a/2-override"),
-            ("drop schema {run_id} -- {side}", "drop schema parity_0a1b2c3d_7 -- legacy"),
+            (
+                "drop schema {run_id} -- {side}",
+                "drop schema parity_0a1b2c3d_7 -- legacy",
+            ),
             ("{file}#{table}", "/o/w.db#advisories"),
             (r#"{"json": true}"#, r#"{"json": true}"#),
             ("{{out}}", "{out}"),

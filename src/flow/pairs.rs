@@ -48,9 +48,7 @@ impl RealPairs<'_> {
         if self.cancel.is_cancelled() {
             return Err("interrupted".to_owned());
         }
-        let result = self
-            .runtime
-            .block_on(self.launch.run(request, self.cancel));
+        let result = self.runtime.block_on(self.launch.run(request, self.cancel));
         if self.cancel.is_cancelled() {
             return Err("interrupted".to_owned());
         }

@@ -421,7 +421,10 @@ impl RunResults {
             // for, nothing against; the reports say what was skipped.
             let skipped = &self.selection.skipped;
             let headline = match skipped.as_slice() {
-                [one] => format!("nothing ran: suite `{}` was skipped: {}", one.suite, one.reason),
+                [one] => format!(
+                    "nothing ran: suite `{}` was skipped: {}",
+                    one.suite, one.reason
+                ),
                 many => format!(
                     "nothing ran: suites {} were skipped (their `requires` failed)",
                     many.iter()

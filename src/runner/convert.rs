@@ -24,6 +24,14 @@ use crate::diff::dir::{Entry, list_entries};
 /// its start only would not be a comparison of the table).
 pub const CONVERT_LIMIT: u64 = 4 * 1024 * 1024 * 1024;
 
+/// Lines of a failed converter's stderr kept in its finding (the end of a traceback says why).
+const FAILURE_LINES: usize = 5;
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
 /// A conversion of one output of one run that did not give a converted file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversion {
@@ -175,7 +183,9 @@ async fn convert_outputs(
                 teardown: None,
                 vars: request.vars.clone(),
             };
-            if let Some(failure) = convert_one(exe, &converter, &artifacts.converted, &output, cancel).await {
+            if let Some(failure) =
+                convert_one(exe, &converter, &artifacts.converted, &output, cancel).await
+            {
                 failed.push(failure);
             }
         }
@@ -197,7 +207,7 @@ async fn convert_one(
         output: output.to_owned(),
         argv: converter.argv.clone(),
         failure,
-        stderr_tail: run.run.stderr_tail.clone(),
+        stderr_tail: last_lines(&run.run.stderr_tail, FAILURE_LINES),
     };
     if !run.run.status.is_success() {
         return Some(failure(run.run.status.describe()));

@@ -166,10 +166,14 @@ pub async fn run_side(exe: &Path, request: &SideRequest, cancel: &Cancel) -> Sid
     let started = Instant::now();
     let helper = child.id().map(|id| id as libc::pid_t);
     let (stop_reading, stop) = watch::channel(false);
-    let stdout = child
-        .stdout
-        .take()
-        .map(|s| spawn_capture(s, artifacts.stdout.clone(), request.capture_limit, stop.clone()));
+    let stdout = child.stdout.take().map(|s| {
+        spawn_capture(
+            s,
+            artifacts.stdout.clone(),
+            request.capture_limit,
+            stop.clone(),
+        )
+    });
     let stderr = child
         .stderr
         .take()

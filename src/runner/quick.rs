@@ -13,10 +13,16 @@ pub const QUICK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Runs `cmd` in `dir`; its stdout, trimmed, when it succeeds, else why not, for a person
 /// (`what` names the command in messages: "`version_cmd`").
-pub fn run_quick(cmd: &[String], dir: &Path, what: &str, timeout: Duration) -> Result<String, String> {
+pub fn run_quick(
+    cmd: &[String],
+    dir: &Path,
+    what: &str,
+    timeout: Duration,
+) -> Result<String, String> {
     let (program, args) = cmd.split_first().ok_or(format!("{what} is empty"))?;
     let files = tempfile::tempfile().and_then(|out| Ok((out, tempfile::tempfile()?)));
-    let (mut out, mut err) = files.map_err(|e| format!("cannot run {what}: no temporary file: {e}"))?;
+    let (mut out, mut err) =
+        files.map_err(|e| format!("cannot run {what}: no temporary file: {e}"))?;
     let pipes = out.try_clone().and_then(|o| Ok((o, err.try_clone()?)));
     let (stdout, stderr) = pipes.map_err(|e| format!("cannot run {what}: {e}"))?;
     let mut child = Command::new(program)
@@ -88,8 +94,16 @@ mod tests {
     #[test]
     fn gives_stdout_or_says_why_not() {
         let dir = std::env::temp_dir();
-        assert_eq!(run_quick(&sh("echo ' v1 '"), &dir, "`x`", QUICK_TIMEOUT), Ok("v1".into()));
-        let failed = run_quick(&sh("echo no server >&2; exit 2"), &dir, "`x`", QUICK_TIMEOUT);
+        assert_eq!(
+            run_quick(&sh("echo ' v1 '"), &dir, "`x`", QUICK_TIMEOUT),
+            Ok("v1".into())
+        );
+        let failed = run_quick(
+            &sh("echo no server >&2; exit 2"),
+            &dir,
+            "`x`",
+            QUICK_TIMEOUT,
+        );
         assert_eq!(failed, Err("`x` (`sh`) exited with 2: no server".into()));
         let missing = run_quick(&["/nonexistent/prog".into()], &dir, "`x`", QUICK_TIMEOUT);
         assert!(missing.is_err_and(|e| e.starts_with("cannot run `x` (`/nonexistent/prog`)")));

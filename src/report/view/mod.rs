@@ -320,7 +320,14 @@ impl RunView {
                 .selection
                 .skipped
                 .iter()
-                .map(|s| format!("suite `{}` (requires `{}`): {}", s.suite, s.requires.join(" "), s.reason))
+                .map(|s| {
+                    format!(
+                        "suite `{}` (requires `{}`): {}",
+                        s.suite,
+                        s.requires.join(" "),
+                        s.reason
+                    )
+                })
                 .collect(),
             tool: format!("{} {}", r.tool.name, r.tool.version),
             config_path: r
