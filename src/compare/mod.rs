@@ -149,7 +149,7 @@ pub fn compare_case(
     compared.extend(stage_results);
     let written: Vec<String> = pairs.iter().map(|p| p.relative.clone()).collect();
     // Files a block converts are compared as converted (below), never as they are.
-    pairs.retain(|pair| config.converter_for(&pair.relative).is_none());
+    pairs.retain(|pair| !config.converts(&pair.relative, legacy.side));
     let file_results: Vec<_> = pairs
         .par_iter()
         .map(|pair| {

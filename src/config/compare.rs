@@ -137,6 +137,30 @@ impl Validator<'_> {
                 Vec::new()
             }
         };
+        // Blocks converting the same `output` must name distinct outputs (one per table).
+        if let Some(output) = &raw.output {
+            let names: Vec<Option<String>> = if tables.is_empty() {
+                vec![None]
+            } else {
+                tables.iter().cloned().map(Some).collect()
+            };
+            for name in names {
+                let key = (output.get_ref().clone(), name);
+                if self.converted.contains(&key) {
+                    let what = match &key.1 {
+                        Some(table) => format!("table `{table}` of `{}`", key.0),
+                        None => format!("`{}` (without `tables`)", key.0),
+                    };
+                    self.error(
+                        argv.span(),
+                        format!("an earlier block already converts {what}: each converted output comes from one block (give each block its own `tables`)"),
+                    );
+                    ok = false;
+                } else {
+                    self.converted.push(key);
+                }
+            }
+        }
         let timeout = raw
             .convert_timeout
             .as_ref()

@@ -103,29 +103,45 @@ impl Config {
         })
     }
 
-    /// The block that converts a side's file at `relative`, when the first block matching it
-    /// has `convert`.
-    pub fn converter_for(&self, relative: &str) -> Option<&CompareBlock> {
-        self.block_for(relative).filter(|b| b.convert.is_some())
+    /// The blocks that convert a side's file at `relative`, in order: every `[[compare]]`
+    /// block with `convert` whose glob matches it (one block per table is allowed). A file
+    /// that one converts is compared as converted only, never as it is.
+    pub fn converters_for(&self, relative: &str) -> Vec<&CompareBlock> {
+        self.compares
+            .iter()
+            .filter(|block| {
+                block.convert.is_some()
+                    && matches!(&block.output, OutputSelector::Files { matcher, .. } if matcher.is_match(relative))
+            })
+            .collect()
+    }
+
+    /// Whether `side`'s file at `relative` is compared as converted (a block converts it and
+    /// it is not one of the side's stage files, which their stage compares).
+    pub fn converts(&self, relative: &str, side: Side) -> bool {
+        !self.stages.iter().any(|s| s.path(side) == relative)
+            && !self.converters_for(relative).is_empty()
     }
 
     /// The block, and the table, behind the converted output `name` (`FILE` or `FILE#TABLE`,
-    /// as [`Convert`] names them).
+    /// as [`Convert`] names them): the first converting block of `FILE` that names the table
+    /// (or, for `FILE`, that has no tables).
     pub fn block_of_converted<'a>(
         &self,
         name: &'a str,
     ) -> Option<(&CompareBlock, Option<&'a str>)> {
         if let Some((file, table)) = name.rsplit_once(TABLE_SEPARATOR)
-            && let Some(block) = self.converter_for(file)
-            && block
-                .convert
-                .as_ref()
-                .is_some_and(|c| c.tables.iter().any(|t| t == table))
+            && let Some(block) = self.converters_for(file).into_iter().find(|b| {
+                b.convert
+                    .as_ref()
+                    .is_some_and(|c| c.tables.iter().any(|t| t == table))
+            })
         {
             return Some((block, Some(table)));
         }
-        self.converter_for(name)
-            .filter(|b| b.convert.as_ref().is_some_and(|c| c.tables.is_empty()))
+        self.converters_for(name)
+            .into_iter()
+            .find(|b| b.convert.as_ref().is_some_and(|c| c.tables.is_empty()))
             .map(|b| (b, None))
     }
 
@@ -627,6 +643,15 @@ mod tests {
             teardown,
             ["psql", "-c", "drop schema if exists {run_id} cascade"]
         );
+        // One block per table, each with its own key.
+        let per_table = format!(
+            "{SIDES}\n[[compare]]\noutput = \"w.pg\"\nformat = \"csv\"\nkey = \"advisory_id\"\nconvert = [\"psql\", \"{{table}}\"]\ntables = [\"advisories\"]\n\n[[compare]]\noutput = \"w.pg\"\nformat = \"csv\"\nkey = [\"advisory_id\", \"seq\"]\nconvert = [\"psql\", \"{{table}}\"]\ntables = [\"state_history\"]\n"
+        );
+        let config = ok(&per_table);
+        assert_eq!(config.converters_for("w.pg").len(), 2);
+        let index = |name| config.block_of_converted(name).map(|(b, _)| b.index);
+        assert_eq!(index("w.pg#advisories"), Some(0));
+        assert_eq!(index("w.pg#state_history"), Some(1));
     }
 
     #[test]
@@ -680,6 +705,12 @@ mod tests {
                 format!("{SIDES}teardown = [\"drop\", \"{{table}}\"]\n"),
             ),
             ("empty requires", format!("{SIDES}requires = []\n")),
+            (
+                "the same table converted twice",
+                block(
+                    "format = \"csv\"\nconvert = [\"dump\", \"{table}\"]\ntables = [\"a\", \"b\"]\n\n[[compare]]\noutput = \"*.db\"\nformat = \"csv\"\nconvert = [\"dump\", \"{table}\"]\ntables = [\"b\"]",
+                ),
+            ),
             (
                 "convert in a stage",
                 format!(

@@ -34,6 +34,7 @@ pub(super) fn validate(
         base_dir: base_dir.clone(),
         errors: Vec::new(),
         today: chrono::Utc::now().date_naive(),
+        converted: Vec::new(),
     };
     for problem in problems {
         validator.error(problem.span, problem.message);
@@ -60,6 +61,8 @@ pub(super) struct Validator<'s> {
     pub errors: Vec<Located>,
     /// Rules and waivers past this date no longer apply.
     pub today: NaiveDate,
+    /// The converted outputs the `[[compare]]` blocks seen so far name: (`output`, table).
+    pub converted: Vec<(String, Option<String>)>,
 }
 
 impl Validator<'_> {

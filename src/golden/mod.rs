@@ -267,7 +267,7 @@ impl GoldenStore {
         }
         let mut outputs = Vec::new();
         for (relative, entry) in crate::diff::dir::list_entries(&run.artifacts.out_dir) {
-            if config.converter_for(&relative).is_some() {
+            if config.converts(&relative, run.side) {
                 // Kept as converted (below): the golden outlives the database it was read from.
                 continue;
             }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::process::{SideRequest, run_side};
 use super::{Cancel, SideResult};
-use crate::config::{Config, TABLE_SEPARATOR};
+use crate::config::{Config, Convert, TABLE_SEPARATOR};
 use crate::diff::dir::{Entry, list_entries};
 
 /// Bytes of a converter's stdout stored; a conversion longer than this fails (a comparison of
@@ -136,18 +136,28 @@ async fn convert_outputs(
     let mut failed = Vec::new();
     let mut number = 0;
     for (relative, entry) in list_entries(&artifacts.out_dir) {
-        let Some(convert) = config
-            .block_of_file(&relative, request.side)
-            .and_then(|b| b.convert.as_ref())
-        else {
+        if !config.converts(&relative, request.side) {
             continue;
-        };
-        let tables: Vec<Option<&str>> = if convert.tables.is_empty() {
-            vec![None]
-        } else {
-            convert.tables.iter().map(|t| Some(t.as_str())).collect()
-        };
-        for table in tables {
+        }
+        let mut conversions: Vec<(&Convert, Option<&str>)> = Vec::new();
+        for block in config.converters_for(&relative) {
+            let Some(convert) = &block.convert else {
+                continue;
+            };
+            if convert.tables.is_empty() {
+                conversions.push((convert, None));
+            } else {
+                conversions.extend(convert.tables.iter().map(|t| (convert, Some(t.as_str()))));
+            }
+        }
+        // Two blocks naming the same output: the first converts it (as it is compared).
+        let mut seen: Vec<Option<&str>> = Vec::new();
+        conversions.retain(|(_, table)| {
+            let new = !seen.contains(table);
+            seen.push(*table);
+            new
+        });
+        for (convert, table) in conversions {
             let output = match table {
                 Some(table) => format!("{relative}{TABLE_SEPARATOR}{table}"),
                 None => relative.clone(),
