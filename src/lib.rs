@@ -6,7 +6,8 @@
 //! [`diff`] engine, [`golden`] keeps the references, [`bench`] holds the performance gate's
 //! statistics, [`outcome`] holds the verdicts every report is rendered from, and [`report`]
 //! writes them. [`exit_code`] is the contract. [`calibrate`] runs each side against itself to
-//! measure what varies between runs. [`units`] and [`style`] are leaves every module may use.
+//! measure what varies between runs. [`scaffold`] writes a first `parity.toml` for
+//! `parity init`. [`units`] and [`style`] are leaves every module may use.
 
 pub mod bench;
 pub mod calibrate;
@@ -22,5 +23,7 @@ pub mod minimize;
 pub mod outcome;
 pub mod report;
 pub mod runner;
+pub mod scaffold;
+pub mod shard;
 pub mod style;
 pub mod units;

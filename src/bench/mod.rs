@@ -115,6 +115,23 @@ impl Default for BenchSettings {
     }
 }
 
+impl From<&BenchSummary> for BenchSettings {
+    /// The settings a run's performance gate ran with, from its results (to gate merged shards
+    /// as the run would have been gated).
+    fn from(summary: &BenchSummary) -> Self {
+        BenchSettings {
+            runs: summary.runs,
+            max_runs: summary.max_runs,
+            warmup: summary.warmup,
+            budgets: summary.budgets.clone(),
+            confidence: summary.confidence,
+            gate: summary.gate.clone(),
+            seed: summary.seed,
+            strict: summary.strict,
+        }
+    }
+}
+
 /// The fewest pairs a run may ask for.
 pub const MIN_RUNS: usize = 2;
 

@@ -1,12 +1,17 @@
 //! Command-line definitions (clap derive) and the dispatch from a parsed command to its
 //! implementation: [`run`] hands `parity run` to [`crate::flow`], [`diff`] exposes the diff
 //! engine, [`report`] re-renders a past run, [`explain`] shows one case of it side by side,
-//! [`calibrate`] measures each side's nondeterminism.
+//! [`calibrate`] measures each side's nondeterminism, [`init`] writes a first parity.toml,
+//! [`completions`] and [`man`] describe the command line to shells and to man(1).
 
 mod calibrate;
+mod completions;
 mod diff;
 mod explain;
 mod golden;
+mod init;
+mod man;
+mod merge;
 mod minimize;
 mod output;
 mod report;
@@ -60,6 +65,10 @@ pub enum Command {
     Golden(golden::GoldenArgs),
     /// Render a report from a results.json written by an earlier run.
     Report(ReportArgs),
+    /// Combine the results.json of a run's shards (`--shard`) into the whole run's results and
+    /// reports, gated as the unsharded run would be.
+    #[command(after_help = MERGE_HELP)]
+    Merge(MergeArgs),
     /// Explain one case of a past run: its verdict, both sides' exact commands, the differing
     /// fields side by side, and the command that reruns just this case.
     #[command(after_help = explain::HELP)]
@@ -78,6 +87,16 @@ pub enum Command {
     /// file of a fixture directory (every step of a scenario); other files are kept whole.
     #[command(after_help = MINIMIZE_HELP)]
     Minimize(MinimizeArgs),
+    /// Write a commented parity.toml for a directory from a look at its fixtures (never over an
+    /// existing one), with placeholder commands to replace.
+    #[command(after_help = init::HELP)]
+    Init(init::InitArgs),
+    /// Print the completion script for a shell.
+    #[command(after_help = completions::HELP)]
+    Completions(completions::CompletionsArgs),
+    /// Print parity's manual page (roff), or write one page per command to a directory.
+    #[command(after_help = man::HELP)]
+    Man(man::ManArgs),
 }
 
 /// The cases a command covers (configuration, suites, fixtures, variants) and how many
@@ -131,6 +150,13 @@ pub struct RunArgs {
     /// rest run.
     #[arg(long)]
     pub resume: bool,
+    /// Run one slice of the cases: K/N (by a hash of the case id; also hash:K/N), slice:K/N
+    /// (round-robin in id order), or auto (from the CI's variables: GitLab CI_NODE_INDEX/
+    /// CI_NODE_TOTAL, Kubernetes JOB_COMPLETION_INDEX/PARITY_SHARD_TOTAL, Slurm
+    /// SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, Bazel TEST_SHARD_INDEX/TEST_TOTAL_SHARDS).
+    /// Combine the shards' results with `parity merge`.
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<crate::shard::ShardRequest>,
     /// Compare the candidate with the legacy's run, the legacy's goldens, or both [default:
     /// goldens when the legacy is absent or retired, both when goldens exist, else the legacy].
     #[arg(long, value_enum, value_name = "REFERENCE")]
@@ -342,6 +368,34 @@ fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::new().range(1..)
 }
 
+const MERGE_HELP: &str = "\
+Refuses (exit 2, naming the files): results of another parity version or configuration, shards
+dealt differently or of another count, a shard given twice, a case in two shards, a results.json
+that is not a shard's, and a missing shard (unless --allow-partial).
+
+Exit codes: those of `parity run` for the whole run (0 pass, 1 differ, 2 trouble, 3 over budget);
+a partial merge in which nothing failed exits 2: what is missing may fail.
+
+Example:
+  parity run --shard 1/2 --out shard-1 && parity run --shard 2/2 --out shard-2
+  parity merge shard-1/results.json shard-2/results.json --out reports/merged";
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' results.json files.
+    #[arg(required = true, value_name = "RESULTS.json")]
+    pub results: Vec<PathBuf>,
+    /// Where to write the merged results and reports.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Merge what is there when shards are missing; the results say which, and cannot pass.
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// What to print on stdout: a human summary, or results.json.
+    #[arg(long, value_enum, default_value_t = Printed::Human)]
+    pub format: Printed,
+}
+
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// A results.json written by `parity run`.
@@ -372,9 +426,13 @@ pub fn main() -> i32 {
         Command::Diff(args) => diff::diff(args),
         Command::Golden(args) => golden::golden(args),
         Command::Report(args) => report::report(args),
+        Command::Merge(args) => merge::merge(args),
         Command::Explain(args) => explain::explain(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Minimize(args) => minimize::minimize(args),
+        Command::Init(args) => init::init(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => man::man(args),
     };
     match result {
         Ok(code) => code,

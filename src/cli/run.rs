@@ -20,6 +20,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         against: args.against,
         bench: args.bench.then(|| args.bench_flags.clone()),
         resume: args.resume,
+        shard: args.shard,
     };
     let finished = flow::run(request, &cwd)?;
     let (results, files) = (&finished.results, &finished.reports);

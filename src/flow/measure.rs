@@ -35,7 +35,8 @@ pub fn in_pairs(
     progress: &Progress,
 ) -> Vec<Option<Judged>> {
     let cases = &session.plan.cases;
-    let confidence = settings.fixture_confidence(units(cases));
+    // The whole run's units, also in a shard: sharding never loosens the gate.
+    let confidence = settings.fixture_confidence(session.plan.units_total);
     let mut outcomes = Vec::with_capacity(todo.len());
     for &index in todo {
         let case = &cases[index];

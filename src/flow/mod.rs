@@ -17,6 +17,7 @@ pub mod execute;
 pub mod journal;
 pub mod judge;
 mod measure;
+pub mod merge;
 pub mod notify;
 mod pairs;
 pub mod plan;
@@ -137,7 +138,7 @@ pub fn run(request: Request, cwd: &Path) -> anyhow::Result<Finished> {
         // Only cases whose outputs agreed count towards the gate.
         let agreed = results.cases.iter().filter(|c| c.verdict.is_success());
         let measured: Vec<_> = agreed.flat_map(|c| c.benches()).map(|(_, b)| b).collect();
-        bench::summarise(settings, measure::units(&plan.cases), measured.into_iter())
+        bench::summarise(settings, plan.units_total, measured.into_iter())
     });
     results.summarise();
     let reports = report::write_all(&plan.report_dir, &results)?;

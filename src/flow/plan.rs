@@ -17,7 +17,9 @@ use crate::bench::{self, BenchSettings, Metric};
 use crate::config::{self, Config, Legacy, Suite};
 use crate::fixture::{self, Case, Selection};
 use crate::golden::{GoldenStore, in_ci};
+use crate::outcome::{ShardInfo, SkippedSuite};
 use crate::runner::{Launch, Sides};
+use crate::shard::{self, ShardRequest};
 
 /// Subdirectory of the report directory holding run outputs.
 pub const OUTPUTS_DIR: &str = "outputs";
@@ -79,6 +81,8 @@ pub struct Request {
     pub bench: Option<BenchFlags>,
     /// `--resume`: keep the cases an interrupted run in the same report directory finished.
     pub resume: bool,
+    /// `--shard`: run one slice of the cases.
+    pub shard: Option<ShardRequest>,
 }
 
 /// The performance gate's flags; they override `[bench]`.
@@ -141,13 +145,43 @@ pub struct Plan {
     pub today: NaiveDate,
     /// What the interrupted run this one resumes finished (`--resume`).
     pub prior: Option<Prior>,
+    /// The shard this run is, with the whole run's size.
+    pub shard: Option<ShardInfo>,
+    /// Selected suites whose `requires` failed: not run, reported as skipped.
+    pub skipped: Vec<SkippedSuite>,
+    /// Units the performance gate measures in the whole run (every shard): its correction for
+    /// multiple comparisons counts them all, so sharding never loosens the gate.
+    pub units_total: usize,
 }
 
 impl Plan {
     /// Resolves `request` against the configuration it names (or the one found from `cwd`).
     pub fn resolve(request: Request, cwd: &Path) -> anyhow::Result<Plan> {
         let config = Arc::new(load_config(request.config.as_deref(), cwd)?);
-        let cases = fixture::select(&config, &request.selection)?;
+        let all = fixture::select(&config, &request.selection)?;
+        let (all, skipped) = skip_unready(&config, all);
+        let units_total = super::measure::units(&all);
+        let (cases, shard) = match request.shard {
+            None => (all, None),
+            Some(asked) => {
+                let shard = match asked {
+                    ShardRequest::Fixed(shard) => shard,
+                    ShardRequest::Auto => {
+                        let shard = shard::from_env(&|name| std::env::var(name).ok())?;
+                        if let Err(e) = shard::touch_bazel_status() {
+                            eprintln!("warning: cannot touch TEST_SHARD_STATUS_FILE: {e}");
+                        }
+                        shard
+                    }
+                };
+                let info = ShardInfo {
+                    shard,
+                    cases: all.len(),
+                    units: units_total,
+                };
+                (shard.select(all), Some(info))
+            }
+        };
         let store = GoldenStore::new(&config.golden_dir);
         let against = against(&config, &store, &request, &cases)?;
         let mut bench = request
@@ -215,6 +249,9 @@ impl Plan {
             origin,
             today: Utc::now().date_naive(),
             prior,
+            shard,
+            skipped,
+            units_total,
         })
     }
 
@@ -236,10 +273,15 @@ impl Plan {
     }
 
     /// True when the plan covers the whole configured run: no suite, fixture or variant was
-    /// picked (only such a run can show that a rule is not needed).
+    /// picked and it is not a shard (only such a run can show that a rule is not needed).
     pub fn whole_run(&self) -> bool {
+        !self.narrowed() && self.shard.is_none()
+    }
+
+    /// True when suites, fixtures or variants were picked (a shard aside).
+    pub fn narrowed(&self) -> bool {
         let s = &self.selection;
-        s.suites.is_empty() && s.fixtures.is_empty() && s.variants.is_empty()
+        !(s.suites.is_empty() && s.fixtures.is_empty() && s.variants.is_empty())
     }
 }
 
@@ -395,4 +437,41 @@ fn fresh_seed() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     SplitMix64::new(nanos ^ u64::from(std::process::id())).next_u64()
+}
+
+/// Runs the `requires` command of each suite among `cases` once; the cases of a suite whose
+/// command fails are left out, and the suite is reported skipped (with a notice now).
+fn skip_unready(config: &Config, cases: Vec<Case>) -> (Vec<Case>, Vec<SkippedSuite>) {
+    let mut checked: BTreeMap<String, Option<SkippedSuite>> = BTreeMap::new();
+    for case in &cases {
+        let name = &case.fixture.suite;
+        if checked.contains_key(name) {
+            continue;
+        }
+        let skipped = config
+            .suite(name)
+            .and_then(|suite| Some((suite, suite.requires.as_ref()?)))
+            .and_then(|(suite, requires)| {
+                let reason =
+                    crate::runner::run_quick(requires, &config.base_dir, "`requires`", crate::runner::QUICK_TIMEOUT)
+                        .err()?;
+                anstream::eprintln!(
+                    "notice: suite `{}` skipped: {reason} (its `requires` in {}; it runs where that succeeds)",
+                    suite.name,
+                    config.path.display()
+                );
+                Some(SkippedSuite {
+                    suite: suite.name.clone(),
+                    requires: requires.clone(),
+                    reason,
+                })
+            });
+        checked.insert(name.clone(), skipped);
+    }
+    let skipped: Vec<SkippedSuite> = checked.into_values().flatten().collect();
+    let cases = cases
+        .into_iter()
+        .filter(|c| !skipped.iter().any(|s| s.suite == c.fixture.suite))
+        .collect();
+    (cases, skipped)
 }

@@ -124,6 +124,58 @@ pub struct SelectionInfo {
     pub fixtures: Vec<String>,
     pub variants: Vec<String>,
     pub jobs: usize,
+    /// Suites, fixtures or variants were picked (`--suite`, `--fixture`, `--variant`): the run
+    /// is not the whole configured run, even once its shards are merged.
+    #[serde(default)]
+    pub narrowed: bool,
+    /// Selected suites that did not run because their `requires` command failed (no database
+    /// server here, say): skipped with the reason, never failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedSuite>,
+}
+
+/// A suite skipped because what it `requires` is not there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedSuite {
+    pub suite: String,
+    /// Its `requires` command, as written.
+    pub requires: Vec<String>,
+    /// How the command failed.
+    pub reason: String,
+}
+
+/// Where a merged run came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Merged {
+    /// One per shard merged, in shard order.
+    pub shards: Vec<MergedShard>,
+    /// Shards of the run that were not given (`--allow-partial`): the results are partial.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+}
+
+/// One shard's results file in a merge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedShard {
+    /// `hash:2/4`.
+    pub shard: String,
+    pub file: String,
+    pub cases: usize,
+    pub hostname: Option<String>,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+/// The shard a run was, and the size of the whole run it is a slice of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    #[serde(flatten)]
+    pub shard: crate::shard::Shard,
+    /// Cases in the whole run (every shard).
+    pub cases: usize,
+    /// Units the performance gate measures in the whole run (a case, or each step of a
+    /// scenario).
+    pub units: usize,
 }
 
 /// Usage of one rule over the whole run.
@@ -236,6 +288,12 @@ pub struct RunResults {
     pub environment: Environment,
     pub measurement: Measurement,
     pub selection: SelectionInfo,
+    /// The shard this run was (`--shard`); absent for a whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+    /// The shards a merged run was made of (`parity merge`), and those missing from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<Merged>,
     /// Where the run came from (repository, who ran it), for sign-off; `None` in results
     /// written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -341,6 +399,41 @@ impl RunResults {
                     plural(summary.cases + summary.not_run, "case")
                 ),
             )
+        } else if let (true, Some(shard)) = (self.cases.is_empty(), &self.shard)
+            && shard.cases > 0
+            && self.not_run.is_empty()
+        {
+            // Other shards have the cases: this one has nothing to vouch for, and nothing
+            // against.
+            (
+                Gate::Passed,
+                format!(
+                    "shard {} holds none of the run's {}",
+                    shard.shard,
+                    plural(shard.cases, "case")
+                ),
+            )
+        } else if self.cases.is_empty()
+            && !self.selection.skipped.is_empty()
+            && self.not_run.is_empty()
+        {
+            // What was selected cannot run here (its `requires` failed): nothing to vouch
+            // for, nothing against; the reports say what was skipped.
+            let skipped = &self.selection.skipped;
+            let headline = match skipped.as_slice() {
+                [one] => format!(
+                    "nothing ran: suite `{}` was skipped: {}",
+                    one.suite, one.reason
+                ),
+                many => format!(
+                    "nothing ran: suites {} were skipped (their `requires` failed)",
+                    many.iter()
+                        .map(|s| format!("`{}`", s.suite))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            (Gate::Passed, headline)
         } else if self.cases.is_empty() {
             (
                 Gate::NothingSelected,
@@ -357,6 +450,22 @@ impl RunResults {
                 format!(
                     "{} of {} failed",
                     thousands(summary.failed as u64),
+                    plural(summary.cases, "case")
+                ),
+            )
+        } else if let Some(missing) = self
+            .merged
+            .as_ref()
+            .map(|m| &m.missing)
+            .filter(|m| !m.is_empty())
+        {
+            // A partial merge cannot vouch for the run: what is missing may fail.
+            (
+                Gate::Untrusted,
+                format!(
+                    "partial: shard{} {} missing; the {} merged passed",
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.join(", "),
                     plural(summary.cases, "case")
                 ),
             )

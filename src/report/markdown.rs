@@ -133,6 +133,22 @@ fn header(out: &mut String, v: &RunView) -> fmt::Result {
         };
         writeln!(out, "| Run by | {}{ci} |", cell(&o.user))?;
     }
+    if let Some(shard) = &v.shard {
+        writeln!(out, "| Shard | {} |", cell(shard))?;
+    }
+    if let Some(merged) = &v.merged {
+        writeln!(out, "| Shards | {} |", cell(merged))?;
+    }
+    if !v.missing_shards.is_empty() {
+        writeln!(
+            out,
+            "| Missing | **partial**: shards {} were not merged |",
+            v.missing_shards.join(", ")
+        )?;
+    }
+    for skipped in &v.skipped {
+        writeln!(out, "| Skipped | {} |", cell(skipped))?;
+    }
     writeln!(out, "| Tool | {} |", v.tool)?;
     writeln!(
         out,

@@ -21,7 +21,7 @@ use super::{
     Artifacts, CAPTURE_LIMIT, Cancel, Launch, RunStatus, STDERR_TAIL_LINES, Side, SideResult,
     SideRun,
 };
-use crate::config::{Config, SideSpec, Vars};
+use crate::config::{Config, RunVars, SideSpec};
 use crate::fixture::{Case, Step};
 
 /// How long to wait for pipes to close after a side and its descendants ended.
@@ -42,6 +42,15 @@ pub struct SideRequest {
     /// The side's `{state}` directory: created when missing, never cleared by a run (a
     /// scenario's steps share it).
     pub state: PathBuf,
+    /// The most of stdout and of stderr stored; past it, the stream is counted, not kept.
+    pub capture_limit: u64,
+    /// Whether the outputs a `[[compare]]` block converts are converted after the run (not
+    /// when only timing it).
+    pub convert: bool,
+    /// The suite's `teardown`, rendered for this run: run after it and its conversions.
+    pub teardown: Option<Vec<String>>,
+    /// The values its templates were rendered with, for its converters.
+    pub vars: RunVars,
 }
 
 /// Where one run of a side happens.
@@ -66,18 +75,18 @@ impl SideRequest {
     ) -> Self {
         let out_dir = place.dir.join("out");
         let input = place.step.map_or(&case.fixture.path, |s| &s.path);
-        let fixture = input.to_string_lossy();
-        let out = out_dir.to_string_lossy();
-        let state = place.state.to_string_lossy();
-        let vars = Vars {
-            fixture: &fixture,
-            fixture_id: &case.fixture.id,
-            out: &out,
-            suite: &case.fixture.suite,
-            variant: case.variant_name().unwrap_or(""),
-            state: &state,
-            step: place.step.map_or("", |s| s.name.as_str()),
+        let run_vars = RunVars {
+            fixture: input.to_string_lossy().into_owned(),
+            fixture_id: case.fixture.id.clone(),
+            out: out_dir.to_string_lossy().into_owned(),
+            suite: case.fixture.suite.clone(),
+            variant: case.variant_name().unwrap_or("").to_owned(),
+            state: place.state.to_string_lossy().into_owned(),
+            step: place.step.map_or("", |s| s.name.as_str()).to_owned(),
+            side: side.as_str().to_owned(),
+            run_id: super::next_run_id(),
         };
+        let vars = run_vars.with("", "");
         let mut argv: Vec<String> = spec.cmd.iter().map(|t| t.render(&vars)).collect();
         let mut env: Vec<(String, String)> = spec
             .env
@@ -97,6 +106,10 @@ impl SideRequest {
             || config.base_dir.clone(),
             |t| config.base_dir.join(t.render(&vars)),
         );
+        let teardown = config
+            .suite(&case.fixture.suite)
+            .and_then(|s| s.teardown.as_ref())
+            .map(|t| t.iter().map(|a| a.render(&vars)).collect());
         SideRequest {
             side,
             argv,
@@ -105,6 +118,10 @@ impl SideRequest {
             timeout: spec.timeout,
             dir: place.dir.to_owned(),
             state: place.state.to_owned(),
+            capture_limit: CAPTURE_LIMIT,
+            convert: true,
+            teardown,
+            vars: run_vars,
         }
     }
 
@@ -147,6 +164,7 @@ pub async fn run_side(launch: &Launch, request: &SideRequest, cancel: &Cancel) -
         side: request.side,
         run,
         artifacts,
+        conversions: Vec::new(),
     }
 }
 
@@ -175,8 +193,9 @@ async fn run_prepared(
     drop((stdout_write, stderr_write));
     let started = Instant::now();
     let (stop_reading, stop) = watch::channel(false);
-    let stdout = spawn_capture(stdout_read, &artifacts.stdout, stop.clone());
-    let stderr = spawn_capture(stderr_read, &artifacts.stderr, stop);
+    let limit = request.capture_limit;
+    let stdout = spawn_capture(stdout_read, &artifacts.stdout, limit, stop.clone());
+    let stderr = spawn_capture(stderr_read, &artifacts.stderr, limit, stop);
     let side = AtomicI32::new(0);
     let (end, usage, stuck) = match helper.reports() {
         Ok(mut reports) => {
@@ -278,13 +297,14 @@ async fn wait(
 fn spawn_capture(
     read: std::io::PipeReader,
     path: &Path,
+    limit: u64,
     stop: watch::Receiver<bool>,
 ) -> Option<JoinHandle<std::io::Result<Captured>>> {
     let file = std::fs::File::create(path);
     let stream = std::process::ChildStdout::from(OwnedFd::from(read));
     let stream = tokio::process::ChildStdout::from_std(stream).ok()?;
     Some(tokio::spawn(async move {
-        capture::capture(stream, file, CAPTURE_LIMIT, stop).await
+        capture::capture(stream, file, limit, stop).await
     }))
 }
 
@@ -541,18 +561,5 @@ pub fn measure_floor(exe: &Path, scratch: &Path) -> Option<u64> {
 
 /// What `cmd` prints (trimmed), run in `dir`: a side's `version_cmd`, for provenance.
 pub fn version_of(cmd: &[String], dir: &Path) -> Result<String, String> {
-    let (program, args) = cmd.split_first().ok_or("`version_cmd` is empty")?;
-    let output = std::process::Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(|e| format!("cannot run `version_cmd` ({program}): {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`version_cmd` failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    super::quick::run_quick(cmd, dir, "`version_cmd`", super::quick::QUICK_TIMEOUT)
 }

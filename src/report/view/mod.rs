@@ -49,6 +49,13 @@ pub struct RunView {
     pub sides: Vec<SidesRow>,
     /// The repository and who ran it; `None` in results written before they were recorded.
     pub origin: Option<Origin>,
+    /// `shard hash:2/4 of a run of 120 cases`, for a shard's results.
+    pub shard: Option<String>,
+    /// `merged from 4 shards: …`, and the shards missing from a partial merge.
+    pub merged: Option<String>,
+    pub missing_shards: Vec<String>,
+    /// Suites skipped as their `requires` failed: `` `warehouse`: `pg_isready` exited with 2 ``.
+    pub skipped: Vec<String>,
     pub tool: String,
     pub config_path: String,
     pub config_hash: String,
@@ -274,6 +281,54 @@ impl RunView {
             jobs: r.selection.jobs,
             sides: sides(r),
             origin: origin(r),
+            shard: r.shard.map(|s| {
+                format!(
+                    "shard {} of a run of {}",
+                    s.shard,
+                    crate::units::plural(s.cases, "case")
+                )
+            }),
+            merged: r.merged.as_ref().map(|m| {
+                let shards: Vec<String> = m
+                    .shards
+                    .iter()
+                    .map(|s| {
+                        let host = s
+                            .hostname
+                            .as_deref()
+                            .map(|h| format!(" on {h}"))
+                            .unwrap_or_default();
+                        format!(
+                            "{} ({}{host})",
+                            s.shard,
+                            crate::units::plural(s.cases, "case")
+                        )
+                    })
+                    .collect();
+                format!(
+                    "merged from {}: {}",
+                    crate::units::plural(m.shards.len(), "shard"),
+                    shards.join(", ")
+                )
+            }),
+            missing_shards: r
+                .merged
+                .as_ref()
+                .map(|m| m.missing.clone())
+                .unwrap_or_default(),
+            skipped: r
+                .selection
+                .skipped
+                .iter()
+                .map(|s| {
+                    format!(
+                        "suite `{}` (requires `{}`): {}",
+                        s.suite,
+                        s.requires.join(" "),
+                        s.reason
+                    )
+                })
+                .collect(),
             tool: format!("{} {}", r.tool.name, r.tool.version),
             config_path: r
                 .config
