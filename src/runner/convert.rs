@@ -16,13 +16,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use super::process::{SideRequest, run_side};
-use super::{Cancel, Launch, SideResult};
+use super::{Cancel, Launch, SideResult, rundir};
 use crate::config::{Config, Convert, TABLE_SEPARATOR};
 use crate::diff::dir::{Entry, list_entries};
 
 /// Bytes of a converter's stdout stored; a conversion longer than this fails (a comparison of
 /// its start only would not be a comparison of the table).
 pub const CONVERT_LIMIT: u64 = 4 * 1024 * 1024 * 1024;
+
+/// Where, in a side's run directory, its converters run (one numbered run directory each);
+/// set aside for the next runs once they have run (`runner::rundir`), or removed.
+pub const CONVERTER_RUNS: &str = "convert";
+/// Where, in a side's run directory, its teardown runs; set aside or removed once it has run.
+pub const TEARDOWN_RUN: &str = "teardown";
 
 /// Lines of a failed converter's stderr kept in its finding (the end of a traceback says why).
 const FAILURE_LINES: usize = 5;
@@ -135,6 +141,9 @@ async fn convert_outputs(
     let _ = std::fs::remove_dir_all(&artifacts.converted);
     let mut failed = Vec::new();
     let mut number = 0;
+    // Whether every converter's run ended without a note: their directories are then set
+    // aside for the next runs, like a passing case's.
+    let mut quiet = true;
     for (relative, entry) in list_entries(&artifacts.out_dir) {
         if !config.converts(&relative, request.side) {
             continue;
@@ -186,33 +195,51 @@ async fn convert_outputs(
                 env: request.env.clone(),
                 cwd: config.base_dir.clone(),
                 timeout: convert.timeout.unwrap_or(request.timeout),
-                dir: request.dir.join("convert").join(number.to_string()),
+                dir: request.dir.join(CONVERTER_RUNS).join(number.to_string()),
                 state: request.state.clone(),
                 capture_limit: CONVERT_LIMIT,
                 convert: false,
                 teardown: None,
                 vars: request.vars.clone(),
             };
-            if let Some(failure) =
-                convert_one(launch, &converter, &artifacts.converted, &output, cancel).await
-            {
-                failed.push(failure);
-            }
+            let (failure, notes) =
+                convert_one(launch, &converter, &artifacts.converted, &output, cancel).await;
+            failed.extend(failure);
+            quiet &= !notes;
         }
     }
-    let _ = std::fs::remove_dir_all(request.dir.join("convert"));
+    let runs = request.dir.join(CONVERTER_RUNS);
+    if number > 0 {
+        let _ = if quiet {
+            rundir::recycle(&runs)
+        } else {
+            std::fs::remove_dir_all(&runs)
+        };
+    }
     failed
 }
 
-/// Runs one converter and moves its stdout to `converted/OUTPUT`; `Some` says why not.
+/// Runs one converter and moves its stdout to `converted/OUTPUT`; `Some` says why not. The
+/// flag says whether its run carries notes (processes killed, a pipe held open).
 async fn convert_one(
     launch: &Launch,
     converter: &SideRequest,
     converted: &Path,
     output: &str,
     cancel: &Cancel,
-) -> Option<Conversion> {
+) -> (Option<Conversion>, bool) {
     let run = run_side(launch, converter, cancel).await;
+    let notes = !run.run.notes.is_empty();
+    (converted_output(converter, run, converted, output), notes)
+}
+
+/// What became of a converter's run: its stdout moved to `converted/OUTPUT`, or why not.
+fn converted_output(
+    converter: &SideRequest,
+    run: SideResult,
+    converted: &Path,
+    output: &str,
+) -> Option<Conversion> {
     let failure = |failure: String| Conversion {
         output: output.to_owned(),
         argv: converter.argv.clone(),
@@ -257,7 +284,7 @@ async fn run_teardown(
         env: request.env.clone(),
         cwd: config.base_dir.clone(),
         timeout: request.timeout,
-        dir: request.dir.join("teardown"),
+        dir: request.dir.join(TEARDOWN_RUN),
         state: request.state.clone(),
         capture_limit: super::CAPTURE_LIMIT,
         convert: false,
@@ -265,7 +292,11 @@ async fn run_teardown(
         vars: request.vars.clone(),
     };
     let run = run_side(launch, &teardown, cancel).await;
-    let _ = std::fs::remove_dir_all(&teardown.dir);
+    let _ = if run.run.notes.is_empty() {
+        rundir::recycle_run(&teardown.dir)
+    } else {
+        std::fs::remove_dir_all(&teardown.dir)
+    };
     if run.run.status.is_success() {
         return None;
     }

@@ -12,10 +12,12 @@
 //! opened for the run. Spares live in `.parity-spare/` in the outputs directory, removed at
 //! the end of the pass ([`clear_spares`]).
 //!
-//! A spare never carries anything into a run: its `out/` is checked empty when it is taken, and
-//! only what parity itself made is recycled (a run directory holding exactly `out/`, `stdout`
-//! and `stderr`, `out/` with the mode a fresh `mkdir` gives, no symlink anywhere). Anything
-//! else is removed as before.
+//! A spare never carries anything into a run: when it is set aside, everything a run writes
+//! besides `out/` and the capture files is removed (the converted outputs in `converted/`, what
+//! is left of its converters' and teardown's runs), and when it is taken it must hold nothing
+//! but an empty `out/` and capture files. Only what parity itself made is recycled (a run
+//! directory holding `out/`, with the mode a fresh `mkdir` gives, the capture files and
+//! parity's own directories, no symlink anywhere); anything else is removed as before.
 
 use std::fs;
 use std::io;
@@ -24,11 +26,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::CONVERTED_DIR;
+use super::convert::{CONVERTER_RUNS, TEARDOWN_RUN};
+
 /// Where spares wait, in the outputs directory.
 const SPARE_DIR: &str = ".parity-spare";
 /// What a run directory holds.
 const OUT: &str = "out";
 const CAPTURES: [&str; 2] = ["stdout", "stderr"];
+/// What else parity writes in a run directory, all of it removed before it becomes a spare.
+const RUN_WRITES: [&str; 3] = [CONVERTED_DIR, CONVERTER_RUNS, TEARDOWN_RUN];
 
 /// Spares of every outputs directory this process works in.
 static SPARES: Mutex<Vec<Spares>> = Mutex::new(Vec::new());
@@ -75,7 +82,7 @@ pub fn prepare(work_dir: &Path, dir: &Path) -> io::Result<()> {
     }
     while let Some(spare) = with_spares(work_dir, |s| s.runs.pop()) {
         if fs::rename(&spare, dir).is_ok() {
-            if is_empty_dir(&dir.join(OUT)) {
+            if is_clean_spare(dir) {
                 return Ok(());
             }
             fs::remove_dir_all(dir)?;
@@ -122,39 +129,63 @@ fn ensure_dir(work_dir: &Path, dir: &Path) -> io::Result<()> {
 /// is not in an outputs directory this process made runs in, or when something in it is not
 /// as parity made it.
 pub fn recycle(dir: &Path) -> io::Result<()> {
-    let known = {
-        let all = SPARES.lock().unwrap_or_else(|e| e.into_inner());
-        all.iter()
-            .filter(|s| dir.starts_with(&s.work_dir) && dir != s.work_dir)
-            .find_map(|s| Some((s.work_dir.clone(), s.out_mode?)))
-    };
-    let Some((work_dir, out_mode)) = known else {
+    let Some((work_dir, out_mode)) = known_work_dir(dir) else {
         return fs::remove_dir_all(dir);
     };
     let work_dir = work_dir.as_path();
-    let spare_dir = work_dir.join(SPARE_DIR);
-    if fs::create_dir_all(&spare_dir).is_err() {
+    if fs::create_dir_all(work_dir.join(SPARE_DIR)).is_err() {
         return fs::remove_dir_all(dir);
     }
-    let spare =
-        |kind: &str| spare_dir.join(format!("{kind}{}", NEXT.fetch_add(1, Ordering::Relaxed)));
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        if empty_run_dir(&path, out_mode) {
-            let target = spare("run");
-            if fs::rename(&path, &target).is_ok() {
-                with_spares(work_dir, |s| s.runs.push(target));
-                continue;
-            }
+        if !set_aside(work_dir, &path, out_mode) {
+            fs::remove_dir_all(&path)?;
         }
-        fs::remove_dir_all(&path)?;
     }
-    let target = spare("dir");
+    let target = spare_path(work_dir, "dir");
     match fs::rename(dir, &target) {
         Ok(()) => with_spares(work_dir, |s| s.dirs.push(target)),
         Err(_) => fs::remove_dir_all(dir)?,
     }
     Ok(())
+}
+
+/// Sets aside one run directory whose run ended quietly (a converter's, a teardown's), as
+/// [`recycle`] does with a case's; removes it when it is not as parity made it.
+pub fn recycle_run(dir: &Path) -> io::Result<()> {
+    let set = known_work_dir(dir).is_some_and(|(work_dir, out_mode)| {
+        fs::create_dir_all(work_dir.join(SPARE_DIR)).is_ok() && set_aside(&work_dir, dir, out_mode)
+    });
+    if set { Ok(()) } else { fs::remove_dir_all(dir) }
+}
+
+/// The outputs directory this process made runs in that holds `dir`, and the mode of a fresh
+/// `out/` there.
+fn known_work_dir(dir: &Path) -> Option<(PathBuf, u32)> {
+    let all = SPARES.lock().unwrap_or_else(|e| e.into_inner());
+    all.iter()
+        .filter(|s| dir.starts_with(&s.work_dir) && dir != s.work_dir)
+        .find_map(|s| Some((s.work_dir.clone(), s.out_mode?)))
+}
+
+/// A new name in the spares' directory.
+fn spare_path(work_dir: &Path, kind: &str) -> PathBuf {
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    work_dir.join(SPARE_DIR).join(format!("{kind}{n}"))
+}
+
+/// Empties run directory `dir` and moves it among the spares; false when it is not a run
+/// directory as parity made it, or could not be moved (it is left for the caller to remove).
+fn set_aside(work_dir: &Path, dir: &Path, out_mode: u32) -> bool {
+    if !empty_run_dir(dir, out_mode) {
+        return false;
+    }
+    let target = spare_path(work_dir, "run");
+    let moved = fs::rename(dir, &target).is_ok();
+    if moved {
+        with_spares(work_dir, |s| s.runs.push(target));
+    }
+    moved
 }
 
 /// Removes the spares of `work_dir`, at the end of a pass.
@@ -166,37 +197,45 @@ pub fn clear_spares(work_dir: &Path) {
     let _ = fs::remove_dir_all(work_dir.join(SPARE_DIR));
 }
 
-/// Empties `dir`'s `out/` and its capture files when it is a run directory as parity made it;
-/// true when it is then fit to be a spare.
+/// Empties `dir`'s `out/` and its capture files, and removes what else a run wrote there
+/// ([`RUN_WRITES`]), when it is a run directory as parity made it; true when it is then fit to
+/// be a spare.
 fn empty_run_dir(dir: &Path, out_mode: u32) -> bool {
-    let is_real_dir = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_dir());
     if !is_real_dir(dir) {
         return false;
     }
     let Ok(entries) = fs::read_dir(dir) else {
         return false;
     };
-    let mut seen = 0;
+    let mut has_out = false;
+    let mut written = Vec::new();
     for entry in entries {
         let Ok(entry) = entry else { return false };
         let name = entry.file_name();
+        // Not followed: a symlink is itself, and fits nowhere.
         let Ok(meta) = entry.metadata() else {
             return false;
         };
         let fits = if name == OUT {
-            meta.file_type().is_dir() && meta.permissions().mode() & 0o7777 == out_mode
+            has_out = meta.file_type().is_dir() && meta.permissions().mode() & 0o7777 == out_mode;
+            has_out
+        } else if CAPTURES.iter().any(|c| name == *c) {
+            meta.file_type().is_file()
+        } else if RUN_WRITES.iter().any(|w| name == *w) && meta.file_type().is_dir() {
+            written.push(entry.path());
+            true
         } else {
-            CAPTURES.iter().any(|c| name == *c) && meta.file_type().is_file()
+            false
         };
         if !fits {
             return false;
         }
-        seen += 1;
     }
-    let out = dir.join(OUT);
-    if seen != 3 || !is_real_dir(&out) {
+    // `remove_dir_all` never follows a symlink inside what it removes.
+    if !has_out || written.iter().any(|path| fs::remove_dir_all(path).is_err()) {
         return false;
     }
+    let out = dir.join(OUT);
     let Ok(entries) = fs::read_dir(&out) else {
         return false;
     };
@@ -215,13 +254,44 @@ fn empty_run_dir(dir: &Path, out_mode: u32) -> bool {
     // Their bytes are of no use any more: give the space back now, not at the next run.
     CAPTURES.iter().all(|c| {
         let path = dir.join(c);
-        fs::symlink_metadata(&path).is_ok_and(|m| m.len() == 0)
-            || fs::OpenOptions::new()
+        match fs::symlink_metadata(&path) {
+            Err(e) => e.kind() == io::ErrorKind::NotFound,
+            Ok(meta) if meta.len() == 0 => true,
+            Ok(_) => fs::OpenOptions::new()
                 .write(true)
                 .open(&path)
                 .and_then(|f| f.set_len(0))
-                .is_ok()
+                .is_ok(),
+        }
     }) && is_empty_dir(&out)
+}
+
+/// Whether a spare, just taken, holds nothing a run could see: an empty `out/` (a directory,
+/// not a link) and at most the capture files, which the run truncates when it opens them.
+fn is_clean_spare(dir: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    let mut has_out = false;
+    for entry in entries {
+        let Ok(entry) = entry else { return false };
+        let name = entry.file_name();
+        if name == OUT {
+            has_out = is_real_dir(&entry.path()) && is_empty_dir(&entry.path());
+            if !has_out {
+                return false;
+            }
+        } else if !CAPTURES.iter().any(|c| name == *c)
+            || !entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            return false;
+        }
+    }
+    has_out
+}
+
+fn is_real_dir(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_dir())
 }
 
 fn is_empty_dir(dir: &Path) -> bool {
@@ -267,6 +337,60 @@ mod tests {
         assert!(is_empty_dir(&spares), "every spare was taken");
         clear_spares(work);
         assert!(!spares.exists());
+    }
+
+    #[test]
+    fn a_recycled_run_directory_keeps_nothing_a_run_wrote() {
+        let work = tempfile::tempdir().unwrap();
+        let work = work.path();
+        let case = work.join("s/a.json");
+        let side = case.join("legacy");
+        prepare(work, &side).unwrap();
+        run_dir(&side);
+        fs::write(side.join("out/result.db"), "rows").unwrap();
+        fs::create_dir_all(side.join("converted/sub")).unwrap();
+        fs::write(side.join("converted/result.db#t"), "id\n1\n").unwrap();
+        fs::write(side.join("converted/sub/x.db"), "id\n").unwrap();
+        fs::create_dir_all(side.join("convert/1/out")).unwrap();
+        fs::write(side.join("convert/1/stderr"), "oops").unwrap();
+        fs::create_dir_all(side.join("teardown/out")).unwrap();
+        recycle(&case).unwrap();
+        assert_eq!(
+            with_spares(work, |s| s.runs.len()),
+            1,
+            "the run directory is recycled, not removed"
+        );
+        let next = work.join("s/b.json/legacy");
+        prepare(work, &next).unwrap();
+        let mut left: Vec<String> = fs::read_dir(&next)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["out", "stderr", "stdout"]);
+        assert!(is_empty_dir(&next.join(OUT)));
+        clear_spares(work);
+    }
+
+    #[test]
+    fn a_spare_that_gained_anything_is_never_used() {
+        let work = tempfile::tempdir().unwrap();
+        let work = work.path();
+        for (n, late) in ["converted/result.db#t", "stray"].iter().enumerate() {
+            let case = work.join(format!("s/{n}.json"));
+            prepare(work, &case.join("legacy")).unwrap();
+            run_dir(&case.join("legacy"));
+            recycle(&case).unwrap();
+            let spare = with_spares(work, |s| s.runs.last().cloned()).unwrap();
+            let path = spare.join(late);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, "from another case").unwrap();
+            let dir = work.join(format!("s/next{n}.json/legacy"));
+            prepare(work, &dir).unwrap();
+            assert!(!dir.join(late).exists(), "{late} reached the next run");
+            assert!(is_empty_dir(&dir.join(OUT)));
+        }
+        clear_spares(work);
     }
 
     #[test]

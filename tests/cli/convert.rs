@@ -392,3 +392,105 @@ fn a_million_row_converted_table_is_compared_within_the_streaming_bound() {
         "parity peaked at {peak} bytes for two tables of {size} bytes"
     );
 }
+
+/// Run directories of a passing case are recycled for the next cases (`runner::rundir`): with
+/// `--jobs 1`, case `a` converts and passes, and its directories are set aside while the next
+/// case's legacy side sleeps, so `b`'s candidate, which times out before any conversion, runs
+/// in one of them; `c`'s converters fail (they write nothing). Neither may see `a`'s converted
+/// file (which holds `pass`), in its comparison or in its kept outputs.
+#[test]
+fn a_recycled_run_directory_never_shows_a_previous_cases_converted_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = r#"[legacy]
+cmd = ["sh", "-c", "sleep 0.5; grep -q hang \"$1\" || cp \"$1\" \"$2/data.txt\"", "sh", "{fixture}", "{out}"]
+
+[candidate]
+cmd = ["sh", "-c", "if grep -q hang \"$1\"; then sleep 60; fi; cp \"$1\" \"$2/data.txt\"", "sh", "{fixture}", "{out}"]
+timeout = "3s"
+
+[suites.s]
+root = "fixtures"
+include = ["*.txt"]
+
+[[compare]]
+output = "data.txt"
+format = "text"
+convert = ["sh", "-c", "if grep -q fail \"$1\"; then exit 1; fi; cat \"$1\"", "sh", "{file}"]
+"#;
+    std::fs::write(dir.path().join("parity.toml"), config).expect("parity.toml");
+    let fixtures = dir.path().join("fixtures");
+    std::fs::create_dir(&fixtures).expect("fixtures");
+    for (id, text) in [("a", "pass"), ("b", "hang"), ("c", "fail")] {
+        write(&fixtures, &format!("{id}.txt"), &format!("{text}\n"));
+    }
+    let out = parity()
+        .current_dir(dir.path())
+        .args(["run", "--jobs", "1"])
+        .output()
+        .expect("parity runs");
+    assert_exit(&out, 1);
+    let text = std::fs::read_to_string(dir.path().join("reports/latest/results.json"))
+        .expect("results.json");
+    let results: Value = serde_json::from_str(&text).expect("JSON");
+    let case = |id: &str| -> Value {
+        results["cases"]
+            .as_array()
+            .and_then(|cases| cases.iter().find(|c| c["fixture"] == id).cloned())
+            .unwrap_or_else(|| panic!("no case {id} in {results}"))
+    };
+    assert_eq!(
+        case("a.txt")["verdict"]["kind"],
+        "identical",
+        "{}",
+        case("a.txt")
+    );
+    assert_eq!(
+        case("b.txt")["verdict"]["kind"],
+        "timeout",
+        "{}",
+        case("b.txt")
+    );
+    let c = case("c.txt");
+    let converted = output(c["outputs"].as_array().expect("outputs"), "data.txt");
+    let kinds: Vec<&Value> = converted["differences"]
+        .as_array()
+        .expect("differences")
+        .iter()
+        .map(|d| &d["kind"])
+        .collect();
+    assert_eq!(
+        kinds,
+        [&json!("convert_failed"), &json!("convert_failed")],
+        "only the failed conversions, nothing compared: {converted}"
+    );
+    // What the failing cases kept: nothing of the passing one.
+    let kept = dir.path().join("reports/latest/outputs/s");
+    for entry in walkdir::WalkDir::new(&kept) {
+        let entry = entry.expect("walk");
+        if entry.file_type().is_file() {
+            let bytes = std::fs::read(entry.path()).expect("read");
+            assert_ne!(
+                bytes,
+                b"pass\n",
+                "{} holds the passing case's output",
+                entry.path().display()
+            );
+        }
+    }
+    for side in ["legacy", "candidate"] {
+        let dir = kept.join("b.txt").join(side);
+        assert!(dir.join("out").is_dir(), "{} was kept", dir.display());
+        assert!(
+            !dir.join("converted").exists(),
+            "{} converted nothing",
+            dir.display()
+        );
+        assert!(
+            !kept
+                .join("c.txt")
+                .join(side)
+                .join("converted/data.txt")
+                .exists()
+        );
+    }
+}
