@@ -266,7 +266,8 @@ def main() -> None:
     if args.quick:
         args.sizes, args.repeat = "50", 1
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    binaries = args.parity or [PARITY]
+    # Absolute: parity runs in each project's directory.
+    binaries = [b.resolve() for b in (args.parity or [PARITY])]
     for binary in binaries:
         if not binary.is_file():
             sys.exit(f"{binary} not found: cargo build --release")
