@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::reap::{Reap, kill_descendants};
-use super::spawn;
+use super::spawn::Spawner;
 use super::wire::{self, Report, Request};
 
 /// The argument that selects the helper mode.
@@ -134,12 +134,13 @@ struct Run {
     fds: Vec<OwnedFd>,
 }
 
-/// The helper's state: its signals and its channel back to parity.
+/// The helper's state: its signals, its channel back to parity, and what it starts sides with.
 struct Guardian {
     signals: OwnedFd,
     reports: File,
     /// The commands' stdin.
     null: File,
+    spawner: Spawner,
 }
 
 /// What woke the helper up.
@@ -178,6 +179,7 @@ impl Guardian {
                 signals: OwnedFd::from_raw_fd(fd),
                 reports: File::from(OwnedFd::from_raw_fd(REPORTS)),
                 null: File::open("/dev/null")?,
+                spawner: Spawner::new()?,
             })
         }
     }
@@ -230,7 +232,7 @@ impl Guardian {
                     stderr.as_raw_fd(),
                 ];
                 // This process's copies of the pipes close here, once the command has them.
-                spawn::spawn(&run.argv, &run.env, &run.cwd, stdio)
+                self.spawner.spawn(&run.argv, &run.env, &run.cwd, stdio)
             }
             Err(_) => Err(io::Error::other(
                 "parity sent no pipes for the run's output",

@@ -31,6 +31,70 @@ const STACK: usize = 64 * 1024;
 /// `execvp`'s search path when the environment has no `PATH` (glibc's `_CS_PATH`).
 const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 
+/// What a helper keeps across the runs it starts: the child's stack and its own environment,
+/// made once (the helper's environment never changes), so a run costs no allocation of either.
+pub struct Spawner {
+    stack: Vec<u8>,
+    /// The helper's environment, by name.
+    vars: BTreeMap<OsString, OsString>,
+    /// The same as `NAME=value` strings, for a run that adds no variable.
+    envp: Vec<CString>,
+}
+
+impl Spawner {
+    pub fn new() -> io::Result<Spawner> {
+        let vars: BTreeMap<OsString, OsString> = std::env::vars_os().collect();
+        let envp = env_strings(&vars)?;
+        Ok(Spawner {
+            stack: vec![0u8; STACK],
+            vars,
+            envp,
+        })
+    }
+
+    /// Starts `argv` with the helper's environment plus `env`, in `cwd`, with `stdio` as its
+    /// stdin, stdout and stderr, as the leader of a new process group, `SIGKILL` as its death
+    /// signal. Returns its pid.
+    pub fn spawn(
+        &mut self,
+        argv: &[OsString],
+        env: &[(OsString, OsString)],
+        cwd: &Path,
+        stdio: [RawFd; 3],
+    ) -> io::Result<libc::pid_t> {
+        // The environment as `Command` builds it: the helper's, then the run's variables (a
+        // later one of the same name wins).
+        let merged = if env.is_empty() {
+            None
+        } else {
+            let mut vars = self.vars.clone();
+            vars.extend(env.iter().cloned());
+            Some(vars)
+        };
+        let owned = merged.as_ref().map(env_strings).transpose()?;
+        let envp = owned.as_deref().unwrap_or(&self.envp);
+        let path = merged
+            .as_ref()
+            .unwrap_or(&self.vars)
+            .get(OsStr::new("PATH"))
+            .map(|p| p.as_bytes());
+        let mut plan = Plan::new(argv, envp, path, cwd, stdio)?;
+        clone_and_exec(&mut self.stack, &mut plan)
+    }
+}
+
+/// `NAME=value` for each variable.
+fn env_strings(vars: &BTreeMap<OsString, OsString>) -> io::Result<Vec<CString>> {
+    vars.iter()
+        .map(|(k, v)| {
+            let mut entry = k.as_bytes().to_vec();
+            entry.push(b'=');
+            entry.extend_from_slice(v.as_bytes());
+            c_string(OsStr::from_bytes(&entry))
+        })
+        .collect()
+}
+
 /// Everything the child needs, prepared by the helper: C strings and the pointer arrays
 /// `execve` takes.
 struct Plan {
@@ -42,8 +106,7 @@ struct Plan {
     /// `/bin/sh`, a slot for the script, then the arguments: for a file `execve` finds
     /// executable but not a binary (ENOEXEC).
     sh_ptrs: Vec<*const libc::c_char>,
-    /// Owns what `envp_ptrs` points at.
-    _envp: Vec<CString>,
+    /// Points into the caller's environment strings, which outlive the plan.
     envp_ptrs: Vec<*const libc::c_char>,
     cwd: CString,
     stdio: [RawFd; 3],
@@ -57,24 +120,16 @@ struct Plan {
 
 const SH: &std::ffi::CStr = c"/bin/sh";
 
-/// Starts `argv` with the helper's environment plus `env`, in `cwd`, with `stdio` as its
-/// stdin, stdout and stderr, as the leader of a new process group, `SIGKILL` as its death
-/// signal. Returns its pid.
-pub fn spawn(
-    argv: &[OsString],
-    env: &[(OsString, OsString)],
-    cwd: &Path,
-    stdio: [RawFd; 3],
-) -> io::Result<libc::pid_t> {
-    let mut plan = Plan::new(argv, env, cwd, stdio)?;
-    let mut stack = vec![0u8; STACK];
+/// Runs the child on `stack` (the top of it, 16-byte aligned) until it has called `execve`
+/// or exited; its pid, or why it could not start.
+fn clone_and_exec(stack: &mut [u8], plan: &mut Plan) -> io::Result<libc::pid_t> {
     // SAFETY: the stack grows down from its (16-byte aligned) top, inside `stack`, which
     // outlives the child's use of it: CLONE_VFORK suspends this thread until the child has
     // called execve or exited. `plan` outlives it the same way; the child only reads it and
     // writes `plan.error`. Every signal is blocked around the clone (see the module's doc) and
     // the mask is restored after it.
     unsafe {
-        let top = stack.as_mut_ptr().add(STACK);
+        let top = stack.as_mut_ptr().add(stack.len());
         let top = top.sub(top as usize % 16);
         let mut all: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
@@ -84,7 +139,7 @@ pub fn spawn(
             child,
             top.cast(),
             libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            (&mut plan as *mut Plan).cast(),
+            (plan as *mut Plan).cast(),
         );
         let clone_error = io::Error::last_os_error();
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
@@ -104,7 +159,8 @@ pub fn spawn(
 impl Plan {
     fn new(
         argv: &[OsString],
-        env: &[(OsString, OsString)],
+        envp: &[CString],
+        path: Option<&[u8]>,
         cwd: &Path,
         stdio: [RawFd; 3],
     ) -> io::Result<Plan> {
@@ -116,33 +172,17 @@ impl Plan {
             .iter()
             .map(|a| c_string(a))
             .collect::<io::Result<_>>()?;
-        // The environment as `Command` builds it: the helper's, then the run's variables (a
-        // later one of the same name wins).
-        let mut vars: BTreeMap<OsString, OsString> = std::env::vars_os().collect();
-        vars.extend(env.iter().cloned());
-        let path = vars.get(OsStr::new("PATH")).map(|p| p.as_bytes().to_vec());
-        let envp: Vec<CString> = vars
-            .iter()
-            .map(|(k, v)| {
-                let mut entry = k.as_bytes().to_vec();
-                entry.push(b'=');
-                entry.extend_from_slice(v.as_bytes());
-                c_string(OsStr::from_bytes(&entry))
-            })
-            .collect::<io::Result<_>>()?;
-        let candidates = candidates(program.as_bytes(), path.as_deref().unwrap_or(DEFAULT_PATH))?;
+        let candidates = candidates(program.as_bytes(), path.unwrap_or(DEFAULT_PATH))?;
         let argv_ptrs = pointers(&argv);
         let mut sh_ptrs = vec![SH.as_ptr(), std::ptr::null()];
         sh_ptrs.extend(argv.iter().skip(1).map(|a| a.as_ptr()));
         sh_ptrs.push(std::ptr::null());
-        let envp_ptrs = pointers(&envp);
         Ok(Plan {
             candidates,
             _argv: argv,
             argv_ptrs,
             sh_ptrs,
-            _envp: envp,
-            envp_ptrs,
+            envp_ptrs: pointers(envp),
             cwd: c_string(cwd.as_os_str())?,
             stdio,
             reset: signals_to_reset(),
@@ -295,6 +335,15 @@ unsafe fn fail(plan: &mut Plan, error: libc::c_int) -> libc::c_int {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn spawn(
+        argv: &[OsString],
+        env: &[(OsString, OsString)],
+        cwd: &Path,
+        stdio: [RawFd; 3],
+    ) -> io::Result<libc::pid_t> {
+        Spawner::new()?.spawn(argv, env, cwd, stdio)
+    }
 
     #[test]
     fn the_search_follows_execvp() {
