@@ -54,7 +54,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::diff::{DiffKind, Difference, Format, OutputStatus};
+use crate::diff::{DiffKind, Difference, Format, OutputStatus, TableSummary};
 use crate::fixture::CaseId;
 use crate::runner::{RunStatus, Side, SideRun};
 
@@ -266,6 +266,11 @@ pub struct OutputComparison {
     /// output of a case with a divergent stage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked_by: Option<String>,
+    /// For keyed records (CSV/TSV rows, NDJSON records, a JSON document's keyed array): rows
+    /// in both, on one side only, identical and differing, and per column how many values
+    /// differ (counted over every row, not only the stored differences).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableSummary>,
 }
 
 /// The differences of one output that share a path pattern and kind.

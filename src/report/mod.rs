@@ -313,6 +313,7 @@ pub(crate) mod tests {
             notes: Vec::new(),
             differences,
             blocked_by: None,
+            table: None,
         }
     }
 

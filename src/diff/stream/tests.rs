@@ -137,6 +137,7 @@ struct Said {
     clusters: Vec<((String, DiffKind), usize, usize)>,
     equivalences: Vec<(DiffKind, usize)>,
     notes: Vec<String>,
+    table: Option<crate::diff::TableSummary>,
 }
 
 fn said(summary: &FindingsSummary) -> Said {
@@ -177,6 +178,7 @@ fn said(summary: &FindingsSummary) -> Said {
             .map(|(k, t)| (*k, t.count))
             .collect(),
         notes: summary.notes.clone(),
+        table: summary.table.as_ref().map(|t| t.summary()),
     }
 }
 
