@@ -8,15 +8,18 @@
 
 mod case;
 mod performance;
+mod table;
 
 use serde::Serialize;
 
 use case::case_detail;
 pub use case::{
-    Bullet, CaseDetail, DiffRow, EquivalenceRow, OutputDetail, StageRow, StagesTable, StepRow,
+    AgreeingTable, Bullet, CaseDetail, DiffRow, EquivalenceRow, OutputDetail, StageRow,
+    StagesTable, StepRow,
 };
 use performance::performance;
 pub use performance::{BenchRow, Chart, ChartRow, Performance};
+pub use table::{ColumnRow, NamesLine, TableView, rows_line, table_view};
 
 use super::short_value;
 use crate::outcome::{CaseOutcome, Reference, RuleUsage, RunResults};
