@@ -953,6 +953,28 @@ pub(crate) mod tests {
         assert!(html.len() < 30 << 20, "{} bytes", html.len());
     }
 
+    /// The terminal stays short: one rows line for a case, its first table that does not agree,
+    /// and how many more report.md shows; tables that agree are not mentioned.
+    #[test]
+    fn terminal_names_one_table_and_counts_the_others() {
+        let mut results = sample();
+        let tables = keyed_tables();
+        let mut other = tables[0].clone();
+        other.output = "prices.csv".into();
+        results.cases[2].outputs = vec![tables[1].clone(), tables[0].clone(), other];
+        let mut out = Vec::new();
+        terminal::write_summary(&mut out, &results, &[]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let rows: Vec<&str> = text.lines().filter(|l| l.contains("rows of")).collect();
+        assert_eq!(
+            rows,
+            [
+                "    rows of state_history.csv: 999,998 in both (999,990 identical, 8 differ) · 1 only legacy · 2 only candidate · 1 key on several candidate rows (and 1 more table in report.md)"
+            ],
+            "{text}"
+        );
+    }
+
     #[test]
     fn junit_names_the_first_divergence_and_the_steps() {
         let xml = junit::Junit.render(&pipeline_sample()).unwrap();

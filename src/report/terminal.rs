@@ -44,6 +44,29 @@ fn where_the_rest_is(case: &crate::outcome::CaseOutcome, unwaived: usize) -> Str
     }
 }
 
+/// The rows of a failing case's first keyed table that does not agree, in one line: `rows of
+/// prices.csv: 999,998 in both (999,990 identical, 8 differ) · 1 only legacy` (and how many
+/// more such tables report.md shows).
+fn table_line(comparisons: &[crate::outcome::Compared<'_>]) -> Option<String> {
+    let mut tables = comparisons.iter().flat_map(|c| {
+        c.outputs.iter().filter_map(move |o| {
+            let table = o.table.as_ref()?;
+            let agrees = table.differing == 0 && table.only_left == 0 && table.only_right == 0;
+            (!agrees).then_some((c, o, table))
+        })
+    });
+    let (c, o, table) = tables.next()?;
+    let first = format!(
+        "rows of {}: {}",
+        c.name(&o.output),
+        super::view::rows_line(table, (c.left, c.right))
+    );
+    Some(match tables.count() {
+        0 => first,
+        more => format!("{first} (and {} in report.md)", plural(more, "more table")),
+    })
+}
+
 /// Writes what the run found about its rules (for stderr: it is advice, not the result): rules
 /// the whole run never exercised, and, for a selection, how many it did not.
 pub fn write_rule_warnings(w: &mut dyn Write, results: &RunResults) -> io::Result<()> {
@@ -138,6 +161,9 @@ pub fn write_summary(
             )?;
         }
         let comparisons = case.comparisons();
+        if let Some(rows) = table_line(&comparisons) {
+            writeln!(w, "    {}", shown(&rows))?;
+        }
         // Causes first: differences that follow from a divergent stage come after.
         let mut differences: Vec<_> = comparisons
             .iter()
