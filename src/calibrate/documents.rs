@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::config::Config;
 use crate::diff::path::{key_filter, value_filter};
 use crate::diff::{
     ArrayMatch, DiffKind, DiffSpec, Difference, Findings, Format, JsonPath, NoWaivers, Rule, Rules,
@@ -58,15 +59,12 @@ pub struct Realigned {
 
 impl<'a> Documents<'a> {
     pub fn new(
+        config: &Config,
         output: &OutputComparison,
         spec: Option<&'a DiffSpec>,
         (first, repeat): (&SideResult, &SideResult),
     ) -> Self {
-        let path = |side: &SideResult| match output.output.as_str() {
-            "stdout" => side.artifacts.stdout.clone(),
-            "stderr" => side.artifacts.stderr.clone(),
-            relative => side.artifacts.out_dir.join(relative),
-        };
+        let path = |side: &SideResult| side.artifacts.output(config, &output.output);
         Documents {
             paths: (path(first), path(repeat)),
             format: output.format,

@@ -207,7 +207,7 @@ fn observe_output(
     runs: (&SideResult, &SideResult),
 ) -> (Vec<Observation>, Option<String>) {
     let spec = spec_for(config, output);
-    let mut documents = Documents::new(output, spec, runs);
+    let mut documents = Documents::new(config, output, spec, runs);
     let block_rules = spec.map(|s| s.rules.clone()).unwrap_or_default();
     let structured = matches!(
         output.format,

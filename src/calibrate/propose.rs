@@ -254,6 +254,7 @@ fn unanswerable(kind: DiffKind) -> Option<&'static str> {
             Some("numbers are spelled differently between runs; `strict_numbers` makes that count")
         }
         DiffKind::Moved => Some(TEXT_ORDER),
+        DiffKind::ConvertFailed => Some("its converter fails in some runs"),
         DiffKind::Changed
         | DiffKind::TypeChanged
         | DiffKind::Added

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::config::{CompareBlock, Config, OutputSelector, Waiver};
-use crate::diff::dir::{Entry, pair_files};
+use crate::diff::dir::{Entry, FilePair, pair_files};
 use crate::diff::stream::StreamInput;
 use crate::diff::{
     self, DiffKind, DiffSpec, Difference, Findings, Format, OutputStatus, RuleUse, Waive,
@@ -147,6 +147,9 @@ pub fn compare_case(
         .map(|(l, r)| l.is_some() || r.is_some())
         .collect();
     compared.extend(stage_results);
+    let written: Vec<String> = pairs.iter().map(|p| p.relative.clone()).collect();
+    // Files a block converts are compared as converted (below), never as they are.
+    pairs.retain(|pair| !config.converts(&pair.relative, legacy.side));
     let file_results: Vec<_> = pairs
         .par_iter()
         .map(|pair| {
@@ -162,13 +165,19 @@ pub fn compare_case(
         })
         .collect();
     compared.extend(file_results);
+    compared.extend(compare_converted(
+        config,
+        labels,
+        (legacy, candidate),
+        &waivers,
+    ));
     for block in &config.compares {
         if let OutputSelector::Files {
             pattern,
             literal: true,
             matcher,
         } = &block.output
-            && !pairs.iter().any(|p| matcher.is_match(&p.relative))
+            && !written.iter().any(|relative| matcher.is_match(relative))
         {
             result.notes.push(format!(
                 "`{pattern}` (compare block {}) was produced by neither side",
@@ -196,6 +205,51 @@ pub fn compare_case(
             .retain(|o| !o.output.starts_with(STAGE_PREFIX));
     }
     result
+}
+
+/// The converted outputs (`FILE` or `FILE#TABLE`) of both sides, each compared in its block's
+/// format and rules; a conversion that failed on either side is a finding of its own, never a
+/// pass.
+fn compare_converted(
+    config: &Config,
+    labels: Labels<'_>,
+    (left, right): (&SideResult, &SideResult),
+    waivers: &FixtureWaivers<'_>,
+) -> Vec<Compared> {
+    let mut outputs: BTreeMap<String, ConvertedPair> = BTreeMap::new();
+    for pair in pair_files(&left.artifacts.converted, &right.artifacts.converted) {
+        let entry = outputs.entry(pair.relative.clone()).or_default();
+        entry.pair = Some(pair);
+    }
+    for (side, result) in [(labels.left, left), (labels.right, right)] {
+        for failed in &result.conversions {
+            let entry = outputs.entry(failed.output.clone()).or_default();
+            entry.failures.push(failed.describe(side));
+        }
+    }
+    outputs
+        .into_par_iter()
+        .map(|(name, converted)| {
+            let block = config.block_of_converted(&name).map(|(block, _)| block);
+            let how = How::by_block(&name, block);
+            let mut findings = Findings::new(&name, waivers, config.report.max_differences);
+            if !converted.failures.is_empty() {
+                for failure in converted.failures {
+                    findings.push(Difference::new("$", DiffKind::ConvertFailed).note(failure));
+                }
+                return finish_found(how, findings);
+            }
+            let (l, r) = converted.pair.map_or((None, None), |p| (p.left, p.right));
+            compare_entries(labels, how, l.as_ref(), r.as_ref(), findings)
+        })
+        .collect()
+}
+
+/// A converted output: its files on each side, and the conversions that failed.
+#[derive(Default)]
+struct ConvertedPair {
+    pair: Option<FilePair>,
+    failures: Vec<String>,
 }
 
 /// The exit statuses, as the output `exit`: always compared, so a failure on one side (or two

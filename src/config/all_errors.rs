@@ -35,7 +35,7 @@ fn a_mistake_in_one_table_hides_none_in_its_siblings() {
         positions(&text),
         [
             "8:8: `suites.a.root` must be a string, not an integer",
-            "14:1: unknown key `exclud` in `suites.b`; expected one of `root`, `include`, `exclude`, `default`, `steps`, `legacy`, `candidate`",
+            "14:1: unknown key `exclud` in `suites.b`; expected one of `root`, `include`, `exclude`, `default`, `steps`, `legacy`, `candidate`, `teardown`, `requires`",
             "19:26: invalid regex: regex parse error:\n    (x\n    ^\nerror: unclosed group",
         ]
     );

@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::raw::{RawBlock, RawCompare};
 use super::rules::RuleCtx;
 use super::validate::Validator;
-use super::{CompareBlock, OutputSelector, RuleInfo};
+use super::{CompareBlock, Convert, OutputSelector, RuleInfo, TABLE_SEPARATOR, Template, Var};
 use crate::diff::{CsvOptions, DiffSpec, Format, Rules, TextOptions, Whitespace};
 
 impl Validator<'_> {
@@ -41,12 +41,162 @@ impl Validator<'_> {
             }
         }
         let (format, spec) = self.block(index, output_text, &raw.block, rules);
+        let convert = self.convert(&raw, output.as_ref(), format);
         Some(CompareBlock {
             index,
             output: output?,
             format,
             spec,
+            convert,
         })
+    }
+
+    /// `convert`, `tables` and `convert_timeout`: a command turning each side's matching file
+    /// into the block's `format`, once per table when `tables` names them.
+    fn convert(
+        &mut self,
+        raw: &RawCompare,
+        output: Option<&OutputSelector>,
+        format: Option<Format>,
+    ) -> Option<Convert> {
+        let Some(argv) = &raw.convert else {
+            let mut alone = |span: std::ops::Range<usize>, key: &str| {
+                self.error(
+                    span,
+                    format!("`{key}` applies to a block with `convert = [\"program\", ..., \"{{file}}\"]` only"),
+                );
+            };
+            if let Some(tables) = &raw.tables {
+                alone(tables.span(), "tables");
+            }
+            if let Some(timeout) = &raw.convert_timeout {
+                alone(timeout.span(), "convert_timeout");
+            }
+            return None;
+        };
+        let mut ok = true;
+        if let Some(output) = output
+            && !matches!(output, OutputSelector::Files { .. })
+        {
+            self.error(
+                argv.span(),
+                format!("`convert` turns files under `{{out}}` into text to compare; this block's output is `{}`", output.label()),
+            );
+            ok = false;
+        }
+        if format.is_none() {
+            self.error(
+                argv.span(),
+                "a block with `convert` needs `format`: what the converter prints, e.g. `format = \"csv\"` (with `key` to pair rows)",
+            );
+            ok = false;
+        }
+        if argv
+            .get_ref()
+            .first()
+            .is_none_or(|p| p.get_ref().trim().is_empty())
+        {
+            self.error(
+                argv.span(),
+                "`convert` must name a program: `convert = [\"program\", \"arg\", ..., \"{file}\"]`",
+            );
+            ok = false;
+        }
+        let templates: Vec<Template> = argv
+            .get_ref()
+            .iter()
+            .filter_map(|a| self.any_template(a))
+            .collect();
+        if templates.len() != argv.get_ref().len() {
+            ok = false;
+        }
+        let uses_table = templates
+            .iter()
+            .flat_map(Template::vars)
+            .any(|v| v == Var::Table);
+        let tables = match &raw.tables {
+            Some(tables) => {
+                let names = self.tables(tables);
+                if !uses_table {
+                    self.error(
+                        argv.span(),
+                        "with `tables`, `convert` runs once per table: write `{table}` where the converter takes the table's name",
+                    );
+                    ok = false;
+                }
+                names?
+            }
+            None => {
+                if uses_table {
+                    self.error(
+                        argv.span(),
+                        "`{table}` needs `tables = [\"name\", ...]`: the tables to convert, one output each",
+                    );
+                    ok = false;
+                }
+                Vec::new()
+            }
+        };
+        // Blocks converting the same `output` must name distinct outputs (one per table).
+        if let Some(output) = &raw.output {
+            let names: Vec<Option<String>> = if tables.is_empty() {
+                vec![None]
+            } else {
+                tables.iter().cloned().map(Some).collect()
+            };
+            for name in names {
+                let key = (output.get_ref().clone(), name);
+                if self.converted.contains(&key) {
+                    let what = match &key.1 {
+                        Some(table) => format!("table `{table}` of `{}`", key.0),
+                        None => format!("`{}` (without `tables`)", key.0),
+                    };
+                    self.error(
+                        argv.span(),
+                        format!("an earlier block already converts {what}: each converted output comes from one block (give each block its own `tables`)"),
+                    );
+                    ok = false;
+                } else {
+                    self.converted.push(key);
+                }
+            }
+        }
+        let timeout = raw
+            .convert_timeout
+            .as_ref()
+            .and_then(|t| self.duration(t, "convert_timeout"));
+        ok.then_some(Convert {
+            argv: templates,
+            tables,
+            timeout,
+        })
+    }
+
+    /// `tables`: names, each once, without `#` (it separates the file and the table in the
+    /// output's name) or `/`.
+    fn tables(&mut self, tables: &Spanned<Vec<Spanned<String>>>) -> Option<Vec<String>> {
+        if tables.get_ref().is_empty() {
+            self.error(tables.span(), "`tables` is empty: name the tables to convert, or leave `tables` out to convert each file once");
+            return None;
+        }
+        let mut names: Vec<String> = Vec::new();
+        let mut ok = true;
+        for table in tables.get_ref() {
+            let name = table.get_ref();
+            if name.trim().is_empty()
+                || name.contains([TABLE_SEPARATOR, '/'])
+                || name.chars().any(char::is_control)
+            {
+                self.error(table.span(), format!("`{name}` cannot name a table here: it must be non-empty, without `{TABLE_SEPARATOR}`, `/` or control characters"));
+                ok = false;
+            } else if names.contains(name) {
+                self.error(table.span(), format!("table `{name}` is named twice"));
+                ok = false;
+            } else {
+                names.push(name.clone());
+            }
+        }
+        ok.then_some(names)
     }
 
     /// What a `[[compare]]` block and a `[[stage]]` share: the format, the rules (described in

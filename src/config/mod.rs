@@ -30,7 +30,7 @@ use serde::Serialize;
 
 pub use bench::parse_budget;
 pub use error::{ConfigError, Located};
-pub use template::{Template, Vars};
+pub use template::{RunVars, Template, Var, Vars};
 
 use crate::bench::BenchSettings;
 use crate::diff::{DiffSpec, Format, JsonPath, Segment};
@@ -101,6 +101,48 @@ impl Config {
             | OutputSelector::Exit
             | OutputSelector::Stage { .. } => false,
         })
+    }
+
+    /// The blocks that convert a side's file at `relative`, in order: every `[[compare]]`
+    /// block with `convert` whose glob matches it (one block per table is allowed). A file
+    /// that one converts is compared as converted only, never as it is.
+    pub fn converters_for(&self, relative: &str) -> Vec<&CompareBlock> {
+        self.compares
+            .iter()
+            .filter(|block| {
+                block.convert.is_some()
+                    && matches!(&block.output, OutputSelector::Files { matcher, .. } if matcher.is_match(relative))
+            })
+            .collect()
+    }
+
+    /// Whether `side`'s file at `relative` is compared as converted (a block converts it and
+    /// it is not one of the side's stage files, which their stage compares).
+    pub fn converts(&self, relative: &str, side: Side) -> bool {
+        !self.stages.iter().any(|s| s.path(side) == relative)
+            && !self.converters_for(relative).is_empty()
+    }
+
+    /// The block, and the table, behind the converted output `name` (`FILE` or `FILE#TABLE`,
+    /// as [`Convert`] names them): the first converting block of `FILE` that names the table
+    /// (or, for `FILE`, that has no tables).
+    pub fn block_of_converted<'a>(
+        &self,
+        name: &'a str,
+    ) -> Option<(&CompareBlock, Option<&'a str>)> {
+        if let Some((file, table)) = name.rsplit_once(TABLE_SEPARATOR)
+            && let Some(block) = self.converters_for(file).into_iter().find(|b| {
+                b.convert
+                    .as_ref()
+                    .is_some_and(|c| c.tables.iter().any(|t| t == table))
+            })
+        {
+            return Some((block, Some(table)));
+        }
+        self.converters_for(name)
+            .into_iter()
+            .find(|b| b.convert.as_ref().is_some_and(|c| c.tables.is_empty()))
+            .map(|b| (b, None))
     }
 
     /// The `[[compare]]` or `[[stage]]` block numbered `index` (stage blocks continue the
@@ -212,6 +254,12 @@ pub struct Suite {
     pub own_legacy: bool,
     /// Whether `candidate` is the suite's own.
     pub own_candidate: bool,
+    /// `teardown`: run after each run of either side and its conversions, with that run's
+    /// values (`{run_id}`, `{side}`, `{out}`…): what drops the schema a side loaded.
+    pub teardown: Option<Vec<Template>>,
+    /// `requires`: a command that must succeed for the suite to run (`pg_isready`); when it
+    /// fails, the suite is skipped with its message, never failed.
+    pub requires: Option<Vec<String>>,
 }
 
 /// A glob over paths relative to a suite root; a trailing `/` in the source means directories.
@@ -277,7 +325,28 @@ pub struct CompareBlock {
     /// `None`: detect from the file name, then the content.
     pub format: Option<Format>,
     pub spec: DiffSpec,
+    /// `convert`: the files it matches are compared as a command's stdout, not as they are.
+    pub convert: Option<Convert>,
 }
+
+/// `convert` in a `[[compare]]` block (git's textconv for migrations): each side's matching
+/// file is turned by a command into the block's `format` (a database dumped as CSV, Parquet as
+/// NDJSON), and that stdout is what is compared, under the block's rules.
+#[derive(Debug, Clone)]
+pub struct Convert {
+    /// The command, with `{file}` (the side's output), `{table}`, `{side}`, `{out}`,
+    /// `{state}`, `{run_id}` and the other side variables.
+    pub argv: Vec<Template>,
+    /// `tables`: one conversion per table, each its own output `FILE#TABLE`; empty: one
+    /// conversion per file, named as the file.
+    pub tables: Vec<String>,
+    /// How long one conversion may take (`convert_timeout`; default the side's `timeout`).
+    pub timeout: Option<Duration>,
+}
+
+/// The separator between a converted file and its table in an output's name:
+/// `warehouse.db#advisories`.
+pub const TABLE_SEPARATOR: char = '#';
 
 /// One `[[stage]]`: an intermediate output both sides write (a monolith's dumped
 /// intermediates, a pipeline's checkpoints), compared like a `[[compare]]` block so a case can
@@ -540,6 +609,120 @@ mod tests {
         assert!(config.report.dir.ends_with("out/reports"));
         assert_eq!(config.variants[0].name, "offline");
         assert!(config.hash.starts_with("blake3:"));
+    }
+
+    #[test]
+    fn convert_tables_and_suite_commands_load() {
+        let text = format!(
+            "{SIDES}teardown = [\"psql\", \"-c\", \"drop schema if exists {{run_id}} cascade\"]\nrequires = [\"pg_isready\", \"-q\"]\n\n[[compare]]\noutput = \"*.db\"\nformat = \"csv\"\nkey = \"id\"\nconvert = [\"python3\", \"dump.py\", \"{{file}}\", \"{{table}}\", \"{{side}}\"]\ntables = [\"advisories\", \"history\"]\nconvert_timeout = \"2m\"\n\n[[compare]]\noutput = \"*.parquet\"\nformat = \"ndjson\"\nconvert = [\"duckdb\", \"-json\", \"-c\", \"copy (from '{{file}}') to '/dev/stdout' (format json)\"]\n"
+        );
+        let config = ok(&text);
+        let convert = config.compares[0].convert.as_ref().expect("convert");
+        assert_eq!(convert.tables, ["advisories", "history"]);
+        assert_eq!(convert.timeout, Some(Duration::from_secs(120)));
+        let (block, table) = config
+            .block_of_converted("sub/warehouse.db#history")
+            .expect("a converted table");
+        assert_eq!((block.index, table), (0, Some("history")));
+        // Not one of the tables: no converted output of block 1 is called that.
+        assert!(config.block_of_converted("warehouse.db#other").is_none());
+        assert_eq!(
+            config
+                .block_of_converted("x.parquet")
+                .map(|(b, t)| (b.index, t)),
+            Some((1, None))
+        );
+        assert!(config.block_of_converted("x.json").is_none());
+        let suite = config.suite("main").expect("suite");
+        assert_eq!(
+            suite.requires.as_deref(),
+            Some(&["pg_isready".to_owned(), "-q".to_owned()][..])
+        );
+        let teardown: Vec<&str> = suite.teardown.iter().flatten().map(Template::raw).collect();
+        assert_eq!(
+            teardown,
+            ["psql", "-c", "drop schema if exists {run_id} cascade"]
+        );
+        // One block per table, each with its own key.
+        let per_table = format!(
+            "{SIDES}\n[[compare]]\noutput = \"w.pg\"\nformat = \"csv\"\nkey = \"advisory_id\"\nconvert = [\"psql\", \"{{table}}\"]\ntables = [\"advisories\"]\n\n[[compare]]\noutput = \"w.pg\"\nformat = \"csv\"\nkey = [\"advisory_id\", \"seq\"]\nconvert = [\"psql\", \"{{table}}\"]\ntables = [\"state_history\"]\n"
+        );
+        let config = ok(&per_table);
+        assert_eq!(config.converters_for("w.pg").len(), 2);
+        let index = |name| config.block_of_converted(name).map(|(b, _)| b.index);
+        assert_eq!(index("w.pg#advisories"), Some(0));
+        assert_eq!(index("w.pg#state_history"), Some(1));
+    }
+
+    #[test]
+    fn convert_errors() {
+        let block = |body: &str| format!("{SIDES}\n[[compare]]\noutput = \"*.db\"\n{body}\n");
+        let cases = [
+            (
+                "convert without format",
+                block("convert = [\"dump\", \"{file}\"]"),
+            ),
+            (
+                "convert on stdout",
+                format!(
+                    "{SIDES}\n[[compare]]\noutput = \"stdout\"\nformat = \"csv\"\nconvert = [\"dump\"]\n"
+                ),
+            ),
+            ("empty convert", block("format = \"csv\"\nconvert = []")),
+            (
+                "tables without convert",
+                block("format = \"csv\"\ntables = [\"a\"]\nconvert_timeout = \"1s\""),
+            ),
+            (
+                "tables without {table}",
+                block("format = \"csv\"\nconvert = [\"dump\", \"{file}\"]\ntables = [\"a\"]"),
+            ),
+            (
+                "{table} without tables",
+                block("format = \"csv\"\nconvert = [\"dump\", \"{file}\", \"{table}\"]"),
+            ),
+            (
+                "bad table names",
+                block(
+                    "format = \"csv\"\nconvert = [\"dump\", \"{table}\"]\ntables = [\"a#b\", \"\", \"c\", \"c\"]",
+                ),
+            ),
+            (
+                "empty tables",
+                block("format = \"csv\"\nconvert = [\"dump\", \"{table}\"]\ntables = []"),
+            ),
+            (
+                "bad convert_timeout",
+                block("format = \"csv\"\nconvert = [\"dump\"]\nconvert_timeout = \"0s\""),
+            ),
+            (
+                "unknown variable in convert",
+                block("format = \"csv\"\nconvert = [\"dump\", \"{files}\"]"),
+            ),
+            ("{file} in a side", SIDES.replace("{out}\"]", "{file}\"]")),
+            (
+                "{table} in a teardown",
+                format!("{SIDES}teardown = [\"drop\", \"{{table}}\"]\n"),
+            ),
+            ("empty requires", format!("{SIDES}requires = []\n")),
+            (
+                "the same table converted twice",
+                block(
+                    "format = \"csv\"\nconvert = [\"dump\", \"{table}\"]\ntables = [\"a\", \"b\"]\n\n[[compare]]\noutput = \"*.db\"\nformat = \"csv\"\nconvert = [\"dump\", \"{table}\"]\ntables = [\"b\"]",
+                ),
+            ),
+            (
+                "convert in a stage",
+                format!(
+                    "{SIDES}\n[[stage]]\nname = \"a\"\nlegacy = \"a.csv\"\ncandidate = \"a.csv\"\nconvert = [\"dump\"]\n"
+                ),
+            ),
+        ];
+        let mut all = String::new();
+        for (name, text) in cases {
+            all.push_str(&format!("=== {name}\n{}\n\n", error_of(&text)));
+        }
+        insta::assert_snapshot!(all);
     }
 
     #[test]

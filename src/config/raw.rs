@@ -193,6 +193,8 @@ pub struct RawSuite {
     /// The suite's own sides, replacing `[legacy]` and `[candidate]` for it.
     pub legacy: Option<Spanned<RawSide>>,
     pub candidate: Option<Spanned<RawSide>>,
+    pub teardown: Option<Spanned<Vec<Spanned<String>>>>,
+    pub requires: Option<Spanned<Vec<Spanned<String>>>>,
     pub broken: Broken,
 }
 
@@ -216,6 +218,8 @@ impl RawSuite {
             steps: t.get(r, "steps", Reader::string),
             legacy: t.get(r, "legacy", side),
             candidate: t.get(r, "candidate", side),
+            teardown: t.get(r, "teardown", strings),
+            requires: t.get(r, "requires", strings),
             broken: t.broken(),
         })
     }
@@ -267,6 +271,9 @@ pub struct RawCompare {
     /// Required; `None` only when reading already reported it.
     pub output: Option<Spanned<String>>,
     pub block: RawBlock,
+    pub convert: Option<Spanned<Vec<Spanned<String>>>>,
+    pub tables: Option<Spanned<Vec<Spanned<String>>>>,
+    pub convert_timeout: Option<Spanned<String>>,
 }
 
 /// What a `[[compare]]` block and a `[[stage]]` share: the format, the rules, and the CSV and
@@ -312,6 +319,11 @@ impl RawCompare {
                 Reader::string,
             ),
             block: RawBlock::read(r, t),
+            convert: t.get(r, "convert", strings),
+            tables: t.get(r, "tables", strings),
+            convert_timeout: t.get(r, "convert_timeout", |r, p, n| {
+                r.text(p, n, "a duration such as \"30s\" or \"2m\"")
+            }),
         })
     }
 }

@@ -71,6 +71,7 @@ impl Validator<'_> {
                 output: OutputSelector::Stage { name: name.clone() },
                 format,
                 spec,
+                convert: None,
             },
             name,
             legacy,

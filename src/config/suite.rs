@@ -93,6 +93,16 @@ impl Validator<'_> {
             .iter()
             .filter_map(|p| self.entry_pattern(p))
             .collect();
+        let teardown = raw
+            .teardown
+            .as_ref()
+            .and_then(|t| self.argv(t, "teardown"))
+            .map(|argv| argv.iter().filter_map(|a| self.template(a)).collect());
+        let requires = raw
+            .requires
+            .as_ref()
+            .and_then(|r| self.argv(r, "requires"))
+            .map(|argv| argv.iter().map(|a| a.get_ref().clone()).collect());
         Some(Suite {
             name,
             root: root?,
@@ -104,7 +114,27 @@ impl Validator<'_> {
             candidate: candidate?,
             own_legacy,
             own_candidate,
+            teardown,
+            requires,
         })
+    }
+
+    /// A command named by `key`: a non-empty array whose first element names the program.
+    fn argv<'a>(
+        &mut self,
+        argv: &'a Spanned<Vec<Spanned<String>>>,
+        key: &str,
+    ) -> Option<&'a [Spanned<String>]> {
+        match argv.get_ref().first() {
+            Some(program) if !program.get_ref().trim().is_empty() => Some(argv.get_ref()),
+            _ => {
+                self.error(
+                    argv.span(),
+                    format!("`{key}` must name a program: `{key} = [\"program\", \"arg\", ...]`"),
+                );
+                None
+            }
+        }
     }
 
     /// `steps`: a glob over the names of the entries directly inside a fixture directory.

@@ -1,6 +1,12 @@
 //! Command templates: `{fixture}`, `{fixture_id}`, `{out}`, `{suite}`, `{variant}`, `{state}`,
-//! `{step}` in `cmd`, `env` and `cwd`, parsed once at load time so a typo is a config error, not
-//! a runtime surprise.
+//! `{step}`, `{side}` and `{run_id}` in `cmd`, `env`, `cwd` and a suite's `teardown`, plus
+//! `{file}` and `{table}` in a `[[compare]]` block's `convert`, parsed once at load time so a typo
+//! is a config error, not a runtime surprise.
+//!
+//! `{run_id}` is unique to each run of a side (case × side × step, each repeat of `bench` or
+//! `calibrate`) and to this invocation of parity, and is usable as a PostgreSQL schema or database
+//! name as it stands (lowercase letters, digits and `_`, starting with a letter, under 63 bytes):
+//! what isolates a side that writes to a database server.
 //!
 //! `{state}` is the side's state directory, kept across the steps of one fixture of a scenario
 //! suite (`steps = ...`): empty before the first step, never shared between sides, fixtures or
@@ -21,10 +27,16 @@ pub enum Var {
     Variant,
     State,
     Step,
+    Side,
+    RunId,
+    /// `convert` only: the side's output being converted.
+    File,
+    /// `convert` only: one of the block's `tables`.
+    Table,
 }
 
 /// Names accepted in templates, for error messages.
-pub const VAR_NAMES: &str = "{fixture}, {fixture_id}, {out}, {suite}, {variant}, {state}, {step}";
+pub const VAR_NAMES: &str = "{fixture}, {fixture_id}, {out}, {suite}, {variant}, {state}, {step}, {side}, {run_id} (and in `convert`: {file}, {table})";
 
 impl Var {
     fn from_name(name: &str) -> Option<Var> {
@@ -36,8 +48,29 @@ impl Var {
             "variant" => Var::Variant,
             "state" => Var::State,
             "step" => Var::Step,
+            "side" => Var::Side,
+            "run_id" => Var::RunId,
+            "file" => Var::File,
+            "table" => Var::Table,
             _ => return None,
         })
+    }
+
+    /// How templates write it: `{run_id}`.
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            Var::Fixture => "{fixture}",
+            Var::FixtureId => "{fixture_id}",
+            Var::Out => "{out}",
+            Var::Suite => "{suite}",
+            Var::Variant => "{variant}",
+            Var::State => "{state}",
+            Var::Step => "{step}",
+            Var::Side => "{side}",
+            Var::RunId => "{run_id}",
+            Var::File => "{file}",
+            Var::Table => "{table}",
+        }
     }
 }
 
@@ -66,6 +99,47 @@ pub struct Vars<'a> {
     pub state: &'a str,
     /// The step's name in a scenario suite; empty elsewhere.
     pub step: &'a str,
+    /// `legacy` or `candidate`.
+    pub side: &'a str,
+    pub run_id: &'a str,
+    /// The output a converter converts; empty outside `convert`.
+    pub file: &'a str,
+    /// The table a converter exports; empty outside `convert` with `tables`.
+    pub table: &'a str,
+}
+
+/// The values of one run of a side, kept to render what follows the run (its converters and
+/// its suite's `teardown`) with the same values.
+#[derive(Debug, Clone, Default)]
+pub struct RunVars {
+    pub fixture: String,
+    pub fixture_id: String,
+    pub out: String,
+    pub suite: String,
+    pub variant: String,
+    pub state: String,
+    pub step: String,
+    pub side: String,
+    pub run_id: String,
+}
+
+impl RunVars {
+    /// The values, with `{file}` and `{table}` (empty outside a converter).
+    pub fn with<'a>(&'a self, file: &'a str, table: &'a str) -> Vars<'a> {
+        Vars {
+            fixture: &self.fixture,
+            fixture_id: &self.fixture_id,
+            out: &self.out,
+            suite: &self.suite,
+            variant: &self.variant,
+            state: &self.state,
+            step: &self.step,
+            side: &self.side,
+            run_id: &self.run_id,
+            file,
+            table,
+        }
+    }
 }
 
 impl Template {
@@ -122,9 +196,21 @@ impl Template {
                 Piece::Var(Var::Variant) => out.push_str(vars.variant),
                 Piece::Var(Var::State) => out.push_str(vars.state),
                 Piece::Var(Var::Step) => out.push_str(vars.step),
+                Piece::Var(Var::Side) => out.push_str(vars.side),
+                Piece::Var(Var::RunId) => out.push_str(vars.run_id),
+                Piece::Var(Var::File) => out.push_str(vars.file),
+                Piece::Var(Var::Table) => out.push_str(vars.table),
             }
         }
         out
+    }
+
+    /// The variables it uses, in order of appearance.
+    pub fn vars(&self) -> impl Iterator<Item = Var> + '_ {
+        self.pieces.iter().filter_map(|piece| match piece {
+            Piece::Var(var) => Some(*var),
+            Piece::Literal(_) => None,
+        })
     }
 
     pub fn raw(&self) -> &str {
@@ -162,6 +248,10 @@ mod tests {
         variant: "",
         state: "/s/legacy",
         step: "2-override",
+        side: "legacy",
+        run_id: "parity_0a1b2c3d_7",
+        file: "/o/w.db",
+        table: "advisories",
     };
 
     #[test]
@@ -172,6 +262,11 @@ mod tests {
             ("{suite}{variant}", "main"),
             ("--state={state}", "--state=/s/legacy"),
             ("{fixture}/{step}", "/f/a/2-override"),
+            (
+                "drop schema {run_id} -- {side}",
+                "drop schema parity_0a1b2c3d_7 -- legacy",
+            ),
+            ("{file}#{table}", "/o/w.db#advisories"),
             (r#"{"json": true}"#, r#"{"json": true}"#),
             ("{{out}}", "{out}"),
             ("a}b{", "a}b{"),

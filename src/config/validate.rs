@@ -34,6 +34,7 @@ pub(super) fn validate(
         base_dir: base_dir.clone(),
         errors: Vec::new(),
         today: chrono::Utc::now().date_naive(),
+        converted: Vec::new(),
     };
     for problem in problems {
         validator.error(problem.span, problem.message);
@@ -60,6 +61,8 @@ pub(super) struct Validator<'s> {
     pub errors: Vec<Located>,
     /// Rules and waivers past this date no longer apply.
     pub today: NaiveDate,
+    /// The converted outputs the `[[compare]]` blocks seen so far name: (`output`, table).
+    pub converted: Vec<(String, Option<String>)>,
 }
 
 impl Validator<'_> {
@@ -255,25 +258,11 @@ impl Validator<'_> {
         let cmd = self.command(&raw, table, name);
         let env = self.env(&raw.env);
         let cwd = raw.cwd.as_ref().and_then(|c| self.template(c));
-        let timeout = match &raw.timeout {
-            Some(text) => {
-                match humantime::parse_duration(text.get_ref()) {
-                    Ok(duration) if !duration.is_zero() => duration,
-                    Ok(_) => {
-                        self.error(text.span(), "`timeout` must be longer than zero");
-                        DEFAULT_TIMEOUT
-                    }
-                    Err(e) => {
-                        self.error(
-                        text.span(),
-                        format!("invalid duration `{}` ({e}); write e.g. \"30s\", \"2m\", \"1h 30m\"", text.get_ref()),
-                    );
-                        DEFAULT_TIMEOUT
-                    }
-                }
-            }
-            None => DEFAULT_TIMEOUT,
-        };
+        let timeout = raw
+            .timeout
+            .as_ref()
+            .and_then(|text| self.duration(text, "timeout"))
+            .unwrap_or(DEFAULT_TIMEOUT);
         Some(SideSpec {
             cmd: cmd?,
             env,
@@ -342,7 +331,49 @@ impl Validator<'_> {
         }
     }
 
-    fn template(&mut self, text: &Spanned<String>) -> Option<Template> {
+    /// A duration such as `30s` (`what` names the key in messages); longer than zero.
+    pub(super) fn duration(&mut self, text: &Spanned<String>, what: &str) -> Option<Duration> {
+        match humantime::parse_duration(text.get_ref()) {
+            Ok(duration) if !duration.is_zero() => Some(duration),
+            Ok(_) => {
+                self.error(text.span(), format!("`{what}` must be longer than zero"));
+                None
+            }
+            Err(e) => {
+                self.error(
+                    text.span(),
+                    format!(
+                        "invalid duration `{}` ({e}); write e.g. \"30s\", \"2m\", \"1h 30m\"",
+                        text.get_ref()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A template of a side's `cmd`, `env` or `cwd`, or of a suite's `teardown`: every variable
+    /// but `{file}` and `{table}`, which only a converter has.
+    pub(super) fn template(&mut self, text: &Spanned<String>) -> Option<Template> {
+        let template = self.any_template(text)?;
+        if let Some(var) = template
+            .vars()
+            .find(|v| matches!(v, Var::File | Var::Table))
+        {
+            self.error(
+                text.span(),
+                format!(
+                    "`{}` is known only in a `[[compare]]` block's `convert` (the output being converted)",
+                    var.placeholder()
+                ),
+            );
+            return None;
+        }
+        Some(template)
+    }
+
+    /// A template where every variable is known (a converter's argv).
+    pub(super) fn any_template(&mut self, text: &Spanned<String>) -> Option<Template> {
         match Template::parse(text.get_ref()) {
             Ok(template) => Some(template),
             Err((_, message)) => {

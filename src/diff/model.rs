@@ -59,6 +59,10 @@ pub enum DiffKind {
     /// A text line one side has at one place and the other at another (`@@ -12 +40 @@`: left
     /// line 12 is right line 40), instead of a removed line and an added one.
     Moved,
+    /// A `[[compare]]` block's converter failed on one side's output (exited non-zero, timed
+    /// out, wrote too much, or the side wrote no regular file): nothing to compare, and never
+    /// waived.
+    ConvertFailed,
 }
 
 impl DiffKind {
@@ -83,6 +87,7 @@ impl DiffKind {
             DiffKind::WithinTolerance => "within_tolerance",
             DiffKind::Multiplicity => "multiplicity",
             DiffKind::Moved => "moved",
+            DiffKind::ConvertFailed => "convert_failed",
         }
     }
 }
@@ -280,7 +285,8 @@ impl Difference {
             | DiffKind::Moved
             | DiffKind::NumberFormat
             | DiffKind::WithinTolerance
-            | DiffKind::Multiplicity) => other,
+            | DiffKind::Multiplicity
+            | DiffKind::ConvertFailed) => other,
         };
         self
     }
@@ -430,7 +436,12 @@ impl<'w> Findings<'w> {
 
     /// Records one difference.
     pub fn push(&mut self, mut difference: Difference) {
-        difference.waiver = self.waivers.waiver_for(&self.output, &difference);
+        // A failed conversion compared nothing: no waiver may make that a pass.
+        difference.waiver = if difference.kind == DiffKind::ConvertFailed {
+            None
+        } else {
+            self.waivers.waiver_for(&self.output, &difference)
+        };
         let difference = difference.clipped();
         self.total += 1;
         match difference.waiver {

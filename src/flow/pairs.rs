@@ -13,7 +13,7 @@ use crate::compare::compare_case;
 use crate::config::Config;
 use crate::fixture::Case;
 use crate::outcome::Verdict;
-use crate::runner::{Cancel, Launch, Side, SideRequest, SideResult, SideRun, run_side};
+use crate::runner::{Cancel, Launch, Side, SideRequest, SideResult, SideRun};
 
 /// Runs pairs of one case.
 pub struct RealPairs<'a> {
@@ -48,9 +48,7 @@ impl RealPairs<'_> {
         if self.cancel.is_cancelled() {
             return Err("interrupted".to_owned());
         }
-        let result = self
-            .runtime
-            .block_on(run_side(&self.launch.exe, request, self.cancel));
+        let result = self.runtime.block_on(self.launch.run(request, self.cancel));
         if self.cancel.is_cancelled() {
             return Err("interrupted".to_owned());
         }

@@ -17,7 +17,7 @@ use crate::bench::{self, BenchSettings, Metric};
 use crate::config::{self, Config, Legacy, Suite};
 use crate::fixture::{self, Case, Selection};
 use crate::golden::{GoldenStore, in_ci};
-use crate::outcome::ShardInfo;
+use crate::outcome::{ShardInfo, SkippedSuite};
 use crate::runner::{Launch, Sides};
 use crate::shard::{self, ShardRequest};
 
@@ -147,6 +147,8 @@ pub struct Plan {
     pub prior: Option<Prior>,
     /// The shard this run is, with the whole run's size.
     pub shard: Option<ShardInfo>,
+    /// Selected suites whose `requires` failed: not run, reported as skipped.
+    pub skipped: Vec<SkippedSuite>,
     /// Units the performance gate measures in the whole run (every shard): its correction for
     /// multiple comparisons counts them all, so sharding never loosens the gate.
     pub units_total: usize,
@@ -157,6 +159,7 @@ impl Plan {
     pub fn resolve(request: Request, cwd: &Path) -> anyhow::Result<Plan> {
         let config = Arc::new(load_config(request.config.as_deref(), cwd)?);
         let all = fixture::select(&config, &request.selection)?;
+        let (all, skipped) = skip_unready(&config, all);
         let units_total = super::measure::units(&all);
         let (cases, shard) = match request.shard {
             None => (all, None),
@@ -247,6 +250,7 @@ impl Plan {
             today: Utc::now().date_naive(),
             prior,
             shard,
+            skipped,
             units_total,
         })
     }
@@ -433,4 +437,41 @@ fn fresh_seed() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     SplitMix64::new(nanos ^ u64::from(std::process::id())).next_u64()
+}
+
+/// Runs the `requires` command of each suite among `cases` once; the cases of a suite whose
+/// command fails are left out, and the suite is reported skipped (with a notice now).
+fn skip_unready(config: &Config, cases: Vec<Case>) -> (Vec<Case>, Vec<SkippedSuite>) {
+    let mut checked: BTreeMap<String, Option<SkippedSuite>> = BTreeMap::new();
+    for case in &cases {
+        let name = &case.fixture.suite;
+        if checked.contains_key(name) {
+            continue;
+        }
+        let skipped = config
+            .suite(name)
+            .and_then(|suite| Some((suite, suite.requires.as_ref()?)))
+            .and_then(|(suite, requires)| {
+                let reason =
+                    crate::runner::run_quick(requires, &config.base_dir, "`requires`", crate::runner::QUICK_TIMEOUT)
+                        .err()?;
+                anstream::eprintln!(
+                    "notice: suite `{}` skipped: {reason} (its `requires` in {}; it runs where that succeeds)",
+                    suite.name,
+                    config.path.display()
+                );
+                Some(SkippedSuite {
+                    suite: suite.name.clone(),
+                    requires: requires.clone(),
+                    reason,
+                })
+            });
+        checked.insert(name.clone(), skipped);
+    }
+    let skipped: Vec<SkippedSuite> = checked.into_values().flatten().collect();
+    let cases = cases
+        .into_iter()
+        .filter(|c| !skipped.iter().any(|s| s.suite == c.fixture.suite))
+        .collect();
+    (cases, skipped)
 }

@@ -160,6 +160,7 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
             variants: plan.selection.variants.clone(),
             jobs: plan.launch.jobs,
             narrowed: plan.narrowed(),
+            skipped: plan.skipped.clone(),
         },
         shard: plan.shard,
         merged: None,

@@ -7,6 +7,7 @@
 //! golden/<suite>/<fixture>[@variant]/provenance.json    where it came from (see [`provenance`])
 //! golden/<suite>/<fixture>[@variant]/<step>/…           a scenario's goldens, one per step
 //! golden/<suite>/<fixture>[@variant]/out/…              the outputs under {out}, normalised
+//! golden/<suite>/<fixture>[@variant]/converted/…        the outputs a block converts, as converted
 //! golden/<suite>/<fixture>[@variant]/stdout, stderr     the streams a [[compare]] block names
 //! golden/<suite>/<fixture>[@variant].new/               a pending change, same layout
 //! golden/review-log.jsonl                               every accept and reject, appended
@@ -25,7 +26,7 @@ use crate::config::{Config, OutputSelector};
 use crate::diff::dir::Entry;
 use crate::diff::{DiffSpec, Format};
 use crate::fixture::Case;
-use crate::runner::{Artifacts, SideResult, SideRun};
+use crate::runner::{Artifacts, CONVERTED_DIR, SideResult, SideRun};
 pub use provenance::{Provenance, hash_inputs};
 
 /// True when running in CI (`CI` set to anything but empty, `0` or `false`): nothing under the
@@ -130,6 +131,7 @@ impl Golden {
                 self.provenance.status.clone(),
             ),
             artifacts: Artifacts::in_dir(&self.dir),
+            conversions: Vec::new(),
         }
     }
 
@@ -257,8 +259,18 @@ impl GoldenStore {
             .prefix(RECORDING_PREFIX)
             .tempdir_in(parent)
             .map_err(error(parent))?;
+        if let Some(failed) = run.conversions.first() {
+            return Err(GoldenError::Write {
+                path: target.to_owned(),
+                source: std::io::Error::other(failed.describe(run.side.as_str())),
+            });
+        }
         let mut outputs = Vec::new();
         for (relative, entry) in crate::diff::dir::list_entries(&run.artifacts.out_dir) {
+            if config.converts(&relative, run.side) {
+                // Kept as converted (below): the golden outlives the database it was read from.
+                continue;
+            }
             let source = match entry {
                 Entry::File(path) => path,
                 Entry::Symlink { path, .. } => {
@@ -302,6 +314,21 @@ impl GoldenStore {
                 std::fs::write(&dest, stored).map_err(error(&dest))?;
             }
             outputs.push(relative);
+        }
+        for (name, entry) in crate::diff::dir::list_entries(&run.artifacts.converted) {
+            let Entry::File(source) = entry else {
+                continue;
+            };
+            let block = config.block_of_converted(&name).map(|(block, _)| block);
+            let dest = staging.path().join(CONVERTED_DIR).join(&name);
+            if let Some(dir) = dest.parent() {
+                std::fs::create_dir_all(dir).map_err(error(dir))?;
+            }
+            let bytes = std::fs::read(&source).map_err(error(&source))?;
+            let format = block.and_then(|b| b.format);
+            let stored = normalized(&name, format, block.map(|b| &b.spec), &bytes);
+            std::fs::write(&dest, stored).map_err(error(&dest))?;
+            outputs.push(format!("{CONVERTED_DIR}/{name}"));
         }
         for block in &config.compares {
             let (name, source) = match block.output {

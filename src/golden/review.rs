@@ -62,6 +62,7 @@ fn nothing(dir: &Path) -> SideResult {
         side: crate::runner::Side::Legacy,
         run: SideRun::unmeasured(Vec::new(), String::new(), RunStatus::Exited { code: 0 }),
         artifacts: Artifacts::in_dir(dir),
+        conversions: Vec::new(),
     }
 }
 

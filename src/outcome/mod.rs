@@ -67,7 +67,8 @@ pub use cluster::{Cluster, ClusterExample};
 pub use provenance::{CiJob, MAX_CHANGES, Provenance, Repository, RunBy, github_run_url};
 pub use results::{
     ConfigInfo, Environment, Gate, Measurement, Merged, MergedShard, NotRun, RuleUsage, RunResults,
-    SelectionInfo, ShardInfo, SuiteSides, Summary, ToolInfo, WaiverUsage, own_peak_rss_kib,
+    SelectionInfo, ShardInfo, SkippedSuite, SuiteSides, Summary, ToolInfo, WaiverUsage,
+    own_peak_rss_kib,
 };
 pub use stages::{STAGE_PREFIX, StageOutcome, StageStatus, Stages};
 

@@ -128,6 +128,20 @@ pub struct SelectionInfo {
     /// is not the whole configured run, even once its shards are merged.
     #[serde(default)]
     pub narrowed: bool,
+    /// Selected suites that did not run because their `requires` command failed (no database
+    /// server here, say): skipped with the reason, never failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedSuite>,
+}
+
+/// A suite skipped because what it `requires` is not there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedSuite {
+    pub suite: String,
+    /// Its `requires` command, as written.
+    pub requires: Vec<String>,
+    /// How the command failed.
+    pub reason: String,
 }
 
 /// Where a merged run came from.
@@ -399,6 +413,27 @@ impl RunResults {
                     plural(shard.cases, "case")
                 ),
             )
+        } else if self.cases.is_empty()
+            && !self.selection.skipped.is_empty()
+            && self.not_run.is_empty()
+        {
+            // What was selected cannot run here (its `requires` failed): nothing to vouch
+            // for, nothing against; the reports say what was skipped.
+            let skipped = &self.selection.skipped;
+            let headline = match skipped.as_slice() {
+                [one] => format!(
+                    "nothing ran: suite `{}` was skipped: {}",
+                    one.suite, one.reason
+                ),
+                many => format!(
+                    "nothing ran: suites {} were skipped (their `requires` failed)",
+                    many.iter()
+                        .map(|s| format!("`{}`", s.suite))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            (Gate::Passed, headline)
         } else if self.cases.is_empty() {
             (
                 Gate::NothingSelected,

@@ -29,7 +29,8 @@ fn mark(kind: DiffKind) -> (char, Style) {
         | DiffKind::DuplicateKey
         | DiffKind::Truncated
         | DiffKind::Unreadable
-        | DiffKind::SpecialFile => ('!', WARN),
+        | DiffKind::SpecialFile
+        | DiffKind::ConvertFailed => ('!', WARN),
         DiffKind::Changed
         | DiffKind::TypeChanged
         | DiffKind::OverTolerance

@@ -146,6 +146,9 @@ fn header(out: &mut String, v: &RunView) -> fmt::Result {
             v.missing_shards.join(", ")
         )?;
     }
+    for skipped in &v.skipped {
+        writeln!(out, "| Skipped | {} |", cell(skipped))?;
+    }
     writeln!(out, "| Tool | {} |", v.tool)?;
     writeln!(
         out,

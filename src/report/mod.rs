@@ -416,6 +416,7 @@ pub(crate) mod tests {
                 variants: vec![],
                 jobs: 2,
                 narrowed: false,
+                skipped: Vec::new(),
             },
             shard: None,
             merged: None,

@@ -185,11 +185,16 @@ pub fn write_summary(
                 shown(&output),
                 shown(&d.path),
                 d.kind,
-                super::moved_summary(d, 60).unwrap_or_else(|| format!(
-                    "{} → {}",
-                    short_value(d.left.as_ref(), 60),
-                    short_value(d.right.as_ref(), 60)
-                ))
+                super::moved_summary(d, 60).unwrap_or_else(|| match (&d.left, &d.right, &d.note) {
+                    // Nothing on either side to show (a failed conversion, a FIFO): what
+                    // happened is the note.
+                    (None, None, Some(note)) => shown(note).into_owned(),
+                    _ => format!(
+                        "{} → {}",
+                        short_value(d.left.as_ref(), 60),
+                        short_value(d.right.as_ref(), 60)
+                    ),
+                })
             )?;
         }
         if unwaived > SHOWN {

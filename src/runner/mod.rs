@@ -8,9 +8,11 @@
 //! over as they finish. The runner runs; it never judges.
 
 pub mod capture;
+mod convert;
 pub mod limits;
 pub mod measure;
 mod process;
+mod quick;
 mod schedule;
 mod signals;
 
@@ -19,12 +21,17 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use crate::config::Side;
+pub use convert::{CONVERT_LIMIT, Conversion, next_run_id};
 pub use process::{Place, SideRequest, measure_floor, run_side, signal_name, version_of};
+pub use quick::{QUICK_TIMEOUT, run_quick};
 pub use schedule::{Cancel, CaseRuns, Launch, Running, Sides, SidesOf, StepRuns, run_cases};
 pub use signals::stop_on_signals;
 
 /// Bytes of stdout or stderr stored per run; beyond it the capture is marked truncated.
 pub const CAPTURE_LIMIT: u64 = 64 * 1024 * 1024;
+/// Where a run directory (and a golden) keeps the outputs a `[[compare]]` block converts,
+/// converted.
+pub const CONVERTED_DIR: &str = "converted";
 /// Lines of stderr kept in results for each run.
 pub const STDERR_TAIL_LINES: usize = 20;
 
@@ -213,15 +220,32 @@ pub struct Artifacts {
     pub out_dir: PathBuf,
     pub stdout: PathBuf,
     pub stderr: PathBuf,
+    /// The outputs a `[[compare]]` block converts, converted: `FILE` or `FILE#TABLE` here is
+    /// the converter's stdout for `FILE` under `{out}`.
+    pub converted: PathBuf,
 }
 
 impl Artifacts {
-    /// The layout of a run directory: `out/`, `stdout` and `stderr` in `dir`.
+    /// The layout of a run directory: `out/`, `stdout`, `stderr` and `converted/` in `dir`.
     pub fn in_dir(dir: &std::path::Path) -> Self {
         Artifacts {
             out_dir: dir.join("out"),
             stdout: dir.join("stdout"),
             stderr: dir.join("stderr"),
+            converted: dir.join(CONVERTED_DIR),
+        }
+    }
+
+    /// Where the compared output `name` is: a stream, a converted output (`FILE#TABLE`), or a
+    /// file under `{out}`.
+    pub fn output(&self, config: &crate::config::Config, name: &str) -> PathBuf {
+        match name {
+            "stdout" => self.stdout.clone(),
+            "stderr" => self.stderr.clone(),
+            converted if config.block_of_converted(converted).is_some() => {
+                self.converted.join(converted)
+            }
+            relative => self.out_dir.join(relative),
         }
     }
 }
@@ -234,4 +258,6 @@ pub struct SideResult {
     pub side: Side,
     pub run: SideRun,
     pub artifacts: Artifacts,
+    /// The conversions of its outputs that failed (the others are in `artifacts.converted`).
+    pub conversions: Vec<Conversion>,
 }

@@ -15,7 +15,7 @@ use super::measure::{self, MEASURE_ARG, Usage};
 use super::{
     Artifacts, CAPTURE_LIMIT, Cancel, RunStatus, STDERR_TAIL_LINES, Side, SideResult, SideRun,
 };
-use crate::config::{Config, SideSpec, Vars};
+use crate::config::{Config, RunVars, SideSpec};
 use crate::fixture::{Case, Step};
 
 /// How long to wait for pipes to close after a side and its descendants ended.
@@ -36,6 +36,15 @@ pub struct SideRequest {
     /// The side's `{state}` directory: created when missing, never cleared by a run (a
     /// scenario's steps share it).
     pub state: PathBuf,
+    /// The most of stdout and of stderr stored; past it, the stream is counted, not kept.
+    pub capture_limit: u64,
+    /// Whether the outputs a `[[compare]]` block converts are converted after the run (not
+    /// when only timing it).
+    pub convert: bool,
+    /// The suite's `teardown`, rendered for this run: run after it and its conversions.
+    pub teardown: Option<Vec<String>>,
+    /// The values its templates were rendered with, for its converters.
+    pub vars: RunVars,
 }
 
 /// Where one run of a side happens.
@@ -60,18 +69,18 @@ impl SideRequest {
     ) -> Self {
         let out_dir = place.dir.join("out");
         let input = place.step.map_or(&case.fixture.path, |s| &s.path);
-        let fixture = input.to_string_lossy();
-        let out = out_dir.to_string_lossy();
-        let state = place.state.to_string_lossy();
-        let vars = Vars {
-            fixture: &fixture,
-            fixture_id: &case.fixture.id,
-            out: &out,
-            suite: &case.fixture.suite,
-            variant: case.variant_name().unwrap_or(""),
-            state: &state,
-            step: place.step.map_or("", |s| s.name.as_str()),
+        let run_vars = RunVars {
+            fixture: input.to_string_lossy().into_owned(),
+            fixture_id: case.fixture.id.clone(),
+            out: out_dir.to_string_lossy().into_owned(),
+            suite: case.fixture.suite.clone(),
+            variant: case.variant_name().unwrap_or("").to_owned(),
+            state: place.state.to_string_lossy().into_owned(),
+            step: place.step.map_or("", |s| s.name.as_str()).to_owned(),
+            side: side.as_str().to_owned(),
+            run_id: super::next_run_id(),
         };
+        let vars = run_vars.with("", "");
         let mut argv: Vec<String> = spec.cmd.iter().map(|t| t.render(&vars)).collect();
         let mut env: Vec<(String, String)> = spec
             .env
@@ -91,6 +100,10 @@ impl SideRequest {
             || config.base_dir.clone(),
             |t| config.base_dir.join(t.render(&vars)),
         );
+        let teardown = config
+            .suite(&case.fixture.suite)
+            .and_then(|s| s.teardown.as_ref())
+            .map(|t| t.iter().map(|a| a.render(&vars)).collect());
         SideRequest {
             side,
             argv,
@@ -99,6 +112,10 @@ impl SideRequest {
             timeout: spec.timeout,
             dir: place.dir.to_owned(),
             state: place.state.to_owned(),
+            capture_limit: CAPTURE_LIMIT,
+            convert: true,
+            teardown,
+            vars: run_vars,
         }
     }
 
@@ -125,6 +142,7 @@ pub async fn run_side(exe: &Path, request: &SideRequest, cancel: &Cancel) -> Sid
             side: request.side,
             run,
             artifacts,
+            conversions: Vec::new(),
         };
     }
     let usage_path = request.dir.join("usage.json");
@@ -141,20 +159,25 @@ pub async fn run_side(exe: &Path, request: &SideRequest, cancel: &Cancel) -> Sid
                 side: request.side,
                 run,
                 artifacts,
+                conversions: Vec::new(),
             };
         }
     };
     let started = Instant::now();
     let helper = child.id().map(|id| id as libc::pid_t);
     let (stop_reading, stop) = watch::channel(false);
-    let stdout = child
-        .stdout
-        .take()
-        .map(|s| spawn_capture(s, artifacts.stdout.clone(), stop.clone()));
+    let stdout = child.stdout.take().map(|s| {
+        spawn_capture(
+            s,
+            artifacts.stdout.clone(),
+            request.capture_limit,
+            stop.clone(),
+        )
+    });
     let stderr = child
         .stderr
         .take()
-        .map(|s| spawn_capture(s, artifacts.stderr.clone(), stop));
+        .map(|s| spawn_capture(s, artifacts.stderr.clone(), request.capture_limit, stop));
     let end = tokio::select! {
         _ = child.wait() => End::Exited,
         () = tokio::time::sleep(request.timeout) => End::TimedOut,
@@ -192,6 +215,7 @@ pub async fn run_side(exe: &Path, request: &SideRequest, cancel: &Cancel) -> Sid
         side: request.side,
         run,
         artifacts,
+        conversions: Vec::new(),
     }
 }
 
@@ -216,9 +240,10 @@ fn helper_command(exe: &Path, request: &SideRequest, usage_path: &Path) -> tokio
 fn spawn_capture(
     stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
     path: PathBuf,
+    limit: u64,
     stop: watch::Receiver<bool>,
 ) -> JoinHandle<std::io::Result<Captured>> {
-    tokio::spawn(async move { capture::capture(stream, &path, CAPTURE_LIMIT, stop).await })
+    tokio::spawn(async move { capture::capture(stream, &path, limit, stop).await })
 }
 
 /// Stops the side when it ran out of time or was cancelled: the helper is asked to kill every
@@ -468,18 +493,5 @@ pub fn measure_floor(exe: &Path, scratch: &Path) -> Option<u64> {
 
 /// What `cmd` prints (trimmed), run in `dir`: a side's `version_cmd`, for provenance.
 pub fn version_of(cmd: &[String], dir: &Path) -> Result<String, String> {
-    let (program, args) = cmd.split_first().ok_or("`version_cmd` is empty")?;
-    let output = std::process::Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(|e| format!("cannot run `version_cmd` ({program}): {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`version_cmd` failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    super::quick::run_quick(cmd, dir, "`version_cmd`", super::quick::QUICK_TIMEOUT)
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::process::Place;
-use super::{RunStatus, Side, SideRequest, SideResult, run_side};
+use super::{RunStatus, Side, SideRequest, SideResult};
 use crate::config::{Config, SideSpec};
 use crate::fixture::{Case, Step};
 
@@ -96,6 +96,12 @@ impl Running {
 }
 
 impl Launch {
+    /// Runs one side, then converts its outputs and runs its suite's teardown (see
+    /// [`super::convert`]).
+    pub async fn run(&self, request: &SideRequest, cancel: &Cancel) -> SideResult {
+        super::convert::run_and_follow(&self.exe, &self.config, request, cancel).await
+    }
+
     /// The directory of one case: `<work>/<suite>/<fixture id>[@variant]`.
     pub fn case_dir(&self, case: &Case) -> PathBuf {
         case.id().dir_in(&self.work_dir)
@@ -144,6 +150,10 @@ impl Launch {
                 timeout: crate::config::DEFAULT_TIMEOUT,
                 dir: dir.join("candidate"),
                 state: self.state_dir(case, Side::Candidate),
+                capture_limit: super::CAPTURE_LIMIT,
+                convert: false,
+                teardown: None,
+                vars: crate::config::RunVars::default(),
             });
         (dir, legacy, candidate)
     }
@@ -283,11 +293,11 @@ async fn start_step(
             permit = Arc::clone(permits).acquire_owned() => permit.ok(),
         };
         let Some(permit) = permit else { break };
-        let (exe, cancel) = (launch.exe.clone(), cancel.clone());
+        let (launch, cancel) = (Arc::clone(launch), cancel.clone());
         runs.push((
             request.side,
             tokio::spawn(async move {
-                let result = run_side(&exe, &request, &cancel).await;
+                let result = launch.run(&request, &cancel).await;
                 drop(permit);
                 result
             }),

@@ -4,6 +4,7 @@ mod bench;
 mod browser;
 mod calibrate;
 mod config_errors;
+mod convert;
 mod diff;
 mod example;
 mod explain;

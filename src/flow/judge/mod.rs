@@ -371,5 +371,6 @@ fn missing_run(dir: &Path, side: &str) -> SideResult {
             },
         ),
         artifacts: crate::runner::Artifacts::in_dir(&dir.join(side)),
+        conversions: Vec::new(),
     }
 }

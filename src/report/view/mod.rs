@@ -57,6 +57,8 @@ pub struct RunView {
     /// `merged from 4 shards: …`, and the shards missing from a partial merge.
     pub merged: Option<String>,
     pub missing_shards: Vec<String>,
+    /// Suites skipped as their `requires` failed: `` `warehouse`: `pg_isready` exited with 2 ``.
+    pub skipped: Vec<String>,
     pub tool: String,
     pub config_path: String,
     pub config_hash: String,
@@ -317,6 +319,19 @@ impl RunView {
                 .as_ref()
                 .map(|m| m.missing.clone())
                 .unwrap_or_default(),
+            skipped: r
+                .selection
+                .skipped
+                .iter()
+                .map(|s| {
+                    format!(
+                        "suite `{}` (requires `{}`): {}",
+                        s.suite,
+                        s.requires.join(" "),
+                        s.reason
+                    )
+                })
+                .collect(),
             tool: format!("{} {}", r.tool.name, r.tool.version),
             config_path: r
                 .config

@@ -1,0 +1,137 @@
+//! Short commands parity runs for itself, not as a side: a side's `version_cmd`, a suite's
+//! `requires`. Each runs in its own process group with stdin closed and its output in temporary
+//! files (a full pipe never blocks it), and is killed with its group when it outlives its time.
+
+use std::io::{Read, Seek};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long such a command may take.
+pub const QUICK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `cmd` in `dir`; its stdout, trimmed, when it succeeds, else why not, for a person
+/// (`what` names the command in messages: "`version_cmd`").
+pub fn run_quick(
+    cmd: &[String],
+    dir: &Path,
+    what: &str,
+    timeout: Duration,
+) -> Result<String, String> {
+    let (program, args) = cmd.split_first().ok_or(format!("{what} is empty"))?;
+    let files = tempfile::tempfile().and_then(|out| Ok((out, tempfile::tempfile()?)));
+    let (mut out, mut err) =
+        files.map_err(|e| format!("cannot run {what}: no temporary file: {e}"))?;
+    let pipes = out.try_clone().and_then(|o| Ok((o, err.try_clone()?)));
+    let (stdout, stderr) = pipes.map_err(|e| format!("cannot run {what}: {e}"))?;
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot run {what} (`{program}`): {e}"))?;
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if started.elapsed() < timeout => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Ok(None) | Err(_) => break None,
+        }
+    };
+    // Whatever it started goes with it.
+    let group = child.id() as libc::pid_t;
+    // SAFETY: kill has no memory-safety preconditions; the group is the child's own.
+    unsafe { libc::kill(-group, libc::SIGKILL) };
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(format!(
+            "{what} (`{program}`) did not finish within {} s; parity killed it",
+            timeout.as_secs()
+        ));
+    };
+    let read = |file: &mut std::fs::File| {
+        let mut text = String::new();
+        let _ = file.rewind();
+        let _ = file.take(64 * 1024).read_to_string(&mut text);
+        text.trim().to_owned()
+    };
+    if !status.success() {
+        let stderr = read(&mut err);
+        let stderr = if stderr.is_empty() {
+            read(&mut out)
+        } else {
+            stderr
+        };
+        let described = match status.code() {
+            Some(code) => format!("exited with {code}"),
+            None => "was killed by a signal".to_owned(),
+        };
+        let tail = if stderr.is_empty() {
+            String::new()
+        } else {
+            format!(": {stderr}")
+        };
+        return Err(format!("{what} (`{program}`) {described}{tail}"));
+    }
+    Ok(read(&mut out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Vec<String> {
+        vec!["sh".into(), "-c".into(), script.into()]
+    }
+
+    #[test]
+    fn gives_stdout_or_says_why_not() {
+        let dir = std::env::temp_dir();
+        assert_eq!(
+            run_quick(&sh("echo ' v1 '"), &dir, "`x`", QUICK_TIMEOUT),
+            Ok("v1".into())
+        );
+        let failed = run_quick(
+            &sh("echo no server >&2; exit 2"),
+            &dir,
+            "`x`",
+            QUICK_TIMEOUT,
+        );
+        assert_eq!(failed, Err("`x` (`sh`) exited with 2: no server".into()));
+        let missing = run_quick(&["/nonexistent/prog".into()], &dir, "`x`", QUICK_TIMEOUT);
+        assert!(missing.is_err_and(|e| e.starts_with("cannot run `x` (`/nonexistent/prog`)")));
+    }
+
+    #[test]
+    fn a_hanging_command_and_what_it_started_are_killed() {
+        let dir = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let hung = run_quick(
+            &sh("sleep 30 & echo $! > child; wait"),
+            dir.path(),
+            "`x`",
+            Duration::from_millis(300),
+        );
+        assert!(hung.is_err_and(|e| e.contains("did not finish within")));
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let pid: libc::pid_t = std::fs::read_to_string(dir.path().join("child"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        // Gone, or a zombie waiting for whoever adopted it to reap it.
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let running = state
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'));
+        assert!(!running, "the command's child outlived it: {state}");
+    }
+}
