@@ -50,7 +50,7 @@ case $action in
     fi
     if ! as_server "$bindir/pg_ctl" --pgdata "$dir/data" status >/dev/null 2>&1; then
       as_server "$bindir/pg_ctl" --pgdata "$dir/data" --log "$dir/server.log" --wait --timeout 60 \
-      -o "-c listen_addresses='' -k $dir -p $port -c fsync=off -c full_page_writes=off" start >/dev/null \
+      -o "-c listen_addresses='' -k $dir -p $port -c fsync=off -c full_page_writes=off -c shared_buffers=32MB -c max_connections=20 -c dynamic_shared_memory_type=mmap" start >/dev/null \
       || { echo "error: the server did not start, see $dir/server.log:" >&2; tail -5 "$dir/server.log" >&2; exit 1; }
     fi
     echo "export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres"
