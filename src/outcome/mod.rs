@@ -587,3 +587,22 @@ impl CaseOutcome {
             .sum()
     }
 }
+
+/// The `[[compare]]` and `[[stage]]` blocks that compared an output (in its format, both sides
+/// present) in any of `cases`. Only such a block can show that one of its rules is not needed:
+/// a block whose outputs never came up (written only by suites that did not run) cannot.
+pub fn compared_blocks<'a>(
+    cases: impl IntoIterator<Item = &'a CaseOutcome>,
+) -> std::collections::BTreeSet<usize> {
+    cases
+        .into_iter()
+        .flat_map(|case| {
+            case.comparisons()
+                .into_iter()
+                .flat_map(|c| c.outputs.iter())
+                .filter(|o| o.format.is_some())
+                .filter_map(|o| o.compare)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}

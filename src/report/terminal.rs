@@ -90,8 +90,9 @@ pub fn write_rule_warnings(w: &mut dyn Write, results: &RunResults) -> io::Resul
     if !idle.is_empty() {
         writeln!(
             w,
-            "{DIM}note: {} not exercised by this selection (only a whole run can tell whether a \
-             rule is still needed): {}{DIM:#}",
+            "{DIM}note: {} not exercised: this selection did not run them, or their block's \
+             outputs did not come up (only a whole run comparing them can tell whether a rule is \
+             still needed): {}{DIM:#}",
             plural(idle.len(), "rule"),
             idle.join(", ")
         )?;

@@ -240,7 +240,7 @@ impl RuleUse {
     pub fn describe(self, stale: &str) -> String {
         match self {
             RuleUse::Stale => format!("0 ({stale}: no value at its path differed)"),
-            RuleUse::NotExercised => "0 (not exercised by this selection)".to_owned(),
+            RuleUse::NotExercised => "0 (not exercised in this run)".to_owned(),
             RuleUse::JudgedNone(n) => format!("0 (judged {n}, allowed none)"),
             RuleUse::Applied(n) => n.to_string(),
         }
