@@ -210,7 +210,11 @@ fn causes(out: &mut String, v: &RunView) -> fmt::Result {
         )?;
     }
     if c.more > 0 {
-        writeln!(out, "\n{} more causes in results.json.", c.more)?;
+        writeln!(
+            out,
+            "\n{} more in results.json.",
+            crate::units::plural(c.more, "cause")
+        )?;
     }
     writeln!(out)
 }

@@ -245,8 +245,8 @@ pub fn write_summary(
         if unwaived.len() > CAUSES {
             writeln!(
                 w,
-                "  {DIM}… {} more causes in report.md{DIM:#}",
-                unwaived.len() - CAUSES
+                "  {DIM}… {} more in report.md{DIM:#}",
+                plural(unwaived.len() - CAUSES, "cause")
             )?;
         }
     }
