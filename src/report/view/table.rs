@@ -58,7 +58,14 @@ pub fn table_view(table: &TableSummary, (left, right): (&str, &str)) -> TableVie
         .map(|c| ColumnRow {
             name: inert_line(&c.name).into_owned(),
             unequal: thousands(c.unequal),
-            largest: c.largest.as_ref().map_or(String::new(), |l| number(l.by)),
+            // f64::MAX stands for a difference past what a double holds (1e308 against -1e308)
+            largest: c.largest.as_ref().map_or(String::new(), |l| {
+                if l.by == f64::MAX {
+                    "beyond 1.8e308".to_owned()
+                } else {
+                    number(l.by)
+                }
+            }),
             at: c
                 .largest
                 .as_ref()
