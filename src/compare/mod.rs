@@ -515,6 +515,7 @@ fn finish(
             .collect(),
         notes: std::mem::take(&mut summary.notes),
         blocked_by: None,
+        table: summary.table.as_ref().map(diff::TableTally::summary),
     };
     (output, summary, None)
 }

@@ -11,8 +11,13 @@ use serde_json::{Map, Value};
 use super::path::Segment;
 use super::{
     CsvOptions, DiffKind, DiffSpec, Differ, Difference, Findings, Format, Input, JsonPath,
-    ParseFailure, parse_both, value,
+    ParseFailure, parse_both, table, value,
 };
+
+/// The elements of an array (none for anything else).
+fn rows(value: &Value) -> &[Value] {
+    value.as_array().map_or(&[], Vec::as_slice)
+}
 
 pub struct CsvDiffer;
 
@@ -47,10 +52,16 @@ impl Differ for CsvDiffer {
         let to_array = |rows: Vec<Map<String, Value>>| {
             Value::Array(rows.into_iter().map(Value::Object).collect())
         };
+        let (l_rows, r_rows) = (to_array(l.rows), to_array(r.rows));
+        if let Some(mut table) = table::root(&spec.rules) {
+            table.csv_columns(&l.columns, &r.columns, &spec.rules);
+            table.count_rows(rows(&l_rows), rows(&r_rows));
+            findings.track_table(table);
+        }
         value::diff_values_as(
             value::Leaves::Cells,
-            &to_array(l.rows),
-            &to_array(r.rows),
+            &l_rows,
+            &r_rows,
             &spec.rules,
             findings,
         );

@@ -21,7 +21,9 @@ use serde_json::{Map, Value};
 
 use super::model::VALUE_LIMIT;
 use super::path::{JsonPath, Segment};
-use super::{DiffKind, DiffSpec, Differ, Difference, Findings, Format, Input, ParseFailure, value};
+use super::{
+    DiffKind, DiffSpec, Differ, Difference, Findings, Format, Input, ParseFailure, table, value,
+};
 
 /// Strings longer than this are held as their start, length and hash.
 pub const LONG_STRING: usize = 1 << 20;
@@ -70,6 +72,13 @@ pub fn diff_parsed(
                     findings.push(duplicate.difference(side));
                 }
             }
+            let names = match format {
+                Format::Ndjson => Some(Vec::new()),
+                _ => super::stream::document_path(spec),
+            };
+            if let Some(names) = names {
+                track_records(findings, &spec.rules, &names, (&l.value, &r.value));
+            }
             value::diff_values(&l.value, &r.value, &spec.rules, findings);
         }
         (l, r) => {
@@ -87,6 +96,40 @@ pub fn diff_parsed(
             }
         }
     }
+}
+
+/// Summarises the keyed array at member names `names` as a table (see [`table`]) when both
+/// documents hold an array there and the rules pair its elements by key.
+fn track_records(
+    findings: &mut Findings<'_>,
+    rules: &super::Rules,
+    names: &[String],
+    (left, right): (&Value, &Value),
+) {
+    let at = names.iter().cloned().map(Segment::Field).collect();
+    let Some(mut tally) = table::keyed_at(rules, at) else {
+        return;
+    };
+    let (Some(l), Some(r)) = (array_at(left, names), array_at(right, names)) else {
+        return;
+    };
+    let [mut lnames, mut rnames] = [table::MemberNames::default(), table::MemberNames::default()];
+    for (rows, names) in [(l, &mut lnames), (r, &mut rnames)] {
+        for row in rows.iter().filter_map(Value::as_object) {
+            names.see(row.keys().map(String::as_str));
+        }
+    }
+    tally.member_columns(lnames.all(), rnames.all(), rules);
+    tally.count_rows(l, r);
+    findings.track_table(tally);
+}
+
+/// The array at member names `names` in `value`, if there is one.
+fn array_at<'v>(value: &'v Value, names: &[String]) -> Option<&'v Vec<Value>> {
+    names
+        .iter()
+        .try_fold(value, |v, name| v.get(name))
+        .and_then(Value::as_array)
 }
 
 /// A parsed document and the members it holds more than once.

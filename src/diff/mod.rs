@@ -17,6 +17,7 @@ pub mod ndjson;
 pub mod path;
 pub mod rules;
 pub mod stream;
+pub mod table;
 pub mod text;
 pub mod value;
 
@@ -27,6 +28,7 @@ pub use path::{JsonPath, PathError, Segment};
 pub use rules::{
     ArrayMatch, Normalize, Placeholders, Rename, Replacement, Rule, Rules, Tolerance, ValueMap,
 };
+pub use table::{ColumnSummary, Largest, TableSide, TableSummary, TableTally};
 
 /// A comparison format.
 #[derive(

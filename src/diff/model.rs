@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::table::TableTally;
+
 /// What kind of difference was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -391,6 +393,7 @@ pub struct Findings<'w> {
     clusters: BTreeMap<(String, DiffKind), Tally>,
     equivalences: BTreeMap<DiffKind, Tally>,
     notes: BTreeSet<String>,
+    table: Option<TableTally>,
 }
 
 impl<'w> Findings<'w> {
@@ -407,7 +410,22 @@ impl<'w> Findings<'w> {
             clusters: BTreeMap::new(),
             equivalences: BTreeMap::new(),
             notes: BTreeSet::new(),
+            table: None,
         }
+    }
+
+    /// Summarises the keyed table `table` is about (rows and columns) as the comparison goes.
+    pub fn track_table(&mut self, table: TableTally) {
+        self.table = Some(table);
+    }
+
+    /// The keyed table being summarised, if any.
+    pub fn table(&self) -> Option<&TableTally> {
+        self.table.as_ref()
+    }
+
+    pub fn table_mut(&mut self) -> Option<&mut TableTally> {
+        self.table.as_mut()
     }
 
     /// Records something the reader should know about how this output was compared (a
@@ -500,6 +518,7 @@ impl<'w> Findings<'w> {
             self.equivalences.entry(*kind).or_default().merge(tally);
         }
         self.notes.extend(other.notes);
+        merge_tables(&mut self.table, other.table);
         let room = self.cap.saturating_sub(self.stored.len());
         self.stored.extend(other.differences.into_iter().take(room));
     }
@@ -514,7 +533,17 @@ impl<'w> Findings<'w> {
             clusters: self.clusters,
             equivalences: self.equivalences,
             notes: self.notes.into_iter().collect(),
+            table: self.table,
         }
+    }
+}
+
+/// Adds `other`'s counts to `into` (a table tracked on one side only is kept as it is).
+fn merge_tables(into: &mut Option<TableTally>, other: Option<TableTally>) {
+    match (into.as_mut(), other) {
+        (Some(table), Some(other)) => table.merge(&other),
+        (None, Some(other)) => *into = Some(other),
+        (_, None) => {}
     }
 }
 
@@ -532,6 +561,8 @@ pub struct FindingsSummary {
     pub equivalences: BTreeMap<DiffKind, Tally>,
     /// How the comparison went, where it matters (sorted, unique).
     pub notes: Vec<String>,
+    /// The keyed table's rows and columns, when the output is one.
+    pub table: Option<TableTally>,
 }
 
 impl FindingsSummary {
@@ -573,6 +604,8 @@ impl FindingsSummary {
         notes.extend(other.notes);
         notes.sort();
         notes.dedup();
+        let mut table = self.table;
+        merge_tables(&mut table, other.table);
         FindingsSummary {
             differences: merged,
             total: self.total + other.total,
@@ -582,6 +615,7 @@ impl FindingsSummary {
             clusters,
             equivalences,
             notes,
+            table,
         }
     }
 }

@@ -17,6 +17,7 @@ use super::fingerprint;
 use super::model::{DiffKind, Difference, Findings};
 use super::path::{JsonPath, Segment, key_filter, value_filter};
 use super::rules::{ArrayMatch, Placeholders, Rules};
+use super::table::RowMarks;
 
 /// Alignment is quadratic in the worst case; past this many elements (after the common prefix
 /// and suffix are set aside) arrays are compared by position instead, deterministically.
@@ -60,6 +61,8 @@ struct Walker<'r, 'f, 'w> {
     placeholders: [Placeholders; 2],
     /// Walk equal subtrees too, so placeholders are numbered in the same order on both sides.
     visit_equal: bool,
+    /// The pair of rows of a summarised table being compared (see [`super::table`]).
+    row: Option<RowMarks>,
 }
 
 impl<'r, 'f, 'w> Walker<'r, 'f, 'w> {
@@ -76,6 +79,7 @@ impl<'r, 'f, 'w> Walker<'r, 'f, 'w> {
             path,
             placeholders: [Placeholders::default(), Placeholders::default()],
             visit_equal: rules.has_placeholders(),
+            row: None,
         }
     }
 }
@@ -85,11 +89,20 @@ impl Walker<'_, '_, '_> {
         self.path.to_string()
     }
 
+    /// Records a difference at the current path (and, inside a summarised table's row, that
+    /// the row differs there).
+    fn push(&mut self, difference: Difference) {
+        if let Some(row) = &mut self.row {
+            row.mark(self.path.segments());
+        }
+        self.findings.push(difference);
+    }
+
     fn emit(&mut self, kind: DiffKind, left: Option<&Value>, right: Option<&Value>) {
         let difference = Difference::new(self.here(), kind)
             .left(left.cloned())
             .right(right.cloned());
-        self.findings.push(difference);
+        self.push(difference);
     }
 
     /// Visits `segment` below the current path, unless an ignore rule covers it.
@@ -185,7 +198,7 @@ impl Walker<'_, '_, '_> {
                 .left(left.clone())
                 .right(right.clone());
             if self.rules.strict_numbers {
-                self.findings.push(difference);
+                self.push(difference);
             } else {
                 self.findings.equivalent(difference);
             }
@@ -194,34 +207,32 @@ impl Walker<'_, '_, '_> {
         let Some((lf, rf)) = floats.filter(|(l, r)| l.is_finite() && r.is_finite()) else {
             return self.emit(DiffKind::Changed, Some(left), Some(right));
         };
-        match self.rules.tolerance(self.path.segments()) {
-            Some((rule, tolerance)) => {
-                let delta = (lf - rf).abs();
-                let note = format!(
-                    "differs by {}, tolerance {}",
-                    crate::units::number(delta),
-                    tolerance.describe()
-                );
-                let within = tolerance.allows(lf, rf);
-                let kind = if within {
-                    DiffKind::WithinTolerance
-                } else {
-                    DiffKind::OverTolerance
-                };
-                let difference = Difference::new(self.here(), kind)
-                    .left(left.clone())
-                    .right(right.clone())
-                    .note(note);
-                if within {
-                    self.findings.rule_hit(rule);
-                    self.findings.equivalent(difference);
-                } else {
-                    self.findings.rule_judged(rule);
-                    self.findings.push(difference);
-                }
+        let mut difference = Difference::new(self.here(), DiffKind::Changed)
+            .left(left.clone())
+            .right(right.clone());
+        if let Some((rule, tolerance)) = self.rules.tolerance(self.path.segments()) {
+            let within = tolerance.allows(lf, rf);
+            difference.kind = if within {
+                DiffKind::WithinTolerance
+            } else {
+                DiffKind::OverTolerance
+            };
+            difference = difference.note(format!(
+                "differs by {}, tolerance {}",
+                crate::units::number((lf - rf).abs()),
+                tolerance.describe()
+            ));
+            if within {
+                self.findings.rule_hit(rule);
+                self.findings.equivalent(difference);
+                return;
             }
-            None => self.emit(DiffKind::Changed, Some(left), Some(right)),
+            self.findings.rule_judged(rule);
         }
+        if let Some(row) = &mut self.row {
+            row.numeric(self.path.segments(), lf - rf);
+        }
+        self.push(difference);
     }
 
     fn string(&mut self, l: &str, r: &str, left: &Value, right: &Value) {
@@ -316,7 +327,7 @@ impl Walker<'_, '_, '_> {
             "the same {} elements in another order; first difference at index {first}",
             l.len()
         ));
-        self.findings.push(difference);
+        self.push(difference);
         true
     }
 
@@ -402,6 +413,11 @@ impl Walker<'_, '_, '_> {
     fn keyed(&mut self, l: &[Value], r: &[Value], fields: &[String]) {
         let left = group_by_key(l, fields);
         let right = group_by_key(r, fields);
+        // The summarised table's rows are counted pair by pair.
+        let table = self
+            .findings
+            .table()
+            .is_some_and(|t| t.at() == self.path.segments());
         // Keys in order of first appearance, left then right. The maps are only looked up, never
         // iterated, so hashing cannot leak an order into the output.
         let mut order: Vec<&String> = Vec::with_capacity(left.order.len());
@@ -443,15 +459,36 @@ impl Walker<'_, '_, '_> {
                     } else {
                         difference.right(occurrences)
                     };
-                    self.findings.push(difference);
+                    self.push(difference);
                     self.path.pop();
                 }
             }
             for k in 0..lidx.len().max(ridx.len()) {
                 let lv = lidx.get(k).map(|&i| &l[i]);
                 let rv = ridx.get(k).map(|&i| &r[i]);
-                self.child(segment.clone(), lv, rv);
+                if table && lv.is_some() && rv.is_some() {
+                    self.table_row(segment.clone(), (lv, rv), key_values);
+                } else {
+                    self.child(segment.clone(), lv, rv);
+                }
             }
+        }
+    }
+
+    /// Compares one pair of rows of the summarised table, noting where they differ.
+    fn table_row(
+        &mut self,
+        segment: Segment,
+        (l, r): (Option<&Value>, Option<&Value>),
+        key: &[Value],
+    ) {
+        let outer = self
+            .row
+            .replace(RowMarks::new(self.path.segments().len() + 1));
+        self.child(segment, l, r);
+        let marks = std::mem::replace(&mut self.row, outer);
+        if let (Some(marks), Some(table)) = (marks, self.findings.table_mut()) {
+            table.row(marks, key);
         }
     }
 
@@ -520,7 +557,7 @@ impl Walker<'_, '_, '_> {
             if lc > 0 && rc > 0 {
                 difference = difference.note(occurrences(lc, rc));
             }
-            self.findings.push(difference);
+            self.push(difference);
             self.path.pop();
         }
     }

@@ -198,13 +198,15 @@ fn combine(
             .iter()
             .any(|cmp| cmp.outputs.iter().any(|o| o.format.is_some()))
     });
+    let compared = crate::outcome::compared_blocks(&merged.cases);
     for rule in &mut merged.rules {
         let used = rules.get(&rule.id).copied().unwrap_or_default();
         rule.applied = used.applied;
         rule.judged = used.judged;
         let unused = used == RuleUse::default() && !rule.expired && compared_any;
-        rule.stale = unused && whole;
-        rule.not_exercised = unused && !whole;
+        let judged = whole && compared.contains(&rule.compare);
+        rule.stale = unused && judged;
+        rule.not_exercised = unused && !judged;
     }
     for waiver in &mut merged.waivers {
         waiver.applied = waivers.get(&waiver.index).copied().unwrap_or(0);

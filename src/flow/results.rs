@@ -67,13 +67,15 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
             None => not_run.push(NotRun { id: case.id() }),
         }
     }
-    // A rule that applied nowhere is stale only if outputs were compared at all: when every
-    // case failed or had no reference, no rule had a chance to apply.
+    // A rule that applied nowhere is stale only if its block compared outputs: when every case
+    // failed or had no reference, or the block's outputs come only from suites that did not
+    // run, no rule of it had a chance to apply.
     let compared_any = finished.iter().any(|f| {
         f.comparisons()
             .iter()
             .any(|c| c.outputs.iter().any(|o| o.format.is_some()))
     });
+    let compared = crate::outcome::compared_blocks(&finished);
     // Only the whole configured run can show that a rule is not needed: a selection of it
     // (or an interrupted run) merely did not exercise it.
     let whole_run = plan.whole_run() && not_run.is_empty() && !info.interrupted;
@@ -95,8 +97,8 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
                 expires: r.expires.clone(),
                 applied: used.applied,
                 judged: used.judged,
-                stale: unused && whole_run,
-                not_exercised: unused && !whole_run,
+                stale: unused && whole_run && compared.contains(&r.compare),
+                not_exercised: unused && !(whole_run && compared.contains(&r.compare)),
                 expired: r.expired,
             }
         })

@@ -54,7 +54,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::diff::{DiffKind, Difference, Format, OutputStatus};
+use crate::diff::{DiffKind, Difference, Format, OutputStatus, TableSummary};
 use crate::fixture::CaseId;
 use crate::runner::{RunStatus, Side, SideRun};
 
@@ -267,6 +267,11 @@ pub struct OutputComparison {
     /// output of a case with a divergent stage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked_by: Option<String>,
+    /// For keyed records (CSV/TSV rows, NDJSON records, a JSON document's keyed array): rows
+    /// in both, on one side only, identical and differing, and per column how many values
+    /// differ (counted over every row, not only the stored differences).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableSummary>,
 }
 
 /// The differences of one output that share a path pattern and kind.
@@ -581,4 +586,23 @@ impl CaseOutcome {
             .map(|o| o.waived)
             .sum()
     }
+}
+
+/// The `[[compare]]` and `[[stage]]` blocks that compared an output (in its format, both sides
+/// present) in any of `cases`. Only such a block can show that one of its rules is not needed:
+/// a block whose outputs never came up (written only by suites that did not run) cannot.
+pub fn compared_blocks<'a>(
+    cases: impl IntoIterator<Item = &'a CaseOutcome>,
+) -> std::collections::BTreeSet<usize> {
+    cases
+        .into_iter()
+        .flat_map(|case| {
+            case.comparisons()
+                .into_iter()
+                .flat_map(|c| c.outputs.iter())
+                .filter(|o| o.format.is_some())
+                .filter_map(|o| o.compare)
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

@@ -7,7 +7,7 @@
 use std::fmt::{self, Write};
 
 use super::view::{
-    Bullet, CaseDetail, MAX_WAIVED_ROWS, OutputDetail, Performance, RunView, StagesTable,
+    Bullet, CaseDetail, MAX_WAIVED_ROWS, OutputDetail, Performance, RunView, StagesTable, TableView,
 };
 use super::{Render, ReportError};
 use crate::outcome::RunResults;
@@ -210,7 +210,11 @@ fn causes(out: &mut String, v: &RunView) -> fmt::Result {
         )?;
     }
     if c.more > 0 {
-        writeln!(out, "\n{} more causes in results.json.", c.more)?;
+        writeln!(
+            out,
+            "\n{} more in results.json.",
+            crate::units::plural(c.more, "cause")
+        )?;
     }
     writeln!(out)
 }
@@ -378,6 +382,18 @@ fn case_details(out: &mut String, case: &CaseDetail) -> fmt::Result {
     for output in &case.outputs {
         output_table(out, output)?;
     }
+    if !case.agreeing.is_empty() {
+        for table in &case.agreeing {
+            writeln!(
+                out,
+                "- {} ({}) rows: {}",
+                code(&table.name),
+                table.format,
+                cell(&table.rows)
+            )?;
+        }
+        writeln!(out)?;
+    }
     if let Some(rerun) = &case.rerun {
         let f = fence(rerun);
         writeln!(out, "Rerun just this case:\n\n{f}sh\n{rerun}\n{f}\n")?;
@@ -462,6 +478,9 @@ fn output_table(out: &mut String, output: &OutputDetail) -> fmt::Result {
         plural(output.total, "difference"),
         output.waived
     )?;
+    if let Some(table) = &output.table {
+        table_block(out, table)?;
+    }
     writeln!(
         out,
         "| path | kind | {} | {} | note |\n|---|---|---|---|---|",
@@ -503,6 +522,56 @@ fn output_table(out: &mut String, output: &OutputDetail) -> fmt::Result {
         writeln!(out, "\nNote: {}", cell(note))?;
     }
     writeln!(out)
+}
+
+/// A keyed table's rows, the columns whose values differ, and the other columns by name.
+fn table_block(out: &mut String, table: &TableView) -> fmt::Result {
+    writeln!(out, "rows: {}\n", cell(&table.rows))?;
+    if !table.columns.is_empty() {
+        writeln!(
+            out,
+            "| column | unequal | largest numeric difference | at key |\n|---|---:|---:|---|"
+        )?;
+        for c in &table.columns {
+            let at = if c.at.is_empty() {
+                String::new()
+            } else {
+                code(&c.at)
+            };
+            writeln!(
+                out,
+                "| {} | {} | {} | {at} |",
+                code(&c.name),
+                c.unequal,
+                c.largest
+            )?;
+        }
+        if table.more_columns > 0 {
+            writeln!(
+                out,
+                "\n{} with unequal values in results.json.",
+                plural(table.more_columns, "more column")
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let lines: Vec<String> = table
+        .lines
+        .iter()
+        .map(|line| {
+            let names: Vec<String> = line.names.iter().map(|n| code(n)).collect();
+            let more = if line.more > 0 {
+                format!(" and {} more", line.more)
+            } else {
+                String::new()
+            };
+            format!("{}: {}{more}.", line.what, names.join(", "))
+        })
+        .collect();
+    if !lines.is_empty() {
+        writeln!(out, "{}\n", lines.join(" "))?;
+    }
+    Ok(())
 }
 
 fn waivers(out: &mut String, v: &RunView) -> fmt::Result {

@@ -313,6 +313,7 @@ pub(crate) mod tests {
             notes: Vec::new(),
             differences,
             blocked_by: None,
+            table: None,
         }
     }
 
@@ -552,6 +553,98 @@ pub(crate) mod tests {
         )
     }
 
+    /// A keyed CSV that differs (rows on each side only, a changed value, a numeric change, a
+    /// column on each side only, an ignored one, a hostile column name and key) and a keyed
+    /// NDJSON file that agrees.
+    fn keyed_tables() -> Vec<OutputComparison> {
+        use crate::diff::{ColumnSummary, Largest, TableSide, TableSummary};
+        let column = |name: &str, unequal: u64| ColumnSummary {
+            name: name.into(),
+            only: None,
+            ignored: false,
+            unequal,
+            largest: None,
+        };
+        let differing = TableSummary {
+            key: vec!["advisory_id".into()],
+            rows_both: 999_998,
+            only_left: 1,
+            only_right: 2,
+            identical: 999_990,
+            differing: 8,
+            duplicate_keys_left: 0,
+            duplicate_keys_right: 1,
+            columns: vec![
+                column("advisory_id", 0),
+                column("state", 5),
+                ColumnSummary {
+                    largest: Some(Largest {
+                        by: 0.125,
+                        key: [("advisory_id".to_owned(), json!("A-7"))]
+                            .into_iter()
+                            .collect(),
+                    }),
+                    ..column("confidence", 3)
+                },
+                ColumnSummary {
+                    largest: Some(Largest {
+                        by: 1_500_000.0,
+                        key: [("advisory_id".to_owned(), json!("<i>A-9</i> | `x`"))]
+                            .into_iter()
+                            .collect(),
+                    }),
+                    ..column("<b>cvss</b> | `x`", 1)
+                },
+                column("package", 0),
+                ColumnSummary {
+                    ignored: true,
+                    ..column("updated_at", 0)
+                },
+                ColumnSummary {
+                    only: Some(TableSide::Left),
+                    ..column("legacy_note", 0)
+                },
+                ColumnSummary {
+                    only: Some(TableSide::Right),
+                    ..column("run_id", 0)
+                },
+            ],
+        };
+        let agreeing = TableSummary {
+            key: vec!["id".into()],
+            rows_both: 1_000_000,
+            only_left: 0,
+            only_right: 0,
+            identical: 1_000_000,
+            differing: 0,
+            duplicate_keys_left: 0,
+            duplicate_keys_right: 0,
+            columns: vec![column("id", 0), column("scanner", 0)],
+        };
+        vec![
+            OutputComparison {
+                format: Some(Format::Csv),
+                table: Some(differing),
+                ..output(
+                    "state_history.csv",
+                    OutputStatus::Different,
+                    vec![
+                        Difference::new("$[?@.advisory_id=='A-7'].confidence", DiffKind::Changed)
+                            .left(json!("0.75"))
+                            .right(json!("0.625")),
+                        Difference::new("$[?@.advisory_id=='A-3']", DiffKind::Removed)
+                            .left(json!({"advisory_id": "A-3", "state": "fixed"})),
+                    ],
+                )
+            },
+            OutputComparison {
+                format: Some(Format::Ndjson),
+                table: Some(agreeing),
+                ..output("scanners.ndjson", OutputStatus::Equivalent, vec![])
+            },
+        ]
+    }
+
     /// Everything a report shows at once: steps (one blocked), stages (a first divergence and
     /// what it blocks), passing and waived cases with the performance gate's measurements,
     /// waivers (one expired) and rules, and a value from a hostile program.
@@ -559,6 +652,7 @@ pub(crate) mod tests {
         let mut results = pipeline_sample();
         let hostile = json!("<script>alert(1)</script>\u{1b}[31m | `tick` & done");
         results.cases[1].outputs[1].differences[0].right = Some(hostile);
+        results.cases[1].outputs.extend(keyed_tables());
         let base = sample();
         let settings = crate::bench::BenchSettings {
             seed: 7,
@@ -811,6 +905,74 @@ pub(crate) mod tests {
             html.matches("<script>").count(),
             1,
             "only the page's own script"
+        );
+    }
+
+    /// 10,000 cases, 2,500 of them differing in a keyed table with 100 unequal columns: the
+    /// crowded page shows each table's first columns and counts the rest, so it grows with the
+    /// cases only.
+    #[test]
+    fn html_keeps_many_wide_tables_small() {
+        let mut results = sample();
+        let table = keyed_tables().remove(0);
+        let columns: Vec<crate::diff::ColumnSummary> = (0..100)
+            .map(|i| crate::diff::ColumnSummary {
+                name: format!("col{i:03}"),
+                only: None,
+                ignored: false,
+                unequal: 1,
+                largest: None,
+            })
+            .collect();
+        let template = results.cases[2].clone();
+        results.cases = (0..10_000)
+            .map(|i| {
+                let mut case = template.clone();
+                case.id.fixture = format!("f{i:05}");
+                if i % 4 == 0 {
+                    let mut table = table.clone();
+                    if let Some(t) = table.table.as_mut() {
+                        t.columns.clone_from(&columns);
+                    }
+                    case.outputs = vec![table];
+                } else {
+                    case.verdict = Verdict::Identical;
+                    case.outputs = Vec::new();
+                }
+                case
+            })
+            .collect();
+        let html = html::Html.render(&results).unwrap();
+        assert_eq!(html.matches("<table class=\"columns\">").count(), 2_500);
+        assert_eq!(html.matches("<code>col004</code>").count(), 2_500);
+        assert!(!html.contains("<code>col005</code>"));
+        assert_eq!(
+            html.matches("95 more columns with unequal values in results.json.")
+                .count(),
+            2_500
+        );
+        assert!(html.len() < 30 << 20, "{} bytes", html.len());
+    }
+
+    /// The terminal stays short: one rows line for a case, its first table that does not agree,
+    /// and how many more report.md shows; tables that agree are not mentioned.
+    #[test]
+    fn terminal_names_one_table_and_counts_the_others() {
+        let mut results = sample();
+        let tables = keyed_tables();
+        let mut other = tables[0].clone();
+        other.output = "prices.csv".into();
+        results.cases[2].outputs = vec![tables[1].clone(), tables[0].clone(), other];
+        let mut out = Vec::new();
+        terminal::write_summary(&mut out, &results, &[]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let rows: Vec<&str> = text.lines().filter(|l| l.contains("rows of")).collect();
+        assert_eq!(
+            rows,
+            [
+                "    rows of state_history.csv: 999,998 in both (999,990 identical, 8 differ) · 1 only legacy · 2 only candidate · 1 key on several candidate rows (and 1 more table in report.md)"
+            ],
+            "{text}"
         );
     }
 

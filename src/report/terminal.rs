@@ -44,6 +44,29 @@ fn where_the_rest_is(case: &crate::outcome::CaseOutcome, unwaived: usize) -> Str
     }
 }
 
+/// The rows of a failing case's first keyed table that does not agree, in one line: `rows of
+/// prices.csv: 999,998 in both (999,990 identical, 8 differ) · 1 only legacy` (and how many
+/// more such tables report.md shows).
+fn table_line(comparisons: &[crate::outcome::Compared<'_>]) -> Option<String> {
+    let mut tables = comparisons.iter().flat_map(|c| {
+        c.outputs.iter().filter_map(move |o| {
+            let table = o.table.as_ref()?;
+            let agrees = table.differing == 0 && table.only_left == 0 && table.only_right == 0;
+            (!agrees).then_some((c, o, table))
+        })
+    });
+    let (c, o, table) = tables.next()?;
+    let first = format!(
+        "rows of {}: {}",
+        c.name(&o.output),
+        super::view::rows_line(table, (c.left, c.right))
+    );
+    Some(match tables.count() {
+        0 => first,
+        more => format!("{first} (and {} in report.md)", plural(more, "more table")),
+    })
+}
+
 /// Writes what the run found about its rules (for stderr: it is advice, not the result): rules
 /// the whole run never exercised, and, for a selection, how many it did not.
 pub fn write_rule_warnings(w: &mut dyn Write, results: &RunResults) -> io::Result<()> {
@@ -67,8 +90,9 @@ pub fn write_rule_warnings(w: &mut dyn Write, results: &RunResults) -> io::Resul
     if !idle.is_empty() {
         writeln!(
             w,
-            "{DIM}note: {} not exercised by this selection (only a whole run can tell whether a \
-             rule is still needed): {}{DIM:#}",
+            "{DIM}note: {} not exercised: this selection did not run them, or their block's \
+             outputs did not come up (only a whole run comparing them can tell whether a rule is \
+             still needed): {}{DIM:#}",
             plural(idle.len(), "rule"),
             idle.join(", ")
         )?;
@@ -138,6 +162,9 @@ pub fn write_summary(
             )?;
         }
         let comparisons = case.comparisons();
+        if let Some(rows) = table_line(&comparisons) {
+            writeln!(w, "    {}", shown(&rows))?;
+        }
         // Causes first: differences that follow from a divergent stage come after.
         let mut differences: Vec<_> = comparisons
             .iter()
@@ -218,8 +245,8 @@ pub fn write_summary(
         if unwaived.len() > CAUSES {
             writeln!(
                 w,
-                "  {DIM}… {} more causes in report.md{DIM:#}",
-                unwaived.len() - CAUSES
+                "  {DIM}… {} more in report.md{DIM:#}",
+                plural(unwaived.len() - CAUSES, "cause")
             )?;
         }
     }

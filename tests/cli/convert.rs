@@ -139,6 +139,94 @@ fn a_database_loaded_in_another_order_differs_by_the_one_changed_row() {
     );
 }
 
+/// A converted table is summarised as a data team reads it: rows in both, only legacy, only
+/// candidate; per column (in the dump's header order) the unequal values and the largest numeric
+/// difference with its row's key. In results.json, report.md, report.html and the terminal.
+#[test]
+fn a_converted_table_is_summarised_by_rows_and_columns() {
+    let project = Warehouse::dumping("");
+    project.fixture(
+        "day",
+        json!({"rows": 200, "legacy": {"drop": 5}, "candidate": {"reverse": true, "drop": 7, "add": 250,
+            "change": [{"id": 42, "severity": "critical", "score": 9.5}, {"id": 43, "score": 1.25}]}}),
+    );
+    let out = project.parity(&["run"]);
+    assert_exit(&out, 1);
+    let results = project.results();
+    let outputs = outputs(&results);
+    let table = &output(&outputs, "warehouse.db#advisories")["table"];
+    assert_eq!(table["key"], json!(["id"]), "{table}");
+    // 0..200 without 5 against 0..200 without 7, with 250: 198 pairs, 7 on the legacy side
+    // only, 5 and 250 on the candidate's; rows 42 and 43 differ.
+    let rows = [
+        "rows_both",
+        "only_left",
+        "only_right",
+        "identical",
+        "differing",
+    ]
+    .map(|field| table[field].as_u64().unwrap_or(u64::MAX));
+    assert_eq!(rows, [198, 1, 2, 196, 2], "{table}");
+    let columns: Vec<(&str, u64)> = table["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or("?"),
+                c["unequal"].as_u64().unwrap_or(u64::MAX),
+            )
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        [("id", 0), ("package", 0), ("severity", 1), ("score", 2)],
+        "the dump's header order: {table}"
+    );
+    let largest = &table["columns"][3]["largest"];
+    assert!(
+        (largest["by"].as_f64().unwrap_or(0.0) - 5.3).abs() < 1e-9,
+        "9.5 against 4.2 at id 42: {largest}"
+    );
+    assert_eq!(largest["key"], json!({"id": "42"}));
+    let history = &output(&outputs, "warehouse.db#history")["table"];
+    assert_eq!(
+        (
+            &history["rows_both"],
+            &history["only_left"],
+            &history["only_right"]
+        ),
+        (&json!(9), &json!(1), &json!(1)),
+        "{history}"
+    );
+
+    let report = std::fs::read_to_string(project.path().join("reports/latest/report.md"))
+        .expect("report.md");
+    let start = report
+        .find("`warehouse.db#advisories` (csv)")
+        .expect("the table's section");
+    let end = report[start..]
+        .find("Rerun just this case")
+        .map_or(report.len(), |end| start + end);
+    insta::assert_snapshot!("converted_table_summary", &report[start..end]);
+
+    let html = std::fs::read_to_string(project.path().join("reports/latest/report.html"))
+        .expect("report.html");
+    assert!(
+        html.contains("<p class=\"rows\">rows: 198 in both (196 identical, 2 differ) · 1 only legacy · 2 only candidate</p>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<tr><td><code>score</code></td><td class=\"n\">2</td><td class=\"n\">5.3</td><td><code>id=42</code></td></tr>"),
+        "{html}"
+    );
+    let terminal = crate::support::stdout(&out);
+    assert!(
+        terminal.contains("rows of warehouse.db#advisories: 198 in both (196 identical, 2 differ) · 1 only legacy · 2 only candidate (and 1 more table in report.md)"),
+        "{terminal}"
+    );
+}
+
 #[test]
 fn a_failing_converter_is_a_finding_naming_side_converter_and_stderr_and_no_waiver_passes_it() {
     let convert = format!(

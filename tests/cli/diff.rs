@@ -481,6 +481,40 @@ fn directories_use_the_compare_blocks_of_a_config() {
     assert_exit(&with, 0);
 }
 
+/// A file a block converts in `parity run` (a database) is compared as it is by `parity diff`,
+/// with a note, never parsed as the block's format.
+#[test]
+fn diff_runs_no_converter_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (left, right) = (dir.path().join("l"), dir.path().join("r"));
+    std::fs::create_dir_all(&left).unwrap();
+    std::fs::create_dir_all(&right).unwrap();
+    std::fs::write(left.join("w.db"), b"SQLite format 3\0\x01\x02").unwrap();
+    std::fs::write(right.join("w.db"), b"SQLite format 3\0\x01\x03").unwrap();
+    std::fs::create_dir(dir.path().join("fx")).unwrap();
+    let config = dir.path().join("parity.toml");
+    std::fs::write(
+        &config,
+        "[legacy]\ncmd = [\"true\"]\n[candidate]\ncmd = [\"true\"]\n[suites.s]\nroot = \"fx\"\ninclude = [\"*\"]\n\n[[compare]]\noutput = \"w.db\"\nformat = \"csv\"\nconvert = [\"dump\", \"{file}\"]\n",
+    )
+    .unwrap();
+    let output = parity()
+        .args(["diff"])
+        .arg(&left)
+        .arg(&right)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert!(
+        err.contains("`w.db` is converted by [[compare]] block 1 in `parity run`"),
+        "{err}"
+    );
+    assert!(!err.contains("parse"), "{err}");
+}
+
 /// A keyed JSON document large enough to be split (`parity diff` streams it through
 /// partitions) reports what the in-memory walk reports; a numbered redaction, which streaming
 /// does not honour, sends the same files through the in-memory path.

@@ -22,3 +22,4 @@ mod shard;
 mod support;
 mod trust;
 mod verdicts;
+mod warehouse;

@@ -279,6 +279,12 @@ value = "^new"
 reason = "reworded on purpose"
 owner = "jane"
 expires = "2099-01-01"
+
+# no fixture writes it (as an output only a suite not run by default writes)
+[[compare]]
+output = "table.csv"
+format = "csv"
+key = ["id"]
 "#;
     let project = Project::new(extra);
     project.fixture(
@@ -303,6 +309,15 @@ expires = "2099-01-01"
     let results = project.results();
     assert_eq!(results["waivers"][0]["applied"], 1);
     assert_eq!(results["rules"][0]["stale"], true);
+    // A block whose output never came up cannot tell either: its rules are not exercised.
+    let table = results["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["output"] == "table.csv")
+        .expect("the key rule of table.csv");
+    assert_eq!(table["stale"], false, "{table}");
+    assert_eq!(table["not_exercised"], true, "{table}");
     // Advice about rules goes to stderr, not into the result on stdout.
     assert!(
         stderr(&output).contains("matched no value that differed"),
@@ -317,7 +332,7 @@ expires = "2099-01-01"
     assert_eq!(results["rules"][0]["stale"], false);
     assert_eq!(results["rules"][0]["not_exercised"], true);
     assert!(
-        stderr(&output).contains("1 rule not exercised by this selection"),
+        stderr(&output).contains("2 rules not exercised: this selection did not run them"),
         "{}",
         stderr(&output)
     );

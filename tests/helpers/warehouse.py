@@ -5,8 +5,9 @@
     warehouse.py hang PIDFILE            start a child, write both pids, sleep (a converter that hangs)
 
 A fixture: {"rows": N, "legacy": {...}, "candidate": {...}} where each side may say
-"reverse": true (insert rows in the other order), "change": {"id": ID, "severity": "..."},
-"drop": ID (leave a row out), "add": ID (one more row), "fail": true (exit 3 without a database).
+"reverse": true (insert rows in the other order), "change": {"id": ID, "severity": "...",
+"score": X} or a list of such changes (either field may be left out), "drop": ID (leave a row
+out), "add": ID (one more row), "fail": true (exit 3 without a database).
 """
 import csv
 import json
@@ -27,15 +28,18 @@ def write(side, fixture, path):
         ids.append(mine["add"])
     if mine.get("reverse"):
         ids.reverse()
-    change = mine.get("change", {})
+    changes = mine.get("change", [])
+    changes = {c["id"]: c for c in ([changes] if isinstance(changes, dict) else changes)}
     db = sqlite3.connect(path)
     # No primary key: rows come back in the order they were loaded, as from many warehouses.
     db.execute("create table advisories (id integer not null, package text, severity text, score real)")
     db.execute("create table history (id integer not null, advisory integer, state text)")
     rows = []
     for i in ids:
-        severity = change["severity"] if change.get("id") == i else ("high" if i % 3 else "low")
-        rows.append((i, "pkg-%d" % (i % 5000), severity, (i % 100) / 10))
+        change = changes.get(i, {})
+        severity = change.get("severity", "high" if i % 3 else "low")
+        score = change.get("score", (i % 100) / 10)
+        rows.append((i, "pkg-%d" % (i % 5000), severity, score))
     db.executemany("insert into advisories values (?,?,?,?)", rows)
     db.executemany("insert into history values (?,?,?)", [(i, i, "open") for i in sorted(ids)[:10]])
     db.commit()

@@ -8,7 +8,8 @@
 # snapshot, the state history and the run report that the dashboard scrapes.
 #
 # Usage:
-#     python3 monolith.py --input RUN_DIR --out OUT_DIR [--state DIR] [--dump-stages DIR] [--verbose]
+#     python3 monolith.py --input RUN_DIR --out OUT_DIR [--state DIR] [--dump-stages DIR]
+#                         [--warehouse SCHEMA] [--verbose]
 #
 # History (abridged, see the wiki page "Advisory job" for the full story):
 #   2019-04  v1   first version, only scanner-a, state = last signal wins
@@ -23,6 +24,8 @@
 #   2026-03       --state DIR: carry advisories and history from one run to the
 #                 next (OPS-1702); --dump-stages DIR for the pipeline migration
 #                 (MIG-12), see the README of the example
+#   2026-11       --warehouse SCHEMA: also load the advisories and the history
+#                 into PostgreSQL for the dashboard (DASH-9), through psql
 #
 # Nobody remembers why some of the constants have the values they have.
 # Do not "clean up" the voting without talking to the security team first.
@@ -34,6 +37,7 @@ import json
 import math
 import os
 import re
+import subprocess
 import sys
 import time
 import unicodedata
@@ -907,6 +911,56 @@ def write_outputs(out_dir, advisories, history, generated_at, run_id):
         for h in history:
             w.writerow([h[c] for c in HISTORY_COLUMNS])
 
+# the dashboard reads these; psql finds the server from PGHOST/PGPORT/PGUSER/PGDATABASE
+WAREHOUSE_MARKER = "warehouse.pg"
+
+def sql_text(v):
+    if v is None or v == "":
+        return "NULL"
+    return "'" + str(v).replace("'", "''") + "'"
+
+def sql_number(v):
+    if v is None:
+        return "NULL"
+    return repr(float(v))
+
+def load_warehouse(out_dir, schema, advisories, history):
+    # one INSERT per row, the way the dashboard team first wrote it (DASH-9)
+    q = '"' + schema.replace('"', '""') + '"'
+    L = ["CREATE SCHEMA " + q + ";", "SET search_path TO " + q + ";",
+         "CREATE TABLE advisories (advisory_id text PRIMARY KEY, cve_id text, package text,"
+         " ecosystem text, installed_version text, state text, fixed_version text,"
+         " confidence double precision, reason_code text, sources text, dissenting text);",
+         "CREATE TABLE state_history (advisory_id text, seq integer, observed_at timestamptz,"
+         " from_state text, to_state text, source text, reason_code text);",
+         "BEGIN;"]
+    for a in advisories:
+        vals = [sql_text(a["advisory_id"]), sql_text(a["cve_id"]), sql_text(a["package"]),
+                sql_text(a["ecosystem"]), sql_text(a["installed_version"]), sql_text(a["state"]),
+                sql_text(a["fixed_version"]), sql_number(a["confidence"]), sql_text(a["reason_code"]),
+                sql_text(",".join(sorted(a["contributing_sources"]))),
+                sql_text(",".join(sorted(a["dissenting_sources"])))]
+        L.append("INSERT INTO advisories VALUES (" + ", ".join(vals) + ");")
+    for h in history:
+        vals = [sql_text(h["advisory_id"]), str(int(h["seq"])), sql_text(h["observed_at"]),
+                sql_text(h["from_state"]), sql_text(h["to_state"]), sql_text(h["source"]),
+                sql_text(h["reason_code"])]
+        L.append("INSERT INTO state_history VALUES (" + ", ".join(vals) + ");")
+    L.append("COMMIT;")
+    script = "\n".join(L) + "\n"
+    try:
+        p = subprocess.run(["psql", "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--file", "-"],
+                           input=script.encode("utf-8"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except OSError as e:
+        sys.stderr.write("error: cannot run psql: " + str(e) + "\n")
+        return False
+    if p.returncode != 0:
+        sys.stderr.write("error: loading the warehouse failed: " + p.stderr.decode("utf-8", "replace"))
+        return False
+    with open(os.path.join(out_dir, WAREHOUSE_MARKER), "w", encoding="utf-8") as f:
+        f.write(schema + "\n")
+    return True
+
 def md_table(header, rows, right=None):
     right = right or []
     lines = []
@@ -1058,14 +1112,14 @@ def write_report(out_dir, fixture_name, advisories, history, stats, generated_at
 # ---------------------------------------------------------------------------
 
 def usage():
-    sys.stderr.write("usage: monolith.py --input RUN_DIR --out OUT_DIR [--state DIR] [--dump-stages DIR] [--verbose]\n")
+    sys.stderr.write("usage: monolith.py --input RUN_DIR --out OUT_DIR [--state DIR] [--dump-stages DIR] [--warehouse SCHEMA] [--verbose]\n")
 
 def main(argv):
     global VERBOSE, DUMP_DIR
     input_dir = None
     out_dir = None
     state_dir = None
-    options = {"--input": None, "--out": None, "--state": None, "--dump-stages": None}
+    options = {"--input": None, "--out": None, "--state": None, "--dump-stages": None, "--warehouse": None}
     # hand rolled because argparse was "too magic" for the first author
     i = 1
     while i < len(argv):
@@ -1153,6 +1207,9 @@ def main(argv):
 
     write_outputs(out_dir, advisories, history, generated_at, run_id)
     write_report(out_dir, fixture_name, advisories, history, stats, generated_at, run_id, state_info)
+    if options["--warehouse"] is not None:
+        if not load_warehouse(out_dir, options["--warehouse"], advisories, history):
+            return 1
     if carried is not None:
         try:
             save_state(state_dir, carried["runs"] + 1, new_state, history)

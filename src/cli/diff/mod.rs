@@ -51,6 +51,20 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<i32> {
             .iter()
             .map(|p| {
                 let block = config.as_ref().and_then(|c| c.block_for(&p.relative));
+                // Converters need a run's templates ({run_id}, a side's env): diff compares the
+                // file as it is, and says so rather than parse a database as the block's format.
+                let block = match block {
+                    Some(b) if b.convert.is_some() => {
+                        eprintln!(
+                            "note: `{}` is converted by [[compare]] block {} in `parity run`; \
+                             parity diff runs no converter and compares the file as it is",
+                            p.relative,
+                            b.index + 1
+                        );
+                        None
+                    }
+                    block => block,
+                };
                 compare_file(
                     &args,
                     &flags,

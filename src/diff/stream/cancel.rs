@@ -28,6 +28,8 @@ pub(super) struct Prepared {
     pub records: [Vec<Value>; 2],
     /// Members the records left hold twice, as differences.
     pub duplicates: Vec<Difference>,
+    /// Pairs of records cancelled (one per side, the same key and bytes): identical rows.
+    pub cancelled: u64,
     /// Both sides hold the same records at the same positions, as far as this partition can
     /// tell: the arrays are the same in the same order exactly when every partition says so and
     /// both sides hold as many records.
@@ -42,6 +44,7 @@ pub(super) fn prepare(
 ) -> io::Result<Prepared> {
     let parts = [Partition::read(paths[0])?, Partition::read(paths[1])?];
     let (keep, mut aligned) = cancel(&parts);
+    let cancelled = keep[0].iter().filter(|kept| !**kept).count() as u64;
     let mut records = [Vec::new(), Vec::new()];
     let mut ordinals = [Vec::new(), Vec::new()];
     let mut duplicates = Vec::new();
@@ -68,6 +71,7 @@ pub(super) fn prepare(
     Ok(Prepared {
         records,
         duplicates,
+        cancelled,
         aligned,
     })
 }

@@ -19,6 +19,8 @@ pub(super) struct CsvLayout {
     pub keys: [Vec<Option<usize>>; 2],
     /// Columns one side has and the other not, with `true` for the left.
     pub one_sided: Vec<(String, bool)>,
+    /// Each side's header, in its order.
+    pub headers: [Vec<String>; 2],
 }
 
 /// Reads both CSV headers and decides the canonical column order.
@@ -61,5 +63,6 @@ pub(super) fn csv_layout(
         keys: [keys(&l), keys(&r)],
         common,
         one_sided,
+        headers: [l, r],
     })
 }

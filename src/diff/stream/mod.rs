@@ -45,6 +45,8 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::model::{Difference, Findings, FindingsSummary};
+use super::path::Segment;
+use super::table::{self, MemberNames, TableTally};
 use super::{DiffSpec, Format, json, value};
 use document::Bail;
 use layout::{CsvLayout, csv_layout};
@@ -145,12 +147,15 @@ fn records_in(
     let split_side = |input: &StreamInput<'_>, side: usize| -> Result<_, Stop> {
         let parts = Partitions::create(scratch.path(), side, partitions)?;
         match &layout {
-            Some(layout) => rows::split(format, spec, input, (layout, side), parts),
+            Some(layout) => Ok((
+                rows::split(format, spec, input, (layout, side), parts)?,
+                MemberNames::default(),
+            )),
             None => split::ndjson(input, &plan.fields, parts),
         }
     };
     let (l, r) = rayon::join(|| split_side(left, 0), || split_side(right, 1));
-    let (l, r) = match (l, r) {
+    let ((l, lnames), (r, rnames)) = match (l, r) {
         (Ok(l), Ok(r)) => (l, r),
         (Err(Stop::Io(e)), _) | (_, Err(Stop::Io(e))) => return Err(e),
         (l, r) => {
@@ -165,6 +170,13 @@ fn records_in(
     };
     if let Some(layout) = &layout {
         super::csv::report_one_sided(&layout.one_sided, spec, findings);
+    }
+    if let Some(mut tally) = table::root(&spec.rules) {
+        match &layout {
+            Some(layout) => tally.csv_columns(&layout.headers[0], &layout.headers[1], &spec.rules),
+            None => tally.member_columns(lnames.all(), rnames.all(), &spec.rules),
+        }
+        findings.track_table(tally);
     }
     let shape = match &layout {
         Some(layout) => Shape::Csv(layout),
@@ -218,8 +230,9 @@ fn document_in(
     let split_side = |input: &StreamInput<'_>, side: usize| -> Result<_, Bail> {
         let mut parts = Partitions::create(scratch.path(), side, partitions)?;
         let mut key_text = Vec::new();
+        let mut names = MemberNames::default();
         let envelope = document::split(File::open(input.path)?, &plan.path, &mut |_, bytes| {
-            let scanned = record::scan(bytes, &plan.fields)
+            let scanned = record::scan(bytes, &plan.fields, &mut names)
                 .map_err(|_| Bail::Unsure("an element does not parse"))?;
             let flags = if scanned.duplicates {
                 partition::MUST_PARSE
@@ -229,10 +242,10 @@ fn document_in(
             parts.write(0, key_hash(&scanned.key, &mut key_text), flags, bytes)?;
             Ok(())
         })?;
-        Ok((envelope, parts.finish()?))
+        Ok((envelope, parts.finish()?, names))
     };
     let (l, r) = rayon::join(|| split_side(left, 0), || split_side(right, 1));
-    let ((lenv, l), (renv, r)) = match (l, r) {
+    let ((lenv, l, lnames), (renv, r, rnames)) = match (l, r) {
         (Ok(l), Ok(r)) => (l, r),
         (Err(Bail::Io(e)), _) | (_, Err(Bail::Io(e))) => return Err(e),
         (Err(Bail::Unsure(why)), _) | (_, Err(Bail::Unsure(why))) => {
@@ -250,6 +263,11 @@ fn document_in(
     value::diff_values(&lenv.value, &renv.value, &spec.rules, &mut around);
     let mut around = around.finish();
     around.differences.sort_by(|a, b| a.path.cmp(&b.path));
+    let at = plan.path.iter().cloned().map(Segment::Field).collect();
+    if let Some(mut tally) = table::keyed_at(&spec.rules, at) {
+        tally.member_columns(lnames.all(), rnames.all(), &spec.rules);
+        findings.track_table(tally);
+    }
     let shape = Shape::Json(&plan.path);
     let summary = compare_partitions(&shape, spec, &plan, [&l, &r], [left, right], findings)?;
     findings.absorb(around.merge_sorted(summary, findings.cap()));
@@ -288,11 +306,18 @@ fn compare_partitions(
     };
     // (summary, aligned, partitions left for later)
     type Sweep = (FindingsSummary, bool, Vec<usize>);
+    // Each partition's part of the table: rows counted here, pairs that differ by the walker.
+    let tally = || findings.table().map(TableTally::part);
     let (summary, aligned, later): Sweep = (0..lparts.len())
         .into_par_iter()
         .map(|p| -> io::Result<Sweep> {
             let prepared = cancel::prepare(shape, paths(p), inputs)?;
             let mut part = Findings::new(findings.output(), waivers, cap);
+            if let Some(mut tally) = tally() {
+                tally.identical_pairs(prepared.cancelled);
+                tally.count_rows(&prepared.records[0], &prepared.records[1]);
+                part.track_table(tally);
+            }
             for duplicate in &prepared.duplicates {
                 part.push(duplicate.clone());
             }
@@ -321,6 +346,10 @@ fn compare_partitions(
         .map(|p| -> io::Result<FindingsSummary> {
             let prepared = cancel::prepare(shape, paths(p), inputs)?;
             let mut part = Findings::new(findings.output(), waivers, cap);
+            // Its rows were counted above; they are equal pairs, but the walker says so.
+            if let Some(tally) = tally() {
+                part.track_table(tally);
+            }
             walked(&prepared, &mut part);
             Ok(finish(part, true))
         })
@@ -380,6 +409,12 @@ fn as_input<'a>(input: &StreamInput<'a>) -> super::Input<'a> {
         name: input.name,
         bytes: &[],
     }
+}
+
+/// The member names leading to the keyed array of a JSON document that streaming would split
+/// (its summary as a table follows the same array on both paths).
+pub(crate) fn document_path(spec: &DiffSpec) -> Option<Vec<String>> {
+    plan::document(spec).map(|plan| plan.path)
 }
 
 /// The key fields of the root key rule (the in-memory NDJSON parse names records by them).

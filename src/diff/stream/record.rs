@@ -13,6 +13,8 @@ use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::diff::table::MemberNames;
+
 /// What reading a record found.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Scanned {
@@ -27,16 +29,24 @@ pub(super) struct Scanned {
     pub depth: usize,
 }
 
-/// Reads one record (the whole of `bytes`, surrounding whitespace allowed) with serde_json.
-pub(super) fn scan(bytes: &[u8], fields: &[String]) -> Result<Scanned, serde_json::Error> {
+/// Reads one record (the whole of `bytes`, surrounding whitespace allowed) with serde_json,
+/// adding the names of its members, when it is an object, to `names`.
+pub(super) fn scan(
+    bytes: &[u8],
+    fields: &[String],
+    names: &mut MemberNames,
+) -> Result<Scanned, serde_json::Error> {
     let seen = Seen::default();
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let key = RecordSeed {
+    let (key, members) = RecordSeed {
         fields,
         seen: &seen,
     }
     .deserialize(&mut deserializer)?;
     deserializer.end()?;
+    if let Some(members) = members {
+        names.see(members.iter().map(|m| m.as_ref()));
+    }
     Ok(Scanned {
         key,
         duplicates: seen.duplicates.get(),
@@ -100,22 +110,32 @@ struct RecordSeed<'a> {
     seen: &'a Seen,
 }
 
-impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
-    type Value = Vec<Value>;
+/// A record's key fields' values, and its member names when it is an object.
+type KeyAndNames<'de> = (Vec<Value>, Option<Vec<Cow<'de, str>>>);
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<Value>, D::Error> {
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+    type Value = KeyAndNames<'de>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<KeyAndNames<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
+impl RecordSeed<'_> {
+    /// The key of a record that is not an object.
+    fn none<'de>(&self) -> KeyAndNames<'de> {
+        (vec![Value::Null; self.fields.len()], None)
+    }
+}
+
 impl<'de> Visitor<'de> for RecordSeed<'_> {
-    type Value = Vec<Value>;
+    type Value = KeyAndNames<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Value>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KeyAndNames<'de>, A::Error> {
         self.seen.enter(1);
         let mut values = vec![Value::Null; self.fields.len()];
         let mut names = Vec::new();
@@ -135,40 +155,40 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
             names.push(name);
         }
         self.seen.check(&mut names);
-        Ok(values)
+        Ok((values, Some(names)))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Vec<Value>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<KeyAndNames<'de>, A::Error> {
         Skim {
             seen: self.seen,
             depth: 1,
         }
         .visit_seq(seq)?;
-        Ok(vec![Value::Null; self.fields.len()])
+        Ok(self.none())
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<Vec<Value>, E> {
-        Ok(vec![Value::Null; self.fields.len()])
+    fn visit_bool<E>(self, _: bool) -> Result<KeyAndNames<'de>, E> {
+        Ok(self.none())
     }
 
-    fn visit_i64<E>(self, _: i64) -> Result<Vec<Value>, E> {
-        Ok(vec![Value::Null; self.fields.len()])
+    fn visit_i64<E>(self, _: i64) -> Result<KeyAndNames<'de>, E> {
+        Ok(self.none())
     }
 
-    fn visit_u64<E>(self, _: u64) -> Result<Vec<Value>, E> {
-        Ok(vec![Value::Null; self.fields.len()])
+    fn visit_u64<E>(self, _: u64) -> Result<KeyAndNames<'de>, E> {
+        Ok(self.none())
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<Vec<Value>, E> {
-        Ok(vec![Value::Null; self.fields.len()])
+    fn visit_f64<E>(self, _: f64) -> Result<KeyAndNames<'de>, E> {
+        Ok(self.none())
     }
 
-    fn visit_str<E>(self, _: &str) -> Result<Vec<Value>, E> {
-        Ok(vec![Value::Null; self.fields.len()])
+    fn visit_str<E>(self, _: &str) -> Result<KeyAndNames<'de>, E> {
+        Ok(self.none())
     }
 
-    fn visit_unit<E>(self) -> Result<Vec<Value>, E> {
-        Ok(vec![Value::Null; self.fields.len()])
+    fn visit_unit<E>(self) -> Result<KeyAndNames<'de>, E> {
+        Ok(self.none())
     }
 }
 
@@ -364,20 +384,39 @@ mod tests {
         vec!["id".to_owned()]
     }
 
+    fn scan_id(bytes: &[u8]) -> Result<Scanned, serde_json::Error> {
+        scan(bytes, &id(), &mut MemberNames::default())
+    }
+
+    #[test]
+    fn collects_the_member_names_of_objects() {
+        let mut names = MemberNames::default();
+        for record in [
+            &br#"{"id":1,"b":2}"#[..],
+            br#"{"id":2,"b":3}"#,
+            br#"{"b":1,"a":{"z":1}}"#,
+            b"[1]",
+        ] {
+            scan(record, &id(), &mut names).unwrap();
+        }
+        let all: Vec<&str> = names.all().iter().map(String::as_str).collect();
+        assert_eq!(all, ["a", "b", "id"]);
+    }
+
     #[test]
     fn keeps_the_key_and_finds_duplicates_anywhere() {
-        let s = scan(br#"{"id":7,"v":{"a":[1,{"b":2}]}}"#, &id()).unwrap();
+        let s = scan_id(br#"{"id":7,"v":{"a":[1,{"b":2}]}}"#).unwrap();
         assert_eq!((s.key, s.duplicates, s.depth), (vec![json!(7)], false, 4));
         // The last of a key field named twice is the key, as in the parsed value.
-        let s = scan(br#"{"id":1,"v":2,"id":3}"#, &id()).unwrap();
+        let s = scan_id(br#"{"id":1,"v":2,"id":3}"#).unwrap();
         assert_eq!((s.key, s.duplicates), (vec![json!(3)], true));
-        let s = scan(br#"{"id":1,"v":[{"x":1,"x":2}]}"#, &id()).unwrap();
+        let s = scan_id(br#"{"id":1,"v":[{"x":1,"x":2}]}"#).unwrap();
         assert!(s.duplicates);
-        let s = scan(br#"{"id":{"k":1,"k":2}}"#, &id()).unwrap();
+        let s = scan_id(br#"{"id":{"k":1,"k":2}}"#).unwrap();
         assert_eq!((s.key, s.duplicates), (vec![json!({"k": 2})], true));
         // Escaped names are names too.
-        assert!(scan(br#"{"a":1,"\u0061":2}"#, &id()).unwrap().duplicates);
-        let s = scan(b"[1,2]", &id()).unwrap();
+        assert!(scan_id(br#"{"a":1,"\u0061":2}"#).unwrap().duplicates);
+        let s = scan_id(b"[1,2]").unwrap();
         assert_eq!((s.key, s.depth), (vec![json!(null)], 1));
     }
 
@@ -391,15 +430,11 @@ mod tests {
             b"{\"id\":1} x",
             b"{\"id\":1,\"v\":\"a\x01\"}",
         ] {
-            assert!(
-                scan(bad, &id()).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
+            assert!(scan_id(bad).is_err(), "{}", String::from_utf8_lossy(bad));
             assert!(json::parse_document(bad).is_err());
         }
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
-        assert!(scan(deep.as_bytes(), &id()).is_err());
+        assert!(scan_id(deep.as_bytes()).is_err());
         assert!(json::parse_document(deep.as_bytes()).is_err());
     }
 
@@ -431,7 +466,7 @@ mod tests {
         #[test]
         fn agrees_with_the_parser(text in value()) {
             let parsed = json::parse_document(text.as_bytes());
-            let scanned = scan(text.as_bytes(), &id());
+            let scanned = scan_id(text.as_bytes());
             prop_assert_eq!(parsed.is_ok(), scanned.is_ok(), "{}", text);
             if let (Ok(parsed), Ok(scanned)) = (parsed, scanned) {
                 prop_assert_eq!(key_of(&parsed.value, &id()), scanned.key);

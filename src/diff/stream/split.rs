@@ -11,7 +11,11 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::partition::{MUST_PARSE, Meta, write_record};
 use super::record::{self, key_hash};
 use super::{Stop, StreamInput, WRITE_BUFFER, as_input};
+use crate::diff::table::MemberNames;
 use crate::diff::{Format, json};
+
+/// One side's partition files once written, and how many records they hold.
+pub(super) type Written = (Vec<PathBuf>, u64);
 
 /// One side's partition files while they are written.
 pub(super) struct Partitions {
@@ -51,7 +55,7 @@ impl Partitions {
         write_record(&mut self.writers[p], &meta, bytes)
     }
 
-    pub fn finish(mut self) -> io::Result<(Vec<PathBuf>, u64)> {
+    pub fn finish(mut self) -> io::Result<Written> {
         for writer in &mut self.writers {
             writer.flush()?;
         }
@@ -59,15 +63,16 @@ impl Partitions {
     }
 }
 
-/// Splits one NDJSON file. The first line that does not parse ends it with that failure, as it
-/// ends the in-memory parse.
+/// Splits one NDJSON file, collecting its records' member names. The first line that does not
+/// parse ends it with that failure, as it ends the in-memory parse.
 pub(super) fn ndjson(
     input: &StreamInput<'_>,
     fields: &[String],
     mut parts: Partitions,
-) -> Result<(Vec<PathBuf>, u64), Stop> {
+) -> Result<(Written, MemberNames), Stop> {
     let mut reader = BufReader::with_capacity(256 * 1024, File::open(input.path)?);
     let (mut line, mut key_text) = (Vec::new(), Vec::new());
+    let mut names = MemberNames::default();
     let mut number = 0u64;
     loop {
         line.clear();
@@ -81,7 +86,7 @@ pub(super) fn ndjson(
             continue;
         }
         let record = whole.strip_suffix(b"\r").unwrap_or(whole);
-        let (key, flags) = match record::scan(record, fields) {
+        let (key, flags) = match record::scan(record, fields, &mut names) {
             Ok(scanned) => (scanned.key, if scanned.duplicates { MUST_PARSE } else { 0 }),
             // The in-memory parse says why, with its line and column.
             Err(_) => match json::parse_document(whole) {
@@ -91,12 +96,17 @@ pub(super) fn ndjson(
                         failure.into_difference(Format::Ndjson, &as_input(input)),
                     ));
                 }
-                Ok(parsed) => (record::key_of(&parsed.value, fields), MUST_PARSE),
+                Ok(parsed) => {
+                    if let Some(members) = parsed.value.as_object() {
+                        names.see(members.keys().map(String::as_str));
+                    }
+                    (record::key_of(&parsed.value, fields), MUST_PARSE)
+                }
             },
         };
         parts.write(number, key_hash(&key, &mut key_text), flags, record)?;
     }
-    Ok(parts.finish()?)
+    Ok((parts.finish()?, names))
 }
 
 /// A file that read one way and then another: parity cannot promise anything about it.

@@ -8,7 +8,9 @@ use serde_json::json;
 use super::*;
 use crate::diff::model::Waive;
 use crate::diff::rules::{Normalize, Replacement, Rule, Tolerance, ValueMap};
-use crate::diff::{ArrayMatch, DiffKind, Input, JsonPath, NoWaivers, Rules};
+use crate::diff::{
+    ArrayMatch, DiffKind, Input, JsonPath, NoWaivers, Rules, TableSide, TableSummary, TableTally,
+};
 
 fn keyed_spec(fields: &[&str]) -> DiffSpec {
     DiffSpec {
@@ -137,6 +139,7 @@ struct Said {
     clusters: Vec<((String, DiffKind), usize, usize)>,
     equivalences: Vec<(DiffKind, usize)>,
     notes: Vec<String>,
+    table: Option<crate::diff::TableSummary>,
 }
 
 fn said(summary: &FindingsSummary) -> Said {
@@ -177,6 +180,7 @@ fn said(summary: &FindingsSummary) -> Said {
             .map(|(k, t)| (*k, t.count))
             .collect(),
         notes: summary.notes.clone(),
+        table: summary.table.as_ref().map(|t| t.summary()),
     }
 }
 
@@ -636,5 +640,296 @@ proptest! {
         };
         let (streamed, memory, _) = both_with(Format::Csv, &spec, &table(&left, false), &table(&right, swap), partitions, &WaiveRemoved);
         prop_assert_eq!(said(&streamed), said(&memory));
+    }
+}
+
+/// The summary of a table, through both paths (they must agree).
+fn table_of(format: Format, spec: &DiffSpec, left: &[u8], right: &[u8]) -> TableSummary {
+    let (streamed, memory) = both(format, spec, left, right);
+    assert_eq!(said(&streamed), said(&memory));
+    memory
+        .table
+        .as_ref()
+        .map(TableTally::summary)
+        .expect("a keyed table is summarised")
+}
+
+/// (name, only on a side, ignored, unequal, largest difference and its row's key)
+type ColumnRow = (String, Option<TableSide>, bool, u64, Option<(f64, Value)>);
+
+fn columns(table: &TableSummary) -> Vec<ColumnRow> {
+    table
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                c.only,
+                c.ignored,
+                c.unequal,
+                c.largest
+                    .as_ref()
+                    .map(|l| (l.by, Value::Object(l.key.clone()))),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_csv_table_is_summarised_by_rows_and_columns() {
+    let mut spec = keyed_spec(&["id"]);
+    spec.rules.ignore.push(Rule {
+        id: 1,
+        path: Some(JsonPath::parse("$[*].ts").unwrap()),
+        action: (),
+    });
+    spec.rules.tolerance.push(Rule {
+        id: 2,
+        path: Some(JsonPath::parse("$[*].qty").unwrap()),
+        action: Tolerance {
+            abs: Some(0.5),
+            rel: None,
+        },
+    });
+    // Rows in another order; a state changed; a price changed by 2.5 and by 0.25; a quantity
+    // within its tolerance; 1.0 written 1; a row on each side only; a column on each side only.
+    let left = b"id,state,price,qty,ts,old\n\
+        A,open,10,1,t1,x\nB,open,20.5,2,t2,x\nC,closed,30,3,t3,x\nD,open,1.0,4,t4,x\nE,open,5,5,t5,x\n";
+    let right = b"new,ts,id,qty,price,state\n\
+        y,u5,E,5,5,open\ny,u3,C,3.2,30,closed\ny,u2,B,2,23,open\ny,u1,A,1,10.25,shut\ny,u4,D,4,1,open\ny,u6,F,6,6,open\n";
+    let table = table_of(Format::Csv, &spec, left, right);
+    assert_eq!(
+        (
+            table.rows_both,
+            table.only_left,
+            table.only_right,
+            table.identical,
+            table.differing
+        ),
+        (5, 0, 1, 3, 2)
+    );
+    let row = |name: &str, only, ignored, unequal, largest: Option<(f64, Value)>| {
+        (name.to_owned(), only, ignored, unequal, largest)
+    };
+    assert_eq!(
+        columns(&table),
+        [
+            row("id", None, false, 0, None),
+            row("state", None, false, 1, None),
+            row("price", None, false, 2, Some((2.5, json!({"id": "B"})))),
+            row("qty", None, false, 0, None),
+            row("ts", None, true, 0, None),
+            row("old", Some(TableSide::Left), false, 0, None),
+            row("new", Some(TableSide::Right), false, 0, None),
+        ]
+    );
+    // A row on the left only, too.
+    let table = table_of(
+        Format::Csv,
+        &spec,
+        left,
+        b"id,state,price,qty,ts,old\nA,open,10,1,t1,x\n",
+    );
+    assert_eq!(
+        (
+            table.rows_both,
+            table.only_left,
+            table.only_right,
+            table.identical
+        ),
+        (1, 4, 0, 1)
+    );
+}
+
+#[test]
+fn records_name_their_columns_by_member_and_count_beyond_the_stored_differences() {
+    let spec = keyed_spec(&["id"]);
+    let left: String = (0..50)
+        .map(|i| format!("{{\"id\":{i},\"n\":{i},\"s\":\"a\"}}\n"))
+        .collect();
+    let right: String = (0..50)
+        .rev()
+        .map(|i| match i {
+            7 => format!("{{\"id\":{i},\"n\":{},\"s\":\"b\",\"extra\":1}}\n", i + 9),
+            _ if i % 10 == 3 => format!("{{\"id\":{i},\"n\":{},\"s\":\"a\"}}\n", i - 1),
+            _ => format!("{{\"id\":{i},\"n\":{i},\"s\":\"a\"}}\n"),
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (lp, rp) = (dir.path().join("l.ndjson"), dir.path().join("r.ndjson"));
+    std::fs::write(&lp, &left).unwrap();
+    std::fs::write(&rp, &right).unwrap();
+    // Two differences stored, every one counted.
+    let mut findings = Findings::new("out", &NoWaivers, 2);
+    let input = |path, side| StreamInput {
+        side,
+        name: "out",
+        path,
+    };
+    records_in(
+        Format::Ndjson,
+        &spec,
+        [&input(&lp, "left"), &input(&rp, "right")],
+        &mut findings,
+        3,
+    )
+    .unwrap();
+    let summary = findings.finish();
+    assert_eq!(summary.differences.len(), 2);
+    let table = summary.table.as_ref().unwrap().summary();
+    assert_eq!(
+        (table.rows_both, table.identical, table.differing),
+        (50, 44, 6)
+    );
+    assert_eq!(
+        columns(&table),
+        [
+            ("extra".to_owned(), Some(TableSide::Right), false, 1, None),
+            ("id".to_owned(), None, false, 0, None),
+            (
+                "n".to_owned(),
+                None,
+                false,
+                6,
+                Some((9.0, json!({"id": 7})))
+            ),
+            ("s".to_owned(), None, false, 1, None),
+        ]
+    );
+    assert_eq!(
+        table_of(Format::Ndjson, &spec, left.as_bytes(), right.as_bytes()),
+        table
+    );
+}
+
+/// Rows sharing a key pair in order of appearance; the rest are on their side only, and each
+/// key held more than once is counted once per side.
+#[test]
+fn duplicate_keys_pair_in_order_and_the_rest_count_on_their_side() {
+    let spec = keyed_spec(&["id"]);
+    let left = b"{\"id\":1,\"v\":1}\n{\"id\":1,\"v\":2}\n{\"id\":1,\"v\":3}\n{\"id\":2,\"v\":1}\n";
+    let right = b"{\"id\":1,\"v\":1}\n{\"id\":2,\"v\":1}\n{\"id\":2,\"v\":5}\n";
+    let table = table_of(Format::Ndjson, &spec, left, right);
+    assert_eq!(
+        (
+            table.rows_both,
+            table.only_left,
+            table.only_right,
+            table.identical,
+            table.differing,
+            table.duplicate_keys_left,
+            table.duplicate_keys_right
+        ),
+        (2, 2, 1, 2, 0, 1, 1)
+    );
+    // The second of a duplicated key pairs with the second on the other side.
+    let right = b"{\"id\":1,\"v\":1}\n{\"id\":1,\"v\":9}\n{\"id\":2,\"v\":1}\n";
+    let table = table_of(Format::Ndjson, &spec, left, right);
+    assert_eq!(
+        (
+            table.rows_both,
+            table.only_left,
+            table.identical,
+            table.differing
+        ),
+        (3, 1, 2, 1)
+    );
+}
+
+#[test]
+fn a_json_documents_keyed_array_is_a_table() {
+    let spec = document_spec("$.items", &["id"]);
+    let left = br#"{"meta": 1, "items": [{"id": 1, "p": 1.5}, {"id": 2, "p": 2}]}"#;
+    let right = br#"{"meta": 2, "items": [{"id": 2, "p": 2}, {"id": 1, "p": 1}, {"id": 3}]}"#;
+    let (streamed, memory, split) = both_with(Format::Json, &spec, left, right, 2, &NoWaivers);
+    assert_eq!(split, Split::Done);
+    assert_eq!(said(&streamed), said(&memory));
+    let table = memory.table.as_ref().unwrap().summary();
+    assert_eq!(
+        (
+            table.rows_both,
+            table.only_right,
+            table.identical,
+            table.differing
+        ),
+        (2, 1, 1, 1)
+    );
+    assert_eq!(table.columns[1].largest.as_ref().map(|l| l.by), Some(0.5));
+    // No keyed array on one side: no table.
+    let mut findings = Findings::new("out", &NoWaivers, 10);
+    let input = |bytes| Input {
+        side: "left",
+        name: "x",
+        bytes,
+    };
+    Format::Json.differ().diff(
+        Format::Json,
+        &input(br#"{"items": 1}"#),
+        &input(right),
+        &spec,
+        &mut findings,
+    );
+    assert!(findings.finish().table.is_none());
+}
+
+/// The invariants a reader relies on, on generated tables through both paths.
+fn check_table_invariants(
+    table: &TableSummary,
+    (left_rows, right_rows): (u64, u64),
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(table.rows_both + table.only_left, left_rows);
+    prop_assert_eq!(table.rows_both + table.only_right, right_rows);
+    prop_assert_eq!(table.identical + table.differing, table.rows_both);
+    let unequal = table.columns.iter().map(|c| c.unequal).max().unwrap_or(0);
+    prop_assert!(unequal <= table.differing);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn table_counts_add_up_and_a_table_against_itself_is_all_identical(
+        (left, right) in sides(),
+        choice in 0u8..32,
+        partitions in 1usize..5,
+    ) {
+        let spec = DiffSpec { rules: rules_for("$", choice), ..DiffSpec::default() };
+        let text = |records: &[String]| (records.join("\n") + "\n").into_bytes();
+        let (streamed, memory, _) = both_with(Format::Ndjson, &spec, &text(&left), &text(&right), partitions, &NoWaivers);
+        prop_assert_eq!(said(&streamed), said(&memory));
+        let table = memory.table.as_ref().map(TableTally::summary).expect("a table");
+        check_table_invariants(&table, (left.len() as u64, right.len() as u64))?;
+        for records in [&left, &right] {
+            let (streamed, memory, _) = both_with(Format::Ndjson, &spec, &text(records), &text(records), partitions, &NoWaivers);
+            prop_assert_eq!(said(&streamed), said(&memory));
+            let table = memory.table.as_ref().map(TableTally::summary).expect("a table");
+            prop_assert_eq!((table.rows_both, table.only_left, table.only_right), (records.len() as u64, 0, 0));
+            prop_assert_eq!(table.identical, table.rows_both);
+            prop_assert!(table.columns.iter().all(|c| c.unequal == 0 && c.largest.is_none()));
+            // (A rename rule gives the left's columns other names.)
+            let renames = choice & 8 != 0;
+            prop_assert!(renames || table.columns.iter().all(|c| c.only.is_none()));
+        }
+    }
+
+    #[test]
+    fn csv_table_counts_add_up(
+        left in prop::collection::vec((0u8..12, "[a-c1]{0,2}", cell()), 0..30),
+        right in prop::collection::vec((0u8..12, "[a-c1]{0,2}", cell()), 0..30),
+        choice in 0u8..32,
+    ) {
+        let spec = DiffSpec { rules: rules_for("$", choice), ..DiffSpec::default() };
+        let table = |rows: &[(u8, String, String)]| {
+            let mut text = String::from("id,v,w\n");
+            for (id, v, w) in rows {
+                text.push_str(&format!("{id},{v},{w}\n"));
+            }
+            text.into_bytes()
+        };
+        let summary = table_of(Format::Csv, &spec, &table(&left), &table(&right));
+        check_table_invariants(&summary, (left.len() as u64, right.len() as u64))?;
+        let itself = table_of(Format::Csv, &spec, &table(&left), &table(&left));
+        prop_assert_eq!((itself.identical, itself.only_left, itself.only_right), (left.len() as u64, 0, 0));
     }
 }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::table::{TableView, rows_line, table_view};
 use super::{MAX_ROWS, MAX_WAIVED_ROWS, VALUE_WIDTH};
 use crate::diff::Difference;
 use crate::outcome::{CaseOutcome, Compared, OutputComparison, RunResults, StageStatus, Stages};
@@ -25,6 +26,8 @@ pub struct CaseDetail {
     pub step_notes: Vec<(String, String)>,
     pub stages: Vec<StagesTable>,
     pub outputs: Vec<OutputDetail>,
+    /// Keyed tables that agree (no difference): each with its rows line.
+    pub agreeing: Vec<AgreeingTable>,
     /// (side, last lines of stderr) of sides that failed.
     pub stderr: Vec<(String, String)>,
     /// The command that reruns just this case (a failing case), with the configuration's path
@@ -97,6 +100,16 @@ pub struct OutputDetail {
     pub more: bool,
     pub equivalences: Vec<EquivalenceRow>,
     pub notes: Vec<String>,
+    /// Its rows and columns, when it is a keyed table.
+    pub table: Option<TableView>,
+}
+
+/// A keyed table without differences: its rows line only (`1,000,000 in both, all identical`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AgreeingTable {
+    pub name: String,
+    pub format: String,
+    pub rows: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -154,8 +167,8 @@ pub(super) fn case_detail(r: &RunResults, case: &CaseOutcome, anchor: &str) -> C
             .iter()
             .filter_map(|s| stages_table(Some(&s.step), &s.stages)),
     );
-    let outputs = case
-        .comparisons()
+    let comparisons = case.comparisons();
+    let outputs = comparisons
         .iter()
         .flat_map(|compared| {
             compared
@@ -163,6 +176,22 @@ pub(super) fn case_detail(r: &RunResults, case: &CaseOutcome, anchor: &str) -> C
                 .iter()
                 .filter(|o| o.total > 0)
                 .map(move |o| output_detail(compared, o))
+        })
+        .collect();
+    let agreeing = comparisons
+        .iter()
+        .flat_map(|compared| {
+            compared
+                .outputs
+                .iter()
+                .filter(|o| o.total == 0)
+                .filter_map(move |o| {
+                    Some(AgreeingTable {
+                        name: compared.name(&o.output),
+                        format: format_name(o),
+                        rows: rows_line(o.table.as_ref()?, (compared.left, compared.right)),
+                    })
+                })
         })
         .collect();
     CaseDetail {
@@ -181,6 +210,7 @@ pub(super) fn case_detail(r: &RunResults, case: &CaseOutcome, anchor: &str) -> C
             .collect(),
         stages,
         outputs,
+        agreeing,
         stderr: case
             .runs()
             .into_iter()
@@ -259,7 +289,7 @@ fn output_detail(compared: &Compared<'_>, output: &OutputComparison) -> OutputDe
     let rows: Vec<DiffRow> = unwaived.chain(waived).map(diff_row).collect();
     OutputDetail {
         name: compared.name(&output.output),
-        format: output.format.map_or("file", |f| f.as_str()).to_owned(),
+        format: format_name(output),
         total: output.total,
         waived: output.waived,
         blocked_by: output.blocked_by.clone(),
@@ -284,7 +314,16 @@ fn output_detail(compared: &Compared<'_>, output: &OutputComparison) -> OutputDe
             })
             .collect(),
         notes: output.notes.clone(),
+        table: output
+            .table
+            .as_ref()
+            .map(|t| table_view(t, (compared.left, compared.right))),
     }
+}
+
+/// `csv`, `json`, … or `file` when it exists on one side only.
+fn format_name(output: &OutputComparison) -> String {
+    output.format.map_or("file", |f| f.as_str()).to_owned()
 }
 
 fn diff_row(d: &Difference) -> DiffRow {

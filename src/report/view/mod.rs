@@ -8,15 +8,18 @@
 
 mod case;
 mod performance;
+mod table;
 
 use serde::Serialize;
 
 use case::case_detail;
 pub use case::{
-    Bullet, CaseDetail, DiffRow, EquivalenceRow, OutputDetail, StageRow, StagesTable, StepRow,
+    AgreeingTable, Bullet, CaseDetail, DiffRow, EquivalenceRow, OutputDetail, StageRow,
+    StagesTable, StepRow,
 };
 use performance::performance;
 pub use performance::{BenchRow, Chart, ChartRow, Performance};
+pub use table::{ColumnRow, NamesLine, TableView, rows_line, table_view};
 
 use super::short_value;
 use crate::outcome::{CaseOutcome, Reference, RuleUsage, RunResults};
@@ -237,7 +240,7 @@ impl RuleUse {
     pub fn describe(self, stale: &str) -> String {
         match self {
             RuleUse::Stale => format!("0 ({stale}: no value at its path differed)"),
-            RuleUse::NotExercised => "0 (not exercised by this selection)".to_owned(),
+            RuleUse::NotExercised => "0 (not exercised in this run)".to_owned(),
             RuleUse::JudgedNone(n) => format!("0 (judged {n}, allowed none)"),
             RuleUse::Applied(n) => n.to_string(),
         }

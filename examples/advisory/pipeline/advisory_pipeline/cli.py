@@ -1,5 +1,5 @@
 """Command line: ``python -m advisory_pipeline run --input DIR --out-dir DIR [--source scanners|feed]
-[--state DIR] [--checkpoints DIR] [--checkpoint-dir DIR]``.
+[--state DIR] [--checkpoints DIR] [--checkpoint-dir DIR] [--warehouse SCHEMA]``.
 
 The usual command lines are parsed here; anything else (``--help``, the
 ``phases`` command, abbreviated options, usage errors) is left to
@@ -33,6 +33,8 @@ def _run_options(argv):
             return None
         if option == "--source" and value in SOURCES:
             options[option] = value
+        elif option == "--warehouse":
+            options[option] = value
         elif option in PATH_OPTIONS:
             options[option] = normal_path(value)
         else:
@@ -55,7 +57,8 @@ def utc_now():
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + (f".{micros:06d}" if micros else "") + "+00:00"
 
 
-def run(input_dir, out_dir, checkpoint_dir=None, checkpoints=None, state_dir=None, source=DEFAULT_SOURCE):
+def run(input_dir, out_dir, checkpoint_dir=None, checkpoints=None, state_dir=None, source=DEFAULT_SOURCE,
+        warehouse=None):
     """Run every phase; the exit status (errors are reported on stderr)."""
     try:
         stores = []
@@ -69,6 +72,10 @@ def run(input_dir, out_dir, checkpoint_dir=None, checkpoints=None, state_dir=Non
             stores.append(StageStore(checkpoints))
         context = RunContext(input_dir, out_dir, uuid4(), utc_now(), SOURCES[source], state_dir)
         Orchestrator(build_graph(), stores).run(context)
+        if warehouse is not None:
+            from . import warehouse as tables
+
+            tables.load(out_dir, warehouse)
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -86,4 +93,4 @@ def main(argv=None):
 
         return main(argv)
     return run(options["--input"], options["--out-dir"], options.get("--checkpoint-dir"), options.get("--checkpoints"),
-               options.get("--state"), options.get("--source", DEFAULT_SOURCE))
+               options.get("--state"), options.get("--source", DEFAULT_SOURCE), options.get("--warehouse"))

@@ -47,6 +47,13 @@ def parser():
         help=f"where the observations come from: scanners (observations.json) or feed (vendor_feed.json); "
         f"default {DEFAULT_SOURCE}",
     )
+    run.add_argument(
+        "--warehouse",
+        default=None,
+        metavar="SCHEMA",
+        help="also load the advisories and the history into this PostgreSQL schema, through psql "
+        "(PGHOST, PGPORT, PGUSER, PGDATABASE); default: no database",
+    )
     commands.add_parser("phases", help="print the phases in execution order")
     return parser
 
@@ -61,4 +68,6 @@ def main(argv):
             requires = ", ".join(phase.requires) or "-"
             print(f"{phase.name:<10} requires {requires:<26} {phase.description}")
         return 0
-    return cli.run(args.input, args.out_dir, args.checkpoint_dir, args.checkpoints, args.state, args.source)
+    return cli.run(
+        args.input, args.out_dir, args.checkpoint_dir, args.checkpoints, args.state, args.source, args.warehouse
+    )
