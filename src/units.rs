@@ -29,6 +29,18 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// The first `limit` bytes of `text`, cut at a character boundary.
+pub fn cut_at(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// `1 difference`, `3 differences`, `20,757 records`.
 pub fn plural(n: usize, noun: &str) -> String {
     let count = thousands(n as u64);

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::table::TableTally;
+use crate::units::cut_at;
 
 /// What kind of difference was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -154,18 +155,6 @@ impl Clip {
             crate::units::human_bytes(self.bytes)
         )
     }
-}
-
-/// The first `limit` bytes of `text`, cut at a character boundary.
-pub fn cut_at(text: &str, limit: usize) -> &str {
-    if text.len() <= limit {
-        return text;
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// `value` as stored: itself when its text fits in [`VALUE_LIMIT`], else its start as a string

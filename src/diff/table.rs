@@ -20,9 +20,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::model::cut_at;
 use super::path::Segment;
 use super::rules::{ArrayMatch, Rules};
+use crate::units::cut_at;
 
 /// Characters of a key value kept in results.json (a key is normally short).
 const KEY_LIMIT: usize = 256;

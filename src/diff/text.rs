@@ -31,11 +31,12 @@ use std::time::{Duration, Instant};
 use similar::{Algorithm, DiffOp};
 
 use self::moved::{MOVE_LIMIT, MoveLimit, Moves};
-use super::model::{Clip, VALUE_LIMIT, cut_at};
+use super::model::{Clip, VALUE_LIMIT};
 use super::{
     DiffKind, DiffSpec, Differ, Difference, Findings, Format, Input, Placeholders, TextOptions,
     Whitespace,
 };
+use crate::units::cut_at;
 
 /// Lines held per side while aligning.
 pub const WINDOW_LINES: usize = 20_000;

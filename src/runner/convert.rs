@@ -16,19 +16,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use super::process::{SideRequest, run_side};
-use super::{Cancel, Launch, SideResult, rundir};
+use super::{CONVERTER_RUNS, Cancel, Launch, SideResult, TEARDOWN_RUN, rundir};
 use crate::config::{Config, Convert, TABLE_SEPARATOR};
 use crate::diff::dir::{Entry, list_entries};
 
 /// Bytes of a converter's stdout stored; a conversion longer than this fails (a comparison of
 /// its start only would not be a comparison of the table).
 pub const CONVERT_LIMIT: u64 = 4 * 1024 * 1024 * 1024;
-
-/// Where, in a side's run directory, its converters run (one numbered run directory each);
-/// set aside for the next runs once they have run (`runner::rundir`), or removed.
-pub const CONVERTER_RUNS: &str = "convert";
-/// Where, in a side's run directory, its teardown runs; set aside or removed once it has run.
-pub const TEARDOWN_RUN: &str = "teardown";
 
 /// Lines of a failed converter's stderr kept in its finding (the end of a traceback says why).
 const FAILURE_LINES: usize = 5;

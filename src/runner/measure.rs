@@ -38,10 +38,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use super::reap::{Reap, kill_descendants};
 use super::spawn::Spawner;
+pub use super::usage::{Killed, Usage};
 use super::wire::{self, Report, Request};
 
 /// The argument that selects the helper mode.
@@ -56,51 +55,6 @@ const REAP_LIMIT: Duration = Duration::from_secs(5);
 /// Where requests arrive (a Unix socket) and reports leave (a pipe).
 const REQUESTS: RawFd = 0;
 const REPORTS: RawFd = 1;
-
-/// What the helper reports about one run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Usage {
-    /// Wall time from spawn to reap, in microseconds.
-    pub wall_us: u64,
-    pub user_us: u64,
-    pub sys_us: u64,
-    /// Peak resident set size of the command (and the descendants it waited for), in KiB.
-    pub max_rss_kib: u64,
-    pub exit_code: Option<i32>,
-    pub signal: Option<i32>,
-    /// Set when the command could not be started; nothing else is meaningful then.
-    pub spawn_error: Option<String>,
-    /// Descendants still running when the command ended (or when the helper was asked to
-    /// stop), which the helper killed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub killed: Vec<Killed>,
-    /// Descendants the helper could not kill within its limit.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub survivors: Vec<Killed>,
-}
-
-/// A process the helper found running under the side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Killed {
-    pub pid: i32,
-    /// The kernel's name for it (`/proc/PID/comm`).
-    pub name: String,
-    /// It had left the side's process group (`setsid`, `setpgid`), so killing the group would
-    /// have missed it.
-    pub left_group: bool,
-}
-
-impl Killed {
-    /// `sleep (pid 42, outside its process group)`.
-    pub fn describe(&self) -> String {
-        let outside = if self.left_group {
-            ", outside its process group"
-        } else {
-            ""
-        };
-        format!("{} (pid {}{outside})", self.name, self.pid)
-    }
-}
 
 /// Entry point of the helper mode; `args` are the arguments after `__measure` (the outputs
 /// directory of the run that started it, so `ps` tells which run a helper serves). Serves runs

@@ -19,6 +19,7 @@ mod rundir;
 mod schedule;
 mod signals;
 mod spawn;
+mod usage;
 mod wire;
 
 use std::path::PathBuf;
@@ -38,6 +39,11 @@ pub const CAPTURE_LIMIT: u64 = 64 * 1024 * 1024;
 /// Where a run directory (and a golden) keeps the outputs a `[[compare]]` block converts,
 /// converted.
 pub const CONVERTED_DIR: &str = "converted";
+/// Where, in a side's run directory, its converters run (one numbered run directory each);
+/// set aside for the next runs once they have run (`runner::rundir`), or removed.
+pub const CONVERTER_RUNS: &str = "convert";
+/// Where, in a side's run directory, its teardown runs; set aside or removed once it has run.
+pub const TEARDOWN_RUN: &str = "teardown";
 /// Lines of stderr kept in results for each run.
 pub const STDERR_TAIL_LINES: usize = 20;
 

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::measure::Killed;
+use super::usage::Killed;
 
 /// Whether [`kill_descendants`] reaps what ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

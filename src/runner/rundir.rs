@@ -28,8 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::CONVERTED_DIR;
-use super::convert::{CONVERTER_RUNS, TEARDOWN_RUN};
+use super::{CONVERTED_DIR, CONVERTER_RUNS, TEARDOWN_RUN};
 
 /// Where spares wait, in the outputs directory.
 const SPARE_DIR: &str = ".parity-spare";

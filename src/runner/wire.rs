@@ -21,7 +21,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use super::measure::Usage;
+use super::usage::Usage;
 
 /// The largest message either side accepts (a command line is at most a few MiB).
 const MAX_MESSAGE: usize = 64 << 20;
