@@ -1,6 +1,7 @@
 //! Short commands parity runs for itself, not as a side: a side's `version_cmd`, a suite's
 //! `requires`. Each runs in its own process group with stdin closed and its output in temporary
-//! files (a full pipe never blocks it), and is killed with its group when it outlives its time.
+//! files (a full pipe never blocks it), and is killed with its group when it outlives its time,
+//! or when parity dies.
 
 use std::io::{Read, Seek};
 use std::os::unix::process::CommandExt;
@@ -25,13 +26,31 @@ pub fn run_quick(
         files.map_err(|e| format!("cannot run {what}: no temporary file: {e}"))?;
     let pipes = out.try_clone().and_then(|o| Ok((o, err.try_clone()?)));
     let (stdout, stderr) = pipes.map_err(|e| format!("cannot run {what}: {e}"))?;
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)
-        .process_group(0)
+        .process_group(0);
+    // It dies with parity, even a parity killed with SIGKILL: the death signal follows the
+    // thread that starts it, and that thread waits for it below until it ends.
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: between fork and exec the closure makes two system calls and allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // parity died before the signal was armed
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
         .spawn()
         .map_err(|e| format!("cannot run {what} (`{program}`): {e}"))?;
     let started = Instant::now();

@@ -768,3 +768,49 @@ fn the_terminal_says_where_each_count_of_differences_lives() {
         "{text}"
     );
 }
+
+/// A `version_cmd` still running when parity is killed with SIGKILL dies with it (its death
+/// signal), like the sides and their helpers.
+#[test]
+fn a_version_cmd_dies_with_a_killed_parity() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("fx")).unwrap();
+    std::fs::write(dir.path().join("fx/a.json"), "{}").unwrap();
+    std::fs::write(
+        dir.path().join("parity.toml"),
+        "[legacy]\ncmd = [\"true\"]\nversion_cmd = [\"sh\", \"-c\", \"echo $$ > version.pid; exec sleep 60\"]\n\
+         [candidate]\ncmd = [\"true\"]\n[suites.s]\nroot = \"fx\"\ninclude = [\"*\"]\n",
+    )
+    .unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("parity"))
+        .current_dir(dir.path())
+        .env_remove("CI")
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pidfile = dir.path().join("version.pid");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let pid = loop {
+        if let Some(pid) = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok())
+        {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "version_cmd never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(crate::support::alive(pid));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while crate::support::alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !crate::support::alive(pid),
+        "version_cmd {pid} outlived parity"
+    );
+}
