@@ -474,7 +474,7 @@ fn side_fault(error: &std::io::Error) -> bool {
 }
 
 /// Finishes an output that was not compared by content, with the status its findings give.
-fn finish_found(how: How<'_>, findings: Findings<'_>) -> Compared {
+pub fn finish_found(how: How<'_>, findings: Findings<'_>) -> Compared {
     let status = OutputStatus::from_counts(findings.total(), findings.unwaived());
     finish(how, None, status, findings)
 }

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::config::Side;
 pub use convert::{CONVERT_LIMIT, Conversion, next_run_id};
 pub use process::{Place, SideRequest, measure_floor, run_side, signal_name, version_of};
-pub use quick::{QUICK_TIMEOUT, run_quick};
+pub use quick::{QUICK_TIMEOUT, run_into, run_quick};
 pub use rundir::{clear_spares, recycle};
 pub use schedule::{Cancel, CaseRuns, Launch, Running, Sides, SidesOf, StepRuns, run_cases};
 pub use signals::stop_on_signals;

@@ -20,10 +20,49 @@ pub fn run_quick(
     what: &str,
     timeout: Duration,
 ) -> Result<String, String> {
+    let mut out =
+        tempfile::tempfile().map_err(|e| format!("cannot run {what}: no temporary file: {e}"))?;
+    run_into(cmd, dir, what, timeout, &mut out)?;
+    Ok(read_start(&mut out))
+}
+
+/// The first 64 KiB of `file`, trimmed.
+fn read_start(file: &mut std::fs::File) -> String {
+    let mut text = String::new();
+    let _ = file.rewind();
+    let _ = file.take(64 * 1024).read_to_string(&mut text);
+    text.trim().to_owned()
+}
+
+/// The last lines of `file` (at most 5, from its last 64 KiB), trimmed: where a failing
+/// command says why (a traceback ends with the error).
+fn read_end(file: &mut std::fs::File) -> String {
+    const TAIL: u64 = 64 * 1024;
+    let length = file.metadata().map_or(0, |m| m.len());
+    let mut bytes = Vec::new();
+    if file
+        .seek(std::io::SeekFrom::Start(length.saturating_sub(TAIL)))
+        .is_ok()
+    {
+        let _ = file.take(TAIL).read_to_end(&mut bytes);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.trim().lines().collect();
+    lines[lines.len().saturating_sub(5)..].join("\n")
+}
+
+/// Runs `cmd` in `dir` with its stdout written to `out` (streamed there, never held in
+/// memory); when it fails, why, with the end of its stderr (else of its stdout).
+pub fn run_into(
+    cmd: &[String],
+    dir: &Path,
+    what: &str,
+    timeout: Duration,
+    out: &mut std::fs::File,
+) -> Result<(), String> {
     let (program, args) = cmd.split_first().ok_or(format!("{what} is empty"))?;
-    let files = tempfile::tempfile().and_then(|out| Ok((out, tempfile::tempfile()?)));
-    let (mut out, mut err) =
-        files.map_err(|e| format!("cannot run {what}: no temporary file: {e}"))?;
+    let mut err =
+        tempfile::tempfile().map_err(|e| format!("cannot run {what}: no temporary file: {e}"))?;
     let pipes = out.try_clone().and_then(|o| Ok((o, err.try_clone()?)));
     let (stdout, stderr) = pipes.map_err(|e| format!("cannot run {what}: {e}"))?;
     let mut command = Command::new(program);
@@ -75,16 +114,10 @@ pub fn run_quick(
             timeout.as_secs()
         ));
     };
-    let read = |file: &mut std::fs::File| {
-        let mut text = String::new();
-        let _ = file.rewind();
-        let _ = file.take(64 * 1024).read_to_string(&mut text);
-        text.trim().to_owned()
-    };
     if !status.success() {
-        let stderr = read(&mut err);
+        let stderr = read_end(&mut err);
         let stderr = if stderr.is_empty() {
-            read(&mut out)
+            read_end(out)
         } else {
             stderr
         };
@@ -99,7 +132,7 @@ pub fn run_quick(
         };
         return Err(format!("{what} (`{program}`) {described}{tail}"));
     }
-    Ok(read(&mut out))
+    Ok(())
 }
 
 #[cfg(test)]

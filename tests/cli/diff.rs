@@ -481,38 +481,107 @@ fn directories_use_the_compare_blocks_of_a_config() {
     assert_exit(&with, 0);
 }
 
-/// A file a block converts in `parity run` (a database) is compared as it is by `parity diff`,
-/// with a note, never parsed as the block's format.
+/// Two directories holding SQLite databases: `parity diff --config` converts each table as
+/// `parity run` does and compares the dumps keyed, so rows in another order are no difference
+/// and the changed row is the one; a table the converter cannot dump is a `convert_failed`
+/// difference (exit 1), never a pass.
 #[test]
-fn diff_runs_no_converter_and_says_so() {
+fn diff_converts_databases_like_run() {
     let dir = tempfile::tempdir().unwrap();
+    let helper =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/warehouse.py");
     let (left, right) = (dir.path().join("l"), dir.path().join("r"));
     std::fs::create_dir_all(&left).unwrap();
     std::fs::create_dir_all(&right).unwrap();
-    std::fs::write(left.join("w.db"), b"SQLite format 3\0\x01\x02").unwrap();
-    std::fs::write(right.join("w.db"), b"SQLite format 3\0\x01\x03").unwrap();
-    std::fs::create_dir(dir.path().join("fx")).unwrap();
-    let config = dir.path().join("parity.toml");
+    let fixture = dir.path().join("fixture.json");
     std::fs::write(
-        &config,
-        "[legacy]\ncmd = [\"true\"]\n[candidate]\ncmd = [\"true\"]\n[suites.s]\nroot = \"fx\"\ninclude = [\"*\"]\n\n[[compare]]\noutput = \"w.db\"\nformat = \"csv\"\nconvert = [\"dump\", \"{file}\"]\n",
+        &fixture,
+        r#"{"rows": 50, "candidate": {"reverse": true, "change": {"id": 7, "severity": "critical"}}}"#,
     )
     .unwrap();
-    let output = parity()
-        .args(["diff"])
-        .arg(&left)
-        .arg(&right)
-        .arg("--config")
-        .arg(&config)
+    for (side, out) in [("legacy", &left), ("candidate", &right)] {
+        let status = std::process::Command::new("python3")
+            .arg(&helper)
+            .args(["write", side])
+            .arg(&fixture)
+            .arg(out.join("w.db"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    std::fs::create_dir(dir.path().join("fx")).unwrap();
+    let config = dir.path().join("parity.toml");
+    let write_config = |tables: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[legacy]\ncmd = [\"true\"]\n[candidate]\ncmd = [\"true\"]\n[suites.s]\nroot = \"fx\"\ninclude = [\"*\"]\n\n\
+                 [[compare]]\noutput = \"w.db\"\nformat = \"csv\"\nkey = [\"id\"]\ntables = {tables}\n\
+                 convert = [\"python3\", {:?}, \"dump\", \"{{file}}\", \"{{table}}\"]\n",
+                helper.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+    };
+    let diff = || {
+        diff_json(&[
+            left.to_str().unwrap(),
+            right.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
+    };
+    write_config(r#"["advisories", "history"]"#);
+    let (output, json) = diff();
+    assert_exit(&output, 1);
+    let files = json["files"].as_array().expect("files");
+    let names: Vec<&str> = files.iter().filter_map(|f| f["file"].as_str()).collect();
+    assert_eq!(names, ["w.db#advisories", "w.db#history"], "{json}");
+    assert_eq!(files[1]["status"], "identical", "{json}");
+    let differences = json["differences"].as_array().unwrap();
+    assert_eq!(differences.len(), 1, "{json}");
+    assert_eq!(differences[0]["file"], "w.db#advisories");
+    assert_eq!(differences[0]["path"], "$[?@.id=='7'].severity", "{json}");
+
+    // Directories given relative to where parity runs: the converter, which runs in the
+    // config's directory, still gets each side's file.
+    let relative = parity()
+        .current_dir(dir.path())
+        .args([
+            "diff",
+            "l",
+            "r",
+            "--config",
+            "parity.toml",
+            "--output",
+            "json",
+        ])
         .output()
         .unwrap();
+    assert_exit(&relative, 1);
+    let relative: serde_json::Value = serde_json::from_slice(&relative.stdout).unwrap();
+    assert_eq!(relative["differences"], json["differences"], "{relative}");
+
+    write_config(r#"["advisories", "no_such_table"]"#);
+    let (output, json) = diff();
     assert_exit(&output, 1);
-    let err = stderr(&output);
+    assert_eq!(json["files"][1]["file"], "w.db#no_such_table", "{json}");
+    let failed: Vec<&serde_json::Value> = json["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["file"] == "w.db#no_such_table")
+        .collect();
+    let kinds: Vec<&str> = failed.iter().filter_map(|d| d["kind"].as_str()).collect();
+    assert_eq!(kinds, ["convert_failed", "convert_failed"], "{json}");
+    let note = failed[0]["note"].as_str().unwrap();
     assert!(
-        err.contains("`w.db` is converted by [[compare]] block 1 in `parity run`"),
-        "{err}"
+        note.starts_with(
+            "the left side's `w.db#no_such_table` was not converted: the converter `python3 "
+        ),
+        "{note}"
     );
-    assert!(!err.contains("parse"), "{err}");
+    assert!(note.contains("no such table"), "{note}");
 }
 
 /// A keyed JSON document large enough to be split (`parity diff` streams it through

@@ -3,6 +3,7 @@
 //! diff(1): 0 same under the rules, 1 different, 2 trouble (including input that does not
 //! parse, reported with file, line and column).
 
+mod convert;
 mod flags;
 mod print;
 
@@ -47,34 +48,26 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<i32> {
             Some(&Entry::File(args.left.clone())),
             Some(&Entry::File(args.right.clone())),
         )?],
-        (true, true) => pair_files(&args.left, &args.right)
-            .iter()
-            .map(|p| {
+        (true, true) => {
+            let mut compared = Vec::new();
+            for p in pair_files(&args.left, &args.right) {
                 let block = config.as_ref().and_then(|c| c.block_for(&p.relative));
-                // Converters need a run's templates ({run_id}, a side's env): diff compares the
-                // file as it is, and says so rather than parse a database as the block's format.
-                let block = match block {
-                    Some(b) if b.convert.is_some() => {
-                        eprintln!(
-                            "note: `{}` is converted by [[compare]] block {} in `parity run`; \
-                             parity diff runs no converter and compares the file as it is",
-                            p.relative,
-                            b.index + 1
-                        );
-                        None
+                match (config.as_ref(), block) {
+                    (Some(config), Some(block)) if block.convert.is_some() => {
+                        compared.extend(convert::compare(&args, &flags, config, block, &p)?);
                     }
-                    block => block,
-                };
-                compare_file(
-                    &args,
-                    &flags,
-                    block,
-                    Some(p.relative.clone()),
-                    p.left.as_ref(),
-                    p.right.as_ref(),
-                )
-            })
-            .collect::<anyhow::Result<_>>()?,
+                    _ => compared.push(compare_file(
+                        &args,
+                        &flags,
+                        block,
+                        Some(p.relative.clone()),
+                        p.left.as_ref(),
+                        p.right.as_ref(),
+                    )?),
+                }
+            }
+            compared
+        }
         _ => bail!("cannot compare a file with a directory: give two files or two directories"),
     };
     let malformed: Vec<String> = compared
