@@ -69,15 +69,8 @@ pub fn compare(
             for failure in failures {
                 findings.push(Difference::new("$", DiffKind::ConvertFailed).note(failure));
             }
-            let (output, mut summary, _) = finish_found(how, findings);
-            summary.differences = output.differences;
-            summary.notes = output.notes;
-            compared.push(Compared {
-                name: Some(name),
-                format: output.format,
-                status: output.status,
-                summary,
-            });
+            let (output, summary, _) = finish_found(how, findings);
+            compared.push(Compared::of(Some(name), None, output, summary));
             continue;
         }
         let entries: Vec<Option<Entry>> = files

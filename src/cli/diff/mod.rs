@@ -146,17 +146,29 @@ fn compare_file(
         left: "left",
         right: "right",
     };
-    let (output, mut summary, trouble) = compare_entries(labels, how, left, right, findings);
+    let (output, summary, trouble) = compare_entries(labels, how, left, right, findings);
     if let Some(trouble) = trouble {
         bail!("cannot compare `{lname}` and `{rname}`: {trouble}");
     }
-    // The stored differences and notes moved into the output record.
-    summary.differences = output.differences;
-    summary.notes = output.notes;
-    Ok(Compared {
-        name,
-        format: output.format.or(format),
-        status: output.status,
-        summary,
-    })
+    Ok(Compared::of(name, format, output, summary))
+}
+
+impl Compared {
+    /// One compared file from the engine's record of it (`format` when it names none).
+    fn of(
+        name: Option<String>,
+        format: Option<Format>,
+        output: crate::outcome::OutputComparison,
+        mut summary: FindingsSummary,
+    ) -> Self {
+        // The stored differences and notes moved into the output record.
+        summary.differences = output.differences;
+        summary.notes = output.notes;
+        Compared {
+            name,
+            format: output.format.or(format),
+            status: output.status,
+            summary,
+        }
+    }
 }
