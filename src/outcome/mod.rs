@@ -503,6 +503,21 @@ impl CaseOutcome {
     /// Every comparison made for this case: the candidate against its reference (the legacy
     /// when it ran, else the golden), then, when both were used, the candidate and the legacy
     /// against the golden; for a scenario, the same for each step in turn.
+    /// The outputs with at least one difference (waived or not), each with the comparison it
+    /// belongs to, in the order of [`Self::comparisons`].
+    pub fn differing_outputs(&self) -> Vec<(Compared<'_>, &OutputComparison)> {
+        self.comparisons()
+            .into_iter()
+            .flat_map(|compared| {
+                compared
+                    .outputs
+                    .iter()
+                    .filter(|o| o.total > 0)
+                    .map(move |o| (compared, o))
+            })
+            .collect()
+    }
+
     pub fn comparisons(&self) -> Vec<Compared<'_>> {
         if self.steps.is_empty() {
             return comparisons_of(

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::capture;
 use super::process::{SideRequest, run_side};
 use super::{CONVERTER_RUNS, Cancel, Launch, SideResult, TEARDOWN_RUN, rundir};
 use crate::config::{Config, Convert, TABLE_SEPARATOR};
@@ -26,11 +27,6 @@ pub const CONVERT_LIMIT: u64 = 4 * 1024 * 1024 * 1024;
 
 /// Lines of a failed converter's stderr kept in its finding (the end of a traceback says why).
 const FAILURE_LINES: usize = 5;
-
-fn last_lines(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
 
 /// A conversion of one output of one run that did not give a converted file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,7 +234,7 @@ fn converted_output(
         output: output.to_owned(),
         argv: converter.argv.clone(),
         failure,
-        stderr_tail: last_lines(&run.run.stderr_tail, FAILURE_LINES),
+        stderr_tail: capture::last_lines(run.run.stderr_tail.trim_end().as_bytes(), FAILURE_LINES),
     };
     if !run.run.status.is_success() {
         return Some(failure(run.run.status.describe()));

@@ -46,9 +46,7 @@ fn read_end(file: &mut std::fs::File) -> String {
     {
         let _ = file.take(TAIL).read_to_end(&mut bytes);
     }
-    let text = String::from_utf8_lossy(&bytes);
-    let lines: Vec<&str> = text.trim().lines().collect();
-    lines[lines.len().saturating_sub(5)..].join("\n")
+    super::capture::last_lines(&bytes, 5).trim().to_owned()
 }
 
 /// Runs `cmd` in `dir` with its stdout written to `out` (streamed there, never held in

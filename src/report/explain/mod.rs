@@ -199,15 +199,9 @@ impl Explanation {
                 })
                 .collect(),
             outputs: case
-                .comparisons()
-                .iter()
-                .flat_map(|compared| {
-                    compared
-                        .outputs
-                        .iter()
-                        .filter(|o| o.total > 0)
-                        .map(move |o| output_view(compared, o))
-                })
+                .differing_outputs()
+                .into_iter()
+                .map(|(compared, o)| output_view(&compared, o))
                 .collect(),
             notes: case
                 .notes

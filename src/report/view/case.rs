@@ -167,18 +167,13 @@ pub(super) fn case_detail(r: &RunResults, case: &CaseOutcome, anchor: &str) -> C
             .iter()
             .filter_map(|s| stages_table(Some(&s.step), &s.stages)),
     );
-    let comparisons = case.comparisons();
-    let outputs = comparisons
-        .iter()
-        .flat_map(|compared| {
-            compared
-                .outputs
-                .iter()
-                .filter(|o| o.total > 0)
-                .map(move |o| output_detail(compared, o))
-        })
+    let outputs = case
+        .differing_outputs()
+        .into_iter()
+        .map(|(compared, o)| output_detail(&compared, o))
         .collect();
-    let agreeing = comparisons
+    let agreeing = case
+        .comparisons()
         .iter()
         .flat_map(|compared| {
             compared
