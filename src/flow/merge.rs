@@ -193,20 +193,13 @@ fn combine(
     merged.not_run.sort_by(|a, b| a.id.cmp(&b.id));
     merged.sides.sort_by(|a, b| a.suite.cmp(&b.suite));
     merged.selection.suites = suites.into_iter().collect();
-    let compared_any = merged.cases.iter().any(|c| {
-        c.comparisons()
-            .iter()
-            .any(|cmp| cmp.outputs.iter().any(|o| o.format.is_some()))
-    });
-    let compared = crate::outcome::compared_blocks(&merged.cases);
+    let exercised = crate::outcome::Exercised::of(&merged.cases);
     for rule in &mut merged.rules {
         let used = rules.get(&rule.id).copied().unwrap_or_default();
         rule.applied = used.applied;
         rule.judged = used.judged;
-        let unused = used == RuleUse::default() && !rule.expired && compared_any;
-        let judged = whole && compared.contains(&rule.compare);
-        rule.stale = unused && judged;
-        rule.not_exercised = unused && !judged;
+        let unused = used == RuleUse::default() && !rule.expired;
+        (rule.stale, rule.not_exercised) = exercised.judge(unused, whole, rule.compare);
     }
     for waiver in &mut merged.waivers {
         waiver.applied = waivers.get(&waiver.index).copied().unwrap_or(0);

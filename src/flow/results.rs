@@ -67,15 +67,7 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
             None => not_run.push(NotRun { id: case.id() }),
         }
     }
-    // A rule that applied nowhere is stale only if its block compared outputs: when every case
-    // failed or had no reference, or the block's outputs come only from suites that did not
-    // run, no rule of it had a chance to apply.
-    let compared_any = finished.iter().any(|f| {
-        f.comparisons()
-            .iter()
-            .any(|c| c.outputs.iter().any(|o| o.format.is_some()))
-    });
-    let compared = crate::outcome::compared_blocks(&finished);
+    let exercised = crate::outcome::Exercised::of(&finished);
     // Only the whole configured run can show that a rule is not needed: a selection of it
     // (or an interrupted run) merely did not exercise it.
     let whole_run = plan.whole_run() && not_run.is_empty() && !info.interrupted;
@@ -84,7 +76,8 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
         .iter()
         .map(|r| {
             let used = rule_hits.get(&r.id).copied().unwrap_or_default();
-            let unused = used == RuleUse::default() && !r.expired && compared_any;
+            let unused = used == RuleUse::default() && !r.expired;
+            let (stale, not_exercised) = exercised.judge(unused, whole_run, r.compare);
             RuleUsage {
                 id: r.id,
                 compare: r.compare,
@@ -97,8 +90,8 @@ pub fn assemble(plan: &Plan, outcomes: Vec<Option<Judged>>, info: RunInfo) -> Ru
                 expires: r.expires.clone(),
                 applied: used.applied,
                 judged: used.judged,
-                stale: unused && whole_run && compared.contains(&r.compare),
-                not_exercised: unused && !(whole_run && compared.contains(&r.compare)),
+                stale,
+                not_exercised,
                 expired: r.expired,
             }
         })

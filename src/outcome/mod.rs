@@ -603,21 +603,37 @@ impl CaseOutcome {
     }
 }
 
-/// The `[[compare]]` and `[[stage]]` blocks that compared an output (in its format, both sides
-/// present) in any of `cases`. Only such a block can show that one of its rules is not needed:
-/// a block whose outputs never came up (written only by suites that did not run) cannot.
-pub fn compared_blocks<'a>(
-    cases: impl IntoIterator<Item = &'a CaseOutcome>,
-) -> std::collections::BTreeSet<usize> {
-    cases
-        .into_iter()
-        .flat_map(|case| {
-            case.comparisons()
-                .into_iter()
-                .flat_map(|c| c.outputs.iter())
-                .filter(|o| o.format.is_some())
-                .filter_map(|o| o.compare)
-                .collect::<Vec<_>>()
-        })
-        .collect()
+/// What a run's cases compared, for judging its rules: whether any output was compared by
+/// content at all, and by which `[[compare]]` and `[[stage]]` blocks.
+pub struct Exercised {
+    any: bool,
+    blocks: std::collections::BTreeSet<usize>,
+}
+
+impl Exercised {
+    pub fn of<'a>(cases: impl IntoIterator<Item = &'a CaseOutcome>) -> Self {
+        let mut exercised = Exercised {
+            any: false,
+            blocks: std::collections::BTreeSet::new(),
+        };
+        for case in cases {
+            for compared in case.comparisons() {
+                for output in compared.outputs.iter().filter(|o| o.format.is_some()) {
+                    exercised.any = true;
+                    exercised.blocks.extend(output.compare);
+                }
+            }
+        }
+        exercised
+    }
+
+    /// (stale, not exercised) for a rule of block `compare` that applied nowhere (`unused`) in
+    /// a run that is the whole configured run or not. A rule is stale only where it had its
+    /// chance: the whole run, and its block compared outputs there (not when every case failed
+    /// or had no reference, nor when its outputs come only from suites that did not run).
+    pub fn judge(&self, unused: bool, whole: bool, compare: usize) -> (bool, bool) {
+        let unused = unused && self.any;
+        let judged = whole && self.blocks.contains(&compare);
+        (unused && judged, unused && !judged)
+    }
 }
